@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/**
+ * `taskgraph.yaml`: the project configuration (DESIGN.md §1 "project", §8 models, §9 policy).
+ * Validated with zod where it enters (`project/load-config.ts`), never deep inside.
+ */
+
+/** Price in USD per million tokens. */
+export const PriceSchema = z
+  .object({
+    input: z.number().nonnegative().describe('USD per 1,000,000 input tokens'),
+    output: z.number().nonnegative().describe('USD per 1,000,000 output tokens'),
+  })
+  .strict();
+
+/** {@link PriceSchema} as a type. */
+export type Price = z.infer<typeof PriceSchema>;
+
+/** Providers reachable through the AI SDK. */
+export const PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
+
+/** A model profile: a named model choice for a node role (planner, coder, cheap ...). */
+export const ModelProfileSchema = z
+  .object({
+    provider: z.enum(PROVIDERS),
+    model: z.string().min(1),
+    /** for `openai-compatible` (required there) or to override the provider's default URL */
+    baseURL: z.string().url().optional(),
+    /** environment variable that holds the API key; defaults: OPENAI_API_KEY, ANTHROPIC_API_KEY, none for openai-compatible */
+    apiKeyEnv: z.string().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxOutputTokens: z.number().int().positive().optional(),
+    price: PriceSchema.optional(),
+  })
+  .strict();
+
+/** {@link ModelProfileSchema} as a type. */
+export type ModelProfile = z.infer<typeof ModelProfileSchema>;
+
+/** The whole `taskgraph.yaml`. */
+export const ProjectConfigSchema = z
+  .object({
+    name: z.string().default('project'),
+    vision: z.string().default(''),
+    language: z.string().default(''),
+    rules: z.array(z.string()).default([]),
+    styleGuide: z.string().default(''),
+    commands: z
+      .object({
+        test: z.string().optional(),
+        build: z.string().optional(),
+        run: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    models: z.record(z.string(), ModelProfileSchema).default({}),
+    /** which profile each role uses (defaults: the profile named like the role) */
+    roles: z
+      .object({ planner: z.string().default('planner'), coder: z.string().default('coder') })
+      .strict()
+      .default({ planner: 'planner', coder: 'coder' }),
+    policy: z
+      .object({
+        /** attempts per task before it fails (refinement) */
+        maxAttempts: z.number().int().min(1).max(20).default(3),
+        /** decomposition depth limit */
+        maxDepth: z.number().int().min(0).max(8).default(3),
+        /** planner repair rounds after invalid output */
+        maxRepairs: z.number().int().min(0).max(10).default(2),
+        /** command/verify timeout in ms */
+        commandTimeoutMs: z.number().int().positive().default(600_000),
+        /** nodes running at once */
+        concurrency: z.number().int().min(1).max(256).default(4),
+        /** environment variables passed to commands besides PATH/HOME */
+        envAllowlist: z.array(z.string()).default([]),
+        /** characters of command output kept in notes and outputs (head + tail) */
+        outputLimit: z.number().int().min(200).default(4000),
+      })
+      .strict()
+      .default({
+        maxAttempts: 3,
+        maxDepth: 3,
+        maxRepairs: 2,
+        commandTimeoutMs: 600_000,
+        concurrency: 4,
+        envAllowlist: [],
+        outputLimit: 4000,
+      }),
+  })
+  .strict();
+
+/** A validated `taskgraph.yaml`. */
+export type ProjectConfig = z.infer<typeof ProjectConfigSchema>;

@@ -1,0 +1,218 @@
+import type { ErrorRecord } from '../core/errors.js';
+import type { GraphSpec } from '../core/graph.js';
+import type { KeyIngredients } from '../core/hash.js';
+import type { Json } from '../core/json.js';
+import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+
+/**
+ * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
+ * (`sqlite-store.ts`, the default) and later PostgreSQL. Every method that changes state commits
+ * its transaction before it resolves, so the engine may act on it afterwards ("write, then act").
+ * Each implementation passes the shared conformance suite `store.case.ts`.
+ */
+
+/** Run status. `suspended`: waiting for an approval / answer; `interrupted` is never stored. */
+export type RunStatus = 'running' | 'suspended' | 'succeeded' | 'failed';
+
+/** Node status inside one run. */
+export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'suspended';
+
+/** Attempt status. `interrupted`: was `running` when its process died (set on resume). */
+export type AttemptStatus = 'running' | 'succeeded' | 'cached' | 'failed' | 'suspended' | 'interrupted';
+
+/** Where a run's git work happens. */
+export interface WorkspaceSnapshot {
+  /** commit HEAD points at (40 hex) */
+  head: string;
+  /** tree of the working tree including uncommitted changes (40 hex) */
+  tree: string;
+}
+
+/** A run: one execution of a graph (DESIGN.md §1). */
+export interface RunRecord {
+  id: string;
+  status: RunStatus;
+  /** the graph being executed, including nodes added by `decompose` expansions */
+  graph: GraphSpec;
+  /** what started it: `do`, `run`, ... and its options (goal, graph file, flags) */
+  command: string;
+  options: Record<string, Json>;
+  planId?: string;
+  /** project directory (the user's checkout) */
+  projectDir: string;
+  /** git worktree the run works in, if any */
+  worktree?: string;
+  branch?: string;
+  baseCommit?: string;
+  /** latest committed workspace state, restored on resume */
+  workspace?: WorkspaceSnapshot;
+  /** why the run is suspended or failed (one line) */
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Token usage and cost of one attempt. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** USD */
+  costUsd: number;
+  /** `provider:model` of the last model call */
+  model?: string;
+  /** number of model calls made */
+  calls: number;
+}
+
+/** One try of one node in one run (DESIGN.md §1 "attempt"). */
+export interface AttemptRecord {
+  /** store-assigned, increasing in creation order */
+  seq: number;
+  runId: string;
+  nodeId: string;
+  /** 1-based per (run, node) */
+  number: number;
+  status: AttemptStatus;
+  cacheKey: string;
+  ingredients: KeyIngredients;
+  output?: Json;
+  outputHash?: string;
+  error?: ErrorRecord;
+  /** what the node suspended for (approval question) */
+  suspendReason?: string;
+  usage: Usage;
+  startedAt: string;
+  finishedAt?: string;
+  /** ms */
+  durationMs?: number;
+  /** workspace state after a side-effecting node succeeded */
+  workspaceAfter?: WorkspaceSnapshot;
+}
+
+/** A node's state in a run. */
+export interface RunNodeRecord {
+  runId: string;
+  nodeId: string;
+  status: NodeStatus;
+  /** attempts made so far (cache hits count as attempts with status `cached`) */
+  attempts: number;
+  /** task the node belongs to, if any */
+  task?: string;
+  /** seq of the attempt that produced the current status */
+  lastAttemptSeq?: number;
+}
+
+/** A task's state in a run: refinement counter and the commit it started from. */
+export interface RunTaskRecord {
+  runId: string;
+  taskId: string;
+  /** 1-based: which try of the task is current */
+  attempt: number;
+  status: 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'needs-human';
+  /** commit the task started from (the worktree is reset here before a retry) */
+  startCommit?: string;
+}
+
+/** A completed cache entry (DESIGN.md §5). Only fully written entries exist. */
+export interface CacheEntry {
+  key: string;
+  kind: string;
+  nodeId: string;
+  ingredients: KeyIngredients;
+  output: Json;
+  outputHash: string;
+  usage: Usage;
+  workspaceAfter?: WorkspaceSnapshot;
+  createdAt: string;
+}
+
+/** A person's answer to an `approval` (or `human`) node. */
+export interface DecisionRecord {
+  runId: string;
+  nodeId: string;
+  decision: 'approved' | 'rejected' | 'answered';
+  by: string;
+  at: string;
+  comment?: string;
+}
+
+/** What {@link Store.finishAttempt} writes atomically. */
+export interface AttemptFinish {
+  seq: number;
+  status: Exclude<AttemptStatus, 'running'>;
+  output?: Json;
+  outputHash?: string;
+  error?: ErrorRecord;
+  suspendReason?: string;
+  usage: Usage;
+  finishedAt: string;
+  durationMs: number;
+  workspaceAfter?: WorkspaceSnapshot;
+  /** the node's new state, written in the same transaction */
+  node: RunNodeRecord;
+  /** written in the same transaction when the attempt succeeded and the node is cacheable */
+  cache?: CacheEntry;
+  /** run workspace state to record in the same transaction */
+  runWorkspace?: WorkspaceSnapshot;
+}
+
+/** The store. All methods reject with `TaskgraphError('STORE_ERROR' | 'NOT_FOUND')`. */
+export interface Store {
+  /** Applies pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // plans and tasks
+  /** Saves a plan and upserts its tasks (and their `requires` links) in one transaction. */
+  savePlan(plan: PlanRecord): Promise<void>;
+  getPlan(id: string): Promise<PlanRecord | undefined>;
+  /** newest first */
+  listPlans(): Promise<PlanRecord[]>;
+  getTask(planId: string, taskId: string): Promise<Task | undefined>;
+  listTasks(planId: string): Promise<Task[]>;
+  /** Upserts one task. */
+  putTask(task: Task): Promise<void>;
+  /** Appends a note; rejects NOT_FOUND for an unknown task. Returns the updated task. */
+  appendTaskNote(planId: string, taskId: string, note: string): Promise<Task>;
+  setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void>;
+  addLink(link: TaskLink): Promise<void>;
+  removeLink(link: TaskLink): Promise<void>;
+  listLinks(planId: string, taskId?: string): Promise<TaskLink[]>;
+
+  // runs
+  /** Creates the run and a `pending` row for every node of its graph. */
+  createRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** newest first */
+  listRuns(limit?: number): Promise<RunRecord[]>;
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id' | 'createdAt'>>): Promise<void>;
+  /** Replaces the run's graph and adds `pending` rows for new nodes (decompose expansion), atomically. */
+  expandRunGraph(id: string, graph: GraphSpec, newNodes: RunNodeRecord[]): Promise<void>;
+  listRunNodes(runId: string): Promise<RunNodeRecord[]>;
+  /** Writes several node states in one transaction (skips, task resets). */
+  putRunNodes(nodes: RunNodeRecord[]): Promise<void>;
+  getRunTask(runId: string, taskId: string): Promise<RunTaskRecord | undefined>;
+  listRunTasks(runId: string): Promise<RunTaskRecord[]>;
+  putRunTask(task: RunTaskRecord): Promise<void>;
+
+  // attempts
+  /** Inserts a `running` attempt and sets the node `running`, atomically; returns it with `seq`. */
+  startAttempt(attempt: Omit<AttemptRecord, 'seq' | 'status'>): Promise<AttemptRecord>;
+  /** Finishes an attempt: attempt row + node state + cache entry + run workspace, one transaction. */
+  finishAttempt(finish: AttemptFinish): Promise<void>;
+  /** Records a cache hit as a finished `cached` attempt + node state, one transaction. */
+  recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord>;
+  /** all attempts of a run in seq order, optionally of one node */
+  listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]>;
+  /** Marks every `running` attempt of the run `interrupted` and its node `pending` (resume). Returns how many. */
+  interruptRunning(runId: string): Promise<number>;
+  /** latest successful (succeeded or cached) attempt of a node id across all runs, for `why` */
+  lastSuccessfulAttempt(nodeId: string, beforeRunId?: string): Promise<AttemptRecord | undefined>;
+
+  // cache
+  getCache(key: string): Promise<CacheEntry | undefined>;
+
+  // decisions
+  putDecision(decision: DecisionRecord): Promise<void>;
+  getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined>;
+}

@@ -1,0 +1,41 @@
+import type { WorkspaceSnapshot } from '../store/store.js';
+
+/**
+ * The Workspace boundary (DESIGN.md §2 step 3, §4 `apply`): a run works on its own branch
+ * `taskgraph/<run-id>` in its own git worktree, so the user's checkout is never touched.
+ * Implemented with real git in `git-workspace.ts`.
+ */
+
+/** Edit formats a coder model may answer with. */
+export type EditFormat = 'udiff' | 'search-replace';
+
+/** What applying an edit did. */
+export interface ApplyResult {
+  format: EditFormat;
+  /** repository-relative paths changed, sorted */
+  files: string[];
+  /** the resulting workspace state */
+  snapshot: WorkspaceSnapshot;
+}
+
+/** A run's git worktree. Errors are TaskgraphError `GIT_ERROR`, `EDIT_INVALID`, `EDIT_REJECTED`, `PATH_OUTSIDE_WORKTREE`. */
+export interface Workspace {
+  /** absolute path of the worktree */
+  readonly dir: string;
+  /** branch name, `taskgraph/<run-id>` */
+  readonly branch: string;
+  /** HEAD commit + tree of the working tree including uncommitted and untracked (not ignored) files */
+  snapshot(): Promise<WorkspaceSnapshot>;
+  /** Makes the worktree match a snapshot: HEAD moved to `head`, tracked files set to `tree`. */
+  restore(snapshot: WorkspaceSnapshot): Promise<void>;
+  /** `git reset --hard commit` + `git clean -fd`: back to a task's starting commit. */
+  resetTo(commit: string): Promise<void>;
+  /** Applies a unified diff or search/replace blocks (format detected). Never writes outside the worktree. */
+  applyEdit(edit: string): Promise<ApplyResult>;
+  /** Stages everything and commits; returns the new commit sha, or the current HEAD when there is nothing to commit. */
+  commit(message: string): Promise<string>;
+  /** tracked + untracked (not ignored) files, repository-relative, sorted */
+  listFiles(): Promise<string[]>;
+  /** reads a repository-relative file (rejects paths outside the worktree) */
+  readFile(path: string): Promise<string>;
+}
