@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
+import { TaskgraphError } from '../core/errors.js';
+import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
+import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
+
+/**
+ * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
+ * (a failed run or an error), 3 a run is suspended waiting for a person.
+ */
+const program = new Command();
+program
+  .name('taskgraph')
+  .description('plan a software goal as a DAG of tasks and carry it out with models, commands and people on a git branch')
+  .version('0.1.0')
+  .option('-C, --project <dir>', 'project directory', process.cwd())
+  .showHelpAfterError();
+
+const common = (cmd: Command) =>
+  cmd
+    .option('--json', 'machine-readable output')
+    .addOption(new Option('--record <file>', 'record every model exchange into this cassette').conflicts('replay'))
+    .option('--replay <file>', 'answer model calls from this cassette (no network, no API key)');
+
+const opts = (cmd: Command) => ({ ...(program.opts() as object), ...(cmd.opts() as object) }) as never;
+const int = (v: string) => {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n) || n < 0) throw new TaskgraphError('CONFIG_INVALID', `expected a whole number, got "${v}"`);
+  return n;
+};
+
+let exitCode = 0;
+const act =
+  <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) =>
+  async (...args: A) => {
+    exitCode = await fn(...args);
+  };
+
+program
+  .command('init')
+  .description('write taskgraph.yaml, detecting language and test command')
+  .option('--force', 'overwrite an existing taskgraph.yaml')
+  .option('--json', 'machine-readable output')
+  .action(act(async function (this: Command) {
+    return initCommand(opts(this));
+  }));
+
+common(program.command('plan [goal]').description('plan a goal into a task tree and save it'))
+  .option('--prd <file>', 'read the goal from a requirements document')
+  .option('--max-depth <n>', 'decomposition depth limit', int)
+  .action(act(async function (this: Command, goal: string | undefined) {
+    return planCommand(goal, opts(this));
+  }));
+
+common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
+  .option('--prd <file>', 'read the goal from a requirements document')
+  .option('--max-depth <n>', 'decomposition depth limit', int)
+  .option('--concurrency <n>', 'nodes running at once', int)
+  .action(act(async function (this: Command, goal: string | undefined) {
+    return doCommand(goal, opts(this));
+  }));
+
+common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
+  .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--force <node...>', 'ignore the cache for these nodes')
+  .option('--no-worktree', 'run in the project directory instead of a new git worktree')
+  .action(act(async function (this: Command, target: string) {
+    return runCommand(target, opts(this));
+  }));
+
+common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
+  .option('--concurrency <n>', 'nodes running at once', int)
+  .action(act(async function (this: Command, run: string) {
+    return resumeCommand(run, opts(this));
+  }));
+
+for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+  common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`))
+    .option('--comment <text>', 'why')
+    .option('--by <name>', 'who decides (default $USER)')
+    .option('--no-resume', 'only record the decision')
+    .action(act(async function (this: Command, run: string, node: string) {
+      return decideCommand(decision, run, node, opts(this));
+    }));
+}
+
+program
+  .command('status [run]')
+  .description("a run's tasks and nodes (default: newest run)")
+  .option('--json', 'machine-readable output')
+  .action(act(async function (this: Command, run: string | undefined) {
+    return statusCommand(run, opts(this));
+  }));
+
+program
+  .command('runs')
+  .description('list runs, newest first')
+  .option('--json', 'machine-readable output')
+  .option('--limit <n>', 'how many', int)
+  .action(act(async function (this: Command) {
+    return runsCommand(opts(this));
+  }));
+
+program
+  .command('graph <target>')
+  .description('show a plan, run or graph file as Mermaid, DOT or JSON')
+  .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
+  .action(act(async function (this: Command, target: string) {
+    return graphCommand(target, opts(this));
+  }));
+
+program
+  .command('report <run>')
+  .description('write the Markdown report of a run to .taskgraph/reports/')
+  .option('--print', 'print it instead of the path')
+  .action(act(async function (this: Command, run: string) {
+    return reportCommand(run, opts(this));
+  }));
+
+program
+  .command('schema')
+  .description('print the JSON Schema of graph files (for editor completion)')
+  .action(act(() => schemaCommand()));
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = exitCode;
+} catch (error) {
+  if (error instanceof TaskgraphError) {
+    process.stderr.write(`${pc.red('error')} [${error.code}]: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`${pc.dim('hint')}: ${error.hint}\n`);
+  } else if (error instanceof Error && error.name === 'ZodError') {
+    process.stderr.write(`${pc.red('error')}: ${error.message}\n`);
+  } else {
+    process.stderr.write(`${pc.red('error')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import type { ProjectConfig } from '../core/config.js';
+import { Engine } from '../engine/engine.js';
+import type { EngineObserver } from '../engine/events.js';
+import { AiSdkModelClient } from '../llm/ai-sdk-client.js';
+import type { ModelClient } from '../llm/model-client.js';
+import { defaultRegistry } from '../nodes/index.js';
+import { loadProjectConfig } from '../project/load-config.js';
+import { openStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * The one place where a project's pieces are wired together (like Kysely's `src/kysely.ts`):
+ * config, store, model client (live, recording or replaying), node executors and the engine.
+ */
+export interface ProjectHandle {
+  dir: string;
+  config: ProjectConfig;
+  store: Store;
+  models: ModelClient;
+  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; signal?: AbortSignal }): Engine;
+  close(): Promise<void>;
+}
+
+/** Options for {@link openProject}. */
+export interface OpenProjectOptions {
+  /** cassette file to record model exchanges into */
+  record?: string;
+  /** cassette file to replay model exchanges from (no network, no API key) */
+  replay?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Opens a project directory: loads and validates taskgraph.yaml, opens (and migrates) the store
+ * at `.taskgraph/taskgraph.db`, builds the model client.
+ * @throws TaskgraphError CONFIG_INVALID (config), STORE_ERROR (database), NOT_FOUND (cassette)
+ */
+export async function openProject(dir: string, options: OpenProjectOptions = {}): Promise<ProjectHandle> {
+  const projectDir = resolve(dir);
+  const { config } = await loadProjectConfig(projectDir);
+  const store = await openStore(projectDir);
+  try {
+    const models = new AiSdkModelClient({
+      profiles: config.models,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.record ? { record: resolve(options.record) } : {}),
+      ...(options.replay ? { replay: resolve(options.replay) } : {}),
+    });
+    const { executors, scripts } = defaultRegistry();
+    return {
+      dir: projectDir,
+      config,
+      store,
+      models,
+      engine: (o = {}) =>
+        new Engine({
+          store,
+          executors,
+          scripts,
+          projectDir,
+          config,
+          models,
+          ...(o.observers ? { observers: o.observers } : {}),
+          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          ...(o.force ? { force: o.force } : {}),
+          ...(o.signal ? { signal: o.signal } : {}),
+        }),
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

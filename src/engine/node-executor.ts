@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import type { ProjectConfig } from '../core/config.js';
+import type { ErrorRecord } from '../core/errors.js';
+import type { NodeKind, NodeSpec, NodeSpecInput } from '../core/graph.js';
+import type { Json } from '../core/json.js';
+import type { ModelClient } from '../llm/model-client.js';
+import type { Store, Usage } from '../store/store.js';
+import type { Workspace } from '../workspace/workspace.js';
+
+/**
+ * The NodeExecutor boundary (DESIGN.md §4): every node kind implements this one interface. Given
+ * its validated config and resolved inputs plus a context (store, workspace, models, abort signal),
+ * it returns an outcome. Expected failures are returned as `{ status: 'failed' }` or thrown as a
+ * TaskgraphError; suspension (approval, human) is a returned outcome, never an exception.
+ */
+
+/** Everything a node may use while it runs. */
+export interface NodeContext {
+  runId: string;
+  node: Readonly<NodeSpec>;
+  /** 1-based attempt number of this node in this run */
+  attempt: number;
+  store: Store;
+  /** the user's project directory */
+  projectDir: string;
+  config: ProjectConfig;
+  /** the run's git worktree, when the run has one */
+  workspace: Workspace | undefined;
+  /** model access, when configured */
+  models: ModelClient | undefined;
+  /** plan the run executes (set by `decompose` or by `run PLAN`) */
+  planId: string | undefined;
+  /** the current output of any node of the run already finished */
+  outputOf(nodeId: string): Json | undefined;
+  /** registered `script` functions */
+  scripts: ScriptRegistry;
+  /** aborted when the run is cancelled */
+  signal: AbortSignal;
+  /** progress line for observers */
+  log(message: string): void;
+}
+
+/** What a node returns. */
+export type NodeOutcome =
+  | { status: 'succeeded'; output: Json; usage?: Usage }
+  | { status: 'failed'; error: ErrorRecord; output?: Json; usage?: Usage }
+  | { status: 'suspended'; reason: string };
+
+/** One node kind. `C` is the parsed config type. */
+export interface NodeExecutor<C = unknown> {
+  readonly kind: NodeKind;
+  /** bump to invalidate every cached output of this kind */
+  readonly version: number;
+  /** validates `node.config` where it enters (graph load), never deeper */
+  readonly configSchema: z.ZodType<C>;
+  /** whether the node changes the worktree (then its workspace state is recorded and restored on cache hits) */
+  sideEffects(config: C): boolean;
+  /** whether a successful output may be served from the cache (approval: never) */
+  readonly cacheable: boolean;
+  /** inputs that must be present */
+  readonly requiredInputs?: readonly string[];
+  /** whether the kind cannot run without a git worktree */
+  readonly needsWorkspace?: boolean;
+  /** the kind's own cache-key ingredients (template hash, model id, worktree state, task notes ...) */
+  keyIngredients?(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<Record<string, Json>>;
+  execute(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<NodeOutcome>;
+  /**
+   * `decompose` only: the nodes to add to the run's graph, derived from the node's output (also on
+   * a cache hit, so an expansion is reproducible). May persist the plan it describes.
+   */
+  expand?(output: Json, ctx: NodeContext): Promise<{ nodes: NodeSpecInput[]; planId?: string }>;
+}
+
+/** A registered TypeScript function for `script` nodes. */
+export interface ScriptFunction {
+  /** bump when the function's behaviour changes (part of the cache key) */
+  version: number;
+  /** whether it changes the worktree */
+  sideEffects: boolean;
+  run(args: Json, inputs: Record<string, Json>, ctx: NodeContext): Promise<Json>;
+  description: string;
+}
+
+/** Script functions by name. */
+export type ScriptRegistry = ReadonlyMap<string, ScriptFunction>;
+
+/** Node executors by kind. */
+export type ExecutorRegistry = ReadonlyMap<NodeKind, NodeExecutor<any>>;

@@ -1,0 +1,24 @@
+/**
+ * The model layer (DESIGN.md §8): the ModelClient interface, its AI SDK implementation, providers,
+ * cassettes (record / replay), provider error classification and pricing.
+ */
+export type { ModelClient, ModelRequest, ModelResponse } from './model-client.js';
+export { AiSdkModelClient, type AiSdkModelClientOptions } from './ai-sdk-client.js';
+export { createLanguageModel, DEFAULT_API_KEY_ENV, OPENAI_COMPATIBLE_NAME } from './providers.js';
+export {
+  Cassette,
+  CASSETTE_VERSION,
+  decodeJson,
+  encodeJson,
+  providerFamily,
+  recordingModel,
+  replayModel,
+  requestHash,
+  type CassetteEntry,
+  type CassetteFile,
+  type RecordedResponse,
+  type RecordingOptions,
+  type ReplayOptions,
+} from './cassette.js';
+export { backoffDelayMs, classifyProviderError, parseRetryAfterMs, TRANSIENT_NETWORK_CODES } from './provider-errors.js';
+export { costUsd, TOKENS_PER_PRICE_UNIT, type TokenCounts } from './pricing.js';

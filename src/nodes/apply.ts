@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { TaskgraphError, toErrorRecord } from '../core/errors.js';
+import { isJsonObject, type Json } from '../core/json.js';
+import type { NodeExecutor } from '../engine/node-executor.js';
+
+const ApplyConfig = z.object({}).strict();
+
+/** Config of an `apply` node (none yet). */
+export type ApplyConfig = z.infer<typeof ApplyConfig>;
+
+/**
+ * The edit text carried by an input: a string, or an `llm` output `{ text }`.
+ * @throws TaskgraphError EDIT_INVALID when there is no text
+ */
+export function editText(input: Json | undefined): string {
+  if (typeof input === 'string') return input;
+  if (isJsonObject(input) && typeof input['text'] === 'string') return input['text'];
+  throw new TaskgraphError('EDIT_INVALID', 'apply: input "edit" holds no edit text (expected a string or { text })');
+}
+
+/**
+ * `apply` nodes (DESIGN.md §4): apply a unified diff or search/replace blocks to the run's
+ * worktree with git, rejecting any path outside it. Output `{ format, files, tree }`. An edit that
+ * does not apply fails the node (EDIT_REJECTED / EDIT_INVALID / PATH_OUTSIDE_WORKTREE with the
+ * reason), which refinement turns into a task note. Cache key adds the edit hash (via the input)
+ * and the base workspace state (HEAD + tree); a cache hit restores the resulting worktree.
+ */
+export const applyExecutor: NodeExecutor<ApplyConfig> = {
+  kind: 'apply',
+  version: 1,
+  configSchema: ApplyConfig,
+  cacheable: true,
+  needsWorkspace: true,
+  requiredInputs: ['edit'],
+  sideEffects: () => true,
+  async keyIngredients(_config, _inputs, ctx) {
+    return { workspace: { ...(await ctx.workspace!.snapshot()) } };
+  },
+  async execute(_config, inputs, ctx) {
+    try {
+      const result = await ctx.workspace!.applyEdit(editText(inputs['edit']));
+      return { status: 'succeeded', output: { format: result.format, files: result.files, tree: result.snapshot.tree } };
+    } catch (error) {
+      const record = toErrorRecord(error);
+      if (record.code === 'INTERNAL' || record.code === 'GIT_ERROR') throw error;
+      return { status: 'failed', error: record };
+    }
+  },
+};

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { TaskgraphError } from '../core/errors.js';
+import { hashJson } from '../core/hash.js';
+import { isJsonObject, type Json } from '../core/json.js';
+import type { Task } from '../core/task.js';
+import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
+import { planGoal } from '../planning/planner.js';
+import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
+import { planToNodes } from '../planning/plan-graph.js';
+import { collectProjectContext } from '../project/project-context.js';
+
+const DecomposeConfig = z
+  .object({
+    /** the goal in the user's words (or a PRD's text) */
+    goal: z.string().min(1),
+    /** decomposition depth limit; default policy.maxDepth */
+    maxDepth: z.number().int().min(0).max(8).optional(),
+    /** planner model profile; default the `planner` role's profile */
+    profile: z.string().optional(),
+  })
+  .strict();
+
+/** Config of a `decompose` node. */
+export type DecomposeConfig = z.infer<typeof DecomposeConfig>;
+
+/** Output of a `decompose` node. */
+export interface DecomposeOutput {
+  planId: string;
+  goal: string;
+  tasks: Task[];
+  leaves: string[];
+}
+
+async function projectContext(ctx: NodeContext) {
+  const files = ctx.workspace ? await ctx.workspace.listFiles() : [];
+  return collectProjectContext(ctx.workspace?.dir ?? ctx.projectDir, ctx.config, files);
+}
+
+/**
+ * `decompose` nodes (DESIGN.md §4, §2 step 2): the planner expands a goal into a plan at run
+ * time — recursive decomposition with schema validation and repair — and the engine adds the
+ * plan's task nodes to the run graph ({@link planToNodes}). The plan id is derived from the
+ * plan's content, so a cached plan re-expands into the very same tasks (and keeps their notes).
+ * Cache key adds the planner prompt version, the planner model and the project context.
+ */
+export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
+  kind: 'decompose',
+  version: 1,
+  configSchema: DecomposeConfig,
+  cacheable: true,
+  sideEffects: () => false,
+  async keyIngredients(config, _inputs, ctx): Promise<Record<string, Json>> {
+    const name = config.profile ?? ctx.config.roles.planner;
+    const profile = ctx.config.models[name];
+    return {
+      prompt: PLANNER_PROMPT_VERSION,
+      model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
+      maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
+      project: hashJson(await projectContext(ctx)),
+    };
+  },
+  async execute(config, _inputs, ctx) {
+    if (!ctx.models) {
+      throw new TaskgraphError('CONFIG_INVALID', 'planning needs a model, but none is configured', {
+        hint: 'add a `planner` model profile to taskgraph.yaml, or pass --replay CASSETTE',
+      });
+    }
+    const result = await planGoal({
+      goal: config.goal,
+      project: await projectContext(ctx),
+      client: ctx.models,
+      profile: config.profile ?? ctx.config.roles.planner,
+      maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
+      maxRepairs: ctx.config.policy.maxRepairs,
+      planId: 'pending',
+      signal: ctx.signal,
+      onEvent: (e) => ctx.log(`planner: ${JSON.stringify(e)}`),
+    });
+    const planId = `p-${hashJson({ goal: config.goal, tasks: result.tasks.map(({ planId: _p, ...t }) => t) }).slice(0, 10)}`;
+    const tasks = result.tasks.map((t) => ({ ...t, planId }));
+    const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves };
+    return { status: 'succeeded', output: output as unknown as Json, usage: result.usage };
+  },
+  async expand(output, ctx) {
+    if (!isJsonObject(output) || typeof output['planId'] !== 'string') {
+      throw new TaskgraphError('INTERNAL', 'decompose output has no planId');
+    }
+    const plan = output as unknown as DecomposeOutput;
+    if (!(await ctx.store.getPlan(plan.planId))) {
+      await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
+    }
+    return { nodes: planToNodes(plan.tasks, plan.leaves, { config: ctx.config }), planId: plan.planId };
+  },
+};

@@ -1,0 +1,35 @@
+import type { NodeKind } from '../core/graph.js';
+import type { ExecutorRegistry, NodeExecutor, ScriptFunction, ScriptRegistry } from '../engine/node-executor.js';
+import { applyExecutor } from './apply.js';
+import { approvalExecutor } from './approval.js';
+import { builtinScripts } from './builtin-scripts.js';
+import { commandExecutor } from './command.js';
+import { contextExecutor } from './context.js';
+import { decomposeExecutor } from './decompose.js';
+import { llmExecutor } from './llm.js';
+import { scriptExecutor } from './script.js';
+import { verifyExecutor } from './verify.js';
+
+/**
+ * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
+ * engine knows, plus the `script` functions. Kinds not built yet (`human`, `subgraph`) are
+ * absent, so a graph using them fails validation with "no executor for kind".
+ * @param extraScripts more `script` functions to register (name -> function); they override built-ins
+ */
+export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction> = new Map()): {
+  executors: ExecutorRegistry;
+  scripts: ScriptRegistry;
+} {
+  const scripts = new Map([...builtinScripts, ...extraScripts]);
+  const list: NodeExecutor<any>[] = [
+    scriptExecutor(scripts),
+    commandExecutor,
+    llmExecutor,
+    contextExecutor,
+    applyExecutor,
+    verifyExecutor,
+    approvalExecutor,
+    decomposeExecutor,
+  ];
+  return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
+}

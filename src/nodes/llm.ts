@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { TaskgraphError, toErrorRecord } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import type { Json } from '../core/json.js';
+import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
+import { parseEdit } from '../workspace/edit-format.js';
+import { EDIT_SYSTEM, fillTemplate, renderEditPrompt } from './llm-prompts.js';
+
+const LlmConfig = z
+  .object({
+    /** model profile name; default: the `coder` role's profile */
+    profile: z.string().optional(),
+    /** `edit`: the built-in coder template over the `context` input; `custom`: `prompt` with {{input}} placeholders */
+    template: z.enum(['edit', 'custom']).default('custom'),
+    prompt: z.string().optional(),
+    system: z.string().optional(),
+    /** `text`, `json` (must parse as JSON) or `edit` (must hold a unified diff or SEARCH/REPLACE blocks) */
+    output: z.enum(['text', 'json', 'edit']).default('text'),
+  })
+  .strict()
+  .refine((c) => c.template === 'edit' || c.prompt !== undefined, { message: 'a custom llm node needs `prompt`', path: ['prompt'] });
+
+/** Config of an `llm` node. */
+export type LlmConfig = z.infer<typeof LlmConfig>;
+
+function render(config: LlmConfig, inputs: Record<string, Json>): { system: string; prompt: string } {
+  if (config.template === 'edit') return { system: config.system ?? EDIT_SYSTEM, prompt: renderEditPrompt(inputs['context']) };
+  return { system: config.system ?? '', prompt: fillTemplate(config.prompt ?? '', inputs) };
+}
+
+function profileOf(config: LlmConfig, ctx: NodeContext): string {
+  return config.profile ?? ctx.config.roles.coder;
+}
+
+/**
+ * `llm` nodes (DESIGN.md §4): render a prompt template with the inputs (or, for the `edit`
+ * template, the context bundle) and call a model profile. Output `{ text, format? , json? }`.
+ * A malformed answer (no edit in it, invalid JSON) fails the node with EDIT_INVALID /
+ * MODEL_OUTPUT_INVALID, which refinement turns into a note for the next attempt. Cache key adds
+ * the rendered template hash and the model profile (provider, model, temperature, max tokens).
+ */
+export const llmExecutor: NodeExecutor<LlmConfig> = {
+  kind: 'llm',
+  version: 1,
+  configSchema: LlmConfig,
+  cacheable: true,
+  sideEffects: () => false,
+  async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
+    const name = profileOf(config, ctx);
+    const profile = ctx.config.models[name];
+    const { system, prompt } = render(config, inputs);
+    return {
+      template: sha256(`${system}\u0000${prompt}`),
+      model: {
+        profile: name,
+        provider: profile?.provider ?? null,
+        model: profile?.model ?? null,
+        temperature: profile?.temperature ?? null,
+        maxOutputTokens: profile?.maxOutputTokens ?? null,
+      },
+    };
+  },
+  async execute(config, inputs, ctx): Promise<NodeOutcome> {
+    if (!ctx.models) {
+      throw new TaskgraphError('CONFIG_INVALID', `llm node ${ctx.node.id} needs a model, but none is configured`, {
+        hint: 'add model profiles to taskgraph.yaml, or pass --replay CASSETTE',
+      });
+    }
+    const { system, prompt } = render(config, inputs);
+    const response = await ctx.models.generate({
+      profile: profileOf(config, ctx),
+      ...(system ? { system } : {}),
+      prompt,
+      label: ctx.node.id,
+      signal: ctx.signal,
+    });
+    const usage = response.usage;
+    if (config.output === 'edit') {
+      try {
+        const parsed = parseEdit(response.text);
+        return { status: 'succeeded', output: { text: response.text, format: parsed.format }, usage };
+      } catch (error) {
+        return { status: 'failed', output: { text: response.text }, error: toErrorRecord(error), usage };
+      }
+    }
+    if (config.output === 'json') {
+      try {
+        return { status: 'succeeded', output: { text: response.text, json: JSON.parse(stripFence(response.text)) as Json }, usage };
+      } catch (error) {
+        return {
+          status: 'failed',
+          output: { text: response.text },
+          usage,
+          error: { code: 'MODEL_OUTPUT_INVALID', message: `model answer is not JSON: ${(error as Error).message}`, retryable: false, details: {} },
+        };
+      }
+    }
+    return { status: 'succeeded', output: { text: response.text }, usage };
+  },
+};
+
+function stripFence(text: string): string {
+  const m = /```(?:json)?\s*\n([\s\S]*?)```/.exec(text);
+  return (m ? m[1]! : text).trim();
+}

@@ -1,0 +1,84 @@
+import type { ProjectConfig } from '../core/config.js';
+import type { NodeSpecInput } from '../core/graph.js';
+import type { Task } from '../core/task.js';
+
+/**
+ * Turns a plan into the nodes that carry it out (DESIGN.md §2 step 4): for every atomic task
+ * `T`, in execution order, the small graph
+ *
+ *   T/context -> T/edit (llm, coder) -> T/apply -> T/verify -> T/commit (git-commit)
+ *
+ * All five nodes carry `task: T`, so a failed apply or verify retries them together with the
+ * failure note (refinement). `T/context` takes `dep:D` inputs from each dependency's commit, so
+ * what a dependency did is in the context and in the cache key. Tasks share one worktree, so
+ * each task's context also waits (`needs`) for the previous task's commit: tasks run one after
+ * another in a topological order, and every commit sits on top of the one before.
+ */
+export interface PlanGraphOptions {
+  config: Pick<ProjectConfig, 'roles' | 'commands'>;
+}
+
+/**
+ * @param tasks all tasks of a plan (parents included)
+ * @param leaves ids of the atomic tasks in execution order (dependencies first)
+ * @returns node specs (ids `T/context`, `T/edit`, `T/apply`, `T/verify`, `T/commit`)
+ */
+export function planToNodes(tasks: readonly Task[], leaves: readonly string[], options: PlanGraphOptions): NodeSpecInput[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const nodes: NodeSpecInput[] = [];
+  let previous: string | undefined;
+  leaves.forEach((id, index) => {
+    const task = byId.get(id);
+    if (!task) return;
+    const deps = task.dependencies.filter((d) => leaves.includes(d));
+    const priority = leaves.length - index;
+    nodes.push(
+      {
+        id: `${id}/context`,
+        kind: 'context',
+        task: id,
+        title: `context for ${id}`,
+        priority,
+        config: { task: id },
+        inputs: Object.fromEntries(deps.map((d) => [`dep:${d}`, { $ref: `${d}/commit` }])),
+        needs: previous ? [previous] : [],
+      },
+      {
+        id: `${id}/edit`,
+        kind: 'llm',
+        task: id,
+        title: `edit for ${id}`,
+        priority,
+        config: { profile: options.config.roles.coder, template: 'edit', output: 'edit' },
+        inputs: { context: { $ref: `${id}/context` } },
+      },
+      { id: `${id}/apply`, kind: 'apply', task: id, title: `apply ${id}`, priority, config: {}, inputs: { edit: { $ref: `${id}/edit` } } },
+      { id: `${id}/verify`, kind: 'verify', task: id, title: `verify ${id}`, priority, config: {}, inputs: { applied: { $ref: `${id}/apply`, path: 'tree' } } },
+      {
+        id: `${id}/commit`,
+        kind: 'script',
+        task: id,
+        title: `commit ${id}`,
+        priority,
+        config: { fn: 'git-commit', args: { message: commitMessage(task) } },
+        inputs: { verified: { $ref: `${id}/verify`, path: 'passed' } },
+      },
+    );
+    previous = `${id}/commit`;
+  });
+  return nodes;
+}
+
+/**
+ * A Conventional Commits 1.0.0 message (https://www.conventionalcommits.org/en/v1.0.0/) naming
+ * the task: `feat(T2.1): add multiply to the calculator`, with the description as body. The type
+ * is the first task tag among feat/fix/refactor/test/docs/chore/perf/build/ci, else `feat`.
+ */
+export function commitMessage(task: Pick<Task, 'id' | 'title' | 'description' | 'tags'>): string {
+  const types = ['feat', 'fix', 'refactor', 'test', 'docs', 'chore', 'perf', 'build', 'ci'];
+  const type = task.tags.find((t) => types.includes(t)) ?? 'feat';
+  const subject = task.title.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
+  const first = subject.charAt(0).toLowerCase() + subject.slice(1);
+  const body = task.description.trim();
+  return `${type}(${task.id}): ${first}${body ? `\n\n${body}` : ''}\n\nTaskgraph-Task: ${task.id}`;
+}

@@ -1,0 +1,159 @@
+/**
+ * Versioned schema migrations of the SQLite store (DESIGN.md §10). Each migration runs once, in
+ * version order, inside its own transaction; the `schema_migrations` table records which
+ * versions were applied. Never edit a released migration: append a new one with the next
+ * version number.
+ *
+ * Conventions: JSON values are stored as TEXT (`JSON.stringify`); an absent optional value is SQL
+ * NULL (so a JSON `null` output is the TEXT `'null'`, distinct from "no output"); booleans are
+ * INTEGER 0/1; dates are ISO-8601 TEXT.
+ */
+
+/** One schema migration. */
+export interface Migration {
+  /** strictly increasing, starting at 1 */
+  version: number;
+  /** short kebab-case description, recorded in `schema_migrations.name` */
+  name: string;
+  /** SQL statements, run with `Database.exec` inside one transaction */
+  sql: string;
+}
+
+/** The table that records applied migrations (created before any migration runs). */
+export const SCHEMA_MIGRATIONS_SQL = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);`;
+
+/** Every migration, in version order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial-schema',
+    sql: `
+CREATE TABLE plans (
+  id         TEXT PRIMARY KEY,
+  goal       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  meta       TEXT NOT NULL            -- JSON object
+);
+
+CREATE TABLE tasks (
+  plan_id      TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+  id           TEXT NOT NULL,
+  position     INTEGER NOT NULL,      -- order inside the plan
+  title        TEXT NOT NULL,
+  description  TEXT NOT NULL,
+  acceptance   TEXT NOT NULL,         -- JSON string[]
+  dependencies TEXT NOT NULL,         -- JSON string[]
+  files        TEXT NOT NULL,         -- JSON string[]
+  atomic       INTEGER NOT NULL,      -- 0 | 1
+  parent       TEXT,
+  depth        INTEGER NOT NULL,
+  tags         TEXT NOT NULL,         -- JSON string[]
+  notes        TEXT NOT NULL,         -- JSON string[]
+  status       TEXT NOT NULL,
+  PRIMARY KEY (plan_id, id)
+);
+
+CREATE TABLE links (
+  plan_id   TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+  from_task TEXT NOT NULL,
+  to_task   TEXT NOT NULL,
+  type      TEXT NOT NULL,
+  PRIMARY KEY (plan_id, from_task, to_task, type)
+);
+CREATE INDEX links_to ON links (plan_id, to_task);
+
+CREATE TABLE runs (
+  id          TEXT PRIMARY KEY,
+  status      TEXT NOT NULL,
+  graph       TEXT NOT NULL,          -- JSON GraphSpec
+  command     TEXT NOT NULL,
+  options     TEXT NOT NULL,          -- JSON object
+  plan_id     TEXT,
+  project_dir TEXT NOT NULL,
+  worktree    TEXT,
+  branch      TEXT,
+  base_commit TEXT,
+  workspace   TEXT,                   -- JSON WorkspaceSnapshot
+  reason      TEXT,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE INDEX runs_created ON runs (created_at);
+
+CREATE TABLE run_nodes (
+  run_id           TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  node_id          TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL,
+  task             TEXT,
+  last_attempt_seq INTEGER,
+  PRIMARY KEY (run_id, node_id)
+);
+
+CREATE TABLE run_tasks (
+  run_id       TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id      TEXT NOT NULL,
+  attempt      INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  start_commit TEXT,
+  PRIMARY KEY (run_id, task_id)
+);
+
+CREATE TABLE attempts (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id          TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  node_id         TEXT NOT NULL,
+  number          INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  cache_key       TEXT NOT NULL,
+  ingredients     TEXT NOT NULL,      -- JSON KeyIngredients
+  output          TEXT,               -- JSON
+  output_hash     TEXT,
+  error           TEXT,               -- JSON ErrorRecord
+  suspend_reason  TEXT,
+  input_tokens    INTEGER NOT NULL,
+  output_tokens   INTEGER NOT NULL,
+  cost_usd        REAL NOT NULL,
+  model           TEXT,
+  calls           INTEGER NOT NULL,
+  started_at      TEXT NOT NULL,
+  finished_at     TEXT,
+  duration_ms     REAL,
+  workspace_after TEXT                -- JSON WorkspaceSnapshot
+);
+CREATE INDEX attempts_run_node ON attempts (run_id, node_id);
+CREATE INDEX attempts_node ON attempts (node_id);
+
+CREATE TABLE cache_entries (
+  key             TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  node_id         TEXT NOT NULL,
+  ingredients     TEXT NOT NULL,      -- JSON KeyIngredients
+  output          TEXT NOT NULL,      -- JSON
+  output_hash     TEXT NOT NULL,
+  input_tokens    INTEGER NOT NULL,
+  output_tokens   INTEGER NOT NULL,
+  cost_usd        REAL NOT NULL,
+  model           TEXT,
+  calls           INTEGER NOT NULL,
+  workspace_after TEXT,               -- JSON WorkspaceSnapshot
+  created_at      TEXT NOT NULL
+);
+
+CREATE TABLE decisions (
+  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  node_id  TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  by       TEXT NOT NULL,
+  at       TEXT NOT NULL,
+  comment  TEXT,
+  PRIMARY KEY (run_id, node_id)
+);
+`,
+  },
+];

@@ -1,0 +1,354 @@
+import type { ErrorRecord } from '../core/errors.js';
+import type { GraphSpec } from '../core/graph.js';
+import type { KeyIngredients } from '../core/hash.js';
+import type { Json } from '../core/json.js';
+import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import type {
+  AttemptRecord,
+  CacheEntry,
+  DecisionRecord,
+  RunNodeRecord,
+  RunRecord,
+  RunTaskRecord,
+  Usage,
+  WorkspaceSnapshot,
+} from './store.js';
+
+/**
+ * Conversions between store records and SQLite rows/parameters (schema in `migrations.ts`).
+ * Absent optional fields are SQL NULL and come back absent (no `undefined`-valued keys), so a
+ * record read back is deep-equal to the record written.
+ */
+
+/** A bind value better-sqlite3 accepts. */
+type Param = string | number | null;
+/** Named parameters for a prepared statement (`@name` in SQL). */
+export type Params = Record<string, Param>;
+
+/** JSON text of `value`, or SQL NULL when `value` is `undefined`. */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** Parses JSON text produced by {@link jsonOrNull}. */
+function parse<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** Row shapes as better-sqlite3 returns them. */
+export interface PlanRow { id: string; goal: string; created_at: string; meta: string }
+export interface TaskRow {
+  plan_id: string; id: string; position: number; title: string; description: string; acceptance: string;
+  dependencies: string; files: string; atomic: number; parent: string | null; depth: number; tags: string;
+  notes: string; status: string;
+}
+export interface LinkRow { plan_id: string; from_task: string; to_task: string; type: string }
+export interface RunRow {
+  id: string; status: string; graph: string; command: string; options: string; plan_id: string | null;
+  project_dir: string; worktree: string | null; branch: string | null; base_commit: string | null;
+  workspace: string | null; reason: string | null; created_at: string; updated_at: string;
+}
+export interface RunNodeRow {
+  run_id: string; node_id: string; status: string; attempts: number; task: string | null; last_attempt_seq: number | null;
+}
+export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
+interface UsageColumns { input_tokens: number; output_tokens: number; cost_usd: number; model: string | null; calls: number }
+export interface AttemptRow extends UsageColumns {
+  seq: number; run_id: string; node_id: string; number: number; status: string; cache_key: string; ingredients: string;
+  output: string | null; output_hash: string | null; error: string | null; suspend_reason: string | null;
+  started_at: string; finished_at: string | null; duration_ms: number | null; workspace_after: string | null;
+}
+export interface CacheRow extends UsageColumns {
+  key: string; kind: string; node_id: string; ingredients: string; output: string; output_hash: string;
+  workspace_after: string | null; created_at: string;
+}
+export interface DecisionRow { run_id: string; node_id: string; decision: string; by: string; at: string; comment: string | null }
+
+/** Usage -> its five columns. */
+export function usageParams(usage: Usage): Params {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cost_usd: usage.costUsd,
+    model: usage.model ?? null,
+    calls: usage.calls,
+  };
+}
+
+function usageFromRow(row: UsageColumns): Usage {
+  const usage: Usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens, costUsd: row.cost_usd, calls: row.calls };
+  if (row.model !== null) usage.model = row.model;
+  return usage;
+}
+
+/** Plan row -> record (tasks supplied by the caller). */
+export function planFromRow(row: PlanRow, tasks: Task[]): PlanRecord {
+  return { id: row.id, goal: row.goal, createdAt: row.created_at, tasks, meta: parse<Record<string, unknown>>(row.meta) };
+}
+
+/** Task -> parameters; `planId` is the plan the row belongs to. */
+export function taskParams(task: Task, planId: string, position: number): Params {
+  return {
+    plan_id: planId,
+    id: task.id,
+    position,
+    title: task.title,
+    description: task.description,
+    acceptance: JSON.stringify(task.acceptance),
+    dependencies: JSON.stringify(task.dependencies),
+    files: JSON.stringify(task.files),
+    atomic: task.atomic ? 1 : 0,
+    parent: task.parent ?? null,
+    depth: task.depth,
+    tags: JSON.stringify(task.tags),
+    notes: JSON.stringify(task.notes),
+    status: task.status,
+  };
+}
+
+/** Task row -> record. */
+export function taskFromRow(row: TaskRow): Task {
+  const task: Task = {
+    planId: row.plan_id,
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    acceptance: parse<string[]>(row.acceptance),
+    dependencies: parse<string[]>(row.dependencies),
+    files: parse<string[]>(row.files),
+    atomic: row.atomic === 1,
+    depth: row.depth,
+    tags: parse<string[]>(row.tags),
+    notes: parse<string[]>(row.notes),
+    status: row.status as Task['status'],
+  };
+  if (row.parent !== null) task.parent = row.parent;
+  return task;
+}
+
+/** Link -> parameters. */
+export function linkParams(link: TaskLink): Params {
+  return { plan_id: link.planId, from_task: link.from, to_task: link.to, type: link.type };
+}
+
+/** Link row -> record. */
+export function linkFromRow(row: LinkRow): TaskLink {
+  return { planId: row.plan_id, from: row.from_task, to: row.to_task, type: row.type as TaskLink['type'] };
+}
+
+/** Run -> parameters. */
+export function runParams(run: RunRecord): Params {
+  return {
+    id: run.id,
+    status: run.status,
+    graph: JSON.stringify(run.graph),
+    command: run.command,
+    options: JSON.stringify(run.options),
+    plan_id: run.planId ?? null,
+    project_dir: run.projectDir,
+    worktree: run.worktree ?? null,
+    branch: run.branch ?? null,
+    base_commit: run.baseCommit ?? null,
+    workspace: jsonOrNull(run.workspace),
+    reason: run.reason ?? null,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+  };
+}
+
+/** Run row -> record. */
+export function runFromRow(row: RunRow): RunRecord {
+  const run: RunRecord = {
+    id: row.id,
+    status: row.status as RunRecord['status'],
+    graph: parse<GraphSpec>(row.graph),
+    command: row.command,
+    options: parse<Record<string, Json>>(row.options),
+    projectDir: row.project_dir,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.plan_id !== null) run.planId = row.plan_id;
+  if (row.worktree !== null) run.worktree = row.worktree;
+  if (row.branch !== null) run.branch = row.branch;
+  if (row.base_commit !== null) run.baseCommit = row.base_commit;
+  if (row.workspace !== null) run.workspace = parse<WorkspaceSnapshot>(row.workspace);
+  if (row.reason !== null) run.reason = row.reason;
+  return run;
+}
+
+/**
+ * The columns {@link import('./store.js').Store.updateRun} may change: patch field -> column, whether
+ * the value is JSON, and whether the column may be NULL (an `undefined` patch value clears it).
+ */
+export const RUN_PATCH_COLUMNS: Readonly<Record<string, { column: string; json: boolean; nullable: boolean }>> = {
+  status: { column: 'status', json: false, nullable: false },
+  graph: { column: 'graph', json: true, nullable: false },
+  command: { column: 'command', json: false, nullable: false },
+  options: { column: 'options', json: true, nullable: false },
+  planId: { column: 'plan_id', json: false, nullable: true },
+  projectDir: { column: 'project_dir', json: false, nullable: false },
+  worktree: { column: 'worktree', json: false, nullable: true },
+  branch: { column: 'branch', json: false, nullable: true },
+  baseCommit: { column: 'base_commit', json: false, nullable: true },
+  workspace: { column: 'workspace', json: true, nullable: true },
+  reason: { column: 'reason', json: false, nullable: true },
+};
+
+/** Run node -> parameters. */
+export function runNodeParams(node: RunNodeRecord): Params {
+  return {
+    run_id: node.runId,
+    node_id: node.nodeId,
+    status: node.status,
+    attempts: node.attempts,
+    task: node.task ?? null,
+    last_attempt_seq: node.lastAttemptSeq ?? null,
+  };
+}
+
+/** Run node row -> record. */
+export function runNodeFromRow(row: RunNodeRow): RunNodeRecord {
+  const node: RunNodeRecord = {
+    runId: row.run_id,
+    nodeId: row.node_id,
+    status: row.status as RunNodeRecord['status'],
+    attempts: row.attempts,
+  };
+  if (row.task !== null) node.task = row.task;
+  if (row.last_attempt_seq !== null) node.lastAttemptSeq = row.last_attempt_seq;
+  return node;
+}
+
+/** Run task -> parameters. */
+export function runTaskParams(task: RunTaskRecord): Params {
+  return {
+    run_id: task.runId,
+    task_id: task.taskId,
+    attempt: task.attempt,
+    status: task.status,
+    start_commit: task.startCommit ?? null,
+  };
+}
+
+/** Run task row -> record. */
+export function runTaskFromRow(row: RunTaskRow): RunTaskRecord {
+  const task: RunTaskRecord = {
+    runId: row.run_id,
+    taskId: row.task_id,
+    attempt: row.attempt,
+    status: row.status as RunTaskRecord['status'],
+  };
+  if (row.start_commit !== null) task.startCommit = row.start_commit;
+  return task;
+}
+
+/** The outcome columns of an attempt (shared by insert and finish). */
+export function attemptOutcomeParams(a: {
+  status: string;
+  output?: Json;
+  outputHash?: string;
+  error?: ErrorRecord;
+  suspendReason?: string;
+  usage: Usage;
+  finishedAt?: string;
+  durationMs?: number;
+  workspaceAfter?: WorkspaceSnapshot;
+}): Params {
+  return {
+    status: a.status,
+    output: jsonOrNull(a.output),
+    output_hash: a.outputHash ?? null,
+    error: jsonOrNull(a.error),
+    suspend_reason: a.suspendReason ?? null,
+    ...usageParams(a.usage),
+    finished_at: a.finishedAt ?? null,
+    duration_ms: a.durationMs ?? null,
+    workspace_after: jsonOrNull(a.workspaceAfter),
+  };
+}
+
+/** Attempt (without seq) -> insert parameters. */
+export function attemptParams(a: Omit<AttemptRecord, 'seq'>): Params {
+  return {
+    run_id: a.runId,
+    node_id: a.nodeId,
+    number: a.number,
+    cache_key: a.cacheKey,
+    ingredients: JSON.stringify(a.ingredients),
+    started_at: a.startedAt,
+    ...attemptOutcomeParams(a),
+  };
+}
+
+/** Attempt row -> record. */
+export function attemptFromRow(row: AttemptRow): AttemptRecord {
+  const a: AttemptRecord = {
+    seq: row.seq,
+    runId: row.run_id,
+    nodeId: row.node_id,
+    number: row.number,
+    status: row.status as AttemptRecord['status'],
+    cacheKey: row.cache_key,
+    ingredients: parse<KeyIngredients>(row.ingredients),
+    usage: usageFromRow(row),
+    startedAt: row.started_at,
+  };
+  if (row.output !== null) a.output = parse<Json>(row.output);
+  if (row.output_hash !== null) a.outputHash = row.output_hash;
+  if (row.error !== null) a.error = parse<ErrorRecord>(row.error);
+  if (row.suspend_reason !== null) a.suspendReason = row.suspend_reason;
+  if (row.finished_at !== null) a.finishedAt = row.finished_at;
+  if (row.duration_ms !== null) a.durationMs = row.duration_ms;
+  if (row.workspace_after !== null) a.workspaceAfter = parse<WorkspaceSnapshot>(row.workspace_after);
+  return a;
+}
+
+/** Cache entry -> parameters. */
+export function cacheParams(entry: CacheEntry): Params {
+  return {
+    key: entry.key,
+    kind: entry.kind,
+    node_id: entry.nodeId,
+    ingredients: JSON.stringify(entry.ingredients),
+    output: JSON.stringify(entry.output),
+    output_hash: entry.outputHash,
+    ...usageParams(entry.usage),
+    workspace_after: jsonOrNull(entry.workspaceAfter),
+    created_at: entry.createdAt,
+  };
+}
+
+/** Cache row -> entry. */
+export function cacheFromRow(row: CacheRow): CacheEntry {
+  const entry: CacheEntry = {
+    key: row.key,
+    kind: row.kind,
+    nodeId: row.node_id,
+    ingredients: parse<KeyIngredients>(row.ingredients),
+    output: parse<Json>(row.output),
+    outputHash: row.output_hash,
+    usage: usageFromRow(row),
+    createdAt: row.created_at,
+  };
+  if (row.workspace_after !== null) entry.workspaceAfter = parse<WorkspaceSnapshot>(row.workspace_after);
+  return entry;
+}
+
+/** Decision -> parameters. */
+export function decisionParams(d: DecisionRecord): Params {
+  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: d.by, at: d.at, comment: d.comment ?? null };
+}
+
+/** Decision row -> record. */
+export function decisionFromRow(row: DecisionRow): DecisionRecord {
+  const d: DecisionRecord = {
+    runId: row.run_id,
+    nodeId: row.node_id,
+    decision: row.decision as DecisionRecord['decision'],
+    by: row.by,
+    at: row.at,
+  };
+  if (row.comment !== null) d.comment = row.comment;
+  return d;
+}

@@ -1,0 +1,119 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The SQL of {@link import('./sqlite-store.js').SqliteStore}, prepared once per connection
+ * (preparing is the expensive part of a query; a prepared statement is reused for every call).
+ * Named parameters (`@name`) match the column names produced by `sqlite-rows.ts`.
+ */
+
+const TASK_COLUMNS =
+  'plan_id, id, position, title, description, acceptance, dependencies, files, atomic, parent, depth, tags, notes, status';
+const TASK_UPDATE =
+  'title = excluded.title, description = excluded.description, acceptance = excluded.acceptance, ' +
+  'dependencies = excluded.dependencies, files = excluded.files, atomic = excluded.atomic, parent = excluded.parent, ' +
+  'depth = excluded.depth, tags = excluded.tags, notes = excluded.notes, status = excluded.status';
+const TASK_VALUES =
+  '@title, @description, @acceptance, @dependencies, @files, @atomic, @parent, @depth, @tags, @notes, @status';
+const RUN_NODE_VALUES = '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (@run_id, @node_id, @status, @attempts, @task, @last_attempt_seq)';
+const OUTCOME_COLUMNS =
+  'status, output, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, finished_at, duration_ms, workspace_after';
+
+const SQL = {
+  upsertPlan: `INSERT INTO plans (id, goal, created_at, meta) VALUES (@id, @goal, @created_at, @meta)
+    ON CONFLICT (id) DO UPDATE SET goal = excluded.goal, created_at = excluded.created_at, meta = excluded.meta`,
+  getPlan: 'SELECT * FROM plans WHERE id = ?',
+  listPlans: 'SELECT * FROM plans ORDER BY created_at DESC, rowid DESC',
+
+  /** plan order wins: position is rewritten */
+  upsertTaskAt: `INSERT INTO tasks (${TASK_COLUMNS}) VALUES (@plan_id, @id, @position, ${TASK_VALUES})
+    ON CONFLICT (plan_id, id) DO UPDATE SET position = excluded.position, ${TASK_UPDATE}`,
+  /** a new task goes last; an existing one keeps its place */
+  upsertTaskAppend: `INSERT INTO tasks (${TASK_COLUMNS})
+    VALUES (@plan_id, @id, (SELECT coalesce(max(position) + 1, 0) FROM tasks WHERE plan_id = @plan_id), ${TASK_VALUES})
+    ON CONFLICT (plan_id, id) DO UPDATE SET ${TASK_UPDATE}`,
+  getTask: 'SELECT * FROM tasks WHERE plan_id = ? AND id = ?',
+  listTasks: 'SELECT * FROM tasks WHERE plan_id = ? ORDER BY position, id',
+  appendNote: `UPDATE tasks SET notes = json_insert(notes, '$[#]', @note) WHERE plan_id = @plan_id AND id = @id`,
+  setTaskStatus: 'UPDATE tasks SET status = @status WHERE plan_id = @plan_id AND id = @id',
+  setTaskDependencies: 'UPDATE tasks SET dependencies = @dependencies WHERE plan_id = @plan_id AND id = @id',
+
+  deleteRequiresFrom: `DELETE FROM links WHERE plan_id = @plan_id AND from_task = @from_task AND type = 'requires'`,
+  insertLink: `INSERT OR IGNORE INTO links (plan_id, from_task, to_task, type) VALUES (@plan_id, @from_task, @to_task, @type)`,
+  deleteLink: 'DELETE FROM links WHERE plan_id = @plan_id AND from_task = @from_task AND to_task = @to_task AND type = @type',
+  listLinks: 'SELECT * FROM links WHERE plan_id = ? ORDER BY from_task, to_task, type',
+  listLinksOf: `SELECT * FROM links WHERE plan_id = @plan_id AND (from_task = @task OR to_task = @task)
+    ORDER BY from_task, to_task, type`,
+
+  insertRun: `INSERT INTO runs (id, status, graph, command, options, plan_id, project_dir, worktree, branch, base_commit,
+      workspace, reason, created_at, updated_at)
+    VALUES (@id, @status, @graph, @command, @options, @plan_id, @project_dir, @worktree, @branch, @base_commit,
+      @workspace, @reason, @created_at, @updated_at)`,
+  getRun: 'SELECT * FROM runs WHERE id = ?',
+  /** LIMIT -1 means no limit in SQLite */
+  listRuns: 'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT @limit',
+  setRunGraph: 'UPDATE runs SET graph = @graph, updated_at = @updated_at WHERE id = @id',
+  setRunWorkspace: 'UPDATE runs SET workspace = @workspace, updated_at = @updated_at WHERE id = @id',
+
+  insertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}`,
+  insertRunNodeIfNew: `INSERT INTO run_nodes ${RUN_NODE_VALUES} ON CONFLICT (run_id, node_id) DO NOTHING`,
+  upsertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}
+    ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+      task = excluded.task, last_attempt_seq = excluded.last_attempt_seq`,
+  markNodeRunning: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq)
+    VALUES (@run_id, @node_id, 'running', @attempts, NULL, @seq)
+    ON CONFLICT (run_id, node_id) DO UPDATE SET status = 'running', attempts = excluded.attempts,
+      last_attempt_seq = excluded.last_attempt_seq`,
+  listRunNodes: 'SELECT * FROM run_nodes WHERE run_id = ? ORDER BY rowid',
+
+  upsertRunTask: `INSERT INTO run_tasks (run_id, task_id, attempt, status, start_commit)
+    VALUES (@run_id, @task_id, @attempt, @status, @start_commit)
+    ON CONFLICT (run_id, task_id) DO UPDATE SET attempt = excluded.attempt, status = excluded.status,
+      start_commit = excluded.start_commit`,
+  getRunTask: 'SELECT * FROM run_tasks WHERE run_id = ? AND task_id = ?',
+  listRunTasks: 'SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid',
+
+  insertAttempt: `INSERT INTO attempts (run_id, node_id, number, cache_key, ingredients, started_at, ${OUTCOME_COLUMNS})
+    VALUES (@run_id, @node_id, @number, @cache_key, @ingredients, @started_at, @status, @output, @output_hash, @error,
+      @suspend_reason, @input_tokens, @output_tokens, @cost_usd, @model, @calls, @finished_at, @duration_ms, @workspace_after)`,
+  finishAttempt: `UPDATE attempts SET status = @status, output = @output, output_hash = @output_hash, error = @error,
+      suspend_reason = @suspend_reason, input_tokens = @input_tokens, output_tokens = @output_tokens, cost_usd = @cost_usd,
+      model = @model, calls = @calls, finished_at = @finished_at, duration_ms = @duration_ms,
+      workspace_after = @workspace_after
+    WHERE seq = @seq`,
+  listAttempts: 'SELECT * FROM attempts WHERE run_id = ? ORDER BY seq',
+  listAttemptsOfNode: 'SELECT * FROM attempts WHERE run_id = ? AND node_id = ? ORDER BY seq',
+  /** every node with a running attempt, and any node left `running`, goes back to `pending` */
+  interruptNodes: `UPDATE run_nodes SET status = 'pending'
+    WHERE run_id = @run_id AND (status = 'running'
+      OR node_id IN (SELECT node_id FROM attempts WHERE run_id = @run_id AND status = 'running'))`,
+  interruptAttempts: `UPDATE attempts SET status = 'interrupted', finished_at = @finished_at
+    WHERE run_id = @run_id AND status = 'running'`,
+  lastSuccessful: `SELECT * FROM attempts
+    WHERE node_id = @node_id AND status IN ('succeeded', 'cached') AND (@before IS NULL OR run_id <> @before)
+    ORDER BY seq DESC LIMIT 1`,
+
+  upsertCache: `INSERT OR REPLACE INTO cache_entries (key, kind, node_id, ingredients, output, output_hash, input_tokens,
+      output_tokens, cost_usd, model, calls, workspace_after, created_at)
+    VALUES (@key, @kind, @node_id, @ingredients, @output, @output_hash, @input_tokens, @output_tokens, @cost_usd, @model,
+      @calls, @workspace_after, @created_at)`,
+  getCache: 'SELECT * FROM cache_entries WHERE key = ?',
+
+  upsertDecision: `INSERT INTO decisions (run_id, node_id, decision, by, at, comment)
+    VALUES (@run_id, @node_id, @decision, @by, @at, @comment)
+    ON CONFLICT (run_id, node_id) DO UPDATE SET decision = excluded.decision, by = excluded.by, at = excluded.at,
+      comment = excluded.comment`,
+  getDecision: 'SELECT * FROM decisions WHERE run_id = ? AND node_id = ?',
+} as const;
+
+/** Every prepared statement of the store, by name. */
+export type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+/**
+ * Prepares every statement of {@link SQL} on `db`.
+ * @throws SqliteError ("no such table") when the schema has not been migrated yet
+ */
+export function prepareStatements(db: Database.Database): Statements {
+  const out: Partial<Record<keyof typeof SQL, Database.Statement>> = {};
+  for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) out[name] = db.prepare(SQL[name]);
+  return out as Statements;
+}

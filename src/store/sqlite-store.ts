@@ -1,0 +1,483 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { TaskgraphError } from '../core/errors.js';
+import type { GraphSpec } from '../core/graph.js';
+import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL } from './migrations.js';
+import { toStoreError, type StoreErrorContext } from './sqlite-errors.js';
+import {
+  attemptFromRow, attemptOutcomeParams, attemptParams, cacheFromRow, cacheParams, decisionFromRow, decisionParams,
+  linkFromRow, linkParams, planFromRow, runFromRow, runNodeFromRow, runNodeParams, runParams, runTaskFromRow,
+  runTaskParams, taskFromRow, taskParams, RUN_PATCH_COLUMNS,
+  type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
+  type RunRow, type RunTaskRow, type TaskRow,
+} from './sqlite-rows.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import type {
+  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, RunNodeRecord, RunRecord, RunTaskRecord, Store,
+  WorkspaceSnapshot,
+} from './store.js';
+
+/** Database file of a project, relative to the project directory. */
+export const STORE_RELATIVE_PATH = join('.taskgraph', 'taskgraph.db');
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * The default {@link Store}: one SQLite file through better-sqlite3 (DESIGN.md §10). The driver
+ * is synchronous; every method does its work synchronously and returns a settled promise, so a
+ * resolved promise means the transaction has committed ("write, then act", DESIGN.md §6).
+ *
+ * Semantics beyond the interface docstrings (the conformance suite `store.case.ts` checks them):
+ * - `requires` links mirror `task.dependencies` (`{from: task, to: dependency}`, read "from
+ *   requires to"): `savePlan`/`putTask` rewrite the task's outgoing `requires` links, and
+ *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies.
+ * - `putTask`, `addLink`, `createRun`-children reject `NOT_FOUND` when the parent plan/run/task is missing.
+ * - `updateRun`: a patch key present with value `undefined` clears an optional field;
+ *   `updatedAt` defaults to now.
+ * - `startAttempt` sets the node `running` with `attempts = attempt.number` and
+ *   `lastAttemptSeq = seq`; `recordCacheHit` stores status `cached` and sets the node's
+ *   `lastAttemptSeq` to the new seq; `finishAttempt` defaults `node.lastAttemptSeq` to `finish.seq`.
+ * - `lastSuccessfulAttempt(nodeId, beforeRunId)` ignores attempts of `beforeRunId` itself.
+ * - Orders: tasks in plan order (new tasks last); links by (from, to, type); run nodes and run
+ *   tasks in insertion order; plans and runs newest first (createdAt, then insertion).
+ *
+ * Errors: `TaskgraphError('NOT_FOUND')` for unknown records named by the caller,
+ * `TaskgraphError('STORE_ERROR')` (with a hint; retryable when the database is busy) otherwise.
+ */
+export class SqliteStore implements Store {
+  /** database file path, or `:memory:` */
+  readonly path: string;
+  private readonly db: Database.Database;
+  private stmts: Statements | undefined;
+  private readonly runUpdates = new Map<string, Database.Statement>();
+
+  private constructor(db: Database.Database, path: string) {
+    this.db = db;
+    this.path = path;
+  }
+
+  /**
+   * Opens (creating if needed, with parent directories) a database file. Does not migrate: call
+   * {@link SqliteStore.migrate} (or use {@link openStore}).
+   *
+   * Pragmas, set once per connection (https://www.sqlite.org/pragma.html):
+   * - `journal_mode = WAL`: readers do not block the writer; commits append to the `-wal` file.
+   * - `synchronous = NORMAL`: in WAL mode the WAL is not fsynced on every commit, only at
+   *   checkpoints. Per https://www.sqlite.org/pragma.html#pragma_synchronous, "WAL mode is always
+   *   consistent with synchronous=NORMAL": a committed transaction survives a crash of the
+   *   process (kill -9), because its pages are already in the OS's file cache; only an OS crash
+   *   or power loss can roll back the last few transactions. It makes a commit ~10x cheaper
+   *   than `FULL`, which the engine's per-node overhead budget (< 50 µs) needs.
+   * - `foreign_keys = ON`: child rows (tasks, run nodes, attempts...) need their plan/run.
+   * - `busy_timeout = 5000` (ms): wait up to 5 s for another process's write lock before
+   *   failing with SQLITE_BUSY.
+   * @param path file path, or `':memory:'` for a private in-memory database
+   * @throws TaskgraphError STORE_ERROR when the file cannot be opened or is not a database
+   */
+  static open(path: string): SqliteStore {
+    const ctx: StoreErrorContext = { op: 'open', path };
+    try {
+      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path);
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('foreign_keys = ON');
+        db.pragma('busy_timeout = 5000');
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      return new SqliteStore(db, path);
+    } catch (error) {
+      throw toStoreError(error, ctx);
+    }
+  }
+
+  /**
+   * Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken at BEGIN, where
+   * `busy_timeout` applies. (A deferred transaction that reads first and then writes gets
+   * SQLITE_BUSY at once when another connection holds the lock: SQLite does not wait there,
+   * as waiting could deadlock — https://www.sqlite.org/lang_transaction.html.)
+   */
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** Runs `fn` and settles a promise with its result, mapping errors via {@link toStoreError}. */
+  private guard<T>(op: string, fn: (s: Statements) => T, words: Omit<StoreErrorContext, 'op' | 'path'> = {}): Promise<T> {
+    try {
+      this.stmts ??= prepareStatements(this.db);
+      return Promise.resolve(fn(this.stmts));
+    } catch (error) {
+      return Promise.reject(toStoreError(error, { op, path: this.path, ...words }));
+    }
+  }
+
+  /**
+   * Applies pending {@link MIGRATIONS} in version order, each in its own `BEGIN IMMEDIATE`
+   * transaction (so two processes migrating at once serialise). Idempotent.
+   * @throws TaskgraphError STORE_ERROR when the database was written by a newer taskgraph
+   */
+  migrate(): Promise<void> {
+    try {
+      this.db.exec(SCHEMA_MIGRATIONS_SQL);
+      const latest = MIGRATIONS.at(-1)?.version ?? 0;
+      for (const migration of MIGRATIONS) {
+        this.db
+          .transaction(() => {
+            const newest = (this.db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+            if (newest > latest) {
+              throw new TaskgraphError('STORE_ERROR', `database ${this.path} has schema version ${newest}; this taskgraph knows up to ${latest}`, {
+                details: { path: this.path, version: newest, known: latest },
+                hint: 'upgrade taskgraph, or use a different project directory',
+              });
+            }
+            if (this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) return;
+            this.db.exec(migration.sql);
+            this.db
+              .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+              .run(migration.version, migration.name, now());
+          })
+          .immediate();
+      }
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(toStoreError(error, { op: 'migrate', path: this.path }));
+    }
+  }
+
+  /** Closes the connection (idempotent). The store cannot be used afterwards. */
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  // ---------------------------------------------------------------- plans and tasks
+
+  private writeTask(s: Statements, task: Task, planId: string, position?: number): void {
+    if (position === undefined) s.upsertTaskAppend.run(taskParams(task, planId, 0));
+    else s.upsertTaskAt.run(taskParams(task, planId, position));
+    s.deleteRequiresFrom.run({ plan_id: planId, from_task: task.id });
+    for (const dep of task.dependencies) {
+      s.insertLink.run({ plan_id: planId, from_task: task.id, to_task: dep, type: 'requires' });
+    }
+  }
+
+  private readTasks(s: Statements, planId: string): Task[] {
+    return (s.listTasks.all(planId) as TaskRow[]).map(taskFromRow);
+  }
+
+  savePlan(plan: PlanRecord): Promise<void> {
+    return this.guard('savePlan', (s) =>
+      this.write(() => {
+        s.upsertPlan.run({ id: plan.id, goal: plan.goal, created_at: plan.createdAt, meta: JSON.stringify(plan.meta) });
+        plan.tasks.forEach((task, i) => this.writeTask(s, task, plan.id, i));
+      }),
+    );
+  }
+
+  getPlan(id: string): Promise<PlanRecord | undefined> {
+    return this.guard('getPlan', (s) => {
+      const row = s.getPlan.get(id) as PlanRow | undefined;
+      return row && planFromRow(row, this.readTasks(s, id));
+    });
+  }
+
+  listPlans(): Promise<PlanRecord[]> {
+    return this.guard('listPlans', (s) =>
+      (s.listPlans.all() as PlanRow[]).map((row) => planFromRow(row, this.readTasks(s, row.id))),
+    );
+  }
+
+  getTask(planId: string, taskId: string): Promise<Task | undefined> {
+    return this.guard('getTask', (s) => {
+      const row = s.getTask.get(planId, taskId) as TaskRow | undefined;
+      return row && taskFromRow(row);
+    });
+  }
+
+  listTasks(planId: string): Promise<Task[]> {
+    return this.guard('listTasks', (s) => this.readTasks(s, planId));
+  }
+
+  putTask(task: Task): Promise<void> {
+    return this.guard('putTask', (s) => this.write(() => this.writeTask(s, task, task.planId)), {
+      missing: `plan ${task.planId} not found; save the plan before its tasks`,
+    });
+  }
+
+  appendTaskNote(planId: string, taskId: string, note: string): Promise<Task> {
+    return this.guard('appendTaskNote', (s) =>
+      this.write(() => {
+        if (s.appendNote.run({ plan_id: planId, id: taskId, note }).changes === 0) throw taskNotFound(planId, taskId);
+        return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
+      }),
+    );
+  }
+
+  setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
+    return this.guard('setTaskStatus', (s) => {
+      if (s.setTaskStatus.run({ plan_id: planId, id: taskId, status }).changes === 0) throw taskNotFound(planId, taskId);
+    });
+  }
+
+  addLink(link: TaskLink): Promise<void> {
+    return this.guard('addLink', (s) =>
+      this.write(() => {
+        const from = s.getTask.get(link.planId, link.from) as TaskRow | undefined;
+        if (!from) throw taskNotFound(link.planId, link.from);
+        if (!s.getTask.get(link.planId, link.to)) throw taskNotFound(link.planId, link.to);
+        s.insertLink.run(linkParams(link));
+        const deps = JSON.parse(from.dependencies) as string[];
+        if (link.type === 'requires' && !deps.includes(link.to)) {
+          s.setTaskDependencies.run({ plan_id: link.planId, id: link.from, dependencies: JSON.stringify([...deps, link.to]) });
+        }
+      }),
+    );
+  }
+
+  removeLink(link: TaskLink): Promise<void> {
+    return this.guard('removeLink', (s) =>
+      this.write(() => {
+        s.deleteLink.run(linkParams(link));
+        const from = s.getTask.get(link.planId, link.from) as TaskRow | undefined;
+        if (link.type !== 'requires' || !from) return;
+        const deps = JSON.parse(from.dependencies) as string[];
+        if (deps.includes(link.to)) {
+          const kept = deps.filter((d) => d !== link.to);
+          s.setTaskDependencies.run({ plan_id: link.planId, id: link.from, dependencies: JSON.stringify(kept) });
+        }
+      }),
+    );
+  }
+
+  listLinks(planId: string, taskId?: string): Promise<TaskLink[]> {
+    return this.guard('listLinks', (s) => {
+      const rows = taskId === undefined ? s.listLinks.all(planId) : s.listLinksOf.all({ plan_id: planId, task: taskId });
+      return (rows as LinkRow[]).map(linkFromRow);
+    });
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  createRun(run: RunRecord): Promise<void> {
+    return this.guard('createRun', (s) =>
+      this.write(() => {
+        if (s.getRun.get(run.id)) {
+          throw new TaskgraphError('STORE_ERROR', `createRun: run ${run.id} already exists`, {
+            details: { runId: run.id },
+            hint: 'use a new run id, or resume the existing run',
+          });
+        }
+        s.insertRun.run(runParams(run));
+        for (const node of run.graph.nodes) {
+          s.insertRunNode.run({ run_id: run.id, node_id: node.id, status: 'pending', attempts: 0, task: node.task ?? null, last_attempt_seq: null });
+        }
+      }),
+    );
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.guard('getRun', (s) => {
+      const row = s.getRun.get(id) as RunRow | undefined;
+      return row && runFromRow(row);
+    });
+  }
+
+  listRuns(limit?: number): Promise<RunRecord[]> {
+    return this.guard('listRuns', (s) => (s.listRuns.all({ limit: limit ?? -1 }) as RunRow[]).map(runFromRow));
+  }
+
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id' | 'createdAt'>>): Promise<void> {
+    return this.guard('updateRun', () => {
+      const params: Params = { id, updated_at: patch.updatedAt ?? now() };
+      const columns: string[] = [];
+      for (const [key, value] of Object.entries(patch)) {
+        const column = RUN_PATCH_COLUMNS[key];
+        if (!column || (value === undefined && !column.nullable)) continue;
+        params[column.column] = value === undefined ? null : column.json ? JSON.stringify(value) : (value as string);
+        columns.push(column.column);
+      }
+      columns.sort();
+      const signature = columns.join(',');
+      let stmt = this.runUpdates.get(signature);
+      if (!stmt) {
+        const sets = [...columns, 'updated_at'].map((c) => `${c} = @${c}`).join(', ');
+        stmt = this.db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`);
+        this.runUpdates.set(signature, stmt);
+      }
+      if (stmt.run(params).changes === 0) throw runNotFound(id);
+    });
+  }
+
+  expandRunGraph(id: string, graph: GraphSpec, newNodes: RunNodeRecord[]): Promise<void> {
+    return this.guard('expandRunGraph', (s) =>
+      this.write(() => {
+        if (s.setRunGraph.run({ id, graph: JSON.stringify(graph), updated_at: now() }).changes === 0) throw runNotFound(id);
+        for (const node of newNodes) s.insertRunNodeIfNew.run({ ...runNodeParams(node), run_id: id });
+      }),
+    );
+  }
+
+  listRunNodes(runId: string): Promise<RunNodeRecord[]> {
+    return this.guard('listRunNodes', (s) => (s.listRunNodes.all(runId) as RunNodeRow[]).map(runNodeFromRow));
+  }
+
+  putRunNodes(nodes: RunNodeRecord[]): Promise<void> {
+    return this.guard(
+      'putRunNodes',
+      (s) => this.write(() => {
+        for (const node of nodes) s.upsertRunNode.run(runNodeParams(node));
+      }),
+      { missing: `run ${nodes.map((n) => n.runId).filter((r, i, all) => all.indexOf(r) === i).join(', ')} not found` },
+    );
+  }
+
+  getRunTask(runId: string, taskId: string): Promise<RunTaskRecord | undefined> {
+    return this.guard('getRunTask', (s) => {
+      const row = s.getRunTask.get(runId, taskId) as RunTaskRow | undefined;
+      return row && runTaskFromRow(row);
+    });
+  }
+
+  listRunTasks(runId: string): Promise<RunTaskRecord[]> {
+    return this.guard('listRunTasks', (s) => (s.listRunTasks.all(runId) as RunTaskRow[]).map(runTaskFromRow));
+  }
+
+  putRunTask(task: RunTaskRecord): Promise<void> {
+    return this.guard('putRunTask', (s) => void s.upsertRunTask.run(runTaskParams(task)), {
+      missing: `run ${task.runId} not found`,
+    });
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  startAttempt(attempt: Omit<AttemptRecord, 'seq' | 'status'>): Promise<AttemptRecord> {
+    return this.guard(
+      'startAttempt',
+      (s) => this.write((): AttemptRecord => {
+        const seq = Number(s.insertAttempt.run(attemptParams({ ...attempt, status: 'running' })).lastInsertRowid);
+        s.markNodeRunning.run({ run_id: attempt.runId, node_id: attempt.nodeId, attempts: attempt.number, seq });
+        return { ...attempt, seq, status: 'running' };
+      }),
+      { missing: `run ${attempt.runId} not found` },
+    );
+  }
+
+  finishAttempt(finish: AttemptFinish): Promise<void> {
+    return this.guard(
+      'finishAttempt',
+      (s) => this.write(() => {
+        if (s.finishAttempt.run({ seq: finish.seq, ...attemptOutcomeParams(finish) }).changes === 0) {
+          throw new TaskgraphError('NOT_FOUND', `finishAttempt: attempt ${finish.seq} not found`, {
+            details: { seq: finish.seq },
+            hint: 'finish only attempts returned by startAttempt',
+          });
+        }
+        s.upsertRunNode.run(runNodeParams({ ...finish.node, lastAttemptSeq: finish.node.lastAttemptSeq ?? finish.seq }));
+        if (finish.cache) s.upsertCache.run(cacheParams(finish.cache));
+        if (finish.runWorkspace) this.writeRunWorkspace(s, finish.node.runId, finish.runWorkspace);
+      }),
+      { missing: `run ${finish.node.runId} not found` },
+    );
+  }
+
+  private writeRunWorkspace(s: Statements, runId: string, workspace: WorkspaceSnapshot): void {
+    if (s.setRunWorkspace.run({ id: runId, workspace: JSON.stringify(workspace), updated_at: now() }).changes === 0) {
+      throw runNotFound(runId);
+    }
+  }
+
+  recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord> {
+    return this.guard(
+      'recordCacheHit',
+      (s) => this.write((): AttemptRecord => {
+        const record = { ...attempt, status: 'cached' as const };
+        const seq = Number(s.insertAttempt.run(attemptParams(record)).lastInsertRowid);
+        s.upsertRunNode.run(runNodeParams({ ...node, lastAttemptSeq: seq }));
+        if (runWorkspace) this.writeRunWorkspace(s, node.runId, runWorkspace);
+        return { ...record, seq };
+      }),
+      { missing: `run ${attempt.runId} not found` },
+    );
+  }
+
+  listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]> {
+    return this.guard('listAttempts', (s) => {
+      const rows = nodeId === undefined ? s.listAttempts.all(runId) : s.listAttemptsOfNode.all(runId, nodeId);
+      return (rows as AttemptRow[]).map(attemptFromRow);
+    });
+  }
+
+  interruptRunning(runId: string): Promise<number> {
+    return this.guard('interruptRunning', (s) =>
+      this.write(() => {
+        s.interruptNodes.run({ run_id: runId });
+        return s.interruptAttempts.run({ run_id: runId, finished_at: now() }).changes;
+      }),
+    );
+  }
+
+  lastSuccessfulAttempt(nodeId: string, beforeRunId?: string): Promise<AttemptRecord | undefined> {
+    return this.guard('lastSuccessfulAttempt', (s) => {
+      const row = s.lastSuccessful.get({ node_id: nodeId, before: beforeRunId ?? null }) as AttemptRow | undefined;
+      return row && attemptFromRow(row);
+    });
+  }
+
+  // ---------------------------------------------------------------- cache and decisions
+
+  getCache(key: string): Promise<CacheEntry | undefined> {
+    return this.guard('getCache', (s) => {
+      const row = s.getCache.get(key) as CacheRow | undefined;
+      return row && cacheFromRow(row);
+    });
+  }
+
+  putDecision(decision: DecisionRecord): Promise<void> {
+    return this.guard('putDecision', (s) => void s.upsertDecision.run(decisionParams(decision)), {
+      missing: `run ${decision.runId} not found`,
+    });
+  }
+
+  getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined> {
+    return this.guard('getDecision', (s) => {
+      const row = s.getDecision.get(runId, nodeId) as DecisionRow | undefined;
+      return row && decisionFromRow(row);
+    });
+  }
+}
+
+function taskNotFound(planId: string, taskId: string): TaskgraphError {
+  return new TaskgraphError('NOT_FOUND', `task ${taskId} not found in plan ${planId}`, {
+    details: { planId, taskId },
+    hint: 'check the task id with `taskgraph plan` / listTasks',
+  });
+}
+
+function runNotFound(runId: string): TaskgraphError {
+  return new TaskgraphError('NOT_FOUND', `run ${runId} not found`, {
+    details: { runId },
+    hint: 'list runs with `taskgraph runs`',
+  });
+}
+
+/**
+ * Opens the project's store at `<projectDir>/.taskgraph/taskgraph.db` (creating the directory)
+ * and applies pending migrations.
+ * @param projectDir the project directory (the user's checkout)
+ * @throws TaskgraphError STORE_ERROR when the file cannot be opened or migrated
+ */
+export async function openStore(projectDir: string): Promise<SqliteStore> {
+  const store = SqliteStore.open(join(projectDir, STORE_RELATIVE_PATH));
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}

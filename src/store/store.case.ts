@@ -1,0 +1,29 @@
+import { describe } from 'vitest';
+import type { Store } from './store.js';
+import { attemptCases } from './store-attempts.case.js';
+import { useStore } from './store-fixtures.case.js';
+import { planCases } from './store-plans.case.js';
+import { runCases } from './store-runs.case.js';
+
+/**
+ * The Store conformance suite (DESIGN.md §10: "the same test suite runs against both stores"):
+ * one set of behaviour tests every {@link Store} implementation registers from its own test
+ * file, modelled on Hono's `src/router/common.case.test.ts` (one shared suite, run by every
+ * router). It checks round trips of every record type (JSON fields, absent optional fields),
+ * ordering guarantees, atomicity of the multi-row writes, `NOT_FOUND` errors, upserts and
+ * idempotent migration.
+ *
+ * @example
+ * // src/store/sqlite-store.test.ts
+ * storeConformance('sqlite', async () => { const s = SqliteStore.open(tmpFile()); await s.migrate(); return s; });
+ * @param name implementation name shown in the test report
+ * @param make returns a NEW, EMPTY, MIGRATED store; called before every test, closed after it
+ */
+export function storeConformance(name: string, make: () => Promise<Store>): void {
+  describe(`Store conformance: ${name}`, () => {
+    const holder = useStore(make);
+    planCases(holder);
+    runCases(holder);
+    attemptCases(holder);
+  });
+}

@@ -1,0 +1,196 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A loopback fake of the OpenAI chat completions API (`POST /v1/chat/completions`), the one fake
+ * taskgraph uses, placed at the network boundary: the real AI SDK providers (`openai` with a
+ * `baseURL`, or `openai-compatible`) talk HTTP to it exactly as they would to a real server.
+ * Tests script its answers; the demo's recording script records a cassette against it.
+ *
+ * Wire format follows the OpenAI chat completions reference
+ * (https://platform.openai.com/docs/api-reference/chat): a JSON `chat.completion` object, or with
+ * `stream: true` server-sent events of `chat.completion.chunk` objects ended by `data: [DONE]`.
+ */
+
+/** One chat message as the fake hands it to `respond`; `content` is flattened to plain text. */
+export interface FakeChatMessage {
+  role: string;
+  /** the message text; array content (`[{type:'text', text}]`) is joined with newlines */
+  content: string;
+}
+
+/** What `respond` sees for each request. */
+export interface FakeRequest {
+  /** the `model` field of the request body */
+  model: string;
+  messages: FakeChatMessage[];
+  /** the whole parsed JSON request body (e.g. `response_format`, `temperature`) */
+  body: any;
+}
+
+/**
+ * The fake's answer to one request: either a successful completion or an HTTP error.
+ * - `{ content, usage? }`: HTTP 200 with `content` as the assistant message. When `usage` is
+ *   missing, tokens are estimated as `ceil(chars / 4)` (prompt: all message contents; completion:
+ *   `content`), the rule of thumb "1 token ≈ 4 characters of English" from OpenAI's help article
+ *   "What are tokens and how to count them?". Good enough for tests; not a tokenizer.
+ * - `{ status, body?, headers? }`: that HTTP status with `body` as JSON (default: an OpenAI-style
+ *   `{ error: { message, type, code } }`) and extra response headers (e.g. `Retry-After`).
+ */
+export type FakeReply =
+  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | { status: number; body?: any; headers?: Record<string, string> };
+
+/** Options for {@link startFakeOpenAIServer}. */
+export interface FakeOpenAIServerOptions {
+  /** decides the answer to each chat completion request (may be async) */
+  respond: (req: FakeRequest) => FakeReply | Promise<FakeReply>;
+  /** delay before each answer, in ms (default 0) */
+  latencyMs?: number;
+}
+
+/** A running fake server. */
+export interface FakeOpenAIServer {
+  /** base URL including `/v1`, e.g. `http://127.0.0.1:41234/v1`: use as a profile's `baseURL` */
+  url: string;
+  /** the parsed JSON body of every request received, in arrival order (failed ones included) */
+  requests: any[];
+  /** stops listening and drops open connections */
+  close(): Promise<void>;
+}
+
+/** Token estimate used when a reply gives no usage: `ceil(chars / 4)` (see {@link FakeReply}). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function flattenContent(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (part && typeof part === 'object' && typeof part.text === 'string' ? part.text : ''))
+      .filter((t) => t !== '')
+      .join('\n');
+  }
+  return content == null ? '' : JSON.stringify(content);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function errorBody(status: number, message: string): unknown {
+  return { error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', code: String(status) } };
+}
+
+let completionCounter = 0;
+
+/**
+ * Starts the fake on `127.0.0.1`, port chosen by the OS.
+ * Routes: `POST /v1/chat/completions` (JSON or SSE when `stream: true`); anything else is 404.
+ * A `respond` that throws yields HTTP 500 with the error message.
+ * @returns the server handle once it is listening
+ */
+export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): Promise<FakeOpenAIServer> {
+  const requests: any[] = [];
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, errorBody(500, `fake server failure: ${String(error)}`));
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      sendJson(res, 404, errorBody(404, `fake server: no route ${req.method} ${req.url}`));
+      return;
+    }
+    let body: any;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch {
+      sendJson(res, 400, errorBody(400, 'fake server: request body is not JSON'));
+      return;
+    }
+    requests.push(body);
+    const messages: FakeChatMessage[] = (Array.isArray(body.messages) ? body.messages : []).map((m: any) => ({
+      role: String(m?.role ?? ''),
+      content: flattenContent(m?.content),
+    }));
+    const model = String(body.model ?? '');
+
+    let reply: FakeReply;
+    try {
+      reply = await options.respond({ model, messages, body });
+    } catch (error) {
+      sendJson(res, 500, errorBody(500, error instanceof Error ? error.message : String(error)));
+      return;
+    }
+    if (options.latencyMs) await sleep(options.latencyMs);
+
+    if ('status' in reply) {
+      sendJson(res, reply.status, reply.body ?? errorBody(reply.status, `fake server error ${reply.status}`), reply.headers);
+      return;
+    }
+
+    const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
+    const promptTokens = reply.usage?.prompt_tokens ?? Math.ceil(promptChars / 4);
+    const completionTokens = reply.usage?.completion_tokens ?? estimateTokens(reply.content);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+    const id = `chatcmpl-fake-${++completionCounter}`;
+    const created = Math.floor(Date.now() / 1000);
+
+    if (body.stream === true) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      const chunk = (choice: unknown, extra: Record<string, unknown> = {}) =>
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: choice === null ? [] : [choice], ...extra })}\n\n`;
+      res.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }));
+      for (let i = 0; i < reply.content.length; i += 16) {
+        res.write(chunk({ index: 0, delta: { content: reply.content.slice(i, i + 16) }, finish_reason: null }));
+      }
+      res.write(chunk({ index: 0, delta: {}, finish_reason: 'stop' }));
+      if (body.stream_options?.include_usage) res.write(chunk(null, { usage }));
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+
+    sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop', logprobs: null }],
+      usage,
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
