@@ -31,10 +31,12 @@ const int = (v: string) => {
 };
 
 let exitCode = 0;
+/** Wraps an action: commander passes (...arguments, options, command); we hand the command first. */
 const act =
-  <A extends unknown[]>(fn: (...args: A) => Promise<number> | number) =>
-  async (...args: A) => {
-    exitCode = await fn(...args);
+  (fn: (cmd: Command, ...args: string[]) => Promise<number> | number) =>
+  async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    exitCode = await fn(cmd, ...(args.slice(0, -2) as string[]));
   };
 
 program
@@ -42,81 +44,61 @@ program
   .description('write taskgraph.yaml, detecting language and test command')
   .option('--force', 'overwrite an existing taskgraph.yaml')
   .option('--json', 'machine-readable output')
-  .action(act(async function (this: Command) {
-    return initCommand(opts(this));
-  }));
+  .action(act(async (cmd) => initCommand(opts(cmd))));
 
 common(program.command('plan [goal]').description('plan a goal into a task tree and save it'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
-  .action(act(async function (this: Command, goal: string | undefined) {
-    return planCommand(goal, opts(this));
-  }));
+  .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
 
 common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--concurrency <n>', 'nodes running at once', int)
-  .action(act(async function (this: Command, goal: string | undefined) {
-    return doCommand(goal, opts(this));
-  }));
+  .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
 common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
-  .action(act(async function (this: Command, target: string) {
-    return runCommand(target, opts(this));
-  }));
+  .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));
 
 common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
   .option('--concurrency <n>', 'nodes running at once', int)
-  .action(act(async function (this: Command, run: string) {
-    return resumeCommand(run, opts(this));
-  }));
+  .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
 
 for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
   common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`))
     .option('--comment <text>', 'why')
     .option('--by <name>', 'who decides (default $USER)')
     .option('--no-resume', 'only record the decision')
-    .action(act(async function (this: Command, run: string, node: string) {
-      return decideCommand(decision, run, node, opts(this));
-    }));
+    .action(act(async (cmd, run: string, node: string) => decideCommand(decision, run, node, opts(cmd))));
 }
 
 program
   .command('status [run]')
   .description("a run's tasks and nodes (default: newest run)")
   .option('--json', 'machine-readable output')
-  .action(act(async function (this: Command, run: string | undefined) {
-    return statusCommand(run, opts(this));
-  }));
+  .action(act(async (cmd, run: string | undefined) => statusCommand(run, opts(cmd))));
 
 program
   .command('runs')
   .description('list runs, newest first')
   .option('--json', 'machine-readable output')
   .option('--limit <n>', 'how many', int)
-  .action(act(async function (this: Command) {
-    return runsCommand(opts(this));
-  }));
+  .action(act(async (cmd) => runsCommand(opts(cmd))));
 
 program
   .command('graph <target>')
   .description('show a plan, run or graph file as Mermaid, DOT or JSON')
   .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
-  .action(act(async function (this: Command, target: string) {
-    return graphCommand(target, opts(this));
-  }));
+  .action(act(async (cmd, target: string) => graphCommand(target, opts(cmd))));
 
 program
   .command('report <run>')
   .description('write the Markdown report of a run to .taskgraph/reports/')
   .option('--print', 'print it instead of the path')
-  .action(act(async function (this: Command, run: string) {
-    return reportCommand(run, opts(this));
-  }));
+  .action(act(async (cmd, run: string) => reportCommand(run, opts(cmd))));
 
 program
   .command('schema')

@@ -127,8 +127,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
         break;
       case 'run-finish':
-        if (!tty) plain(`run ${event.runId}: ${event.status}${event.reason ? ` (${event.reason})` : ''}`);
-        break;
+        break; // the command prints the run summary
       case 'log':
         break;
     }

@@ -10,7 +10,7 @@ import type { NodeStatus, RunNodeRecord, RunRecord, RunStatus, Store, Usage, Wor
 import type { Workspace } from '../workspace/workspace.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, NodeExecutor, NodeOutcome, ScriptRegistry } from './node-executor.js';
-import { failureNote } from './refine.js';
+import { REFINABLE_CODES, failureNote } from './refine.js';
 import { Scheduler } from './scheduler.js';
 
 /**
@@ -434,6 +434,12 @@ export class Engine {
     const refine = async (id: string, error: ErrorRecord): Promise<'retry' | 'fail'> => {
       const task = graph.nodes.get(id)!.task;
       if (!task) return 'fail';
+      if (!REFINABLE_CODES.has(error.code)) {
+        const rt = await store.getRunTask(run.id, task);
+        await store.putRunTask({ ...(rt ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'failed' });
+        emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: rt?.attempt ?? 1 });
+        return 'fail';
+      }
       const current = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' as const };
       const max = this.options.config.policy.maxAttempts;
       const note = failureNote(id, current.attempt, error);

@@ -7,6 +7,22 @@ import type { ErrorRecord } from '../core/errors.js';
  */
 
 /**
+ * Failures that a better input can fix, so refinement retries the task with a note: a failed
+ * check, an edit that does not parse or apply, a malformed model answer, a failed command.
+ * Anything else (missing API key, cassette miss, provider down, invalid config, git or store
+ * trouble) fails at once: retrying the same task would fail the same way, and the person has to
+ * fix the cause and `taskgraph resume` the run.
+ */
+export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
+  'VERIFY_FAILED',
+  'EDIT_INVALID',
+  'EDIT_REJECTED',
+  'PATH_OUTSIDE_WORKTREE',
+  'MODEL_OUTPUT_INVALID',
+  'COMMAND_FAILED',
+]);
+
+/**
  * Formats a failure note for a task.
  * @param nodeId the node that failed (`T1/verify`)
  * @param attempt the task attempt that failed (1-based)

@@ -82,7 +82,8 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
 function summarise(value: Json): string {
   if (isJsonObject(value)) {
     const files = Array.isArray(value['files']) ? `Changed files: ${value['files'].join(', ')}` : '';
-    const commit = typeof value['commit'] === 'string' ? `Commit: ${value['commit'].slice(0, 12)} ${String(value['message'] ?? '')}` : '';
+    // the commit message, not its sha: a sha changes with every run and would change the prompt
+    const commit = typeof value['message'] === 'string' ? `Commit message: ${value['message'].split('\n')[0]}` : '';
     const text = [files, commit].filter(Boolean).join('\n');
     if (text) return text;
   }

@@ -1,3 +1,6 @@
+import type Database from 'better-sqlite3';
+import { TaskgraphError } from '../core/errors.js';
+
 /**
  * Versioned schema migrations of the SQLite store (DESIGN.md §10). Each migration runs once, in
  * version order, inside its own transaction; the `schema_migrations` table records which
@@ -157,3 +160,34 @@ CREATE TABLE decisions (
 `,
   },
 ];
+
+/**
+ * Applies pending {@link MIGRATIONS} to `db` in version order, each in its own `BEGIN IMMEDIATE`
+ * transaction (so two processes migrating at once serialise; the loser sees the version applied
+ * and skips it). Idempotent.
+ * @param db an open better-sqlite3 connection
+ * @param path the database path, for error messages
+ * @throws TaskgraphError STORE_ERROR when the database holds a version newer than the newest
+ *   known migration (written by a newer taskgraph)
+ * @throws SqliteError when a migration's SQL fails (the caller wraps it)
+ */
+export function applyMigrations(db: Database.Database, path: string): void {
+  db.exec(SCHEMA_MIGRATIONS_SQL);
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  const newestApplied = db.prepare('SELECT max(version) AS v FROM schema_migrations');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const apply = db.transaction((migration: Migration) => {
+    const newest = (newestApplied.get() as { v: number | null }).v ?? 0;
+    if (newest > latest) {
+      throw new TaskgraphError('STORE_ERROR', `database ${path} has schema version ${newest}; this taskgraph knows up to ${latest}`, {
+        details: { path, version: newest, known: latest },
+        hint: 'upgrade taskgraph, or use a different project directory',
+      });
+    }
+    if (isApplied.get(migration.version)) return;
+    db.exec(migration.sql);
+    record.run(migration.version, migration.name, new Date().toISOString());
+  });
+  for (const migration of MIGRATIONS) apply.immediate(migration);
+}

@@ -12,8 +12,9 @@ export interface StoreErrorContext {
   op: string;
   /** database file path (or `:memory:`) */
   path: string;
-  /** message for a foreign-key violation: which parent record is missing (becomes `NOT_FOUND`) */
-  missing?: string;
+  /** message (or a function making it, called only on failure) for a foreign-key violation: which
+   * parent record is missing (becomes `NOT_FOUND`) */
+  missing?: string | (() => string);
   /** message for a primary-key/unique violation (e.g. "run r1 already exists") */
   duplicate?: string;
 }
@@ -40,7 +41,8 @@ export function toStoreError(error: unknown, ctx: StoreErrorContext): TaskgraphE
     new TaskgraphError('STORE_ERROR', `${ctx.op}: ${message}`, { cause: error, details, hint, retryable });
 
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' && ctx.missing) {
-    return new TaskgraphError('NOT_FOUND', `${ctx.op}: ${ctx.missing}`, {
+    const missing = typeof ctx.missing === 'function' ? ctx.missing() : ctx.missing;
+    return new TaskgraphError('NOT_FOUND', `${ctx.op}: ${missing}`, {
       cause: error,
       details,
       hint: 'create the parent record first (savePlan / createRun), or check the id',
@@ -72,4 +74,20 @@ export function toStoreError(error: unknown, ctx: StoreErrorContext): TaskgraphE
     return fail('the store is closed', 'open the store again; do not use it after close()');
   }
   return fail(text, 'see the cause; if it repeats, report it with the database file');
+}
+
+/** `NOT_FOUND` for a task id that is not in the plan. */
+export function taskNotFound(planId: string, taskId: string): TaskgraphError {
+  return new TaskgraphError('NOT_FOUND', `task ${taskId} not found in plan ${planId}`, {
+    details: { planId, taskId },
+    hint: 'check the task id with `taskgraph plan` / listTasks',
+  });
+}
+
+/** `NOT_FOUND` for an unknown run id. */
+export function runNotFound(runId: string): TaskgraphError {
+  return new TaskgraphError('NOT_FOUND', `run ${runId} not found`, {
+    details: { runId },
+    hint: 'list runs with `taskgraph runs`',
+  });
 }

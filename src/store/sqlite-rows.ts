@@ -35,33 +35,42 @@ function parse<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-/** Row shapes as better-sqlite3 returns them. */
+/** A `plans` row. */
 export interface PlanRow { id: string; goal: string; created_at: string; meta: string }
+/** A `tasks` row. */
 export interface TaskRow {
   plan_id: string; id: string; position: number; title: string; description: string; acceptance: string;
   dependencies: string; files: string; atomic: number; parent: string | null; depth: number; tags: string;
   notes: string; status: string;
 }
+/** A `links` row. */
 export interface LinkRow { plan_id: string; from_task: string; to_task: string; type: string }
+/** A `runs` row. */
 export interface RunRow {
   id: string; status: string; graph: string; command: string; options: string; plan_id: string | null;
   project_dir: string; worktree: string | null; branch: string | null; base_commit: string | null;
   workspace: string | null; reason: string | null; created_at: string; updated_at: string;
 }
+/** A `run_nodes` row. */
 export interface RunNodeRow {
   run_id: string; node_id: string; status: string; attempts: number; task: string | null; last_attempt_seq: number | null;
 }
+/** A `run_tasks` row. */
 export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
+/** The usage columns shared by `attempts` and `cache_entries`. */
 interface UsageColumns { input_tokens: number; output_tokens: number; cost_usd: number; model: string | null; calls: number }
+/** An `attempts` row. */
 export interface AttemptRow extends UsageColumns {
   seq: number; run_id: string; node_id: string; number: number; status: string; cache_key: string; ingredients: string;
   output: string | null; output_hash: string | null; error: string | null; suspend_reason: string | null;
   started_at: string; finished_at: string | null; duration_ms: number | null; workspace_after: string | null;
 }
+/** A `cache_entries` row. */
 export interface CacheRow extends UsageColumns {
   key: string; kind: string; node_id: string; ingredients: string; output: string; output_hash: string;
   workspace_after: string | null; created_at: string;
 }
+/** A `decisions` row. */
 export interface DecisionRow { run_id: string; node_id: string; decision: string; by: string; at: string; comment: string | null }
 
 /** Usage -> its five columns. */
@@ -75,6 +84,7 @@ export function usageParams(usage: Usage): Params {
   };
 }
 
+/** The usage columns -> Usage (`model` absent when NULL). */
 function usageFromRow(row: UsageColumns): Usage {
   const usage: Usage = { inputTokens: row.input_tokens, outputTokens: row.output_tokens, costUsd: row.cost_usd, calls: row.calls };
   if (row.model !== null) usage.model = row.model;

@@ -49,6 +49,7 @@ const SQL = {
     VALUES (@id, @status, @graph, @command, @options, @plan_id, @project_dir, @worktree, @branch, @base_commit,
       @workspace, @reason, @created_at, @updated_at)`,
   getRun: 'SELECT * FROM runs WHERE id = ?',
+  runExists: 'SELECT 1 FROM runs WHERE id = ?',
   /** LIMIT -1 means no limit in SQLite */
   listRuns: 'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT @limit',
   setRunGraph: 'UPDATE runs SET graph = @graph, updated_at = @updated_at WHERE id = @id',

@@ -149,9 +149,24 @@ describe('SqliteStore durability under kill -9', () => {
     }
   });
 
-  /** Child: loops startAttempt + finishAttempt (with a ~20 kB cache entry), printing each committed index. */
+  /**
+   * Child: loops startAttempt + finishAttempt (with a ~20 kB cache entry), printing each committed
+   * index. With TG_KILL_AT=k it SIGKILLs itself right after the k-th SQLite statement (BEGIN and
+   * COMMIT included) of iteration 100, so the kill lands at every statement boundary of one
+   * start/finish pair in turn; better-sqlite3's Statement#run is only counted, never altered.
+   */
   const child = `
+    import Database from 'better-sqlite3';
     import { SqliteStore } from ${JSON.stringify(built)};
+    const killAt = Number(process.env.TG_KILL_AT ?? 0);
+    let counted = -1;
+    const proto = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1'));
+    const run = proto.run;
+    proto.run = function (...args) {
+      const result = run.apply(this, args);
+      if (counted >= 0 && ++counted === killAt) process.kill(process.pid, 'SIGKILL');
+      return result;
+    };
     const store = SqliteStore.open(process.env.TG_DB);
     await store.migrate();
     const nodes = Array.from({ length: 20 }, (_, i) => ({ id: 'n' + i, kind: 'command', config: {}, inputs: {}, needs: [], priority: 0 }));
@@ -160,6 +175,7 @@ describe('SqliteStore durability under kill -9', () => {
     const usage = { inputTokens: 1, outputTokens: 2, costUsd: 0.5, calls: 1 };
     const ws = { head: 'a'.repeat(40), tree: 'b'.repeat(40) };
     for (let i = 0; ; i++) {
+      if (i === 100 && killAt > 0) counted = 0;
       const nodeId = 'n' + (i % 20);
       const ingredients = { kind: 'command', kindVersion: 1, config: 'c', inputs: { i: String(i) }, extra: {} };
       const a = await store.startAttempt({ runId: 'r', nodeId, number: Math.floor(i / 20) + 1, cacheKey: 'key-' + i, ingredients, usage, startedAt: t });
@@ -174,17 +190,23 @@ describe('SqliteStore durability under kill -9', () => {
     }
   `;
 
-  /** Runs the child until it has committed `minimum` attempts (+ a random delay), then SIGKILLs it. */
-  function killMidLoop(db: string, minimum: number): Promise<number> {
+  /**
+   * Runs the child until it dies of SIGKILL: its own (`killAt` > 0), or ours, sent a random
+   * 0-30 ms after it has committed `minimum` attempts. Resolves the last index it reported.
+   */
+  function killMidLoop(db: string, minimum: number, killAt: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--input-type=module', '-e', child], { env: { ...process.env, TG_DB: db }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['--input-type=module', '-e', child], {
+        cwd: repo,
+        env: { ...process.env, TG_DB: db, TG_KILL_AT: String(killAt) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
-      let armed = false;
+      let armed = killAt > 0;
       proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
-        const lines = out.split('\n').filter(Boolean);
-        if (!armed && lines.length >= minimum) {
+        if (!armed && out.split('\n').length > minimum) {
           armed = true;
           setTimeout(() => proc.kill('SIGKILL'), Math.floor(Math.random() * 30));
         }
@@ -199,11 +221,10 @@ describe('SqliteStore durability under kill -9', () => {
     });
   }
 
-  it.each([1, 2, 3])('round %i: every attempt is finished with its cache entry, or still running without one', async () => {
-    const db = freshPath();
-    const lastReported = await killMidLoop(db, 150);
-    expect(lastReported).toBeGreaterThanOrEqual(149);
+  /** final state of the in-flight attempt per round: 'running' | 'finished' */
+  const outcomes: string[] = [];
 
+  async function checkAfterKill(db: string, lastReported: number): Promise<void> {
     const raw = new Database(db);
     expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
     raw.close();
@@ -215,6 +236,7 @@ describe('SqliteStore durability under kill -9', () => {
       expect(attempts.length).toBeGreaterThan(lastReported);
       const running = attempts.filter((a) => a.status === 'running');
       expect(running.length).toBeLessThanOrEqual(1);
+      outcomes.push(running.length ? 'running' : 'finished');
       for (const [index, a] of attempts.entries()) {
         expect(a.cacheKey).toBe(`key-${index}`);
         const cached = await store.getCache(a.cacheKey);
@@ -223,7 +245,7 @@ describe('SqliteStore durability under kill -9', () => {
           expect(cached?.outputHash).toBe(`h${index}`);
         } else {
           expect(a.status).toBe('running');
-          expect(cached).toBeUndefined();
+          expect(cached, `attempt ${index} is running but its cache entry was written`).toBeUndefined();
           expect(index).toBe(attempts.length - 1);
         }
         // no result the child reported as committed was lost
@@ -238,5 +260,27 @@ describe('SqliteStore durability under kill -9', () => {
     } finally {
       await store.close();
     }
+  }
+
+  it.each(Array.from({ length: 12 }, (_, i) => i + 1))(
+    'killed after statement %i of a start/finish pair: every attempt is finished with its cache entry, or running without one',
+    async (killAt) => {
+      const db = freshPath();
+      const lastReported = await killMidLoop(db, 0, killAt);
+      expect(lastReported).toBeGreaterThanOrEqual(99);
+      await checkAfterKill(db, lastReported);
+    },
+  );
+
+  it.each([1, 2, 3])('killed at a random moment (round %i): same guarantees', async () => {
+    const db = freshPath();
+    const lastReported = await killMidLoop(db, 150, 0);
+    expect(lastReported).toBeGreaterThanOrEqual(149);
+    await checkAfterKill(db, lastReported);
+  });
+
+  it('the kills above landed both inside and between transactions', () => {
+    expect(outcomes).toContain('running');
+    expect(outcomes).toContain('finished');
   });
 });

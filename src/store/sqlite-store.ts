@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
-import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL } from './migrations.js';
-import { toStoreError, type StoreErrorContext } from './sqlite-errors.js';
+import { applyMigrations } from './migrations.js';
+import { runNotFound, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import {
   attemptFromRow, attemptOutcomeParams, attemptParams, cacheFromRow, cacheParams, decisionFromRow, decisionParams,
   linkFromRow, linkParams, planFromRow, runFromRow, runNodeFromRow, runNodeParams, runParams, runTaskFromRow,
@@ -33,7 +33,11 @@ const now = (): string => new Date().toISOString();
  * - `requires` links mirror `task.dependencies` (`{from: task, to: dependency}`, read "from
  *   requires to"): `savePlan`/`putTask` rewrite the task's outgoing `requires` links, and
  *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies.
- * - `putTask`, `addLink`, `createRun`-children reject `NOT_FOUND` when the parent plan/run/task is missing.
+ * - Writes that name a parent reject `NOT_FOUND` when it is missing: `putTask` (plan), `addLink`
+ *   (both tasks), `putRunNodes`/`putRunTask`/`startAttempt`/`finishAttempt`/`recordCacheHit`/
+ *   `putDecision` (run); `updateRun`/`expandRunGraph` (run), `appendTaskNote`/`setTaskStatus` (task),
+ *   `finishAttempt` (attempt seq). `removeLink` of an absent link is a no-op.
+ * - `expandRunGraph` inserts `newNodes` under run `id`; a node that already exists keeps its row.
  * - `updateRun`: a patch key present with value `undefined` clears an optional field;
  *   `updatedAt` defaults to now.
  * - `startAttempt` sets the node `running` with `attempts = attempt.number` and
@@ -52,10 +56,13 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private stmts: Statements | undefined;
   private readonly runUpdates = new Map<string, Database.Statement>();
+  /** one transaction wrapper, created once, that runs the function it is given */
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private constructor(db: Database.Database, path: string) {
     this.db = db;
     this.path = path;
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
@@ -103,7 +110,7 @@ export class SqliteStore implements Store {
    * as waiting could deadlock — https://www.sqlite.org/lang_transaction.html.)
    */
   private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.runInTransaction.immediate(fn) as T;
   }
 
   /** Runs `fn` and settles a promise with its result, mapping errors via {@link toStoreError}. */
@@ -117,32 +124,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Applies pending {@link MIGRATIONS} in version order, each in its own `BEGIN IMMEDIATE`
-   * transaction (so two processes migrating at once serialise). Idempotent.
+   * Applies pending migrations (`migrations.ts`, {@link applyMigrations}). Idempotent.
    * @throws TaskgraphError STORE_ERROR when the database was written by a newer taskgraph
    */
   migrate(): Promise<void> {
     try {
-      this.db.exec(SCHEMA_MIGRATIONS_SQL);
-      const latest = MIGRATIONS.at(-1)?.version ?? 0;
-      for (const migration of MIGRATIONS) {
-        this.db
-          .transaction(() => {
-            const newest = (this.db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-            if (newest > latest) {
-              throw new TaskgraphError('STORE_ERROR', `database ${this.path} has schema version ${newest}; this taskgraph knows up to ${latest}`, {
-                details: { path: this.path, version: newest, known: latest },
-                hint: 'upgrade taskgraph, or use a different project directory',
-              });
-            }
-            if (this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version)) return;
-            this.db.exec(migration.sql);
-            this.db
-              .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-              .run(migration.version, migration.name, now());
-          })
-          .immediate();
-      }
+      applyMigrations(this.db, this.path);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(toStoreError(error, { op: 'migrate', path: this.path }));
@@ -205,7 +192,7 @@ export class SqliteStore implements Store {
 
   putTask(task: Task): Promise<void> {
     return this.guard('putTask', (s) => this.write(() => this.writeTask(s, task, task.planId)), {
-      missing: `plan ${task.planId} not found; save the plan before its tasks`,
+      missing: () => `plan ${task.planId} not found; save the plan before its tasks`,
     });
   }
 
@@ -266,7 +253,7 @@ export class SqliteStore implements Store {
   createRun(run: RunRecord): Promise<void> {
     return this.guard('createRun', (s) =>
       this.write(() => {
-        if (s.getRun.get(run.id)) {
+        if (s.runExists.get(run.id)) {
           throw new TaskgraphError('STORE_ERROR', `createRun: run ${run.id} already exists`, {
             details: { runId: run.id },
             hint: 'use a new run id, or resume the existing run',
@@ -332,7 +319,7 @@ export class SqliteStore implements Store {
       (s) => this.write(() => {
         for (const node of nodes) s.upsertRunNode.run(runNodeParams(node));
       }),
-      { missing: `run ${nodes.map((n) => n.runId).filter((r, i, all) => all.indexOf(r) === i).join(', ')} not found` },
+      { missing: () => `run ${[...new Set(nodes.map((n) => n.runId))].join(', ')} not found` },
     );
   }
 
@@ -349,7 +336,7 @@ export class SqliteStore implements Store {
 
   putRunTask(task: RunTaskRecord): Promise<void> {
     return this.guard('putRunTask', (s) => void s.upsertRunTask.run(runTaskParams(task)), {
-      missing: `run ${task.runId} not found`,
+      missing: () => `run ${task.runId} not found`,
     });
   }
 
@@ -363,7 +350,7 @@ export class SqliteStore implements Store {
         s.markNodeRunning.run({ run_id: attempt.runId, node_id: attempt.nodeId, attempts: attempt.number, seq });
         return { ...attempt, seq, status: 'running' };
       }),
-      { missing: `run ${attempt.runId} not found` },
+      { missing: () => `run ${attempt.runId} not found` },
     );
   }
 
@@ -381,7 +368,7 @@ export class SqliteStore implements Store {
         if (finish.cache) s.upsertCache.run(cacheParams(finish.cache));
         if (finish.runWorkspace) this.writeRunWorkspace(s, finish.node.runId, finish.runWorkspace);
       }),
-      { missing: `run ${finish.node.runId} not found` },
+      { missing: () => `run ${finish.node.runId} not found` },
     );
   }
 
@@ -401,7 +388,7 @@ export class SqliteStore implements Store {
         if (runWorkspace) this.writeRunWorkspace(s, node.runId, runWorkspace);
         return { ...record, seq };
       }),
-      { missing: `run ${attempt.runId} not found` },
+      { missing: () => `run ${attempt.runId} not found` },
     );
   }
 
@@ -439,7 +426,7 @@ export class SqliteStore implements Store {
 
   putDecision(decision: DecisionRecord): Promise<void> {
     return this.guard('putDecision', (s) => void s.upsertDecision.run(decisionParams(decision)), {
-      missing: `run ${decision.runId} not found`,
+      missing: () => `run ${decision.runId} not found`,
     });
   }
 
@@ -449,20 +436,6 @@ export class SqliteStore implements Store {
       return row && decisionFromRow(row);
     });
   }
-}
-
-function taskNotFound(planId: string, taskId: string): TaskgraphError {
-  return new TaskgraphError('NOT_FOUND', `task ${taskId} not found in plan ${planId}`, {
-    details: { planId, taskId },
-    hint: 'check the task id with `taskgraph plan` / listTasks',
-  });
-}
-
-function runNotFound(runId: string): TaskgraphError {
-  return new TaskgraphError('NOT_FOUND', `run ${runId} not found`, {
-    details: { runId },
-    hint: 'list runs with `taskgraph runs`',
-  });
 }
 
 /**
