@@ -5,10 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { GraphSpecSchema, type GraphSpecInput } from '../core/graph.js';
-import { hashJson } from '../core/hash.js';
 import { buildGraph } from '../core/validate.js';
 import { newRunId, type RunSummary } from '../engine/engine.js';
-import { planToNodes } from '../planning/plan-graph.js';
+import { planIdFor, planToNodes } from '../planning/plan-graph.js';
 import { planGoal } from '../planning/planner.js';
 import { renderTree, toDot, toJson, toMermaid } from '../planning/render.js';
 import { collectProjectContext } from '../project/project-context.js';
@@ -249,7 +248,7 @@ export async function planCommand(goalArg: string | undefined, opts: CommonOptio
       maxRepairs: project.config.policy.maxRepairs,
       planId: 'pending',
     });
-    const planId = `p-${hashJson({ goal, tasks: result.tasks.map(({ planId: _p, ...t }) => t) }).slice(0, 10)}`;
+    const planId = planIdFor(goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
     if (!(await project.store.getPlan(planId))) {
       await project.store.savePlan({ id: planId, goal, createdAt: new Date().toISOString(), tasks, meta: { leaves: result.leaves, usage: { ...result.usage }, calls: result.calls, repairs: result.repairs } });

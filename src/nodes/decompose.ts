@@ -6,7 +6,7 @@ import type { Task } from '../core/task.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { planGoal } from '../planning/planner.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
-import { planToNodes } from '../planning/plan-graph.js';
+import { planIdFor, planToNodes } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 
 const DecomposeConfig = z
@@ -76,7 +76,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       signal: ctx.signal,
       onEvent: (e) => ctx.log(`planner: ${JSON.stringify(e)}`),
     });
-    const planId = `p-${hashJson({ goal: config.goal, tasks: result.tasks.map(({ planId: _p, ...t }) => t) }).slice(0, 10)}`;
+    const planId = planIdFor(config.goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
     const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves };
     return { status: 'succeeded', output: output as unknown as Json, usage: result.usage };

@@ -1,5 +1,6 @@
 import type { ProjectConfig } from '../core/config.js';
 import type { NodeSpecInput } from '../core/graph.js';
+import { hashJson } from '../core/hash.js';
 import type { Task } from '../core/task.js';
 
 /**
@@ -81,4 +82,15 @@ export function commitMessage(task: Pick<Task, 'id' | 'title' | 'description' | 
   const first = subject.charAt(0).toLowerCase() + subject.slice(1);
   const body = task.description.trim();
   return `${type}(${task.id}): ${first}${body ? `\n\n${body}` : ''}\n\nTaskgraph-Task: ${task.id}`;
+}
+
+/**
+ * A plan id derived from the plan's content: `p-` + the first 10 hex digits of SHA-256 over the
+ * goal and the tasks (without their plan id). The same planner answer always gives the same
+ * plan, so a cached `decompose` re-expands into the very same tasks and keeps their notes.
+ * @param goal the goal the plan is for
+ * @param tasks the planned tasks (any `planId` they carry is ignored)
+ */
+export function planIdFor(goal: string, tasks: readonly Task[]): string {
+  return `p-${hashJson({ goal, tasks: tasks.map(({ planId: _p, ...t }) => t) }).slice(0, 10)}`;
 }

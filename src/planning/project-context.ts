@@ -1,4 +1,5 @@
 import type { ProjectConfig } from '../core/config.js';
+import type { ProjectContext as FullProjectContext } from '../project/project-context.js';
 
 /** Characters of the README given to the planner (head of the file). */
 export const README_EXCERPT_CHARS = 2000;
@@ -6,24 +7,13 @@ export const README_EXCERPT_CHARS = 2000;
 export const FILE_LIST_LIMIT = 200;
 
 /**
- * What the planner knows about the project (DESIGN.md §1 "project", §2 step 1): the parts of
- * `taskgraph.yaml` that shape a plan, the head of the README and the start of the file list.
- * Prompt builders trim `readme` to {@link README_EXCERPT_CHARS} characters and `files` to
- * {@link FILE_LIST_LIMIT} paths, so callers may pass them whole.
+ * What the planner knows about the project (DESIGN.md §1 "project", §2 step 1): the project
+ * index of `project/project-context.ts`, where everything but `name` may be left out (a planner
+ * works with whatever is known). Prompt builders trim `readme` to {@link README_EXCERPT_CHARS}
+ * characters and `files` to {@link FILE_LIST_LIMIT} paths, so callers may pass them whole.
  */
-export interface ProjectContext {
-  name: string;
-  vision?: string;
-  /** main language / stack, e.g. `TypeScript (Node 20)` */
-  language?: string;
-  commands?: { test?: string; build?: string };
-  rules?: string[];
-  styleGuide?: string;
-  /** README text (any length) */
-  readme?: string;
-  /** repository-relative paths, e.g. from `git ls-files` */
-  files?: string[];
-}
+export type ProjectContext = Pick<FullProjectContext, 'name'> & Partial<Omit<FullProjectContext, 'name'>>;
+
 
 /**
  * Builds a {@link ProjectContext} from a validated `taskgraph.yaml` plus README text and file

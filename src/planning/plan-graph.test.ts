@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ProjectConfigSchema } from '../core/config.js';
+import { TaskSchema } from '../core/task.js';
+import { buildGraph } from '../core/validate.js';
+import { commitMessage, planIdFor, planToNodes } from './plan-graph.js';
+
+const t = (id: string, dependencies: string[] = [], extra: Record<string, unknown> = {}) =>
+  TaskSchema.parse({ planId: 'p', id, title: `Do ${id}`, description: `about ${id}`, dependencies, ...extra });
+
+describe('planToNodes', () => {
+  it('gives each task context -> edit -> apply -> verify -> commit, wired to its dependencies and serialized', () => {
+    const tasks = [t('T1'), t('T2', [], { atomic: false }), t('T2.1', [], { parent: 'T2' }), t('T3', ['T1', 'T2.1'])];
+    const nodes = planToNodes(tasks, ['T1', 'T2.1', 'T3'], { config: ProjectConfigSchema.parse({}) });
+    const graph = buildGraph({ nodes });
+    expect(graph.order).toEqual([
+      'T1/context', 'T1/edit', 'T1/apply', 'T1/verify', 'T1/commit',
+      'T2.1/context', 'T2.1/edit', 'T2.1/apply', 'T2.1/verify', 'T2.1/commit',
+      'T3/context', 'T3/edit', 'T3/apply', 'T3/verify', 'T3/commit',
+    ]);
+    expect(graph.nodes.get('T3/context')!.inputs).toEqual({ 'dep:T1': { $ref: 'T1/commit' }, 'dep:T2.1': { $ref: 'T2.1/commit' } });
+    expect(graph.preds.get('T2.1/context')).toEqual(['T1/commit']);
+    expect([...graph.nodes.values()].every((n) => n.task !== undefined)).toBe(true);
+  });
+});
+
+describe('commitMessage / planIdFor', () => {
+  it('writes a conventional commit naming the task', () => {
+    expect(commitMessage(t('T2.1', [], { title: 'Add divide.', tags: ['fix'] }))).toBe('fix(T2.1): add divide\n\nabout T2.1\n\nTaskgraph-Task: T2.1');
+  });
+  it('derives the plan id from content only', () => {
+    expect(planIdFor('g', [t('T1')])).toBe(planIdFor('g', [{ ...t('T1'), planId: 'other' }]));
+    expect(planIdFor('g', [t('T1')])).not.toBe(planIdFor('h', [t('T1')]));
+  });
+});
