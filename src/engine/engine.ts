@@ -445,7 +445,9 @@ export class Engine {
       const note = failureNote(id, current.attempt, error);
       if (run.planId) {
         try {
-          await store.appendTaskNote(run.planId, task, note);
+          // idempotent: a crash right after appending must not add the same note twice on resume
+          const stored = await store.getTask(run.planId, task);
+          if (stored && stored.notes[stored.notes.length - 1] !== note) await store.appendTaskNote(run.planId, task, note);
         } catch (e) {
           if (!(e instanceof TaskgraphError && e.code === 'NOT_FOUND')) throw e;
         }
@@ -463,9 +465,10 @@ export class Engine {
         ids.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: attemptsByNode.get(nodeId) ?? 0, task })),
       );
       if (workspace && current.startCommit) {
+        // record the state we reset to before resetting: a resume after a crash here restores it
+        const start = await workspace.commitSnapshot(current.startCommit);
+        await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
         await workspace.resetTo(current.startCommit);
-        const snap = await workspace.snapshot();
-        await store.updateRun(run.id, { workspace: snap, updatedAt: new Date().toISOString() });
       }
       for (const nodeId of ids) outputs.delete(nodeId);
       scheduler.reset(ids);

@@ -164,6 +164,20 @@ export class GitWorkspace implements Workspace {
   }
 
   /**
+   * The snapshot of a clean checkout of `commit`: `{ head: commit sha, tree: its tree }`. Lets a
+   * caller record the state it is about to reset to *before* resetting (write, then act).
+   * @throws TaskgraphError GIT_ERROR when `commit` does not name a commit
+   */
+  commitSnapshot(commit: string): Promise<WorkspaceSnapshot> {
+    return this.#serial(async () => {
+      assertRevision(commit, 'commit');
+      const head = await gitText(this.dir, ['rev-parse', '--verify', `${commit}^{commit}`]);
+      const tree = await gitText(this.dir, ['rev-parse', '--verify', `${head}^{tree}`]);
+      return { head, tree };
+    });
+  }
+
+  /**
    * Parses a model answer (unified diff or SEARCH/REPLACE blocks), checks every path with
    * `resolveInside`, computes all new contents in memory and only then writes them; a write
    * failure rolls back the files already written.

@@ -28,6 +28,8 @@ export interface Workspace {
   snapshot(): Promise<WorkspaceSnapshot>;
   /** Makes the worktree match a snapshot: HEAD moved to `head`, tracked files set to `tree`. */
   restore(snapshot: WorkspaceSnapshot): Promise<void>;
+  /** The snapshot of a clean checkout of `commit` (its sha and tree), without changing anything. */
+  commitSnapshot(commit: string): Promise<WorkspaceSnapshot>;
   /** `git reset --hard commit` + `git clean -fd`: back to a task's starting commit. */
   resetTo(commit: string): Promise<void>;
   /** Applies a unified diff or search/replace blocks (format detected). Never writes outside the worktree. */
