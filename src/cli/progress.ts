@@ -131,13 +131,15 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
       case 'log':
         break;
     }
-    if (tty) frame();
+    if (tty && !finished) frame();
   };
 
+  let finished = false;
   return {
     observer,
     done: () => {
-      if (tty) {
+      if (tty && !finished) {
+        finished = true;
         frame();
         render.done();
       }

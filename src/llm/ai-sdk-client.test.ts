@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ModelProfile } from '../core/config.js';
-import { TaskgraphError } from '../core/errors.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply, type FakeRequest } from '../testing/fake-openai-server.js';
 import { AiSdkModelClient, type AiSdkModelClientOptions } from './ai-sdk-client.js';
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 let server: FakeOpenAIServer | undefined;
 afterEach(async () => {
@@ -26,16 +26,6 @@ function client(url: string, extra: Partial<AiSdkModelClientOptions> = {}, profi
     retryBaseMs: 5,
     ...extra,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const Plan = z.object({ title: z.string(), steps: z.array(z.string()).min(1) });
@@ -87,7 +77,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
 
   it('turns invalid JSON into MODEL_OUTPUT_INVALID carrying the raw text', async () => {
     const s = await start(() => ({ content: 'Sure! {title: oops' }));
-    const err = await rejection(client(s.url).generate({ profile: 'coder', prompt: 'plan', schema: Plan, label: 'T1/plan' }));
+    const err = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'plan', schema: Plan, label: 'T1/plan' }));
     expect(err.code).toBe('MODEL_OUTPUT_INVALID');
     expect(err.retryable).toBe(false);
     expect(err.details.text).toBe('Sure! {title: oops');
@@ -99,7 +89,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
   it('turns a schema mismatch into MODEL_OUTPUT_INVALID with the issues by path', async () => {
     const raw = JSON.stringify({ title: 'x', steps: [] });
     const s = await start(() => ({ content: raw }));
-    const err = await rejection(client(s.url).generate({ profile: 'coder', prompt: 'plan', schema: Plan }));
+    const err = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'plan', schema: Plan }));
     expect(err.code).toBe('MODEL_OUTPUT_INVALID');
     expect(err.details.text).toBe(raw);
     expect(err.details.issues).toEqual([expect.stringMatching(/^steps: /)]);
@@ -130,7 +120,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
 
   it('gives up after the configured retries with a retryable PROVIDER_ERROR', async () => {
     const s = await start(() => ({ status: 503, body: { error: { message: 'overloaded' } } }));
-    const err = await rejection(client(s.url, { retries: 2 }).generate({ profile: 'coder', prompt: 'x' }));
+    const err = await rejectionOf(client(s.url, { retries: 2 }).generate({ profile: 'coder', prompt: 'x' }));
     expect(err.code).toBe('PROVIDER_ERROR');
     expect(err.retryable).toBe(true);
     expect(err.details.status).toBe(503);
@@ -141,7 +131,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
 
   it('fails at once on 401 with the provider message', async () => {
     const s = await start(() => ({ status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } }));
-    const err = await rejection(client(s.url).generate({ profile: 'coder', prompt: 'x', label: 'T2/edit' }));
+    const err = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'x', label: 'T2/edit' }));
     expect(err.code).toBe('PROVIDER_ERROR');
     expect(err.retryable).toBe(false);
     expect(err.details.status).toBe(401);
@@ -153,7 +143,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
 
   it('does not wait for a Retry-After longer than maxRetryAfterMs', async () => {
     const s = await start(() => ({ status: 429, headers: { 'retry-after': '3600' } }));
-    const err = await rejection(client(s.url).generate({ profile: 'coder', prompt: 'x' }));
+    const err = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'x' }));
     expect(err.retryable).toBe(true);
     expect(err.details.retryAfterMs).toBe(3_600_000);
     expect(s.requests).toHaveLength(1);
@@ -174,7 +164,7 @@ describe('AiSdkModelClient against the loopback fake server', () => {
     const s = await start(() => ({ content: 'too late' }), 1000);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const err = await rejection(client(s.url).generate({ profile: 'coder', prompt: 'x', signal: controller.signal }));
+    const err = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'x', signal: controller.signal }));
     expect(err.code).toBe('ABORTED');
     expect(s.requests).toHaveLength(1);
   });
@@ -184,18 +174,18 @@ describe('AiSdkModelClient against the loopback fake server', () => {
     const url = s.url;
     await s.close();
     server = undefined;
-    const err = await rejection(client(url, { retries: 1 }).generate({ profile: 'coder', prompt: 'x' }));
+    const err = await rejectionOf(client(url, { retries: 1 }).generate({ profile: 'coder', prompt: 'x' }));
     expect(err.code).toBe('PROVIDER_ERROR');
     expect(err.retryable).toBe(true);
   });
 
   it('names the missing API key variable and sends nothing', async () => {
     const s = await start(() => ({ content: 'never' }));
-    const err = await rejection(client(s.url, { env: {} }).generate({ profile: 'coder', prompt: 'x' }));
+    const err = await rejectionOf(client(s.url, { env: {} }).generate({ profile: 'coder', prompt: 'x' }));
     expect(err.code).toBe('MISSING_API_KEY');
     expect(err.message).toBe('model profile "coder" (openai) needs the environment variable OPENAI_API_KEY');
     expect(err.hint).toContain('OPENAI_API_KEY');
-    const custom = await rejection(
+    const custom = await rejectionOf(
       client(s.url, { env: { OPENAI_API_KEY: 'sk-ignored' } }, { apiKeyEnv: 'MY_KEY' }).generate({ profile: 'coder', prompt: 'x' }),
     );
     expect(custom.code).toBe('MISSING_API_KEY');
@@ -210,14 +200,14 @@ describe('AiSdkModelClient against the loopback fake server', () => {
   });
 
   it('rejects an unknown profile listing the known ones', async () => {
-    const err = await rejection(client('http://127.0.0.1:9/v1').generate({ profile: 'planner', prompt: 'x' }));
+    const err = await rejectionOf(client('http://127.0.0.1:9/v1').generate({ profile: 'planner', prompt: 'x' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('known profiles: coder, local');
   });
 
   it('rejects an openai-compatible profile without baseURL, and record together with replay', async () => {
     const c = new AiSdkModelClient({ profiles: { local: { provider: 'openai-compatible', model: 'm' } }, env: {} });
-    const err = await rejection(c.generate({ profile: 'local', prompt: 'x' }));
+    const err = await rejectionOf(c.generate({ profile: 'local', prompt: 'x' }));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('baseURL');
     expect(() => new AiSdkModelClient({ profiles: {}, record: 'a.json', replay: 'b.json' })).toThrow(/record and replay/);

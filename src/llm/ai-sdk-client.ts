@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { APICallError, generateText, JSONParseError, NoObjectGeneratedError, Output, TypeValidationError } from 'ai';
+import { generateText, JSONParseError, NoObjectGeneratedError, Output, TypeValidationError } from 'ai';
 import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';

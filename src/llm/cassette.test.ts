@@ -8,6 +8,7 @@ import { TaskgraphError } from '../core/errors.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../testing/fake-openai-server.js';
 import { AiSdkModelClient } from './ai-sdk-client.js';
 import { Cassette, type CassetteFile } from './cassette.js';
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 let dir: string;
 let server: FakeOpenAIServer | undefined;
@@ -27,16 +28,6 @@ function profiles(url: string): Record<string, ModelProfile> {
     coder: { provider: 'openai', model: 'gpt-test', baseURL: url, price: { input: 1, output: 1 } },
     local: { provider: 'openai-compatible', model: 'qwen', baseURL: url },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('cassettes through AiSdkModelClient', () => {
@@ -80,11 +71,11 @@ describe('cassettes through AiSdkModelClient', () => {
     server = await startFakeOpenAIServer({ respond: () => ({ content: 'not json' }) });
     const file = join(dir, 'bad.json');
     const recorder = new AiSdkModelClient({ profiles: profiles(server.url), env: {}, record: file });
-    const live = await rejection(recorder.generate({ profile: 'local', prompt: 'p', schema: Answer }));
+    const live = await rejectionOf(recorder.generate({ profile: 'local', prompt: 'p', schema: Answer }));
     await server.close();
     server = undefined;
     const replayer = new AiSdkModelClient({ profiles: profiles('http://127.0.0.1:9/v1'), replay: file });
-    const replayed = await rejection(replayer.generate({ profile: 'local', prompt: 'p', schema: Answer }));
+    const replayed = await rejectionOf(replayer.generate({ profile: 'local', prompt: 'p', schema: Answer }));
     expect(live.code).toBe('MODEL_OUTPUT_INVALID');
     expect(replayed.code).toBe('MODEL_OUTPUT_INVALID');
     expect(replayed.details.text).toBe('not json');
@@ -107,7 +98,7 @@ describe('cassettes through AiSdkModelClient', () => {
       prompt: 'recorded prompt',
     });
     const replayer = new AiSdkModelClient({ profiles: profiles(server.url), env: {}, replay: file });
-    const err = await rejection(replayer.generate({ profile: 'coder', prompt: 'a different prompt', label: 'T3/edit' }));
+    const err = await rejectionOf(replayer.generate({ profile: 'coder', prompt: 'a different prompt', label: 'T3/edit' }));
     expect(err.code).toBe('CASSETTE_MISS');
     expect(err.message).toMatch(/^no recording for T3\/edit \(profile "coder"\) \(request [0-9a-f]{64}\) in /);
     expect(err.message).toContain(file);
@@ -118,7 +109,7 @@ describe('cassettes through AiSdkModelClient', () => {
       profiles: { coder: { ...profiles(server.url).coder!, temperature: 1 } },
       replay: file,
     });
-    expect((await rejection(hotter.generate({ profile: 'coder', prompt: 'recorded prompt' }))).code).toBe('CASSETTE_MISS');
+    expect((await rejectionOf(hotter.generate({ profile: 'coder', prompt: 'recorded prompt' }))).code).toBe('CASSETTE_MISS');
     expect(server.requests).toHaveLength(1);
   });
 

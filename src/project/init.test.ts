@@ -5,16 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
 import { DEFAULT_LOCAL_MODEL, initProject, OLLAMA_BASE_URL, renderConfigTemplate } from './init.js';
 import { loadProjectConfig, parseProjectConfig } from './load-config.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 let root: string;
 let dir: string;

@@ -4,26 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
 import { loadProjectConfig, parseProjectConfig } from './load-config.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function caught(fn: () => unknown): TaskgraphError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a throw');
-}
+import { rejectionOf, thrownBy } from '../../test/support/expect-error.js';
 
 describe('parseProjectConfig', () => {
   it('applies defaults to an empty document', () => {
@@ -49,7 +30,7 @@ describe('parseProjectConfig', () => {
 
   it('reports YAML syntax errors with line and column', () => {
     const text = ['name: shop', 'commands:', '  test: "npm test', 'language: ts'].join('\n');
-    const error = caught(() => parseProjectConfig(text, '/p/taskgraph.yaml'));
+    const error = thrownBy(() => parseProjectConfig(text, '/p/taskgraph.yaml'));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toMatch(/^\/p\/taskgraph\.yaml:\d+:\d+ is not valid YAML/);
     const errors = error.details['errors'] as Array<{ line: number; column: number }>;
@@ -60,7 +41,7 @@ describe('parseProjectConfig', () => {
 
   it('reports bad indentation at its line', () => {
     const text = ['name: shop', 'models:', '  coder:', '    provider: openai', '   model: x'].join('\n');
-    const error = caught(() => parseProjectConfig(text, 'taskgraph.yaml'));
+    const error = thrownBy(() => parseProjectConfig(text, 'taskgraph.yaml'));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('line 5');
   });
@@ -75,7 +56,7 @@ describe('parseProjectConfig', () => {
       '  maxAttempts: 0',
       'colour: blue',
     ].join('\n');
-    const error = caught(() => parseProjectConfig(text, 'taskgraph.yaml'));
+    const error = thrownBy(() => parseProjectConfig(text, 'taskgraph.yaml'));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain(
       'models.coder.provider: Invalid option: expected one of "openai"|"anthropic"|"openai-compatible"',
@@ -88,7 +69,7 @@ describe('parseProjectConfig', () => {
   });
 
   it('rejects a document that is not a mapping', () => {
-    const error = caught(() => parseProjectConfig('- a\n- b\n', 'taskgraph.yaml'));
+    const error = thrownBy(() => parseProjectConfig('- a\n- b\n', 'taskgraph.yaml'));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('found a list');
   });
@@ -144,7 +125,7 @@ describe('empty values', () => {
   });
 
   it('still requires required keys left empty', () => {
-    const error = caught(() => parseProjectConfig('models:\n  coder:\n    provider: openai\n    model:\n', 'x.yaml'));
+    const error = thrownBy(() => parseProjectConfig('models:\n  coder:\n    provider: openai\n    model:\n', 'x.yaml'));
     expect(error.message).toContain('models.coder.model:');
   });
 });

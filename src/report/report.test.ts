@@ -9,16 +9,7 @@ import { TaskSchema } from '../core/task.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord, Usage } from '../store/store.js';
 import { buildRunReport, writeRunReport } from './report.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-01T10:02:05.000Z';

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TaskgraphError } from '../core/errors.js';
 import { computeEdit } from './edit-apply.js';
 import { parseEdit } from './edit-format.js';
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 function files(map: Record<string, string>): (path: string) => Promise<string | null> {
   return async (path) => map[path] ?? null;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('computeEdit: udiff', () => {
@@ -36,7 +26,7 @@ describe('computeEdit: udiff', () => {
 
   it('rejects a hunk whose context is not in the file, naming the hunk', async () => {
     const edit = parseEdit('--- a/t\n+++ b/t\n@@ -1,3 +1,3 @@\n alpha\n-beta\n+BETA\n gamma\n');
-    const error = await rejection(computeEdit(edit, files({ t: 'one\ntwo\nthree\n' })));
+    const error = await rejectionOf(computeEdit(edit, files({ t: 'one\ntwo\nthree\n' })));
     expect(error.code).toBe('EDIT_REJECTED');
     expect(error.message).toMatch(/^edit to t does not apply: hunk 1 of 1/);
     expect(error.details).toMatchObject({ path: 't' });
@@ -69,9 +59,9 @@ describe('computeEdit: udiff', () => {
 
   it('refuses to create a file that exists and to modify one that does not', async () => {
     const create = parseEdit('--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+x\n');
-    expect((await rejection(computeEdit(create, files({ x: 'already\n' })))).code).toBe('EDIT_REJECTED');
+    expect((await rejectionOf(computeEdit(create, files({ x: 'already\n' })))).code).toBe('EDIT_REJECTED');
     const modify = parseEdit('--- a/y\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n');
-    expect((await rejection(computeEdit(modify, files({})))).message).toMatch(/^edit to y does not apply: the file does not exist/);
+    expect((await rejectionOf(computeEdit(modify, files({})))).message).toMatch(/^edit to y does not apply: the file does not exist/);
   });
 });
 
@@ -120,10 +110,10 @@ describe('computeEdit: search/replace', () => {
 
   it('rejects absent and ambiguous SEARCH text', async () => {
     const absent = parseEdit('t.txt\n<<<<<<< SEARCH\nnope\n=======\nyes\n>>>>>>> REPLACE\n');
-    const error = await rejection(computeEdit(absent, files({ 't.txt': 'a\nb\n' })));
+    const error = await rejectionOf(computeEdit(absent, files({ 't.txt': 'a\nb\n' })));
     expect(error.code).toBe('EDIT_REJECTED');
     expect(error.message).toBe('edit to t.txt does not apply: SEARCH block 1: the SEARCH text was not found in the file (first line: "nope")');
     const twice = parseEdit('t.txt\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n');
-    expect((await rejection(computeEdit(twice, files({ 't.txt': 'a\nc\na\n' })))).message).toMatch(/matches 2 places/);
+    expect((await rejectionOf(computeEdit(twice, files({ 't.txt': 'a\nc\na\n' })))).message).toMatch(/matches 2 places/);
   });
 });

@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskgraphError } from '../core/errors.js';
 import {
   FALLBACK_IDENTITY,
   createRunWorkspace,
@@ -13,6 +12,7 @@ import {
   runWorktreeDir,
   type GitWorkspace,
 } from './git-workspace.js';
+import { rejectionOf } from '../../test/support/expect-error.js';
 
 /** Fixture commits use an explicit identity; the code under test must cope without one. */
 const FIXTURE_IDENTITY = ['-c', 'user.name=Fixture', '-c', 'user.email=fixture@example.com'];
@@ -57,16 +57,6 @@ async function tree(dir: string, prefix = ''): Promise<Record<string, string>> {
     else out[rel] = (await readFile(path.join(dir, rel))).toString('base64');
   }
   return out;
-}
-
-async function caught(promise: Promise<unknown>): Promise<TaskgraphError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(TaskgraphError);
-    return error as TaskgraphError;
-  }
-  throw new Error('expected a TaskgraphError');
 }
 
 beforeAll(async () => {
@@ -139,7 +129,7 @@ describe('createRunWorkspace', () => {
   it('explains a directory that is not a git repository, or has no commits', async () => {
     const plain = path.join(base, 'plain');
     await mkdir(plain);
-    const notRepo = await caught(createRunWorkspace({ projectDir: plain, runId: 'r-x' }));
+    const notRepo = await rejectionOf(createRunWorkspace({ projectDir: plain, runId: 'r-x' }));
     expect(notRepo.code).toBe('GIT_ERROR');
     expect(notRepo.message).toMatch(/not inside a git repository/);
     expect(notRepo.hint).toContain('git init && git add -A && git commit -m init');
@@ -147,7 +137,7 @@ describe('createRunWorkspace', () => {
     const empty = path.join(base, 'empty-repo');
     await mkdir(empty);
     git(empty, 'init', '-q');
-    const noCommits = await caught(createRunWorkspace({ projectDir: empty, runId: 'r-x' }));
+    const noCommits = await rejectionOf(createRunWorkspace({ projectDir: empty, runId: 'r-x' }));
     expect(noCommits.code).toBe('GIT_ERROR');
     expect(noCommits.message).toMatch(/no commits/);
   });
@@ -155,8 +145,8 @@ describe('createRunWorkspace', () => {
   it('refuses an existing branch and a bad run id', async () => {
     const repo = await makeRepo({ 'a.txt': 'a\n' });
     await createRunWorkspace({ projectDir: repo, runId: 'r-dup' });
-    expect((await caught(createRunWorkspace({ projectDir: repo, runId: 'r-dup' }))).message).toMatch(/already exists/);
-    expect((await caught(createRunWorkspace({ projectDir: repo, runId: '../evil' }))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(createRunWorkspace({ projectDir: repo, runId: 'r-dup' }))).message).toMatch(/already exists/);
+    expect((await rejectionOf(createRunWorkspace({ projectDir: repo, runId: '../evil' }))).code).toBe('GIT_ERROR');
   });
 });
 
@@ -176,12 +166,12 @@ describe('open / remove', () => {
     expect((await revived.snapshot()).head).toBe(sha);
 
     await writeFile(path.join(revived.dir, 'dirty.txt'), 'x\n');
-    expect((await caught(removeRunWorkspace({ projectDir: repo, runId }))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(removeRunWorkspace({ projectDir: repo, runId }))).code).toBe('GIT_ERROR');
     await removeRunWorkspace({ projectDir: repo, runId, force: true });
     expect(existsSync(revived.dir)).toBe(false);
     expect(git(repo, 'rev-parse', ws.branch)).toBe(sha);
 
-    expect((await caught(openRunWorkspace({ projectDir: repo, runId: 'r-never' }))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(openRunWorkspace({ projectDir: repo, runId: 'r-never' }))).code).toBe('GIT_ERROR');
   });
 });
 
@@ -238,7 +228,7 @@ describe('snapshot / restore / resetTo', () => {
     const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
     await writeFile(path.join(ws.dir, 'a.txt'), 'work\n');
     const now = await ws.snapshot();
-    const error = await caught(ws.restore({ head: now.head, tree: 'f'.repeat(40) }));
+    const error = await rejectionOf(ws.restore({ head: now.head, tree: 'f'.repeat(40) }));
     expect(error.code).toBe('GIT_ERROR');
     expect(await ws.snapshot()).toEqual(now);
   });
@@ -253,8 +243,8 @@ describe('snapshot / restore / resetTo', () => {
     await ws.resetTo(start);
     expect(await ws.snapshot()).toEqual({ head: start, tree: git(ws.dir, 'rev-parse', `${start}^{tree}`) });
     expect(existsSync(path.join(ws.dir, 'junk.txt'))).toBe(false);
-    expect((await caught(ws.resetTo('--help'))).code).toBe('GIT_ERROR');
-    expect((await caught(ws.resetTo('no-such-branch'))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(ws.resetTo('--help'))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(ws.resetTo('no-such-branch'))).code).toBe('GIT_ERROR');
   });
 });
 
@@ -304,7 +294,7 @@ describe('applyEdit', () => {
     const { ws } = await newWorkspace({ 'a.txt': 'alpha\n', 'b.txt': 'beta\n' });
     const before = await ws.snapshot();
     const files = await tree(ws.dir);
-    const error = await caught(
+    const error = await rejectionOf(
       ws.applyEdit(
         [
           'a.txt',
@@ -349,16 +339,16 @@ describe('applyEdit', () => {
 
     const create = (file: string): string => `${file}\n<<<<<<< SEARCH\n=======\npwned\n>>>>>>> REPLACE\n`;
     for (const target of ['../x', '/etc/passwd', '.git/config', 'link/evil.txt']) {
-      const error = await caught(ws.applyEdit(create(target)));
+      const error = await rejectionOf(ws.applyEdit(create(target)));
       expect(error.code, target).toBe('PATH_OUTSIDE_WORKTREE');
     }
-    const viaDiff = await caught(ws.applyEdit('--- /dev/null\n+++ b/../escaped.txt\n@@ -0,0 +1 @@\n+x\n'));
+    const viaDiff = await rejectionOf(ws.applyEdit('--- /dev/null\n+++ b/../escaped.txt\n@@ -0,0 +1 @@\n+x\n'));
     expect(viaDiff.code).toBe('PATH_OUTSIDE_WORKTREE');
     expect(await readdir(outside)).toEqual([]);
     expect(existsSync(path.join(ws.dir, '..', 'x'))).toBe(false);
     expect(existsSync(path.join(path.dirname(ws.dir), 'escaped.txt'))).toBe(false);
     expect(await ws.snapshot()).toEqual(before);
-    expect((await caught(ws.readFile('../../../a.txt'))).code).toBe('PATH_OUTSIDE_WORKTREE');
+    expect((await rejectionOf(ws.readFile('../../../a.txt'))).code).toBe('PATH_OUTSIDE_WORKTREE');
   });
 });
 
@@ -395,6 +385,6 @@ describe('commit / listFiles / readFile', () => {
     await unlink(path.join(ws.dir, 'gone.txt'));
     expect(await ws.listFiles()).toEqual(['.gitignore', 'a/z.txt', 'b.txt', 'new.md']);
     expect(await ws.readFile('a/z.txt')).toBe('z\n');
-    expect((await caught(ws.readFile('nope.txt'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(ws.readFile('nope.txt'))).code).toBe('NOT_FOUND');
   });
 });
