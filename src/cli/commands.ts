@@ -156,7 +156,7 @@ export async function runCommand(target: string, opts: CommonOptions & { concurr
     else {
       const plan = await project.store.getPlan(target);
       if (!plan) {
-        throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'list plans with `taskgraph plan --list`' });
+        throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'a plan id looks like p-1a2b3c4d5e (printed by `taskgraph plan`); a graph file must exist' });
       }
       planId = plan.id;
       const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);

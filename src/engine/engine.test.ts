@@ -172,3 +172,51 @@ describe('Engine', () => {
     await expect(engine().resume('r-crashed')).rejects.toThrow(/already succeeded/);
   });
 });
+
+describe('Engine with a shared worktree', () => {
+  it('keeps one task open at a time, in priority order, and a failed task skips only its dependents', async () => {
+    const { SqliteStore } = await import('../store/sqlite-store.js');
+    const store = SqliteStore.open(':memory:');
+    await store.migrate();
+    const { executors, scripts } = defaultRegistry();
+    // a workspace double is not needed for ordering: the rule applies whenever a workspace is set,
+    // so use a real git worktree
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'tg-engine-'));
+    const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    execFileSync('git', ['init', '-q'], { cwd: dir, env });
+    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', 'init'], { cwd: dir, env });
+    const { createRunWorkspace } = await import('../workspace/git-workspace.js');
+    const workspace = await createRunWorkspace({ projectDir: dir, runId: 'r-ordering' });
+    const events: EngineEvent[] = [];
+    const engine = new Engine({ store, executors, scripts, projectDir: dir, config, observers: [(e) => events.push(e)], concurrency: 4 });
+    const step = (task: string, n: number, extra: Record<string, unknown> = {}) => ({
+      id: `${task}/${n}`,
+      kind: 'script' as const,
+      task,
+      priority: task === 'A' ? 3 : task === 'B' ? 2 : 1,
+      config: { fn: 'noop', args: `${task}${n}` },
+      ...(n > 1 ? { needs: [`${task}/${n - 1}`] } : {}),
+      ...extra,
+    });
+    const summary = await engine.start({
+      graph: {
+        nodes: [
+          step('A', 1), { ...step('A', 2), config: { fn: 'fail', args: { message: 'A breaks' } } },
+          step('B', 1), step('B', 2),
+          { ...step('C', 1), needs: ['A/2'] }, step('C', 2),
+        ],
+      },
+      command: 'test',
+      runId: 'r-ordering',
+      workspace,
+    });
+    const starts = events.filter((e) => e.type === 'node-start').map((e) => (e as { nodeId: string }).nodeId);
+    expect(starts).toEqual(['A/1', 'A/2', 'B/1', 'B/2']);
+    const states = Object.fromEntries((await store.listRunNodes(summary.runId)).map((n) => [n.nodeId, n.status]));
+    expect(states).toMatchObject({ 'A/2': 'failed', 'B/2': 'succeeded', 'C/1': 'skipped', 'C/2': 'skipped' });
+  });
+});

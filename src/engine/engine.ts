@@ -430,6 +430,24 @@ export class Engine {
 
     const taskNodes = (task: string) => graph.order.filter((n) => graph.nodes.get(n)!.task === task);
 
+    // Tasks share the run's worktree, so with a worktree one task is open at a time: from its
+    // first node to its commit (or its failure). Independent tasks still run when one fails.
+    let openTask: string | undefined = workspace
+      ? (await store.listRunTasks(run.id)).find((t) => t.status === 'running')?.taskId
+      : undefined;
+    const admit = (id: string): boolean => {
+      if (!workspace) return true;
+      const task = graph.nodes.get(id)!.task;
+      if (task === undefined || openTask === undefined || task === openTask) {
+        if (task !== undefined) openTask = task;
+        return true;
+      }
+      return false;
+    };
+    const closeTask = (task: string) => {
+      if (openTask === task) openTask = undefined;
+    };
+
     /** Called after a node of a task failed: refine (note + reset + retry) or give up. */
     const refine = async (id: string, error: ErrorRecord): Promise<'retry' | 'fail'> => {
       const task = graph.nodes.get(id)!.task;
@@ -438,6 +456,7 @@ export class Engine {
         const rt = await store.getRunTask(run.id, task);
         await store.putRunTask({ ...(rt ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'failed' });
         emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: rt?.attempt ?? 1 });
+        closeTask(task);
         return 'fail';
       }
       const current = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' as const };
@@ -456,6 +475,7 @@ export class Engine {
         await store.putRunTask({ ...current, status: 'failed' });
         if (run.planId) await store.setTaskStatus(run.planId, task, 'failed').catch(() => undefined);
         emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: current.attempt });
+        closeTask(task);
         return 'fail';
       }
       // write first (next attempt, nodes pending), then act (reset the worktree)
@@ -484,6 +504,7 @@ export class Engine {
       const current = await store.getRunTask(run.id, task);
       if (current?.status === 'done') return;
       await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'done' });
+      closeTask(task);
       if (run.planId) await store.setTaskStatus(run.planId, task, 'done').catch(() => undefined);
       emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1 });
     };
@@ -496,7 +517,7 @@ export class Engine {
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted) {
-          const id = scheduler.next();
+          const id = scheduler.next(admit);
           if (id === undefined) break;
           const p = (async () => {
             try {

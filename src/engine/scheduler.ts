@@ -42,15 +42,26 @@ export class Scheduler {
     return this.state;
   }
 
-  /** Takes the next ready node (marks it `running`), or undefined. */
-  next(): string | undefined {
+  /**
+   * Takes the next ready node (marks it `running`), or undefined.
+   * @param admit when given, ready nodes it refuses stay ready and are skipped this time
+   *        (the engine uses it to keep one task at a time in a shared worktree)
+   */
+  next(admit?: (id: string) => boolean): string | undefined {
+    const refused: string[] = [];
+    let found: string | undefined;
     for (let id = this.ready.pop(); id !== undefined; id = this.ready.pop()) {
-      if (this.state.get(id) === 'pending' && this.waiting.get(id) === 0) {
-        this.state.set(id, 'running');
-        return id;
+      if (this.state.get(id) !== 'pending' || this.waiting.get(id) !== 0) continue;
+      if (admit && !admit(id)) {
+        refused.push(id);
+        continue;
       }
+      this.state.set(id, 'running');
+      found = id;
+      break;
     }
-    return undefined;
+    for (const id of refused) this.ready.push(id);
+    return found;
   }
 
   /**

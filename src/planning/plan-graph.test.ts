@@ -18,7 +18,7 @@ describe('planToNodes', () => {
       'T3/context', 'T3/edit', 'T3/apply', 'T3/verify', 'T3/commit',
     ]);
     expect(graph.nodes.get('T3/context')!.inputs).toEqual({ 'dep:T1': { $ref: 'T1/commit' }, 'dep:T2.1': { $ref: 'T2.1/commit' } });
-    expect(graph.preds.get('T2.1/context')).toEqual(['T1/commit']);
+    expect(graph.preds.get('T2.1/context')).toEqual([]); // independent of T1: the engine's one-open-task rule orders them
     expect([...graph.nodes.values()].every((n) => n.task !== undefined)).toBe(true);
   });
 });

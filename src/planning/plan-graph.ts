@@ -11,9 +11,10 @@ import type { Task } from '../core/task.js';
  *
  * All five nodes carry `task: T`, so a failed apply or verify retries them together with the
  * failure note (refinement). `T/context` takes `dep:D` inputs from each dependency's commit, so
- * what a dependency did is in the context and in the cache key. Tasks share one worktree, so
- * each task's context also waits (`needs`) for the previous task's commit: tasks run one after
- * another in a topological order, and every commit sits on top of the one before.
+ * what a dependency did is in the context and in the cache key. Tasks share one worktree: the
+ * engine keeps one task open at a time, and the priorities (earlier in `leaves` = higher) make
+ * that order the plan's topological order, so every commit sits on top of the one before. A
+ * failed task skips only the tasks that depend on it.
  */
 export interface PlanGraphOptions {
   config: Pick<ProjectConfig, 'roles' | 'commands'>;
@@ -27,7 +28,6 @@ export interface PlanGraphOptions {
 export function planToNodes(tasks: readonly Task[], leaves: readonly string[], options: PlanGraphOptions): NodeSpecInput[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const nodes: NodeSpecInput[] = [];
-  let previous: string | undefined;
   leaves.forEach((id, index) => {
     const task = byId.get(id);
     if (!task) return;
@@ -42,7 +42,6 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         priority,
         config: { task: id },
         inputs: Object.fromEntries(deps.map((d) => [`dep:${d}`, { $ref: `${d}/commit` }])),
-        needs: previous ? [previous] : [],
       },
       {
         id: `${id}/edit`,
@@ -65,7 +64,6 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         inputs: { verified: { $ref: `${id}/verify`, path: 'passed' } },
       },
     );
-    previous = `${id}/commit`;
   });
   return nodes;
 }

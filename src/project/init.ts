@@ -142,7 +142,7 @@ policy:
   commandTimeoutMs: ${policy.commandTimeoutMs}
   # nodes running at once
   concurrency: ${policy.concurrency}
-  # environment variables passed to commands besides PATH and HOME
+  # environment variables passed to commands besides PATH, HOME, LANG, LC_ALL, TERM, SHELL, TMPDIR, USER and CI
   envAllowlist: ${envAllowlist}
   # characters of command output kept in notes and outputs (head + tail)
   outputLimit: ${policy.outputLimit}
