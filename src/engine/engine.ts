@@ -259,9 +259,12 @@ export class Engine {
         return { status: 'failed', error: record };
       }
       const key = cacheKey(ingredients);
+      // DESIGN.md §5: a side-effecting node is cached only when its key holds the state it acts
+      // on — the worktree snapshot. Without a worktree (e.g. --no-worktree) it always runs.
+      const cacheable = executor.cacheable && !(executor.sideEffects(config) && !workspace);
 
       // 2. cache
-      if (executor.cacheable && !force.has(id)) {
+      if (cacheable && !force.has(id)) {
         const entry = await store.getCache(key);
         let restored = entry !== undefined;
         if (entry && executor.sideEffects(config) && entry.workspaceAfter) {
@@ -335,7 +338,7 @@ export class Engine {
           durationMs,
           node: row('succeeded', attempt.seq),
           ...(after ? { workspaceAfter: after, runWorkspace: after } : {}),
-          ...(executor.cacheable
+          ...(cacheable
             ? {
                 cache: {
                   key,

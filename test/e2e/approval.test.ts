@@ -62,6 +62,15 @@ describe('approvals from the command line (examples/graphs/hello.yaml)', () => {
     const report = await runCli(['-C', dir, 'report', summary.runId, '--print']);
     expect(report.stdout).toContain('**succeeded**');
 
+    // a finished run cannot be resumed; an unknown one is named
+    const resume = await runCli(['-C', dir, 'resume', summary.runId]);
+    expect(resume.code).toBe(1);
+    expect(resume.stderr).toContain(`[RUN_STATE]: run ${summary.runId} already succeeded`);
+    const ghost = await runCli(['-C', dir, 'resume', 'r-ghost']);
+    expect(ghost.code).toBe(1);
+    expect(ghost.stderr).toContain('[NOT_FOUND]: no run "r-ghost"');
+    expect(ghost.stderr).toContain('taskgraph runs');
+
     // a decided node cannot be decided again
     const again = await runCli(['-C', dir, 'reject', summary.runId, 'review']);
     expect(again.code).toBe(1);

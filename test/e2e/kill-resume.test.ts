@@ -40,7 +40,8 @@ nodes:
       b: { $ref: commit-b, path: message }
       c: { $ref: commit-c, path: message }
 `;
-const NODE_COUNT = 12;
+const ALL_NODES = ['a1', 'a2', 'a3', 'commit-a', 'b1', 'b2', 'b3', 'commit-b', 'c1', 'c2', 'commit-c', 'summary'];
+const NODE_COUNT = ALL_NODES.length;
 
 const finishedNodes = (output: string) => [...output.matchAll(/^\s+[✔◆✖] (\S+) (succeeded|cached|failed)/gm)].map((m) => m[1]!);
 const runIdOf = (output: string) => /^run (r-\S+)(?: \(resumed\))?: \d+ nodes/m.exec(output)?.[1];
@@ -103,15 +104,18 @@ describe('kill -9 and resume: `run` of a 12-node graph', () => {
   const projects: TempProject[] = [];
   let expected: Awaited<ReturnType<typeof outcome>>;
 
+  let template: TempProject;
   const freshProject = async () => {
-    const p = await createSampleRepo();
+    const p = await createSampleRepo({ from: template.dir });
     projects.push(p);
-    await writeFile(join(p.dir, '.taskgraph-graph.yaml'), GRAPH); // committed? no: written after the first commit
+    await writeFile(join(p.dir, '.taskgraph-graph.yaml'), GRAPH); // untracked: the run's branch starts without it
     return p;
   };
 
   beforeAll(async () => {
     await ensureBuilt();
+    template = await createSampleRepo({ noGit: true });
+    projects.push(template);
     const p = await freshProject();
     const r = await runCli(['-C', p.dir, 'run', join(p.dir, '.taskgraph-graph.yaml'), '--json']);
     expect(r.code, describeResult(r)).toBe(0);
@@ -131,26 +135,43 @@ describe('kill -9 and resume: `run` of a 12-node graph', () => {
 
   const kills = Number(process.env['TG_E2E_KILLS'] ?? 5);
   for (let i = 1; i <= kills; i++) {
-    it(`killed at a random moment #${i} (seed ${seed}), resumed: no finished attempt repeated, same result`, async () => {
+    it(`killed at a random moment #${i} (seed ${seed}), resumed (maybe killed again): no finished attempt repeated, same result`, async () => {
       const p = await freshProject();
       const graph = join(p.dir, '.taskgraph-graph.yaml');
       const target = Math.floor(random() * (NODE_COUNT - 2)); // 0..9 nodes finished
       const extraMs = Math.floor(random() * 150);
+      const killResumeToo = random() < 0.5;
       const cli = startCli(['-C', p.dir, 'run', graph]);
       await cli.waitFor((o) => runIdOf(o) !== undefined && finishedNodes(o).length >= target);
       if (extraMs > 0) await sleep(extraMs);
       await kill9(cli);
       const runId = runIdOf(cli.stderr)!;
       const finished = finishedNodes(cli.stderr);
-      expect(readRunStatus(p.dir, runId), `killed after ${finished.length} nodes: ${finished.join(', ')}`).toBe('running');
+      let story = `killed after ${finished.length} nodes (${finished.join(', ')}) +${extraMs} ms`;
+      expect(readRunStatus(p.dir, runId), story).toBe('running');
       const before = readAttempts(p.dir, runId);
+      let lastKill = before;
+
+      const remaining = NODE_COUNT - new Set(before.filter((a) => a.status === 'succeeded').map((a) => a.node_id)).size;
+      if (killResumeToo && remaining >= 4) {
+        // the resumed process is killed as well
+        const second = Math.floor(random() * (remaining - 3));
+        const again = startCli(['-C', p.dir, 'resume', runId]);
+        await again.waitFor((o) => /\(resumed\)/.test(o) && finishedNodes(o).length >= second);
+        await kill9(again);
+        story += `; resume killed after ${finishedNodes(again.stderr).join(', ') || 'no node'}`;
+        lastKill = readAttempts(p.dir, runId);
+        expectNoRepeats(before, lastKill, []);
+      }
 
       const r = await runCli(['-C', p.dir, 'resume', runId, '--json']);
-      expect(r.code, `killed after ${finished.length} nodes (+${extraMs} ms)\n${describeResult(r)}`).toBe(0);
+      expect(r.code, `${story}\n${describeResult(r)}`).toBe(0);
       const s = JSON.parse(r.stdout);
       expect(s.status).toBe('succeeded');
-      expectNoRepeats(before, readAttempts(p.dir, runId), ['a1', 'a2', 'a3', 'commit-a', 'b1', 'b2', 'b3', 'commit-b', 'c1', 'c2', 'commit-c', 'summary']);
-      expect(await outcome(p.dir, s.branch, s.worktree), `killed after ${finished.join(', ')} (+${extraMs} ms)`).toEqual(expected);
+      const after = readAttempts(p.dir, runId);
+      expectNoRepeats(before, after, ALL_NODES);
+      expectNoRepeats(lastKill, after, ALL_NODES);
+      expect(await outcome(p.dir, s.branch, s.worktree), story).toEqual(expected);
     });
   }
 
@@ -172,7 +193,7 @@ describe('kill -9 and resume: `run` of a 12-node graph', () => {
     const r = await runCli(['-C', p.dir, 'resume', runId, '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const s = JSON.parse(r.stdout);
-    expectNoRepeats(before, readAttempts(p.dir, runId), ['a1', 'a2', 'a3', 'commit-a', 'b1', 'b2', 'b3', 'commit-b', 'c1', 'c2', 'commit-c', 'summary']);
+    expectNoRepeats(before, readAttempts(p.dir, runId), ALL_NODES);
     expect(await outcome(p.dir, s.branch, s.worktree), `commit-a at the kill: ${JSON.stringify(before.filter((a) => a.node_id === 'commit-a'))}`).toEqual(expected);
   });
 });
@@ -206,7 +227,9 @@ describe('kill -9 and resume: `do` in the middle of a task', () => {
 
   it('resumes a `do` killed during a verify: earlier nodes are not repeated, one commit per task', async () => {
     const goal = 'Add multiply, document it, start a changelog.';
-    const plain = await createSampleRepo({ baseURL: server.url, config: slowTests });
+    const template = await createSampleRepo({ noGit: true });
+    projects.push(template);
+    const plain = await createSampleRepo({ from: template.dir, baseURL: server.url, config: slowTests });
     projects.push(plain);
     const first = await runCli(['-C', plain.dir, 'do', goal, '--json']);
     expect(first.code, describeResult(first)).toBe(0);
@@ -215,7 +238,7 @@ describe('kill -9 and resume: `do` in the middle of a task', () => {
     expect(expected.commits.map((c) => c.slice(41))).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README', 'feat(T3): add a changelog']);
     const callsBefore = model.requests.length;
 
-    const p = await createSampleRepo({ baseURL: server.url, config: slowTests });
+    const p = await createSampleRepo({ from: template.dir, baseURL: server.url, config: slowTests });
     projects.push(p);
     const cli = startCli(['-C', p.dir, 'do', goal]);
     // kill while T2/verify (0.5 s) is in flight: its attempt is recorded as running

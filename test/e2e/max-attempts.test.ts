@@ -105,13 +105,14 @@ describe('taskgraph do: a task that keeps failing', () => {
     expect(report).toContain('FAIL multiply multiplies: expected -6, got 6');
   });
 
-  // BUG (reported): planToNodes chains every task's context node to the previous task's commit
-  // (`needs`), so one failed task skips every later task, dependent or not.
-  it.fails('still completes a task that does not depend on the failed one', async () => {
+  it('still completes a task that does not depend on the failed one, without any of the failed edit', async () => {
     const nodes = nodeStatus();
     for (const part of ['context', 'edit', 'apply', 'verify', 'commit']) expect(nodes[`T3/${part}`]).toBe('succeeded');
     expect(taskRows()['T3'].status).toBe('done');
     const subjects = (await git(project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`)).split('\n');
     expect(subjects).toEqual(['feat(T3): add negate']);
+    // T3's commit holds T3's change only: T1's rejected work was reset away
+    expect((await git(project.dir, 'show', '--name-only', '--format=', summary.branch)).split('\n').sort()).toEqual(['src/calc.js', 'test/negate.test.mjs']);
+    expect(await git(project.dir, 'show', `${summary.branch}:src/calc.js`)).toBe(withNegate.trimEnd());
   });
 });

@@ -44,16 +44,18 @@ export interface SampleRepoOptions {
   files?: Record<string, string>;
   /** skip `git init` (a plain directory) */
   noGit?: boolean;
+  /** copy this directory instead of examples/calculator (e.g. a copy made once, so that runs compared with each other start from the same files even while someone edits the sample) */
+  from?: string;
 }
 
 /**
- * Copies examples/calculator into a new temporary directory, adjusts its taskgraph.yaml and makes
+ * Copies examples/calculator (or `options.from`) into a new temporary directory, adjusts its taskgraph.yaml and makes
  * it a git repository (branch `main`) with one commit by {@link GIT_IDENTITY_ENV}.
  */
 export async function createSampleRepo(options: SampleRepoOptions = {}): Promise<TempProject> {
   const base = await mkdtemp(join(tmpdir(), 'taskgraph-e2e-'));
   const dir = join(base, 'calculator');
-  await cp(SAMPLE, dir, { recursive: true });
+  await cp(options.from ?? SAMPLE, dir, { recursive: true });
   await rm(join(dir, '.taskgraph'), { recursive: true, force: true });
   let yaml = await readFile(join(dir, 'taskgraph.yaml'), 'utf8');
   if (options.baseURL) yaml = yaml.replaceAll('http://127.0.0.1:11434/v1', options.baseURL);
