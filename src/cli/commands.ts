@@ -16,6 +16,7 @@ import type { RunRecord } from '../store/store.js';
 import { createRunWorkspace, openRunWorkspace } from '../workspace/git-workspace.js';
 import { runGit } from '../workspace/git-run.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import { createProgress } from './progress.js';
 import { openProject, type ProjectHandle } from './wiring.js';
 
@@ -44,7 +45,13 @@ async function withProject<T>(opts: CommonOptions, fn: (p: ProjectHandle) => Pro
   }
 }
 
-async function isGitRepo(dir: string): Promise<boolean> {
+function budgetOf(flags: BudgetFlags, project: ProjectHandle) {
+  const budget = budgetFromFlags(flags, project.config.policy.budget);
+  return budget ? { budget } : {};
+}
+
+/** Whether `dir` is a git repository with at least one commit. */
+export async function isGitRepo(dir: string): Promise<boolean> {
   try {
     await runGit(dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
     return true;
@@ -94,7 +101,11 @@ async function finishRun(project: ProjectHandle, summary: RunSummary, opts: Comm
     ];
     if (commits.length > 0) lines.push(`  commits on ${run.branch}:`, ...commits.map((k) => `    ${k.sha.slice(0, 10)} ${k.message}`));
     if (summary.status === 'succeeded' && run.branch) lines.push(`  merge: git merge ${run.branch}`);
-    if (summary.status === 'suspended') lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
+    if (summary.status === 'suspended') {
+      if (summary.reason?.includes('budget reached')) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} --max-cost 5`);
+      else if (summary.reason?.includes('needs a person')) lines.push(`  continue: taskgraph answer ${summary.runId} TASK "what to do differently" (or add a note, then resume)`);
+      else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
+    }
     if (summary.status === 'failed') lines.push(`  details: taskgraph status ${summary.runId}; retry: taskgraph resume ${summary.runId}`);
     lines.push(`  report: ${reportPath}`);
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -103,7 +114,7 @@ async function finishRun(project: ProjectHandle, summary: RunSummary, opts: Comm
 }
 
 /** `taskgraph do GOAL`: plan (decompose node) and carry out every task on a new branch. */
-export async function doCommand(goalArg: string | undefined, opts: CommonOptions & { prd?: string; maxDepth?: number; concurrency?: number }): Promise<number> {
+export async function doCommand(goalArg: string | undefined, opts: CommonOptions & BudgetFlags & { prd?: string; maxDepth?: number; concurrency?: number }): Promise<number> {
   const goal = await readGoal(goalArg, opts.prd);
   return withProject(opts, async (project) => {
     if (!(await isGitRepo(project.dir))) {
@@ -121,7 +132,7 @@ export async function doCommand(goalArg: string | undefined, opts: CommonOptions
     };
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) })
+        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
         .start({ graph, command: 'do', options: { goal }, runId, workspace });
       progress.done();
       return await finishRun(project, summary, opts);
@@ -147,7 +158,7 @@ export async function loadGraphFile(path: string): Promise<GraphSpecInput> {
 }
 
 /** `taskgraph run TARGET`: a graph file or a saved plan id. */
-export async function runCommand(target: string, opts: CommonOptions & { concurrency?: number; force?: string[]; worktree?: boolean }): Promise<number> {
+export async function runCommand(target: string, opts: CommonOptions & BudgetFlags & { concurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean }): Promise<number> {
   return withProject(opts, async (project) => {
     let graph: GraphSpecInput;
     let planId: string | undefined;
@@ -162,13 +173,17 @@ export async function runCommand(target: string, opts: CommonOptions & { concurr
       const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
       graph = { id: plan.id, title: plan.goal.slice(0, 120), nodes: planToNodes(plan.tasks, leaves, { config: project.config }) as GraphSpecInput['nodes'] };
     }
+    if (opts.dryRun) {
+      const { forecastTarget, printForecast } = await import('./forecast-commands.js');
+      return printForecast(await forecastTarget(project, planId ?? file), opts.json);
+    }
     const runId = newRunId();
     let workspace: Workspace | undefined;
     if (opts.worktree !== false && (await isGitRepo(project.dir))) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
     const progress = createProgress();
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}) })
+        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
         .start({ graph, command: 'run', options: { target }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
       return await finishRun(project, summary, opts);
@@ -183,14 +198,14 @@ async function workspaceOf(project: ProjectHandle, run: RunRecord): Promise<Work
 }
 
 /** `taskgraph resume RUN`. */
-export async function resumeCommand(runId: string, opts: CommonOptions & { concurrency?: number }): Promise<number> {
+export async function resumeCommand(runId: string, opts: CommonOptions & BudgetFlags & { concurrency?: number }): Promise<number> {
   return withProject(opts, async (project) => {
     const run = await project.store.getRun(runId);
     if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
     const progress = createProgress();
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) })
+        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
         .resume(runId, await workspaceOf(project, run));
       progress.done();
       return await finishRun(project, summary, opts);

@@ -3,7 +3,10 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { TaskgraphError } from '../core/errors.js';
 import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
+import { withBudgetFlags } from './budget-options.js';
+import { whyCommand } from './forecast-commands.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
+import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -51,21 +54,47 @@ common(program.command('plan [goal]').description('plan a goal into a task tree 
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
 
-common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
+withBudgetFlags(common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
-  .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--concurrency <n>', 'nodes running at once', int))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
-common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
+withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
+  .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running'))
   .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));
 
-common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
-  .option('--concurrency <n>', 'nodes running at once', int)
+withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
+  .option('--concurrency <n>', 'nodes running at once', int))
   .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
+
+withBudgetFlags(common(program.command('answer <run> <task> <text>').description('answer a task held for a person (same failure twice), then resume')))
+  .option('--by <name>', 'who answers (default $USER)')
+  .action(act(async (cmd, run: string, task: string, text: string) => answerCommand(run, task, text, opts(cmd))));
+
+program
+  .command('note <task> <text>')
+  .description("append a note to a task (a held task continues on resume)")
+  .option('--plan <id>', 'plan id (default: the newest run\'s plan)')
+  .option('--by <name>', 'who writes it (default $USER)')
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, task: string, text: string) => noteCommand(task, text, opts(cmd))));
+
+program
+  .command('notes <task>')
+  .description("print a task's notes")
+  .option('--plan <id>', 'plan id (default: the newest run\'s plan)')
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, task: string) => notesCommand(task, opts(cmd))));
+
+program
+  .command('why <target> <node>')
+  .description('will NODE run in a new run of TARGET (run id, plan id or graph file), and which ingredient of its cache key changed')
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, target: string, node: string) => whyCommand(target, node, opts(cmd))));
 
 for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
   common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`))

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import type { ProjectConfig } from '../core/config.js';
+import type { Budget, ProjectConfig } from '../core/config.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineObserver } from '../engine/events.js';
+import type { ExecutorRegistry, ScriptRegistry } from '../engine/node-executor.js';
 import { AiSdkModelClient } from '../llm/ai-sdk-client.js';
 import type { ModelClient } from '../llm/model-client.js';
 import { defaultRegistry } from '../nodes/index.js';
@@ -18,7 +19,9 @@ export interface ProjectHandle {
   config: ProjectConfig;
   store: Store;
   models: ModelClient;
-  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; signal?: AbortSignal }): Engine;
+  executors: ExecutorRegistry;
+  scripts: ScriptRegistry;
+  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal }): Engine;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,8 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
     });
     const { executors, scripts } = defaultRegistry();
     return {
+      executors,
+      scripts,
       dir: projectDir,
       config,
       store,
@@ -64,6 +69,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.observers ? { observers: o.observers } : {}),
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           ...(o.force ? { force: o.force } : {}),
+          ...(o.budget ? { budget: o.budget } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
         }),
       close: () => store.close(),

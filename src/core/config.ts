@@ -31,8 +31,30 @@ export const ModelProfileSchema = z
     temperature: z.number().min(0).max(2).optional(),
     maxOutputTokens: z.number().int().positive().optional(),
     price: PriceSchema.optional(),
+    /** a stronger profile used for a node's retries after a failure (model escalation) */
+    fallback: z.string().min(1).optional(),
   })
   .strict();
+
+/**
+ * Limits on what a run (or a task subtree) may spend. When one is reached the run suspends with
+ * the reason; raise the limit and `taskgraph resume RUN` (DESIGN.md §8, §9).
+ */
+export const BudgetSchema = z
+  .object({
+    /** input + output tokens */
+    maxTokens: z.number().int().positive().optional(),
+    /** USD */
+    maxCostUsd: z.number().positive().optional(),
+    /** ms of active run time (time suspended does not count) */
+    maxWallMs: z.number().int().positive().optional(),
+    /** failed node attempts in a row */
+    maxConsecutiveFailures: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** {@link BudgetSchema} as a type. */
+export type Budget = z.infer<typeof BudgetSchema>;
 
 /** {@link ModelProfileSchema} as a type. */
 export type ModelProfile = z.infer<typeof ModelProfileSchema>;
@@ -75,6 +97,10 @@ export const ProjectConfigSchema = z
         envAllowlist: z.array(z.string()).default([]),
         /** characters of command output kept in notes and outputs (head + tail) */
         outputLimit: z.number().int().min(200).default(4000),
+        /** run-wide limits */
+        budget: BudgetSchema.default({}),
+        /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
+        taskBudgets: z.record(z.string(), BudgetSchema).default({}),
       })
       .strict()
       .default({
@@ -85,9 +111,22 @@ export const ProjectConfigSchema = z
         concurrency: 4,
         envAllowlist: [],
         outputLimit: 4000,
+        budget: {},
+        taskBudgets: {},
       }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    for (const [name, profile] of Object.entries(config.models)) {
+      if (profile.fallback !== undefined && !(profile.fallback in config.models)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', name, 'fallback'],
+          message: `fallback profile "${profile.fallback}" is not defined (known: ${Object.keys(config.models).join(', ')})`,
+        });
+      }
+    }
+  });
 
 /** A validated `taskgraph.yaml`. */
 export type ProjectConfig = z.infer<typeof ProjectConfigSchema>;

@@ -55,6 +55,22 @@ export const EdgeSchema = z.object({ from: z.string(), to: z.string() }).strict(
 /** {@link EdgeSchema} as a type. */
 export type Edge = z.infer<typeof EdgeSchema>;
 
+/**
+ * A node's retry policy for transient failures: up to `attempts` more tries, waiting exponential
+ * backoff with full jitter between `baseMs` and `maxMs` (ms), or the `retryAfterMs` the error
+ * carries (the provider's Retry-After).
+ */
+export const RetryPolicySchema = z
+  .object({
+    attempts: z.number().int().min(0).max(20).default(2),
+    baseMs: z.number().int().min(0).default(1000),
+    maxMs: z.number().int().min(0).default(30_000),
+  })
+  .strict();
+
+/** {@link RetryPolicySchema} as a type. */
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
 /** A node as written in a graph file. */
 export const NodeSpecSchema = z
   .object({
@@ -69,6 +85,8 @@ export const NodeSpecSchema = z
     priority: z.number().int().default(0),
     /** The task this node belongs to; a task's nodes are retried together on refinement. */
     task: z.string().optional(),
+    /** Retries of this node after a *transient* failure (error marked retryable: HTTP 429/5xx, timeouts). Not part of the cache key. */
+    retry: RetryPolicySchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { ErrorRecord } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
 
 /**
  * Refinement (DESIGN.md §2 step 6): a failed verify or apply improves the task's *input* — a
@@ -32,7 +33,7 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
  */
 export function failureNote(nodeId: string, attempt: number, error: ErrorRecord): string {
   const d = error.details;
-  const lines = [`Attempt ${attempt} failed at ${nodeId} (${error.code}): ${firstLine(error.message)}`];
+  const lines = [`Attempt ${attempt} failed at ${nodeId} (${error.code}) [signature ${failureSignature(error)}]: ${firstLine(error.message)}`];
   if (typeof d['command'] === 'string') lines.push(`Command: ${d['command']}`);
   if (typeof d['exitCode'] === 'number' || d['exitCode'] === null) lines.push(`Exit code: ${String(d['exitCode'])}`);
   if (typeof d['path'] === 'string') lines.push(`File: ${d['path']}`);
@@ -60,4 +61,41 @@ export function trimMiddle(text: string, limit: number): string {
   const tail = limit - head;
   const cut = text.length - head - tail;
   return `${text.slice(0, head)}\n[... ${cut} characters trimmed ...]\n${text.slice(text.length - tail)}`;
+}
+
+/** Lines that name a failure: failing tests, assertion and error lines. */
+const FAILURE_LINE = /\b(fail(s|ed|ing|ure)?|error|exception|assert(ion)?|expected|panic(ked)?|not ok)\b|✖|×|✗/i;
+
+/**
+ * Normalizes a failure line so that two runs of the same failure compare equal: durations
+ * (`12ms`, `(0.5 s)`), clock times, hexadecimal ids of 7+ digits and absolute paths (down to the
+ * file name) are replaced, whitespace collapsed.
+ */
+export function normalizeFailureLine(line: string): string {
+  return line
+    .replace(/\b\d+(\.\d+)?\s?(ms|s|sec|seconds|µs|us|ns)\b/gi, '<time>')
+    .replace(/\b\d{1,2}:\d{2}(:\d{2})?(\.\d+)?\b/g, '<clock>')
+    .replace(/\b[0-9a-f]{7,}\b/gi, '<hex>')
+    .replace(/(?:[A-Za-z]:)?(?:\/[^\s/:'"()]+)+\/([^\s/:'"()]+)/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * A failure signature (loop detection, DESIGN.md §2 step 6): SHA-256 (first 12 hex digits) of the
+ * error code plus the normalized failing-test and error lines of the output (sorted, unique), or
+ * of the normalized first message line when the output names none. The same signature twice for
+ * one task means the task is going round in a loop.
+ * @param error the recorded error (VERIFY_FAILED / COMMAND_FAILED carry `details.output`)
+ */
+export function failureSignature(error: ErrorRecord): string {
+  const output = typeof error.details['output'] === 'string' ? error.details['output'] : '';
+  let lines = [...new Set(output.split('\n').filter((l) => FAILURE_LINE.test(l)).map(normalizeFailureLine))].sort();
+  if (lines.length === 0) lines = [normalizeFailureLine(firstLine(error.message))];
+  return sha256(`${error.code}\n${lines.join('\n')}`).slice(0, 12);
+}
+
+/** The signature written into a failure note, if any. */
+export function noteSignature(note: string): string | undefined {
+  return /\[signature ([0-9a-f]{12})\]/.exec(note)?.[1];
 }

@@ -8,7 +8,8 @@ import type { ModelClient, ModelRequest, ModelResponse } from './model-client.js
 import { Cassette, recordingModel, replayModel } from './cassette.js';
 import { costUsd } from './pricing.js';
 import { createLanguageModel } from './providers.js';
-import { backoffDelayMs, classifyProviderError } from './provider-errors.js';
+import { backoffDelayMs } from '../core/backoff.js';
+import { classifyProviderError } from './provider-errors.js';
 
 /** Options for {@link AiSdkModelClient}. */
 export interface AiSdkModelClientOptions {

@@ -5,6 +5,7 @@ import { isJsonObject, type Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { planGoal } from '../planning/planner.js';
+import { profileOf } from './llm.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
 import { planIdFor, planToNodes } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
@@ -50,7 +51,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   cacheable: true,
   sideEffects: () => false,
   async keyIngredients(config, _inputs, ctx): Promise<Record<string, Json>> {
-    const name = config.profile ?? ctx.config.roles.planner;
+    const name = profileOf(config, ctx, 'planner');
     const profile = ctx.config.models[name];
     return {
       prompt: PLANNER_PROMPT_VERSION,
@@ -69,7 +70,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       goal: config.goal,
       project: await projectContext(ctx),
       client: ctx.models,
-      profile: config.profile ?? ctx.config.roles.planner,
+      profile: profileOf(config, ctx, 'planner'),
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
       maxRepairs: ctx.config.policy.maxRepairs,
       planId: 'pending',

@@ -28,8 +28,14 @@ function render(config: LlmConfig, inputs: Record<string, Json>): { system: stri
   return { system: config.system ?? '', prompt: fillTemplate(config.prompt ?? '', inputs) };
 }
 
-function profileOf(config: LlmConfig, ctx: NodeContext): string {
-  return config.profile ?? ctx.config.roles.coder;
+/**
+ * The profile a call uses: the node's (default: the coder role's), or — model escalation — the
+ * profile's `fallback` from the node's second attempt on (after a failure).
+ */
+export function profileOf(config: { profile?: string | undefined }, ctx: Pick<NodeContext, 'config' | 'attempt'>, role: 'coder' | 'planner' = 'coder'): string {
+  const name = config.profile ?? ctx.config.roles[role];
+  const fallback = ctx.config.models[name]?.fallback;
+  return ctx.attempt > 1 && fallback ? fallback : name;
 }
 
 /**

@@ -9,7 +9,9 @@ import { TaskgraphError } from '../core/errors.js';
  *
  * Conventions: JSON values are stored as TEXT (`JSON.stringify`); an absent optional value is SQL
  * NULL (so a JSON `null` output is the TEXT `'null'`, distinct from "no output"); booleans are
- * INTEGER 0/1; dates are ISO-8601 TEXT.
+ * INTEGER 0/1; dates are ISO-8601 TEXT. An output larger than `BLOB_THRESHOLD_BYTES` is stored
+ * once in `blobs` (keyed by the SHA-256 of its canonical JSON) and the row's `output` is NULL
+ * with `output_blob` naming the blob; the foreign key makes a row without its blob impossible.
  */
 
 /** One schema migration. */
@@ -159,6 +161,83 @@ CREATE TABLE decisions (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'blobs-and-lean-attempts',
+    // Rebuilds `attempts` and `cache_entries` (https://www.sqlite.org/lang_altertable.html#otheralter:
+    // create the new table, copy, drop the old, rename) because SQLite cannot drop AUTOINCREMENT or
+    // NOT NULL in place. Rows keep their seq and content; large outputs written before this
+    // migration stay inline (reads handle both).
+    sql: `
+CREATE TABLE blobs (
+  hash TEXT PRIMARY KEY,              -- SHA-256 hex of data
+  size INTEGER NOT NULL,              -- bytes of data
+  data BLOB NOT NULL                  -- canonical JSON text (RFC 8785), UTF-8
+);
+
+-- seq without AUTOINCREMENT: a new row gets max(seq) + 1, still increasing in creation order
+-- because attempts are never deleted one by one (https://www.sqlite.org/autoinc.html), and an
+-- insert no longer rewrites the sqlite_sequence page (one page write less per attempt).
+CREATE TABLE attempts_v2 (
+  seq             INTEGER PRIMARY KEY,
+  run_id          TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  node_id         TEXT NOT NULL,
+  number          INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  cache_key       TEXT NOT NULL,
+  ingredients     TEXT NOT NULL,      -- JSON KeyIngredients
+  output          TEXT,               -- JSON, when at most BLOB_THRESHOLD_BYTES
+  output_blob     TEXT REFERENCES blobs(hash), -- else the blob holding it
+  output_hash     TEXT,
+  error           TEXT,               -- JSON ErrorRecord
+  suspend_reason  TEXT,
+  input_tokens    INTEGER NOT NULL,
+  output_tokens   INTEGER NOT NULL,
+  cost_usd        REAL NOT NULL,
+  model           TEXT,
+  calls           INTEGER NOT NULL,
+  started_at      TEXT NOT NULL,
+  finished_at     TEXT,
+  duration_ms     REAL,
+  workspace_after TEXT,               -- JSON WorkspaceSnapshot
+  CHECK (output IS NULL OR output_blob IS NULL)
+);
+INSERT INTO attempts_v2 (seq, run_id, node_id, number, status, cache_key, ingredients, output, output_hash, error,
+    suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, started_at, finished_at, duration_ms, workspace_after)
+  SELECT seq, run_id, node_id, number, status, cache_key, ingredients, output, output_hash, error,
+    suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, started_at, finished_at, duration_ms, workspace_after
+  FROM attempts;
+DROP TABLE attempts;
+ALTER TABLE attempts_v2 RENAME TO attempts;
+CREATE INDEX attempts_run_node ON attempts (run_id, node_id);
+CREATE INDEX attempts_node ON attempts (node_id);
+
+CREATE TABLE cache_entries_v2 (
+  key             TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  node_id         TEXT NOT NULL,
+  ingredients     TEXT NOT NULL,      -- JSON KeyIngredients
+  output          TEXT,               -- JSON, when at most BLOB_THRESHOLD_BYTES
+  output_blob     TEXT REFERENCES blobs(hash), -- else the blob holding it
+  output_hash     TEXT NOT NULL,
+  input_tokens    INTEGER NOT NULL,
+  output_tokens   INTEGER NOT NULL,
+  cost_usd        REAL NOT NULL,
+  model           TEXT,
+  calls           INTEGER NOT NULL,
+  workspace_after TEXT,               -- JSON WorkspaceSnapshot
+  created_at      TEXT NOT NULL,
+  CHECK ((output IS NULL) <> (output_blob IS NULL))
+);
+INSERT INTO cache_entries_v2 (key, kind, node_id, ingredients, output, output_hash, input_tokens, output_tokens, cost_usd,
+    model, calls, workspace_after, created_at)
+  SELECT key, kind, node_id, ingredients, output, output_hash, input_tokens, output_tokens, cost_usd,
+    model, calls, workspace_after, created_at
+  FROM cache_entries;
+DROP TABLE cache_entries;
+ALTER TABLE cache_entries_v2 RENAME TO cache_entries;
+`,
+  },
 ];
 
 /**
@@ -167,11 +246,12 @@ CREATE TABLE decisions (
  * and skips it). Idempotent.
  * @param db an open better-sqlite3 connection
  * @param path the database path, for error messages
+ * @param migrations the migrations to apply (default all; a prefix lets tests build an older schema)
  * @throws TaskgraphError STORE_ERROR when the database holds a version newer than the newest
  *   known migration (written by a newer taskgraph)
  * @throws SqliteError when a migration's SQL fails (the caller wraps it)
  */
-export function applyMigrations(db: Database.Database, path: string): void {
+export function applyMigrations(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): void {
   db.exec(SCHEMA_MIGRATIONS_SQL);
   const latest = MIGRATIONS.at(-1)?.version ?? 0;
   const newestApplied = db.prepare('SELECT max(version) AS v FROM schema_migrations');
@@ -189,5 +269,5 @@ export function applyMigrations(db: Database.Database, path: string): void {
     db.exec(migration.sql);
     record.run(migration.version, migration.name, new Date().toISOString());
   });
-  for (const migration of MIGRATIONS) apply.immediate(migration);
+  for (const migration of migrations) apply.immediate(migration);
 }

@@ -3,6 +3,7 @@ import type { GraphSpec } from '../core/graph.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import { decodeOutput, type EncodedOutput } from './sqlite-outputs.js';
 import type {
   AttemptRecord,
   CacheEntry,
@@ -24,6 +25,8 @@ import type {
 type Param = string | number | null;
 /** Named parameters for a prepared statement (`@name` in SQL). */
 export type Params = Record<string, Param>;
+/** Positional parameters for a prepared statement (`?` in SQL), in the statement's column order. */
+export type Values = Param[];
 
 /** JSON text of `value`, or SQL NULL when `value` is `undefined`. */
 export function jsonOrNull(value: unknown): string | null {
@@ -59,30 +62,21 @@ export interface RunNodeRow {
 export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
 /** The usage columns shared by `attempts` and `cache_entries`. */
 interface UsageColumns { input_tokens: number; output_tokens: number; cost_usd: number; model: string | null; calls: number }
-/** An `attempts` row. */
-export interface AttemptRow extends UsageColumns {
+/** The output columns of `attempts` and `cache_entries`, with the blob joined in (`output_data`). */
+interface OutputColumns { output: string | null; output_blob: string | null; output_data: Buffer | null }
+/** An `attempts` row joined with its output blob. */
+export interface AttemptRow extends UsageColumns, OutputColumns {
   seq: number; run_id: string; node_id: string; number: number; status: string; cache_key: string; ingredients: string;
-  output: string | null; output_hash: string | null; error: string | null; suspend_reason: string | null;
+  output_hash: string | null; error: string | null; suspend_reason: string | null;
   started_at: string; finished_at: string | null; duration_ms: number | null; workspace_after: string | null;
 }
-/** A `cache_entries` row. */
-export interface CacheRow extends UsageColumns {
-  key: string; kind: string; node_id: string; ingredients: string; output: string; output_hash: string;
+/** A `cache_entries` row joined with its output blob. */
+export interface CacheRow extends UsageColumns, OutputColumns {
+  key: string; kind: string; node_id: string; ingredients: string; output_hash: string;
   workspace_after: string | null; created_at: string;
 }
 /** A `decisions` row. */
 export interface DecisionRow { run_id: string; node_id: string; decision: string; by: string; at: string; comment: string | null }
-
-/** Usage -> its five columns. */
-export function usageParams(usage: Usage): Params {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    cost_usd: usage.costUsd,
-    model: usage.model ?? null,
-    calls: usage.calls,
-  };
-}
 
 /** The usage columns -> Usage (`model` absent when NULL). */
 function usageFromRow(row: UsageColumns): Usage {
@@ -217,6 +211,14 @@ export function runNodeParams(node: RunNodeRecord): Params {
   };
 }
 
+/**
+ * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq).
+ * @param lastAttemptSeq overrides `node.lastAttemptSeq` when given
+ */
+export function runNodeValues(node: RunNodeRecord, lastAttemptSeq?: number): Values {
+  return [node.runId, node.nodeId, node.status, node.attempts, node.task ?? null, lastAttemptSeq ?? node.lastAttemptSeq ?? null];
+}
+
 /** Run node row -> record. */
 export function runNodeFromRow(row: RunNodeRow): RunNodeRecord {
   const node: RunNodeRecord = {
@@ -253,10 +255,9 @@ export function runTaskFromRow(row: RunTaskRow): RunTaskRecord {
   return task;
 }
 
-/** The outcome columns of an attempt (shared by insert and finish). */
-export function attemptOutcomeParams(a: {
+/** What an attempt's outcome columns are made of (an attempt, or a finish of one). */
+interface AttemptOutcome {
   status: string;
-  output?: Json;
   outputHash?: string;
   error?: ErrorRecord;
   suspendReason?: string;
@@ -264,31 +265,31 @@ export function attemptOutcomeParams(a: {
   finishedAt?: string;
   durationMs?: number;
   workspaceAfter?: WorkspaceSnapshot;
-}): Params {
-  return {
-    status: a.status,
-    output: jsonOrNull(a.output),
-    output_hash: a.outputHash ?? null,
-    error: jsonOrNull(a.error),
-    suspend_reason: a.suspendReason ?? null,
-    ...usageParams(a.usage),
-    finished_at: a.finishedAt ?? null,
-    duration_ms: a.durationMs ?? null,
-    workspace_after: jsonOrNull(a.workspaceAfter),
-  };
 }
 
-/** Attempt (without seq) -> insert parameters. */
-export function attemptParams(a: Omit<AttemptRecord, 'seq'>): Params {
-  return {
-    run_id: a.runId,
-    node_id: a.nodeId,
-    number: a.number,
-    cache_key: a.cacheKey,
-    ingredients: JSON.stringify(a.ingredients),
-    started_at: a.startedAt,
-    ...attemptOutcomeParams(a),
-  };
+/**
+ * The outcome columns of an attempt, positional (shared by insert and finish): status, output,
+ * output_blob, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model,
+ * calls, finished_at, duration_ms, workspace_after.
+ * @param output the output as encoded by `encodeOutput`
+ */
+export function attemptOutcomeValues(a: AttemptOutcome, output: EncodedOutput): Values {
+  const u = a.usage;
+  return [
+    a.status, output.text, output.blobHash, a.outputHash ?? null, jsonOrNull(a.error), a.suspendReason ?? null,
+    u.inputTokens, u.outputTokens, u.costUsd, u.model ?? null, u.calls,
+    a.finishedAt ?? null, a.durationMs ?? null, jsonOrNull(a.workspaceAfter),
+  ];
+}
+
+/**
+ * Attempt (without seq) -> positional insert values: run_id, node_id, number, cache_key,
+ * ingredients, started_at, then {@link attemptOutcomeValues}.
+ * @param ingredients `JSON.stringify(a.ingredients)`, passed in so a caller writing the same
+ *   ingredients into a cache entry serialises them once
+ */
+export function attemptValues(a: Omit<AttemptRecord, 'seq'>, ingredients: string, output: EncodedOutput): Values {
+  return [a.runId, a.nodeId, a.number, a.cacheKey, ingredients, a.startedAt, ...attemptOutcomeValues(a, output)];
 }
 
 /** Attempt row -> record. */
@@ -304,7 +305,8 @@ export function attemptFromRow(row: AttemptRow): AttemptRecord {
     usage: usageFromRow(row),
     startedAt: row.started_at,
   };
-  if (row.output !== null) a.output = parse<Json>(row.output);
+  const output = decodeOutput(row.output, row.output_blob, row.output_data, `attempt ${row.seq}`);
+  if (output !== undefined) a.output = output;
   if (row.output_hash !== null) a.outputHash = row.output_hash;
   if (row.error !== null) a.error = parse<ErrorRecord>(row.error);
   if (row.suspend_reason !== null) a.suspendReason = row.suspend_reason;
@@ -314,19 +316,19 @@ export function attemptFromRow(row: AttemptRow): AttemptRecord {
   return a;
 }
 
-/** Cache entry -> parameters. */
-export function cacheParams(entry: CacheEntry): Params {
-  return {
-    key: entry.key,
-    kind: entry.kind,
-    node_id: entry.nodeId,
-    ingredients: JSON.stringify(entry.ingredients),
-    output: JSON.stringify(entry.output),
-    output_hash: entry.outputHash,
-    ...usageParams(entry.usage),
-    workspace_after: jsonOrNull(entry.workspaceAfter),
-    created_at: entry.createdAt,
-  };
+/**
+ * Cache entry -> positional values: key, kind, node_id, ingredients, output, output_blob,
+ * output_hash, input_tokens, output_tokens, cost_usd, model, calls, workspace_after, created_at.
+ * @param ingredients `JSON.stringify(entry.ingredients)`
+ * @param output `entry.output` as encoded by `encodeOutput`
+ */
+export function cacheValues(entry: CacheEntry, ingredients: string, output: EncodedOutput): Values {
+  const u = entry.usage;
+  return [
+    entry.key, entry.kind, entry.nodeId, ingredients, output.text, output.blobHash, entry.outputHash,
+    u.inputTokens, u.outputTokens, u.costUsd, u.model ?? null, u.calls,
+    jsonOrNull(entry.workspaceAfter), entry.createdAt,
+  ];
 }
 
 /** Cache row -> entry. */
@@ -336,7 +338,7 @@ export function cacheFromRow(row: CacheRow): CacheEntry {
     kind: row.kind,
     nodeId: row.node_id,
     ingredients: parse<KeyIngredients>(row.ingredients),
-    output: parse<Json>(row.output),
+    output: decodeOutput(row.output, row.output_blob, row.output_data, `cache entry ${row.key}`) ?? null,
     outputHash: row.output_hash,
     usage: usageFromRow(row),
     createdAt: row.created_at,

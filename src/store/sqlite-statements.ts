@@ -3,7 +3,10 @@ import type Database from 'better-sqlite3';
 /**
  * The SQL of {@link import('./sqlite-store.js').SqliteStore}, prepared once per connection
  * (preparing is the expensive part of a query; a prepared statement is reused for every call).
- * Named parameters (`@name`) match the column names produced by `sqlite-rows.ts`.
+ * Named parameters (`@name`) match the column names produced by `sqlite-rows.ts`. The statements
+ * of the per-node path (attempts, run nodes, cache, blobs) take positional `?` parameters in the
+ * column order of the `*Values` functions of `sqlite-rows.ts`: binding by name costs a property
+ * lookup per parameter, which for the 20-column attempt insert doubles its cost.
  */
 
 const TASK_COLUMNS =
@@ -14,9 +17,21 @@ const TASK_UPDATE =
   'depth = excluded.depth, tags = excluded.tags, notes = excluded.notes, status = excluded.status';
 const TASK_VALUES =
   '@title, @description, @acceptance, @dependencies, @files, @atomic, @parent, @depth, @tags, @notes, @status';
-const RUN_NODE_VALUES = '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (@run_id, @node_id, @status, @attempts, @task, @last_attempt_seq)';
+const RUN_NODE_VALUES =
+  '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (@run_id, @node_id, @status, @attempts, @task, @last_attempt_seq)';
+/** positional order: `attemptOutcomeValues` */
 const OUTCOME_COLUMNS =
-  'status, output, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, finished_at, duration_ms, workspace_after';
+  'status, output, output_blob, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, ' +
+  'finished_at, duration_ms, workspace_after';
+/** positional order: `cacheValues` */
+const CACHE_COLUMNS =
+  'key, kind, node_id, ingredients, output, output_blob, output_hash, input_tokens, output_tokens, cost_usd, model, calls, ' +
+  'workspace_after, created_at';
+const placeholders = (columns: string): string => columns.split(',').map(() => '?').join(', ');
+const excluded = (columns: string): string =>
+  columns.split(',').map((c) => c.trim()).filter((c) => c !== 'key').map((c) => `${c} = excluded.${c}`).join(', ');
+/** an attempt row with its output blob (NULL when inline or absent) */
+const ATTEMPT_SELECT = 'SELECT a.*, b.data AS output_data FROM attempts a LEFT JOIN blobs b ON b.hash = a.output_blob';
 
 const SQL = {
   upsertPlan: `INSERT INTO plans (id, goal, created_at, meta) VALUES (@id, @goal, @created_at, @meta)
@@ -49,19 +64,22 @@ const SQL = {
     VALUES (@id, @status, @graph, @command, @options, @plan_id, @project_dir, @worktree, @branch, @base_commit,
       @workspace, @reason, @created_at, @updated_at)`,
   getRun: 'SELECT * FROM runs WHERE id = ?',
-  runExists: 'SELECT 1 FROM runs WHERE id = ?',
   /** LIMIT -1 means no limit in SQLite */
   listRuns: 'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT @limit',
   setRunGraph: 'UPDATE runs SET graph = @graph, updated_at = @updated_at WHERE id = @id',
-  setRunWorkspace: 'UPDATE runs SET workspace = @workspace, updated_at = @updated_at WHERE id = @id',
+  /** positional: workspace, updated_at, id */
+  setRunWorkspace: 'UPDATE runs SET workspace = ?, updated_at = ? WHERE id = ?',
 
-  insertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}`,
+  /** positional: `runNodeValues` */
+  insertRunNode: 'INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)',
   insertRunNodeIfNew: `INSERT INTO run_nodes ${RUN_NODE_VALUES} ON CONFLICT (run_id, node_id) DO NOTHING`,
-  upsertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}
+  /** positional: `runNodeValues` */
+  upsertRunNode: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
       task = excluded.task, last_attempt_seq = excluded.last_attempt_seq`,
+  /** positional: run_id, node_id, attempts, seq */
   markNodeRunning: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq)
-    VALUES (@run_id, @node_id, 'running', @attempts, NULL, @seq)
+    VALUES (?, ?, 'running', ?, NULL, ?)
     ON CONFLICT (run_id, node_id) DO UPDATE SET status = 'running', attempts = excluded.attempts,
       last_attempt_seq = excluded.last_attempt_seq`,
   listRunNodes: 'SELECT * FROM run_nodes WHERE run_id = ? ORDER BY rowid',
@@ -73,31 +91,29 @@ const SQL = {
   getRunTask: 'SELECT * FROM run_tasks WHERE run_id = ? AND task_id = ?',
   listRunTasks: 'SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid',
 
+  /** positional: `attemptValues` */
   insertAttempt: `INSERT INTO attempts (run_id, node_id, number, cache_key, ingredients, started_at, ${OUTCOME_COLUMNS})
-    VALUES (@run_id, @node_id, @number, @cache_key, @ingredients, @started_at, @status, @output, @output_hash, @error,
-      @suspend_reason, @input_tokens, @output_tokens, @cost_usd, @model, @calls, @finished_at, @duration_ms, @workspace_after)`,
-  finishAttempt: `UPDATE attempts SET status = @status, output = @output, output_hash = @output_hash, error = @error,
-      suspend_reason = @suspend_reason, input_tokens = @input_tokens, output_tokens = @output_tokens, cost_usd = @cost_usd,
-      model = @model, calls = @calls, finished_at = @finished_at, duration_ms = @duration_ms,
-      workspace_after = @workspace_after
-    WHERE seq = @seq`,
-  listAttempts: 'SELECT * FROM attempts WHERE run_id = ? ORDER BY seq',
-  listAttemptsOfNode: 'SELECT * FROM attempts WHERE run_id = ? AND node_id = ? ORDER BY seq',
+    VALUES (?, ?, ?, ?, ?, ?, ${placeholders(OUTCOME_COLUMNS)})`,
+  /** positional: `attemptOutcomeValues`, then seq */
+  finishAttempt: `UPDATE attempts SET (${OUTCOME_COLUMNS}) = (${placeholders(OUTCOME_COLUMNS)}) WHERE seq = ?`,
+  listAttempts: `${ATTEMPT_SELECT} WHERE a.run_id = ? ORDER BY a.seq`,
+  listAttemptsOfNode: `${ATTEMPT_SELECT} WHERE a.run_id = ? AND a.node_id = ? ORDER BY a.seq`,
   /** every node with a running attempt, and any node left `running`, goes back to `pending` */
   interruptNodes: `UPDATE run_nodes SET status = 'pending'
     WHERE run_id = @run_id AND (status = 'running'
       OR node_id IN (SELECT node_id FROM attempts WHERE run_id = @run_id AND status = 'running'))`,
   interruptAttempts: `UPDATE attempts SET status = 'interrupted', finished_at = @finished_at
     WHERE run_id = @run_id AND status = 'running'`,
-  lastSuccessful: `SELECT * FROM attempts
-    WHERE node_id = @node_id AND status IN ('succeeded', 'cached') AND (@before IS NULL OR run_id <> @before)
-    ORDER BY seq DESC LIMIT 1`,
+  lastSuccessful: `${ATTEMPT_SELECT}
+    WHERE a.node_id = @node_id AND a.status IN ('succeeded', 'cached') AND (@before IS NULL OR a.run_id <> @before)
+    ORDER BY a.seq DESC LIMIT 1`,
 
-  upsertCache: `INSERT OR REPLACE INTO cache_entries (key, kind, node_id, ingredients, output, output_hash, input_tokens,
-      output_tokens, cost_usd, model, calls, workspace_after, created_at)
-    VALUES (@key, @kind, @node_id, @ingredients, @output, @output_hash, @input_tokens, @output_tokens, @cost_usd, @model,
-      @calls, @workspace_after, @created_at)`,
-  getCache: 'SELECT * FROM cache_entries WHERE key = ?',
+  /** positional: `cacheValues`; a later entry for the same key replaces the earlier in place */
+  upsertCache: `INSERT INTO cache_entries (${CACHE_COLUMNS}) VALUES (${placeholders(CACHE_COLUMNS)})
+    ON CONFLICT (key) DO UPDATE SET ${excluded(CACHE_COLUMNS)}`,
+  getCache: 'SELECT c.*, b.data AS output_data FROM cache_entries c LEFT JOIN blobs b ON b.hash = c.output_blob WHERE c.key = ?',
+  /** positional: hash, size, data; a blob is immutable (its key is its content hash) */
+  insertBlob: 'INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)',
 
   upsertDecision: `INSERT INTO decisions (run_id, node_id, decision, by, at, comment)
     VALUES (@run_id, @node_id, @decision, @by, @at, @comment)

@@ -5,18 +5,19 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import { applyMigrations } from './migrations.js';
-import { runNotFound, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
+import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
+import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import {
-  attemptFromRow, attemptOutcomeParams, attemptParams, cacheFromRow, cacheParams, decisionFromRow, decisionParams,
-  linkFromRow, linkParams, planFromRow, runFromRow, runNodeFromRow, runNodeParams, runParams, runTaskFromRow,
-  runTaskParams, taskFromRow, taskParams, RUN_PATCH_COLUMNS,
+  attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
+  runNodeFromRow, runNodeParams, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
+  RUN_PATCH_COLUMNS,
   type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
   type RunRow, type RunTaskRow, type TaskRow,
 } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
-  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, RunNodeRecord, RunRecord, RunTaskRecord, Store,
-  WorkspaceSnapshot,
+  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, FinishedAttemptExtras, RunNodeRecord, RunRecord, RunTaskRecord,
+  Store, WorkspaceSnapshot,
 } from './store.js';
 
 /** Database file of a project, relative to the project directory. */
@@ -34,15 +35,18 @@ const now = (): string => new Date().toISOString();
  *   requires to"): `savePlan`/`putTask` rewrite the task's outgoing `requires` links, and
  *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies.
  * - Writes that name a parent reject `NOT_FOUND` when it is missing: `putTask` (plan), `addLink`
- *   (both tasks), `putRunNodes`/`putRunTask`/`startAttempt`/`finishAttempt`/`recordCacheHit`/
- *   `putDecision` (run); `updateRun`/`expandRunGraph` (run), `appendTaskNote`/`setTaskStatus` (task),
+ *   (both tasks), `putRunNodes`/`putRunTask`/`startAttempt`/`finishAttempt`/`recordFinishedAttempt`/
+ *   `recordCacheHit`/`putDecision` (run); `updateRun`/`expandRunGraph` (run), `appendTaskNote`/`setTaskStatus` (task),
  *   `finishAttempt` (attempt seq). `removeLink` of an absent link is a no-op.
  * - `expandRunGraph` inserts `newNodes` under run `id`; a node that already exists keeps its row.
  * - `updateRun`: a patch key present with value `undefined` clears an optional field;
  *   `updatedAt` defaults to now.
  * - `startAttempt` sets the node `running` with `attempts = attempt.number` and
- *   `lastAttemptSeq = seq`; `recordCacheHit` stores status `cached` and sets the node's
- *   `lastAttemptSeq` to the new seq; `finishAttempt` defaults `node.lastAttemptSeq` to `finish.seq`.
+ *   `lastAttemptSeq = seq`; `recordFinishedAttempt` (and `recordCacheHit`, which stores status
+ *   `cached` through it) sets the node's `lastAttemptSeq` to the new seq; `finishAttempt` defaults
+ *   `node.lastAttemptSeq` to `finish.seq`.
+ * - Outputs over `BLOB_THRESHOLD_BYTES` live once in the `blobs` table (`sqlite-outputs.ts`),
+ *   written in the transaction of the row that refers to them.
  * - `lastSuccessfulAttempt(nodeId, beforeRunId)` ignores attempts of `beforeRunId` itself.
  * - Orders: tasks in plan order (new tasks last); links by (from, to, type); run nodes and run
  *   tasks in insertion order; plans and runs newest first (createdAt, then insertion).
@@ -56,13 +60,27 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private stmts: Statements | undefined;
   private readonly runUpdates = new Map<string, Database.Statement>();
-  /** one transaction wrapper, created once, that runs the function it is given */
-  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  /**
+   * Transaction wrappers, created once per connection (better-sqlite3's `db.transaction`):
+   * `run` runs the function it is given; the others are the per-node writes of
+   * `sqlite-attempt-writes.ts`, wrapped directly so the hot path allocates no closure.
+   */
+  private readonly tx: {
+    run: Database.Transaction<(fn: () => unknown) => unknown>;
+    start: Database.Transaction<typeof writeStartAttempt>;
+    finish: Database.Transaction<typeof writeFinishAttempt>;
+    finished: Database.Transaction<typeof writeFinishedAttempt>;
+  };
 
   private constructor(db: Database.Database, path: string) {
     this.db = db;
     this.path = path;
-    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
+    this.tx = {
+      run: db.transaction((fn: () => unknown) => fn()),
+      start: db.transaction(writeStartAttempt),
+      finish: db.transaction(writeFinishAttempt),
+      finished: db.transaction(writeFinishedAttempt),
+    };
   }
 
   /**
@@ -110,7 +128,7 @@ export class SqliteStore implements Store {
    * as waiting could deadlock — https://www.sqlite.org/lang_transaction.html.)
    */
   private write<T>(fn: () => T): T {
-    return this.runInTransaction.immediate(fn) as T;
+    return this.tx.run.immediate(fn) as T;
   }
 
   /** Runs `fn` and settles a promise with its result, mapping errors via {@link toStoreError}. */
@@ -253,15 +271,19 @@ export class SqliteStore implements Store {
   createRun(run: RunRecord): Promise<void> {
     return this.guard('createRun', (s) =>
       this.write(() => {
-        if (s.runExists.get(run.id)) {
+        try {
+          s.insertRun.run(runParams(run));
+        } catch (error) {
+          // the primary key says it exists: no SELECT before every insert
+          if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
           throw new TaskgraphError('STORE_ERROR', `createRun: run ${run.id} already exists`, {
+            cause: error,
             details: { runId: run.id },
             hint: 'use a new run id, or resume the existing run',
           });
         }
-        s.insertRun.run(runParams(run));
         for (const node of run.graph.nodes) {
-          s.insertRunNode.run({ run_id: run.id, node_id: node.id, status: 'pending', attempts: 0, task: node.task ?? null, last_attempt_seq: null });
+          s.insertRunNode.run(runNodeValues({ runId: run.id, nodeId: node.id, status: 'pending', attempts: 0, task: node.task }));
         }
       }),
     );
@@ -317,7 +339,7 @@ export class SqliteStore implements Store {
     return this.guard(
       'putRunNodes',
       (s) => this.write(() => {
-        for (const node of nodes) s.upsertRunNode.run(runNodeParams(node));
+        for (const node of nodes) s.upsertRunNode.run(runNodeValues(node));
       }),
       { missing: () => `run ${[...new Set(nodes.map((n) => n.runId))].join(', ')} not found` },
     );
@@ -345,51 +367,25 @@ export class SqliteStore implements Store {
   startAttempt(attempt: Omit<AttemptRecord, 'seq' | 'status'>): Promise<AttemptRecord> {
     return this.guard(
       'startAttempt',
-      (s) => this.write((): AttemptRecord => {
-        const seq = Number(s.insertAttempt.run(attemptParams({ ...attempt, status: 'running' })).lastInsertRowid);
-        s.markNodeRunning.run({ run_id: attempt.runId, node_id: attempt.nodeId, attempts: attempt.number, seq });
-        return { ...attempt, seq, status: 'running' };
-      }),
+      (s): AttemptRecord => ({ ...attempt, seq: this.tx.start.immediate(s, attempt), status: 'running' }),
       { missing: () => `run ${attempt.runId} not found` },
     );
   }
 
   finishAttempt(finish: AttemptFinish): Promise<void> {
-    return this.guard(
-      'finishAttempt',
-      (s) => this.write(() => {
-        if (s.finishAttempt.run({ seq: finish.seq, ...attemptOutcomeParams(finish) }).changes === 0) {
-          throw new TaskgraphError('NOT_FOUND', `finishAttempt: attempt ${finish.seq} not found`, {
-            details: { seq: finish.seq },
-            hint: 'finish only attempts returned by startAttempt',
-          });
-        }
-        s.upsertRunNode.run(runNodeParams({ ...finish.node, lastAttemptSeq: finish.node.lastAttemptSeq ?? finish.seq }));
-        if (finish.cache) s.upsertCache.run(cacheParams(finish.cache));
-        if (finish.runWorkspace) this.writeRunWorkspace(s, finish.node.runId, finish.runWorkspace);
-      }),
-      { missing: () => `run ${finish.node.runId} not found` },
-    );
+    return this.guard('finishAttempt', (s) => this.tx.finish.immediate(s, finish), {
+      missing: () => `run ${finish.node.runId} not found`,
+    });
   }
 
-  private writeRunWorkspace(s: Statements, runId: string, workspace: WorkspaceSnapshot): void {
-    if (s.setRunWorkspace.run({ id: runId, workspace: JSON.stringify(workspace), updated_at: now() }).changes === 0) {
-      throw runNotFound(runId);
-    }
+  recordFinishedAttempt(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, options?: FinishedAttemptExtras): Promise<AttemptRecord> {
+    return this.guard('recordFinishedAttempt', (s) => this.tx.finished.immediate(s, attempt, node, options), {
+      missing: () => `run ${attempt.runId} not found`,
+    });
   }
 
   recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord> {
-    return this.guard(
-      'recordCacheHit',
-      (s) => this.write((): AttemptRecord => {
-        const record = { ...attempt, status: 'cached' as const };
-        const seq = Number(s.insertAttempt.run(attemptParams(record)).lastInsertRowid);
-        s.upsertRunNode.run(runNodeParams({ ...node, lastAttemptSeq: seq }));
-        if (runWorkspace) this.writeRunWorkspace(s, node.runId, runWorkspace);
-        return { ...record, seq };
-      }),
-      { missing: () => `run ${attempt.runId} not found` },
-    );
+    return this.recordFinishedAttempt({ ...attempt, status: 'cached' }, node, runWorkspace ? { runWorkspace } : undefined);
   }
 
   listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]> {

@@ -3,7 +3,8 @@ import { TaskgraphError, type ErrorCode } from '../core/errors.js';
 import type { GraphSpec, NodeSpec } from '../core/graph.js';
 import { keyIngredients, cacheKey, type KeyIngredients } from '../core/hash.js';
 import type { PlanRecord, Task } from '../core/task.js';
-import type { AttemptRecord, CacheEntry, RunRecord, Store, Usage } from './store.js';
+import type { Json } from '../core/json.js';
+import { BLOB_THRESHOLD_BYTES, type AttemptRecord, type CacheEntry, type RunNodeRecord, type RunRecord, type Store, type Usage } from './store.js';
 
 /**
  * Record builders and helpers for the Store conformance suite (`store.case.ts`). Only the
@@ -141,6 +142,67 @@ export function cacheEntry(a: Pick<AttemptRecord, 'cacheKey' | 'ingredients' | '
     usage: usage(),
     workspaceAfter: { head: 'a'.repeat(40), tree: 'b'.repeat(40) },
     createdAt: '2025-02-01T00:00:02.000Z',
+  };
+}
+
+/**
+ * A finished attempt of (run, node, number) with `status` and optional output: what
+ * recordFinishedAttempt takes.
+ */
+export function finishedAttempt(
+  runId: string,
+  nodeId: string,
+  status: AttemptRecord['status'],
+  over: Partial<Omit<AttemptRecord, 'seq'>> = {},
+): Omit<AttemptRecord, 'seq'> {
+  return {
+    ...attemptStart(runId, nodeId, over.number ?? 1),
+    status,
+    usage: usage(),
+    finishedAt: '2025-02-01T00:00:03.000Z',
+    durationMs: 12.25,
+    ...over,
+  };
+}
+
+/** The node state that goes with {@link finishedAttempt}. */
+export function nodeState(runId: string, nodeId: string, status: RunNodeRecord['status'], attempts = 1): RunNodeRecord {
+  return { runId, nodeId, status, attempts };
+}
+
+/**
+ * An output whose JSON text is well over {@link BLOB_THRESHOLD_BYTES} (~100 KiB + `extraKiB`),
+ * with nested values, multi-byte characters (2-, 3- and 4-byte UTF-8), escapes, numbers that
+ * JSON formats specially, and keys in non-sorted order, so a store that stores it elsewhere must
+ * give back exactly the same JSON value.
+ * @param seed makes outputs with different seeds differ
+ */
+export function largeOutput(seed: string, extraKiB = 0): Json {
+  return {
+    zeta: seed,
+    text: `${seed}:` + 'lorem ipsum dolor sit amet '.repeat(3_800 + extraKiB * 38),
+    unicode: 'é ü ✓ 日本 😀 \u0000 "quoted" \\ back\nslash\ttab'.repeat(50),
+    numbers: [0, -1, 1.5, 1e21, 1e-7, -0.000001, 2 ** 53, Number.MAX_VALUE],
+    nested: { b: [true, false, null], a: { y: [], x: {} } },
+    alpha: null,
+  };
+}
+
+/** The UTF-8 size in bytes of `value`'s JSON text (what BLOB_THRESHOLD_BYTES is compared with). */
+export function jsonBytes(value: Json): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/**
+ * String outputs around the threshold: exactly BLOB_THRESHOLD_BYTES bytes of JSON text and one
+ * byte over, in ASCII and in 2-byte characters (whose JSON text has fewer UTF-16 units than bytes).
+ */
+export function boundaryOutputs(): { atLimit: Json[]; overLimit: Json[] } {
+  const ascii = (bytes: number): string => 'a'.repeat(bytes - 2); // JSON adds two quotes
+  const twoByte = (bytes: number): string => 'é'.repeat((bytes - 2) / 2);
+  return {
+    atLimit: [ascii(BLOB_THRESHOLD_BYTES), twoByte(BLOB_THRESHOLD_BYTES)],
+    overLimit: [ascii(BLOB_THRESHOLD_BYTES + 1), `${twoByte(BLOB_THRESHOLD_BYTES)}b`, `😀${'a'.repeat(BLOB_THRESHOLD_BYTES - 5)}`],
   };
 }
 

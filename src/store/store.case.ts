@@ -1,7 +1,9 @@
 import { describe } from 'vitest';
 import type { Store } from './store.js';
 import { attemptCases } from './store-attempts.case.js';
+import { finishedAttemptCases } from './store-finished.case.js';
 import { useStore } from './store-fixtures.case.js';
+import { outputCases } from './store-outputs.case.js';
 import { planCases } from './store-plans.case.js';
 import { runCases } from './store-runs.case.js';
 
@@ -10,8 +12,9 @@ import { runCases } from './store-runs.case.js';
  * one set of behaviour tests every {@link Store} implementation registers from its own test
  * file, modelled on Hono's `src/router/common.case.test.ts` (one shared suite, run by every
  * router). It checks round trips of every record type (JSON fields, absent optional fields),
- * ordering guarantees, atomicity of the multi-row writes, `NOT_FOUND` errors, upserts and
- * idempotent migration.
+ * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
+ * `NOT_FOUND` errors, upserts, idempotent migration, and exact round trips of outputs larger than
+ * `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -25,5 +28,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     planCases(holder);
     runCases(holder);
     attemptCases(holder);
+    finishedAttemptCases(holder);
+    outputCases(holder);
   });
 }

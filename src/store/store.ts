@@ -11,6 +11,22 @@ import type { PlanRecord, Task, TaskLink } from '../core/task.js';
  * Each implementation passes the shared conformance suite `store.case.ts`.
  */
 
+/**
+ * Outputs whose JSON text is larger than this many bytes (UTF-8) are stored once, by content hash,
+ * in a blob table (DESIGN.md §5 "large outputs live in a content-addressed blob table keyed by
+ * hash"); attempt rows and cache entries refer to the blob. Reads resolve it transparently, so
+ * callers never see the difference. 64 KiB.
+ */
+export const BLOB_THRESHOLD_BYTES = 65_536;
+
+/** What {@link Store.recordFinishedAttempt} writes besides the attempt and the node, in the same transaction. */
+export interface FinishedAttemptExtras {
+  /** cache entry to write (only fully written entries exist: it commits with the attempt or not at all) */
+  cache?: CacheEntry;
+  /** run workspace state to record */
+  runWorkspace?: WorkspaceSnapshot;
+}
+
 /** Run status. `suspended`: waiting for an approval / answer; `interrupted` is never stored. */
 export type RunStatus = 'running' | 'suspended' | 'succeeded' | 'failed';
 
@@ -200,7 +216,20 @@ export interface Store {
   startAttempt(attempt: Omit<AttemptRecord, 'seq' | 'status'>): Promise<AttemptRecord>;
   /** Finishes an attempt: attempt row + node state + cache entry + run workspace, one transaction. */
   finishAttempt(finish: AttemptFinish): Promise<void>;
-  /** Records a cache hit as a finished `cached` attempt + node state, one transaction. */
+  /**
+   * Inserts an attempt that is already finished (any status but `running`: succeeded, failed,
+   * cached, suspended, interrupted) + the node's state (`lastAttemptSeq` set to the new seq) +
+   * optional cache entry + optional run workspace, in ONE transaction; returns the attempt with
+   * its `seq`. For nodes without side effects, where a crash mid-node just re-runs it, so one
+   * transaction per node suffices (instead of startAttempt + finishAttempt).
+   * Rejects `NOT_FOUND` (nothing written) when the run does not exist, `STORE_ERROR` for status
+   * `running` (use {@link Store.startAttempt}).
+   */
+  recordFinishedAttempt(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, options?: FinishedAttemptExtras): Promise<AttemptRecord>;
+  /**
+   * Records a cache hit as a finished `cached` attempt + node state, one transaction. Kept for
+   * compatibility: the same as `recordFinishedAttempt({ ...attempt, status: 'cached' }, node, { runWorkspace })`.
+   */
   recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord>;
   /** all attempts of a run in seq order, optionally of one node */
   listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]>;

@@ -44,19 +44,19 @@ describe('taskgraph do: an edit that does not apply', () => {
     const r = await runCli(['-C', dir, 'do', 'Add multiply and document it.', '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(r.stderr).toContain('task T1: retry 2/3 with a failure note: Attempt 1 failed at T1/apply (EDIT_REJECTED)');
-    expect(r.stderr).toContain('task T2: retry 2/3 with a failure note: Attempt 1 failed at T2/apply (EDIT_REJECTED)');
+    expect(r.stderr).toMatch(/task T1: retry 2\/3 with a failure note: Attempt 1 failed at T1\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]/);
+    expect(r.stderr).toMatch(/task T2: retry 2\/3 with a failure note: Attempt 1 failed at T2\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]/);
 
     const [t1a, t1b] = model.coderRequests('T1');
     expect(t1a!.user).not.toContain('Notes from earlier attempts');
     expect(t1b!.user).toContain('Notes from earlier attempts');
-    expect(t1b!.user).toContain('Attempt 1 failed at T1/apply (EDIT_REJECTED): edit to src/calc.js does not apply');
+    expect(t1b!.user).toMatch(/Attempt 1 failed at T1\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]: edit to src\/calc\.js does not apply/);
     expect(t1b!.user).toContain('File: src/calc.js');
     expect(t1b!.user).toMatch(/Reason: .*SEARCH/);
 
     const [t2a, t2b] = model.coderRequests('T2');
     expect(t2a!.user).not.toContain('Notes from earlier attempts');
-    expect(t2b!.user).toContain('Attempt 1 failed at T2/apply (EDIT_REJECTED): edit to README.md does not apply');
+    expect(t2b!.user).toMatch(/Attempt 1 failed at T2\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]: edit to README\.md does not apply/);
     expect(t2b!.user).toContain('File: README.md');
 
     // no trace of the rejected edits: the retries applied cleanly on the task's start commit

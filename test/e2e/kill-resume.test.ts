@@ -67,13 +67,6 @@ async function kill9(p: CliProcess): Promise<void> {
   await sleep(400);
 }
 
-/** Polls `condition` every 25 ms until it holds (at most 20 s). */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('waitUntil: condition never held');
-    await sleep(25);
-  }
 }
 
 /** After a resume: nodes that had a finished attempt before the kill got no new attempt; every node ends with exactly one success. */
@@ -241,15 +234,16 @@ describe('kill -9 and resume: `do` in the middle of a task', () => {
     const p = await createSampleRepo({ from: template.dir, baseURL: server.url, config: slowTests });
     projects.push(p);
     const cli = startCli(['-C', p.dir, 'do', goal]);
-    // kill while T2/verify (0.5 s) is in flight: its attempt is recorded as running
+    // kill while T2/verify (0.5 s) is in flight. verify has no side effects, so the engine writes
+    // its attempt once, when it finishes: a killed verify leaves no attempt and simply runs again
     await cli.waitFor((o) => finishedNodes(o).includes('T2/apply'));
     const runId = runIdOf(cli.stderr)!;
-    await waitUntil(() => readAttempts(p.dir, runId).some((a) => a.node_id === 'T2/verify' && a.status === 'running'));
+    await sleep(150);
     await kill9(cli);
     expect(readRunStatus(p.dir, runId)).toBe('running');
     expect(finishedNodes(cli.stderr)).not.toContain('T2/verify');
     const before = readAttempts(p.dir, runId);
-    expect(before.find((a) => a.node_id === 'T2/verify')?.status).toBe('running');
+    expect(before.find((a) => a.node_id === 'T2/verify')).toBeUndefined();
     const callsAtKill = model.requests.length;
     expect(callsAtKill - callsBefore).toBe(3); // planner, T1 coder, T2 coder
 

@@ -22,11 +22,12 @@ describe('taskgraph do: a task that keeps failing', () => {
   const model = scriptedModel({
     planner: PLAN,
     coder: {
-      // always the same wrong edit
-      T1: udiff([
-        ['src/calc.js', calc.src, calc.withMultiply('Math.abs(a) * b')],
-        ['test/multiply.test.mjs', null, MULTIPLY_TEST],
-      ]),
+      // a different wrong edit each time (the same failure twice would be a loop: see below)
+      T1: (req) =>
+        udiff([
+          ['src/calc.js', calc.src, calc.withMultiply(req.attempt === 1 ? 'Math.abs(a) * b' : 'a * b + 1')],
+          ['test/multiply.test.mjs', null, MULTIPLY_TEST],
+        ]),
       T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
       T3: udiff([
         ['src/calc.js', calc.src, withNegate],
@@ -86,7 +87,8 @@ describe('taskgraph do: a task that keeps failing', () => {
     expect(notes).toHaveLength(2);
     expect(notes[0]).toContain('Attempt 1 failed at T1/verify');
     expect(notes[1]).toContain('Attempt 2 failed at T1/verify');
-    for (const n of notes) expect(n).toContain('FAIL multiply multiplies: expected -6, got 6');
+    expect(notes[0]).toContain('FAIL multiply multiplies: expected -6, got 6');
+    expect(notes[1]).toContain('FAIL multiply multiplies: expected -6, got -5');
     expect(status.plan.tasks.find((t: { id: string }) => t.id === 'T1').status).toBe('failed');
 
     // nothing of T1 is committed
@@ -114,5 +116,53 @@ describe('taskgraph do: a task that keeps failing', () => {
     // T3's commit holds T3's change only: T1's rejected work was reset away
     expect((await git(project.dir, 'show', '--name-only', '--format=', summary.branch)).split('\n').sort()).toEqual(['src/calc.js', 'test/negate.test.mjs']);
     expect(await git(project.dir, 'show', `${summary.branch}:src/calc.js`)).toBe(withNegate.trimEnd());
+  });
+});
+
+describe('taskgraph do: the same failure twice is a loop', () => {
+  const model = scriptedModel({
+    planner: planJson([{ id: 'T1', title: 'Add multiply', files: ['src/calc.js', 'test/multiply.test.mjs'] }]),
+    coder: {
+      // the same wrong edit until a person has answered; then the right one
+      T1: (req) =>
+        udiff([
+          ['src/calc.js', calc.src, calc.withMultiply(req.user.includes('Answer from') ? 'a * b' : 'Math.abs(a) * b')],
+          ['test/multiply.test.mjs', null, MULTIPLY_TEST],
+        ]),
+    },
+  });
+  let server: FakeOpenAIServer;
+  let project: TempProject;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    server = await startFakeOpenAIServer({ respond: model.respond });
+    project = await createSampleRepo({ baseURL: server.url, files: { 'test/calc.test.mjs': BASE_TEST } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await project?.cleanup();
+  });
+
+  it('suspends the run as needs-human (exit 3) and `answer` resumes it with the answer as a note', async () => {
+    const first = await runCli(['-C', project.dir, 'do', 'Add multiply.', '--json']);
+    expect(first.code, describeResult(first)).toBe(3);
+    const summary = JSON.parse(first.stdout);
+    expect(summary.status).toBe('suspended');
+    expect(summary.reason).toMatch(/T1 needs a person: the same failure twice/);
+    expect(model.coderRequests('T1')).toHaveLength(2);
+    const status = await cliJson(project.dir, ['status', summary.runId, '--json']);
+    expect(status.tasks.find((t: { taskId: string }) => t.taskId === 'T1').status).toBe('needs-human');
+
+    const wrong = await runCli(['-C', project.dir, 'answer', summary.runId, 'T9', 'x']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('waiting: T1');
+
+    const answered = await runCli(['-C', project.dir, 'answer', summary.runId, 'T1', 'The sign is lost: do not use Math.abs.', '--json']);
+    expect(answered.code, describeResult(answered)).toBe(0);
+    expect(JSON.parse(answered.stdout).status).toBe('succeeded');
+    const third = model.coderRequests('T1')[2]!;
+    expect(third.user).toContain('The sign is lost: do not use Math.abs.');
+    expect(await git(project.dir, 'log', '--format=%s', `main..taskgraph/${summary.runId}`)).toContain('feat(T1): add multiply');
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * Formatting of bench results: the readable table (stdout without --json) and
+ * `bench/results/latest.md`.
+ */
+import { cpus, loadavg } from 'node:os';
+
+/** Targets from the benchmark issue. */
+export const TARGETS = {
+  usPerNode: 50,
+  makespanOverCriticalPath: 1.05,
+  incrementalOverCone: 1.0,
+  unchangedModelCalls: 0,
+};
+
+/** The machine the bench ran on. */
+export function machineInfo() {
+  const list = cpus();
+  return {
+    cores: list.length,
+    cpu: list[0]?.model?.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    loadavg1m: Number(loadavg()[0].toFixed(2)),
+  };
+}
+
+const fmt = (x, digits = 0) => (x === null || x === undefined ? '—' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+function rows(result) {
+  return Object.keys(result.overhead_us_per_node).map((shape) => [
+    shape,
+    fmt(result.shape_sizes[shape]?.nodes),
+    fmt(result.shape_sizes[shape]?.edges),
+    fmt(result.overhead_us_per_node[shape], 1),
+    fmt(result.overhead_us_per_node_plus_edge[shape], 2),
+    fmt(result.peak_rss_mb[shape]),
+    fmt(result.langgraph_us_per_node[shape], 1),
+    fmt(result.langgraph_peak_rss_mb[shape]),
+    fmt(result.ratio_vs_langgraph[shape], 3),
+  ]);
+}
+
+const HEAD = ['shape', 'nodes', 'edges', 'taskgraph µs/node', 'µs/(node+edge)', 'taskgraph RSS MB', 'LangGraph µs/node', 'LangGraph RSS MB', 'ratio tg/LG'];
+
+function summaryLines(result) {
+  const inc = result.incremental;
+  return [
+    `makespan / critical path: ${fmt(result.makespan_over_critical_path, 3)} (target ≤ ${TARGETS.makespanOverCriticalPath}; ` +
+      `${result.makespan ? `${fmt(result.makespan.makespanMs)} ms vs ideal ${fmt(result.makespan.idealMs)} ms = ${result.makespan.criticalPath} nodes × ${result.makespan.latencyMs} ms, ${result.makespan.nodes} nodes, concurrency ${result.makespan.concurrency}` : 'not run'})`,
+    `incremental re-executed / downstream cone: ${fmt(result.incremental_reexecuted_over_cone, 3)} (target ${fmt(TARGETS.incrementalOverCone, 2)}` +
+      `${inc ? `; ${inc.changes.map((c) => `${c.node}: ${c.reexecuted}/${c.cone}`).join(', ')}` : ''})`,
+    `unchanged re-run: ${fmt(result.unchanged_rerun_model_calls)} model calls (target 0), ${fmt(result.unchanged_rerun_wall_ms)} ms wall` +
+      `${inc ? ` (cold run of the same ${inc.nodes} llm nodes: ${inc.coldModelCalls} calls, ${fmt(inc.coldMs)} ms)` : ''}`,
+  ];
+}
+
+/** Plain-text table for a terminal. */
+export function textReport(result) {
+  const all = [HEAD, ...rows(result)];
+  const widths = HEAD.map((_, c) => Math.max(...all.map((r) => String(r[c]).length)));
+  const line = (r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ');
+  return [
+    `Overhead (no-op nodes; taskgraph on a durable SQLite file, LangGraph.js in memory; target ≤ ${TARGETS.usPerNode} µs/node)`,
+    line(HEAD),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows(result).map(line),
+    '',
+    ...summaryLines(result),
+    '',
+    ...result.notes.map((n) => `note: ${n}`),
+    '',
+    `machine: ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}, load ${result.machine.loadavg1m} → ${result.machine.loadavg1mEnd ?? '—'}; bench took ${fmt(result.bench_seconds)} s`,
+  ].join('\n');
+}
+
+/** `bench/results/latest.md`. */
+export function markdownReport(result) {
+  const m = result.machine;
+  return [
+    '# taskgraph bench: latest results',
+    '',
+    `Written by \`npm run bench\` on ${m.date}. See \`bench/README.md\` for what is measured and how.`,
+    '',
+    '## Machine',
+    '',
+    `- cores: ${m.cores}`,
+    `- CPU: ${m.cpu}`,
+    `- Node: ${m.node} (${m.platform})`,
+    `- date: ${m.date}`,
+    `- load average (1 min): ${m.loadavg1m} at start, ${m.loadavg1mEnd ?? '—'} at the end`,
+    `- whole bench: ${fmt(result.bench_seconds)} s`,
+    '',
+    `## Overhead (no-op nodes, target ≤ ${TARGETS.usPerNode} µs/node)`,
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows(result).map((r) => `| ${r.join(' | ')} |`),
+    '',
+    '## Makespan and incremental runs',
+    '',
+    ...summaryLines(result).map((l) => `- ${l}`),
+    '',
+    '## Notes',
+    '',
+    ...result.notes.map((n) => `- ${n}`),
+    '',
+    '## Raw JSON',
+    '',
+    '```json',
+    JSON.stringify(result, null, 2),
+    '```',
+    '',
+  ].join('\n');
+}

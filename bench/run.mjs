@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --json] [-- --skip-langgraph]`: the taskgraph engine against LangGraph.js.
+ * Every measurement runs in its own child process (`shape.mjs`, `scenario.mjs`) so heaps and
+ * peak RSS never mix. Progress goes to stderr; stdout gets the table, or with --json ONE JSON
+ * object. Always writes `bench/results/latest.md`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SHAPES } from './dag.mjs';
+import { machineInfo, markdownReport, textReport } from './report.mjs';
+import { OVERHEAD_CONCURRENCY } from './taskgraph-runner.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const asJson = args.has('--json');
+const skipLangGraph = args.has('--skip-langgraph');
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+/** A child that runs longer than this is killed and its figure reported as null (ms). */
+const CHILD_TIMEOUT_MS = 180_000;
+/** LangGraph runs projected to take longer than this are skipped (ms). */
+const LANGGRAPH_MAX_PROJECTED_MS = 60_000;
+
+/**
+ * Runs `node <script> ...argv` and parses the last stdout line as JSON.
+ * @returns {Promise<object>} the child's result
+ * @throws Error when the child fails, times out or prints no JSON
+ */
+function child(script, argv) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [join(here, script), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => {
+      log(`  ${script} ${argv.join(' ')}: over ${CHILD_TIMEOUT_MS / 1000} s, stopping it`);
+      proc.kill('SIGKILL');
+    }, CHILD_TIMEOUT_MS);
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop();
+      if (code !== 0 || !last) return reject(new Error(`${script} ${argv.join(' ')} ended with ${signal ?? `code ${code}`}`));
+      try {
+        resolve(JSON.parse(last));
+      } catch {
+        reject(new Error(`${script} ${argv.join(' ')} printed no JSON: ${last.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+const started = performance.now();
+const machine = machineInfo();
+const notes = [
+  `ratio tg/LG = taskgraph µs/node ÷ LangGraph.js µs/node (lower is better for taskgraph; 0.25 means taskgraph needs a quarter of LangGraph's time per node)`,
+  `taskgraph: engine.start() wall time with the built-in no-op script on a fresh SQLite file (WAL, synchronous=NORMAL) per run, concurrency ${OVERHEAD_CONCURRENCY}; includes graph validation and run creation, not opening the store`,
+  `LangGraph.js: graph.invoke() wall time of a compiled StateGraph, in memory, no checkpointer; joins are waiting edges addEdge([preds], node), so every node runs exactly once (checked)`,
+  `shapes up to 1,000 nodes: median of up to 5 runs (fewer when 3 s are used up); larger shapes: one run; each engine warmed up on three 200-node random DAGs first`,
+];
+const overhead = {};
+const perElement = {};
+const rss = {};
+const lg = {};
+const lgRss = {};
+const lgCompile = {};
+const lgBuild = {};
+const ratio = {};
+const sizes = {};
+
+for (const shape of Object.keys(SHAPES)) {
+  log(`[overhead] ${shape}: taskgraph ...`);
+  try {
+    const r = await child('shape.mjs', ['taskgraph', shape]);
+    sizes[shape] = { nodes: r.nodes, edges: r.edges };
+    overhead[shape] = r.usPerNode;
+    perElement[shape] = (r.ms * 1000) / (r.nodes + r.edges);
+    rss[shape] = r.maxRssMb;
+    log(`  ${r.usPerNode.toFixed(1)} µs/node (${r.ms.toFixed(0)} ms, ${r.reps} run(s)), peak RSS ${r.maxRssMb.toFixed(0)} MB`);
+  } catch (error) {
+    overhead[shape] = perElement[shape] = rss[shape] = null;
+    notes.push(`taskgraph ${shape} failed: ${error.message}`);
+    log(`  failed: ${error.message}`);
+  }
+
+  lg[shape] = lgRss[shape] = ratio[shape] = null;
+  if (skipLangGraph) continue;
+  if (shape === 'random_100000' && lg.random_10000 !== null && lg.random_10000 !== undefined) {
+    // LangGraph grows faster than linearly here, so ten times the 10,000-node run is a lower bound
+    const projectedMs = (lg.random_10000 * 100_000) / 1000; // µs/node × nodes → ms
+    if (projectedMs > LANGGRAPH_MAX_PROJECTED_MS) {
+      notes.push(
+        `LangGraph.js random_100000 skipped: projected ≥ ${(projectedMs / 1000).toFixed(0)} s of invoke alone (10 × the random_10000 run; its cost per node grows with graph size), over the ${LANGGRAPH_MAX_PROJECTED_MS / 1000} s limit`,
+      );
+      log(`[overhead] ${shape}: LangGraph skipped (projected ≥ ${(projectedMs / 1000).toFixed(0)} s)`);
+      continue;
+    }
+  }
+  log(`[overhead] ${shape}: LangGraph.js ...`);
+  try {
+    const r = await child('shape.mjs', ['langgraph', shape]);
+    lg[shape] = r.usPerNode;
+    lgRss[shape] = r.maxRssMb;
+    lgCompile[shape] = r.compileMs;
+    lgBuild[shape] = r.buildMs;
+    if (overhead[shape] !== null) ratio[shape] = overhead[shape] / r.usPerNode;
+    log(`  ${r.usPerNode.toFixed(1)} µs/node (invoke ${r.ms.toFixed(0)} ms, ${r.reps} run(s); compile ${r.compileMs.toFixed(0)} ms, building the StateGraph ${r.buildMs.toFixed(0)} ms), peak RSS ${r.maxRssMb.toFixed(0)} MB`);
+  } catch (error) {
+    notes.push(`LangGraph.js ${shape} not measured: ${error.message}`);
+    log(`  failed: ${error.message}`);
+  }
+}
+if (skipLangGraph) notes.push('LangGraph.js skipped: --skip-langgraph');
+if (Object.keys(lgCompile).length > 0) {
+  notes.push(
+    `LangGraph.js compile() ms (not in µs/node): ${Object.entries(lgCompile).map(([s, ms]) => `${s} ${ms.toFixed(0)}`).join(', ')}; ` +
+      `building the StateGraph (addNode/addEdge, not in µs/node) ms: ${Object.entries(lgBuild).map(([s, ms]) => `${s} ${ms.toFixed(0)}`).join(', ')}`,
+  );
+}
+
+let makespan = null;
+log('[makespan] 200-node random DAG, 50 ms model latency ...');
+try {
+  makespan = await child('scenario.mjs', ['makespan']);
+} catch (error) {
+  notes.push(`makespan failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
+let incremental = null;
+log('[incremental] 1,000-node random DAG of llm nodes ...');
+try {
+  incremental = await child('scenario.mjs', ['incremental']);
+} catch (error) {
+  notes.push(`incremental failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
+if (makespan) {
+  notes.push(
+    `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
+  );
+}
+if (incremental) {
+  notes.push(
+    `incremental: llm nodes whose prompts embed their predecessors' answers ($ref inputs); the fake answers with a hash of the prompt; one node's prompt changed at a time (the previous change reverted); ratio = Σ re-executed ÷ Σ cone over ${incremental.changes.map((c) => c.node).join(', ')}`,
+  );
+}
+
+machine.loadavg1mEnd = Number(loadavg()[0].toFixed(2));
+if (Math.max(machine.loadavg1m, machine.loadavg1mEnd) > machine.cores) {
+  notes.push(
+    `the machine was busy with other work (1-minute load average ${machine.loadavg1m} at start, ${machine.loadavg1mEnd} at the end, on ${machine.cores} cores): timings are inflated; re-run on a quiet machine`,
+  );
+}
+
+const result = {
+  overhead_us_per_node: overhead,
+  langgraph_us_per_node: lg,
+  ratio_vs_langgraph: ratio,
+  peak_rss_mb: rss,
+  makespan_over_critical_path: makespan?.ratio ?? null,
+  incremental_reexecuted_over_cone: incremental?.ratio ?? null,
+  unchanged_rerun_model_calls: incremental?.unchangedModelCalls ?? null,
+  unchanged_rerun_wall_ms: incremental?.unchangedMs ?? null,
+  overhead_us_per_node_plus_edge: perElement,
+  langgraph_peak_rss_mb: lgRss,
+  langgraph_compile_ms: lgCompile,
+  shape_sizes: sizes,
+  makespan,
+  incremental,
+  machine,
+  bench_seconds: (performance.now() - started) / 1000,
+  notes,
+};
+
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(join(here, 'results', 'latest.md'), markdownReport(result));
+log(`wrote bench/results/latest.md (${result.bench_seconds.toFixed(0)} s in all)`);
+process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${textReport(result)}\n`);

@@ -1,0 +1,270 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs } from '../core/backoff.js';
+import { TaskgraphError, toErrorRecord, type ErrorRecord } from '../core/errors.js';
+import { GraphSpecSchema, type NodeSpec, isInputRef, pickPath } from '../core/graph.js';
+import { cacheKey, hashJson, keyIngredients, type KeyIngredients } from '../core/hash.js';
+import type { Json } from '../core/json.js';
+import { graphToSpec } from '../core/validate.js';
+import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/store.js';
+import type { NodeExecutor, NodeOutcome } from './node-executor.js';
+import type { RunState } from './run-state.js';
+
+/** What running a node came to. */
+export interface NodeResult {
+  status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'>;
+  error?: ErrorRecord;
+  usage?: Usage;
+}
+
+/** Zero usage. */
+export const EMPTY_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+/**
+ * Resolves a node's inputs: literals as they are, `$ref`s to the upstream output (or the field
+ * `path` names).
+ * @throws TaskgraphError NODE_FAILED when an upstream output lacks the field
+ */
+export function resolveInputs(node: NodeSpec, outputs: ReadonlyMap<string, Json>): Record<string, Json> {
+  const resolved: Record<string, Json> = {};
+  for (const [name, value] of Object.entries(node.inputs)) {
+    if (!isInputRef(value)) {
+      resolved[name] = value as Json;
+      continue;
+    }
+    const upstream = outputs.get(value.$ref);
+    if (upstream === undefined) {
+      throw new TaskgraphError('NODE_FAILED', `input "${name}" of ${node.id}: node ${value.$ref} has no output`, { details: { input: name } });
+    }
+    const picked = pickPath(upstream, value.path);
+    if (picked === undefined) {
+      throw new TaskgraphError('NODE_FAILED', `input "${name}" of ${node.id}: output of ${value.$ref} has no field "${value.path}"`, {
+        details: { input: name, ref: value.$ref, path: value.path ?? null },
+        hint: "check the `path` of the $ref against the upstream node kind's output",
+      });
+    }
+    resolved[name] = picked;
+  }
+  return resolved;
+}
+
+/** The cache key of a node given the current outputs (used by the runner and by `why`). */
+export async function nodeKey(
+  state: RunState,
+  node: NodeSpec,
+  executor: NodeExecutor<unknown>,
+  attempt: number,
+): Promise<{ config: unknown; inputs: Record<string, Json>; ingredients: KeyIngredients; key: string }> {
+  const config = executor.configSchema.parse(node.config);
+  const inputs = resolveInputs(node, state.outputs);
+  if (executor.needsWorkspace && !state.workspace) {
+    throw new TaskgraphError('RUN_STATE', `node ${node.id} (${node.kind}) needs a git worktree, but this run has none`, {
+      hint: 'run it inside a git repository (taskgraph creates a branch and worktree per run)',
+    });
+  }
+  const extra = (await executor.keyIngredients?.(config, inputs, state.nodeContext(node, attempt))) ?? {};
+  const ingredients = keyIngredients(node.kind, executor.version, node.config, inputs, extra);
+  return { config, inputs, ingredients, key: cacheKey(ingredients) };
+}
+
+/**
+ * Runs one node to a final state (DESIGN.md §5, §6): resolves inputs, computes the cache key,
+ * serves a cache hit (restoring the worktree state a side-effecting node left), or executes it.
+ * Every state change is written to the store before the engine acts on it. A side-effecting node
+ * gets a durable `running` attempt before it starts (a crash leaves it `interrupted` for
+ * resume); a pure node is written once, when it finishes (a crash just runs it again). Transient
+ * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
+ */
+export async function runNode(state: RunState, id: string): Promise<NodeResult> {
+  const { store } = state;
+  const node = state.graph.nodes.get(id)!;
+  const executor = state.options.executors.get(node.kind) as NodeExecutor<unknown>;
+  for (let retry = 1; ; retry++) {
+    const result = await runOnce(state, node, executor);
+    const policy = node.retry;
+    if (result.status !== 'failed' || !result.error?.retryable || !policy || retry > policy.attempts || state.signal.aborted) return result;
+    const after = result.error.details['retryAfterMs'];
+    const wait = typeof after === 'number' ? Math.min(after, policy.maxMs) : backoffDelayMs(retry, policy.baseMs, policy.maxMs);
+    state.emit({ type: 'log', runId: state.run.id, nodeId: id, message: `transient failure, retry ${retry}/${policy.attempts} in ${wait} ms` });
+    try {
+      await sleep(wait, undefined, { signal: state.signal });
+    } catch {
+      return result;
+    }
+    void store;
+  }
+}
+
+async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>): Promise<NodeResult> {
+  const { store, run, workspace } = state;
+  const id = node.id;
+  const attemptNo = (state.attempts.get(id) ?? 0) + 1;
+  state.attempts.set(id, attemptNo);
+  const row = (status: NodeStatus): RunNodeRecord => ({
+    runId: run.id,
+    nodeId: id,
+    status,
+    attempts: attemptNo,
+    ...(node.task !== undefined ? { task: node.task } : {}),
+  });
+  const t0 = Date.now();
+  const startedAt = new Date(t0).toISOString();
+  state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
+  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) =>
+    state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
+
+  // 1. key (reads only)
+  let keyed: Awaited<ReturnType<typeof nodeKey>>;
+  try {
+    keyed = await nodeKey(state, node, executor, attemptNo);
+  } catch (error) {
+    const record = toErrorRecord(error);
+    await store.recordFinishedAttempt(
+      {
+        runId: run.id,
+        nodeId: id,
+        number: attemptNo,
+        status: 'failed',
+        cacheKey: '',
+        ingredients: keyIngredients(node.kind, executor.version, node.config, {}, {}),
+        error: record,
+        usage: EMPTY_USAGE,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        durationMs: Date.now() - t0,
+      },
+      row('failed'),
+    );
+    finishEvent('failed', { error: record });
+    return { status: 'failed', error: record };
+  }
+  const { config, inputs, ingredients, key } = keyed;
+  const sideEffects = executor.sideEffects(config);
+  // DESIGN.md §5: a side-effecting node is cached only when its key holds the state it acts on
+  // (the worktree snapshot). Without a worktree (e.g. --no-worktree) it always runs.
+  const cacheable = executor.cacheable && !(sideEffects && !workspace);
+
+  // 2. cache
+  if (cacheable && !state.force.has(id)) {
+    const entry = await store.getCache(key);
+    let usable = entry !== undefined;
+    if (entry && sideEffects && entry.workspaceAfter) {
+      try {
+        await workspace!.restore(entry.workspaceAfter);
+      } catch {
+        usable = false; // objects pruned or worktree gone: execute instead
+      }
+    }
+    if (entry && usable) {
+      await store.recordFinishedAttempt(
+        {
+          runId: run.id,
+          nodeId: id,
+          number: attemptNo,
+          status: 'cached',
+          cacheKey: key,
+          ingredients,
+          output: entry.output,
+          outputHash: entry.outputHash,
+          usage: EMPTY_USAGE,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          durationMs: Date.now() - t0,
+          ...(entry.workspaceAfter ? { workspaceAfter: entry.workspaceAfter } : {}),
+        },
+        row('cached'),
+        sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {},
+      );
+      state.outputs.set(id, entry.output);
+      await expandIfNeeded(state, id, executor, entry.output);
+      finishEvent('cached');
+      return { status: 'cached' };
+    }
+  }
+
+  // 3. execute: side effects get a durable `running` attempt first
+  let started: AttemptRecord | undefined;
+  if (sideEffects) {
+    started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
+  }
+  let outcome: NodeOutcome;
+  try {
+    outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo));
+  } catch (error) {
+    outcome = { status: 'failed', error: toErrorRecord(error) };
+  }
+  const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
+  const finishedAt = new Date().toISOString();
+  const durationMs = Date.now() - t0;
+  const after = outcome.status === 'succeeded' && sideEffects && workspace ? await workspace.snapshot() : undefined;
+  const outputHash = outcome.status === 'succeeded' ? hashJson(outcome.output) : undefined;
+  const status = outcome.status;
+  const fields = {
+    ...(outcome.status === 'succeeded' || (outcome.status === 'failed' && outcome.output !== undefined) ? { output: outcome.output as Json } : {}),
+    ...(outputHash ? { outputHash } : {}),
+    ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+    ...(outcome.status === 'suspended' ? { suspendReason: outcome.reason } : {}),
+    usage,
+    finishedAt,
+    durationMs,
+    ...(after ? { workspaceAfter: after } : {}),
+  };
+  const cache =
+    outcome.status === 'succeeded' && cacheable
+      ? { key, kind: node.kind, nodeId: id, ingredients, output: outcome.output, outputHash: outputHash!, usage, createdAt: finishedAt, ...(after ? { workspaceAfter: after } : {}) }
+      : undefined;
+  if (started) {
+    await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) });
+  } else {
+    await store.recordFinishedAttempt(
+      { runId: run.id, nodeId: id, number: attemptNo, status, cacheKey: key, ingredients, startedAt, ...fields },
+      row(status),
+      { ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) },
+    );
+  }
+  if (outcome.status === 'succeeded') {
+    state.outputs.set(id, outcome.output);
+    await expandIfNeeded(state, id, executor, outcome.output);
+    finishEvent('succeeded', { usage });
+    return { status: 'succeeded', usage };
+  }
+  if (outcome.status === 'suspended') {
+    finishEvent('suspended', { reason: outcome.reason });
+    return { status: 'suspended' };
+  }
+  finishEvent('failed', { usage, error: outcome.error });
+  return { status: 'failed', error: outcome.error, usage };
+}
+
+/**
+ * Adds a `decompose` node's subgraph to the run graph (durably, then in the scheduler). Also on
+ * a cache hit, so an expansion is reproducible. New nodes without dependencies wait for the
+ * decompose node.
+ */
+export async function expandIfNeeded(state: RunState, id: string, executor: NodeExecutor<unknown>, output: Json): Promise<void> {
+  if (!executor.expand) return;
+  const { store } = state;
+  const node = state.graph.nodes.get(id)!;
+  const expansion = await executor.expand(output, state.nodeContext(node, state.attempts.get(id) ?? 1));
+  if (expansion.planId && state.run.planId !== expansion.planId) {
+    state.run = { ...state.run, planId: expansion.planId };
+    await store.updateRun(state.run.id, { planId: expansion.planId, updatedAt: new Date().toISOString() });
+  }
+  const fresh = expansion.nodes.filter((n) => !state.graph.nodes.has(n.id));
+  if (fresh.length === 0) return;
+  const withParent = fresh.map((n) => ({ ...n, needs: [...new Set([...(n.needs ?? []), id])] }));
+  const current = graphToSpec(state.graph);
+  const next = state.buildGraph(GraphSpecSchema.parse({ ...current, nodes: [...current.nodes, ...withParent] }));
+  const added = withParent.map((n) => n.id);
+  await store.expandRunGraph(
+    state.run.id,
+    graphToSpec(next),
+    added.map((nodeId) => {
+      const n = next.nodes.get(nodeId)!;
+      return { runId: state.run.id, nodeId, status: 'pending' as const, attempts: 0, ...(n.task ? { task: n.task } : {}) };
+    }),
+  );
+  state.graph = next;
+  state.run = { ...state.run, graph: graphToSpec(next) };
+  state.scheduler.grow(next);
+  state.emit({ type: 'graph-expand', runId: state.run.id, by: id, added, ...(expansion.planId ? { planId: expansion.planId } : {}) });
+}

@@ -1,0 +1,32 @@
+import type { Graph, GraphSpec, NodeSpec } from '../core/graph.js';
+import type { Json } from '../core/json.js';
+import type { RunRecord, Store } from '../store/store.js';
+import type { Workspace } from '../workspace/workspace.js';
+import type { EngineOptions } from './engine.js';
+import type { EngineEvent } from './events.js';
+import type { NodeContext } from './node-executor.js';
+import type { Scheduler } from './scheduler.js';
+
+/**
+ * The state of one run while it executes, shared by the engine loop, the node runner
+ * (`run-node.ts`) and the task tracker (`task-tracker.ts`). The durable truth is the store; this
+ * is its in-memory mirror for one session of the run.
+ */
+export interface RunState {
+  run: RunRecord;
+  graph: Graph;
+  /** current output of every finished node */
+  readonly outputs: Map<string, Json>;
+  /** attempts made so far per node (across sessions) */
+  readonly attempts: Map<string, number>;
+  readonly scheduler: Scheduler;
+  readonly workspace: Workspace | undefined;
+  readonly store: Store;
+  readonly options: EngineOptions;
+  readonly signal: AbortSignal;
+  readonly force: ReadonlySet<string>;
+  emit(event: EngineEvent): void;
+  nodeContext(node: NodeSpec, attempt: number): NodeContext;
+  /** validates a spec against the registered kinds (throws GRAPH_INVALID) */
+  buildGraph(spec: GraphSpec): Graph;
+}

@@ -1,0 +1,164 @@
+import type { ErrorRecord } from '../core/errors.js';
+import type { RunTaskRecord } from '../store/store.js';
+import { REFINABLE_CODES, failureNote, failureSignature, noteSignature } from './refine.js';
+import type { RunState } from './run-state.js';
+
+/** What the engine does after a task's node failed. */
+export type FailureDecision =
+  | { action: 'retry' }
+  | { action: 'fail' }
+  /** loop detected: the task waits for a person (`taskgraph answer` or a note edit, then resume) */
+  | { action: 'hold'; reason: string };
+
+/**
+ * Task bookkeeping of a run (DESIGN.md §2 steps 4 and 6): which task is open in the shared
+ * worktree, the commit each task started from, refinement after a failure (failure note, reset,
+ * retry up to `policy.maxAttempts`), loop detection (the same failure signature twice for one task
+ * holds it for a person), and task statuses. Every decision is written to the store before the
+ * worktree is touched.
+ */
+export class TaskTracker {
+  private open: string | undefined;
+  private readonly held = new Set<string>();
+
+  constructor(private readonly state: RunState) {}
+
+  /** Loads the open task and the tasks waiting for a person. */
+  async init(): Promise<void> {
+    for (const t of await this.state.store.listRunTasks(this.state.run.id)) {
+      if (t.status === 'running' && this.state.workspace) this.open = t.taskId;
+      if (t.status === 'needs-human') this.held.add(t.taskId);
+    }
+  }
+
+  /** Tasks held for a person in this session, with nothing else runnable. */
+  heldTasks(): string[] {
+    return [...this.held];
+  }
+
+  /**
+   * Whether a ready node may start now: never for a held task; with a worktree, only nodes of the
+   * open task (or of no task), or the first node of the next task when none is open.
+   */
+  admit(id: string): boolean {
+    const task = this.state.graph.nodes.get(id)!.task;
+    if (task !== undefined && this.held.has(task)) return false;
+    if (!this.state.workspace || task === undefined) return true;
+    if (this.open === undefined || this.open === task) {
+      this.open = task;
+      return true;
+    }
+    return false;
+  }
+
+  /** Records the commit a task starts from, before its first node acts. */
+  async beforeNode(id: string): Promise<void> {
+    const { store, run, workspace } = this.state;
+    const task = this.state.graph.nodes.get(id)!.task;
+    if (!task) return;
+    const current = await store.getRunTask(run.id, task);
+    if (current && current.status === 'running') return;
+    const snap = workspace ? await workspace.snapshot() : undefined;
+    await store.putRunTask({
+      runId: run.id,
+      taskId: task,
+      attempt: current?.attempt ?? 1,
+      status: 'running',
+      ...(current?.startCommit ? { startCommit: current.startCommit } : snap ? { startCommit: snap.head } : {}),
+    });
+  }
+
+  /** Marks a task done once all its nodes succeeded (or were cached). */
+  async afterSuccess(id: string): Promise<void> {
+    const { store, run, scheduler, graph } = this.state;
+    const task = graph.nodes.get(id)!.task;
+    if (!task) return;
+    if (!this.nodesOf(task).every((n) => ['succeeded', 'cached'].includes(scheduler.status(n)))) return;
+    const current = await store.getRunTask(run.id, task);
+    if (current?.status === 'done') return;
+    await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'done' });
+    if (run.planId) await store.setTaskStatus(run.planId, task, 'done').catch(() => undefined);
+    this.close(task);
+    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1 });
+  }
+
+  /**
+   * After a node of a task failed: refine (note, reset, retry), hold for a person (loop), or fail.
+   * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once.
+   */
+  async afterFailure(id: string, error: ErrorRecord): Promise<FailureDecision> {
+    const { store, run, workspace } = this.state;
+    const task = this.state.graph.nodes.get(id)!.task;
+    if (!task) return { action: 'fail' };
+    const current: RunTaskRecord = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' };
+    if (!REFINABLE_CODES.has(error.code)) return this.fail(task, current);
+
+    // the note: idempotent, so a crash right after appending does not add it twice on resume
+    const note = failureNote(id, current.attempt, error);
+    const signature = failureSignature(error);
+    let seenBefore: string | undefined;
+    if (run.planId) {
+      const stored = await store.getTask(run.planId, task);
+      if (stored) {
+        const earlier = stored.notes.filter((n) => n !== note);
+        seenBefore = earlier.find((n) => noteSignature(n) === signature);
+        if (stored.notes[stored.notes.length - 1] !== note) await store.appendTaskNote(run.planId, task, note);
+      }
+    }
+    const max = this.state.options.config.policy.maxAttempts;
+    if (!seenBefore && current.attempt >= max) return this.fail(task, current);
+
+    // retry bookkeeping first (write), then reset the worktree (act)
+    const ids = this.nodesOf(task);
+    const hold = seenBefore !== undefined;
+    await store.putRunTask({ ...current, attempt: current.attempt + 1, status: hold ? 'needs-human' : 'running' });
+    await store.putRunNodes(ids.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task })));
+    if (workspace && current.startCommit) {
+      const start = await workspace.commitSnapshot(current.startCommit);
+      await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
+      await workspace.resetTo(current.startCommit);
+    }
+    for (const nodeId of ids) this.state.outputs.delete(nodeId);
+    this.state.scheduler.reset(ids);
+    if (hold) {
+      this.held.add(task);
+      this.close(task);
+      const reason = `${task} needs a person: the same failure twice (signature ${signature}); see its notes, then \`taskgraph answer ${run.id} ${task} "..."\``;
+      this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: current.attempt });
+      this.state.emit({ type: 'log', runId: run.id, nodeId: id, message: `${reason}\nearlier: ${seenBefore!.split('\n')[0]}\nnow: ${note.split('\n')[0]}` });
+      return { action: 'hold', reason };
+    }
+    this.state.emit({ type: 'task-retry', runId: run.id, task, attempt: current.attempt + 1, maxAttempts: max, note });
+    return { action: 'retry' };
+  }
+
+  /** Marks tasks whose nodes were skipped as skipped. */
+  async markSkipped(tasks: readonly string[]): Promise<void> {
+    const { store, run } = this.state;
+    for (const t of tasks) {
+      const rt = await store.getRunTask(run.id, t);
+      await store.putRunTask({ ...(rt ?? { runId: run.id, taskId: t, attempt: 0 }), status: 'skipped' });
+      if (run.planId) await store.setTaskStatus(run.planId, t, 'skipped').catch(() => undefined);
+    }
+  }
+
+  /** The node ids of a task, in topological order. */
+  nodesOf(task: string): string[] {
+    const g = this.state.graph;
+    return g.order.filter((n) => g.nodes.get(n)!.task === task);
+  }
+
+  private async fail(task: string, current: RunTaskRecord): Promise<FailureDecision> {
+    const { store, run } = this.state;
+    await store.putRunTask({ ...current, status: 'failed' });
+    if (run.planId) await store.setTaskStatus(run.planId, task, 'failed').catch(() => undefined);
+    this.close(task);
+    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: current.attempt });
+    return { action: 'fail' };
+  }
+
+  private close(task: string): void {
+    if (this.open === task) this.open = undefined;
+  }
+}
+
