@@ -67,8 +67,6 @@ async function kill9(p: CliProcess): Promise<void> {
   await sleep(400);
 }
 
-}
-
 /** After a resume: nodes that had a finished attempt before the kill got no new attempt; every node ends with exactly one success. */
 function expectNoRepeats(before: AttemptRow[], after: AttemptRow[], nodes: readonly string[]) {
   const pre = byNode(before);
