@@ -8,6 +8,7 @@ import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard } from './budget.js';
+import { killOrphanProcessGroups, pidDir } from './orphans.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
@@ -115,6 +116,7 @@ export class Engine {
         hint: 'start a new run; unchanged nodes will be served from the cache',
       });
     }
+    killOrphanProcessGroups(pidDir(this.options.projectDir, runId)); // commands of the dead process
     await store.interruptRunning(runId);
     if (workspace && run.workspace) await workspace.restore(run.workspace);
     const nodes = await store.listRunNodes(runId);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { NodeExecutor } from '../engine/node-executor.js';
+import { pidDir } from '../engine/orphans.js';
 import { commandEnv, runShell } from './run-process.js';
 
 const CommandConfig = z
@@ -43,6 +44,7 @@ export const commandExecutor: NodeExecutor<CommandConfig> = {
       env: commandEnv([...ctx.config.policy.envAllowlist, ...config.env]),
       limit: ctx.config.policy.outputLimit,
       signal: ctx.signal,
+      pidDir: pidDir(ctx.projectDir, ctx.runId),
     });
     const output = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
     if (result.exitCode === 0 || config.allowFailure) return { status: 'succeeded', output };

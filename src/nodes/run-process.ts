@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { forgetProcessGroup, recordProcessGroup } from '../engine/orphans.js';
 import { trimMiddle } from '../engine/refine.js';
 
 /** What a finished shell command returned. */
@@ -25,6 +26,8 @@ export interface RunShellOptions {
   /** characters kept per stream (head 40% + tail 60%) */
   limit: number;
   signal?: AbortSignal;
+  /** directory listing running process groups, so a resume can kill orphans (see engine/orphans.ts) */
+  pidDir?: string;
 }
 
 /**
@@ -37,6 +40,7 @@ export function runShell(command: string, options: RunShellOptions): Promise<Pro
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, { cwd: options.cwd, env: options.env, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.pidDir && child.pid) recordProcessGroup(options.pidDir, child.pid);
     const cap = Math.max(options.limit * 4, 4096);
     const keep = (buf: { head: string; tail: string; total: number }, chunk: string) => {
       buf.total += chunk.length;
@@ -68,6 +72,7 @@ export function runShell(command: string, options: RunShellOptions): Promise<Pro
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
+      if (options.pidDir && child.pid) forgetProcessGroup(options.pidDir, child.pid);
       options.signal?.removeEventListener('abort', onAbort);
       const text = (b: typeof out) => trimMiddle(b.total <= cap ? b.head : `${b.head}\n[...]\n${b.tail}`, options.limit);
       resolve({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import type { Json } from '../core/json.js';
 import type { NodeExecutor } from '../engine/node-executor.js';
+import { pidDir } from '../engine/orphans.js';
 import { commandEnv, runShell } from './run-process.js';
 
 const VerifyConfig = z
@@ -45,6 +46,7 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
         env: commandEnv(ctx.config.policy.envAllowlist),
         limit: ctx.config.policy.outputLimit,
         signal: ctx.signal,
+        pidDir: pidDir(ctx.projectDir, ctx.runId),
       });
       checks.push({ command, exitCode: r.exitCode, durationMs: r.durationMs });
       if (r.exitCode !== 0) {
