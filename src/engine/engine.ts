@@ -120,7 +120,10 @@ export class Engine {
     await store.interruptRunning(runId);
     if (workspace && run.workspace) await workspace.restore(run.workspace);
     const nodes = await store.listRunNodes(runId);
-    const again = nodes.filter((n) => n.status === 'failed' || n.status === 'skipped' || n.status === 'suspended');
+    const ids = new Set(run.graph.nodes.map((n) => n.id));
+    // nodes of a task that was split into subtasks stay superseded
+    const superseded = (n: { nodeId: string; task?: string }) => n.task !== undefined && ids.has(`${n.task}/replan`) && n.nodeId !== `${n.task}/commit`;
+    const again = nodes.filter((n) => (n.status === 'failed' || n.status === 'skipped' || n.status === 'suspended') && !superseded(n));
     if (again.length > 0) await store.putRunNodes(again.map((n) => ({ ...n, status: 'pending' as const })));
     for (const t of await store.listRunTasks(runId)) {
       if (t.status === 'failed' || t.status === 'skipped') {
@@ -272,6 +275,7 @@ export class Engine {
           if (status === 'failed') {
             const decision = await tasks.afterFailure(done.id, error!);
             if (decision.action === 'hold') holdReason ??= decision.reason;
+            if (decision.action === 'replan') continue;
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
           }
         }

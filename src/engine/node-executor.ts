@@ -59,6 +59,11 @@ export interface NodeExecutor<C = unknown> {
   readonly cacheable: boolean;
   /** inputs that must be present */
   readonly requiredInputs?: readonly string[];
+  /**
+   * whether an attempt is written as `running` before it starts even without side effects:
+   * kinds that call a paid model, so an attempt killed in flight still shows (as `interrupted`)
+   */
+  readonly recordStart?: boolean;
   /** whether the kind cannot run without a git worktree */
   readonly needsWorkspace?: boolean;
   /** the kind's own cache-key ingredients (template hash, model id, worktree state, task notes ...) */
@@ -66,9 +71,10 @@ export interface NodeExecutor<C = unknown> {
   execute(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<NodeOutcome>;
   /**
    * `decompose` only: the nodes to add to the run's graph, derived from the node's output (also on
-   * a cache hit, so an expansion is reproducible). May persist the plan it describes.
+   * a cache hit, so an expansion is reproducible). May persist the plan it describes. `needs`
+   * adds ordering edges to existing nodes (node id -> ids it must now wait for).
    */
-  expand?(output: Json, ctx: NodeContext): Promise<{ nodes: NodeSpecInput[]; planId?: string }>;
+  expand?(output: Json, ctx: NodeContext): Promise<{ nodes: NodeSpecInput[]; planId?: string; needs?: Record<string, string[]> }>;
 }
 
 /** A registered TypeScript function for `script` nodes. */

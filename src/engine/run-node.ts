@@ -70,8 +70,9 @@ export async function nodeKey(
  * Runs one node to a final state (DESIGN.md §5, §6): resolves inputs, computes the cache key,
  * serves a cache hit (restoring the worktree state a side-effecting node left), or executes it.
  * Every state change is written to the store before the engine acts on it. A side-effecting node
- * gets a durable `running` attempt before it starts (a crash leaves it `interrupted` for
- * resume); a pure node is written once, when it finishes (a crash just runs it again). Transient
+ * (or one that calls a paid model, `recordStart`) gets a durable `running` attempt before it
+ * starts (a crash leaves it `interrupted` for resume); any other pure node is written once, when
+ * it finishes (a crash just runs it again). Transient
  * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
  */
 export async function runNode(state: RunState, id: string): Promise<NodeResult> {
@@ -181,9 +182,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     }
   }
 
-  // 3. execute: side effects get a durable `running` attempt first
+  // 3. execute: side effects (and paid model calls) get a durable `running` attempt first
   let started: AttemptRecord | undefined;
-  if (sideEffects) {
+  if (sideEffects || executor.recordStart) {
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
   let outcome: NodeOutcome;
@@ -250,10 +251,15 @@ export async function expandIfNeeded(state: RunState, id: string, executor: Node
     await store.updateRun(state.run.id, { planId: expansion.planId, updatedAt: new Date().toISOString() });
   }
   const fresh = expansion.nodes.filter((n) => !state.graph.nodes.has(n.id));
-  if (fresh.length === 0) return;
-  const withParent = fresh.map((n) => ({ ...n, needs: [...new Set([...(n.needs ?? []), id])] }));
   const current = graphToSpec(state.graph);
-  const next = state.buildGraph(GraphSpecSchema.parse({ ...current, nodes: [...current.nodes, ...withParent] }));
+  const extra = expansion.needs ?? {};
+  const rewired = current.nodes.map((n) => {
+    const more = (extra[n.id] ?? []).filter((d) => !n.needs.includes(d));
+    return more.length > 0 ? { ...n, needs: [...n.needs, ...more] } : n;
+  });
+  if (fresh.length === 0 && rewired.every((n, i) => n === current.nodes[i])) return;
+  const withParent = fresh.map((n) => ({ ...n, needs: [...new Set([...(n.needs ?? []), id])] }));
+  const next = state.buildGraph(GraphSpecSchema.parse({ ...current, nodes: [...rewired, ...withParent] }));
   const added = withParent.map((n) => n.id);
   await store.expandRunGraph(
     state.run.id,

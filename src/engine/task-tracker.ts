@@ -1,4 +1,6 @@
 import type { ErrorRecord } from '../core/errors.js';
+import { GraphSpecSchema } from '../core/graph.js';
+import { graphToSpec } from '../core/validate.js';
 import type { RunTaskRecord } from '../store/store.js';
 import { REFINABLE_CODES, failureNote, failureSignature, noteSignature } from './refine.js';
 import type { RunState } from './run-state.js';
@@ -8,7 +10,9 @@ export type FailureDecision =
   | { action: 'retry' }
   | { action: 'fail' }
   /** loop detected: the task waits for a person (`taskgraph answer` or a note edit, then resume) */
-  | { action: 'hold'; reason: string };
+  | { action: 'hold'; reason: string }
+  /** attempts exhausted: the task is being split into subtasks (as-needed decomposition) */
+  | { action: 'replan' };
 
 /**
  * Task bookkeeping of a run (DESIGN.md §2 steps 4 and 6): which task is open in the shared
@@ -73,7 +77,9 @@ export class TaskTracker {
     const { store, run, scheduler, graph } = this.state;
     const task = graph.nodes.get(id)!.task;
     if (!task) return;
-    if (!this.nodesOf(task).every((n) => ['succeeded', 'cached'].includes(scheduler.status(n)))) return;
+    const replanned = graph.nodes.has(`${task}/replan`);
+    const ok = (n: string) => ['succeeded', 'cached'].includes(scheduler.status(n)) || (replanned && scheduler.status(n) === 'skipped');
+    if (!this.nodesOf(task).every(ok)) return;
     const current = await store.getRunTask(run.id, task);
     if (current?.status === 'done') return;
     await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'done' });
@@ -106,7 +112,9 @@ export class TaskTracker {
       }
     }
     const max = this.state.options.config.policy.maxAttempts;
-    if (!seenBefore && current.attempt >= max) return this.fail(task, current);
+    if (!seenBefore && current.attempt >= max) {
+      return (await this.replan(task, current)) ? { action: 'replan' } : this.fail(task, current);
+    }
 
     // retry bookkeeping first (write), then reset the worktree (act)
     const ids = this.nodesOf(task);
@@ -130,6 +138,50 @@ export class TaskTracker {
     }
     this.state.emit({ type: 'task-retry', runId: run.id, task, attempt: current.attempt + 1, maxAttempts: max, note });
     return { action: 'retry' };
+  }
+
+  /**
+   * As-needed decomposition (ADaPT, arXiv:2311.05772): after `maxAttempts` failures a task of a
+   * plan whose depth allows it is split into subtasks instead of failing. Adds a `decompose` node
+   * `<task>/replan` (the planner gets the task and its failure notes); the task's own nodes are
+   * superseded (skipped) except `<task>/commit`, which now waits for the replan and, once it
+   * expands, for every subtask's commit, so dependents of the task still wait for all of it.
+   * Written to the store (graph + node states) before anything runs.
+   * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
+   */
+  private async replan(task: string, current: RunTaskRecord): Promise<boolean> {
+    const { store, run, graph, options } = this.state;
+    const commitId = `${task}/commit`;
+    const replanId = `${task}/replan`;
+    if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
+    const stored = await store.getTask(run.planId, task);
+    if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
+    const goal = [stored.title, stored.description, ...stored.acceptance.map((a) => `- ${a}`)].filter(Boolean).join('\n');
+    const commit = graph.nodes.get(commitId)!;
+    const spec = graphToSpec(graph);
+    const nodes = spec.nodes.map((n) => (n.id === commitId ? { ...n, inputs: { plan: { $ref: replanId, path: 'planId' } }, needs: [] } : n));
+    nodes.push({
+      id: replanId,
+      kind: 'decompose',
+      title: `split ${task} into smaller tasks`,
+      priority: commit.priority,
+      config: { goal, task },
+      inputs: {},
+      needs: [],
+    });
+    const next = this.state.buildGraph(GraphSpecSchema.parse({ ...spec, nodes }));
+    const superseded = this.nodesOf(task).filter((n) => n !== commitId);
+    await store.expandRunGraph(run.id, graphToSpec(next), [{ runId: run.id, nodeId: replanId, status: 'pending', attempts: 0 }]);
+    await store.putRunNodes(superseded.map((nodeId) => ({ runId: run.id, nodeId, status: 'skipped' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task })));
+    await store.putRunTask({ ...current, status: 'pending' });
+    this.state.graph = next;
+    this.state.run = { ...run, graph: graphToSpec(next) };
+    this.state.scheduler.grow(next);
+    for (const n of superseded) this.state.scheduler.finish(n, 'skipped');
+    this.close(task);
+    this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
+    this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
+    return true;
   }
 
   /** Marks tasks whose nodes were skipped as skipped. */

@@ -7,7 +7,7 @@ import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
-import { planIdFor, planToNodes } from '../planning/plan-graph.js';
+import { planIdFor, planToNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 
 const DecomposeConfig = z
@@ -18,6 +18,11 @@ const DecomposeConfig = z
     maxDepth: z.number().int().min(0).max(8).optional(),
     /** planner model profile; default the `planner` role's profile */
     profile: z.string().optional(),
+    /**
+     * as-needed decomposition: the id of a task of the run's plan that failed; it is split into
+     * subtasks (with its failure notes given to the planner) instead of planning `goal` anew
+     */
+    task: z.string().optional(),
   })
   .strict();
 
@@ -30,6 +35,14 @@ export interface DecomposeOutput {
   goal: string;
   tasks: Task[];
   leaves: string[];
+  /** set for as-needed decomposition: the task that was split */
+  parent?: string;
+}
+
+async function taskOf(ctx: NodeContext, id: string): Promise<Task> {
+  const task = ctx.planId ? await ctx.store.getTask(ctx.planId, id) : undefined;
+  if (!task) throw new TaskgraphError('NOT_FOUND', `decompose: task "${id}" is not in the run's plan`);
+  return task;
 }
 
 async function projectContext(ctx: NodeContext) {
@@ -49,6 +62,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   version: 1,
   configSchema: DecomposeConfig,
   cacheable: true,
+  recordStart: true,
   sideEffects: () => false,
   async keyIngredients(config, _inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx, 'planner');
@@ -58,6 +72,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
       project: hashJson(await projectContext(ctx)),
+      ...(config.task ? { task: { ...(await taskOf(ctx, config.task)), status: null } as unknown as Json } : {}),
     };
   },
   async execute(config, _inputs, ctx) {
@@ -66,17 +81,24 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
         hint: 'add a `planner` model profile to taskgraph.yaml, or pass --replay CASSETTE',
       });
     }
+    const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     const result = await planGoal({
       goal: config.goal,
+      ...(parent ? { notes: parent.notes } : {}),
       project: await projectContext(ctx),
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
-      maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
+      maxDepth: parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth),
       maxRepairs: ctx.config.policy.maxRepairs,
       planId: 'pending',
       signal: ctx.signal,
       onEvent: (e) => ctx.log(`planner: ${JSON.stringify(e)}`),
     });
+    if (parent) {
+      const sub = subplanFor(parent, result.tasks, result.leaves);
+      const output: DecomposeOutput = { planId: parent.planId, goal: config.goal, tasks: sub.tasks, leaves: sub.leaves, parent: parent.id };
+      return { status: 'succeeded', output: output as unknown as Json, usage: result.usage };
+    }
     const planId = planIdFor(config.goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
     const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves };
@@ -87,6 +109,13 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       throw new TaskgraphError('INTERNAL', 'decompose output has no planId');
     }
     const plan = output as unknown as DecomposeOutput;
+    if (plan.parent) {
+      // subtasks join the plan (kept when they exist: their notes survive a re-run)
+      for (const t of plan.tasks) if (!(await ctx.store.getTask(plan.planId, t.id))) await ctx.store.putTask(t);
+      const nodes = planToNodes(plan.tasks, plan.leaves, { config: ctx.config });
+      // the parent's commit node now joins the subtasks' commits
+      return { nodes, planId: plan.planId, needs: { [`${plan.parent}/commit`]: plan.leaves.map((l) => `${l}/commit`) } };
+    }
     if (!(await ctx.store.getPlan(plan.planId))) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
     }

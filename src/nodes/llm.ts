@@ -50,6 +50,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
   version: 1,
   configSchema: LlmConfig,
   cacheable: true,
+  recordStart: true,
   sideEffects: () => false,
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx);

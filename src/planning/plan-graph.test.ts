@@ -32,3 +32,24 @@ describe('commitMessage / planIdFor', () => {
     expect(planIdFor('g', [t('T1')])).not.toBe(planIdFor('h', [t('T1')]));
   });
 });
+
+describe('subplanFor (ADaPT)', () => {
+  it('places the planner tasks under the failed task, mapping ids and dependencies', async () => {
+    const { subplanFor } = await import('./plan-graph.js');
+    const parent = t('T2', ['T1'], { depth: 1 });
+    const planned = [
+      t('T1'),
+      t('T2', ['T1'], { atomic: false }),
+      t('T2.1', [], { parent: 'T2', depth: 1 }),
+      t('T2.2', ['T2.1'], { parent: 'T2', depth: 1 }),
+    ];
+    const sub = subplanFor(parent, planned, ['T1', 'T2.1', 'T2.2']);
+    expect(sub.leaves).toEqual(['T2.1', 'T2.2.1', 'T2.2.2']);
+    expect(sub.tasks.map((x) => [x.id, x.parent, x.depth, x.dependencies])).toEqual([
+      ['T2.1', 'T2', 2, ['T1']],
+      ['T2.2', 'T2', 2, ['T2.1']],
+      ['T2.2.1', 'T2.2', 3, ['T1']],
+      ['T2.2.2', 'T2.2', 3, ['T2.2.1']],
+    ]);
+  });
+});

@@ -92,3 +92,44 @@ export function commitMessage(task: Pick<Task, 'id' | 'title' | 'description' | 
 export function planIdFor(goal: string, tasks: readonly Task[]): string {
   return `p-${hashJson({ goal, tasks: tasks.map(({ planId: _p, ...t }) => t) }).slice(0, 10)}`;
 }
+
+/**
+ * As-needed decomposition (ADaPT, Prasad et al. 2023, arXiv:2311.05772): places the tasks the
+ * planner made for a failed task `parent` under it. Top-level ids become `<parent>.1`,
+ * `<parent>.2`, ...; nested ids keep their suffix under their mapped parent; dependencies are
+ * mapped the same way; subtasks with no dependency of their own inherit the parent's; depth
+ * counts from the parent's.
+ * @param parent the task being decomposed
+ * @param planned the planner's tasks for the parent's goal (their own ids, depth from 0)
+ * @param leaves the planner's atomic ids in execution order
+ * @returns the subtasks (plan id and parent set) and their leaves in execution order
+ */
+export function subplanFor(parent: Task, planned: readonly Task[], leaves: readonly string[]): { tasks: Task[]; leaves: string[] } {
+  const byId = new Map(planned.map((t) => [t.id, t]));
+  const top = planned.filter((t) => !t.parent || !byId.has(t.parent));
+  const mapped = new Map<string, string>();
+  const map = (id: string): string => {
+    const known = mapped.get(id);
+    if (known) return known;
+    const task = byId.get(id);
+    let next: string;
+    if (!task || !task.parent || !byId.has(task.parent)) next = `${parent.id}.${top.findIndex((t) => t.id === id) + 1}`;
+    else next = `${map(task.parent)}${id.startsWith(task.parent) ? id.slice(task.parent.length) : `.${id}`}`;
+    mapped.set(id, next);
+    return next;
+  };
+  const tasks = planned.map((t) => {
+    const own = t.dependencies.filter((d) => byId.has(d)).map(map);
+    return {
+      ...t,
+      planId: parent.planId,
+      id: map(t.id),
+      parent: t.parent && byId.has(t.parent) ? map(t.parent) : parent.id,
+      depth: parent.depth + 1 + t.depth,
+      dependencies: own.length > 0 ? own : [...parent.dependencies],
+      notes: [],
+      status: 'pending' as const,
+    };
+  });
+  return { tasks, leaves: leaves.map(map) };
+}

@@ -43,7 +43,8 @@ describe('taskgraph do: a task that keeps failing', () => {
     server = await startFakeOpenAIServer({ respond: model.respond });
     project = await createSampleRepo({
       baseURL: server.url,
-      config: (y) => y.replace('maxAttempts: 3', 'maxAttempts: 2'),
+      // maxDepth 0: no as-needed decomposition, so the task fails after its attempts (see adapt.test.ts)
+      config: (y) => y.replace('maxAttempts: 3', 'maxAttempts: 2').replace('maxDepth: 2', 'maxDepth: 0'),
       files: { 'test/calc.test.mjs': BASE_TEST },
     });
   });
