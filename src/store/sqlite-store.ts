@@ -1,12 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import { applyMigrations } from './migrations.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
+import { openDatabase } from './sqlite-open.js';
 import {
   attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
   runNodeFromRow, runNodeParams, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
@@ -84,64 +84,16 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Opens (creating if needed, with parent directories) a database file. Does not migrate: call
-   * {@link SqliteStore.migrate} (or use {@link openStore}).
-   *
-   * Pragmas, set once per connection (https://www.sqlite.org/pragma.html). Numbers quoted are
-   * per-node costs measured on the project's 2-vCPU CI VM, 20,000 `recordFinishedAttempt` calls
-   * with a cache entry on a file database (see `sqlite-store-perf.test.ts`):
-   * - `journal_mode = WAL`: readers do not block the writer; commits append to the `-wal` file.
-   * - `synchronous = NORMAL`: in WAL mode the WAL is not fsynced on every commit, only at
-   *   checkpoints. Per https://www.sqlite.org/pragma.html#pragma_synchronous, "WAL mode is always
-   *   consistent with synchronous=NORMAL": a committed transaction survives a crash of the
-   *   process (kill -9), because its pages are already in the OS's file cache; only an OS crash
-   *   or power loss can roll back the last few transactions. It makes a commit ~10x cheaper
-   *   than `FULL`, which the engine's per-node overhead budget (< 50 µs) needs.
-   * - `wal_autocheckpoint = 10000` (pages, ~40 MiB; default 1000): the commit that takes the WAL
-   *   past this many pages copies it back into the database file and fsyncs both
-   *   (https://www.sqlite.org/wal.html#automatic_checkpoint). 10x fewer checkpoints mean 10x fewer
-   *   fsyncs, and a page rewritten by many commits (index and rightmost table pages) is copied
-   *   once per checkpoint; measured ~86 -> ~64 µs wall per node. The cost is a larger `-wal`
-   *   file while running (deleted on close) and a longer WAL replay when a killed process's
-   *   database is reopened (~40 MiB read, once).
-   * - `journal_size_limit = 67108864` (64 MiB, https://www.sqlite.org/pragma.html#pragma_journal_size_limit):
-   *   a WAL that grew past this (e.g. while a long read kept checkpoints from finishing) is
-   *   truncated back to it after the next checkpoint instead of keeping its disk space.
-   * - `temp_store = MEMORY` (https://www.sqlite.org/pragma.html#pragma_temp_store): sorts without
-   *   an index (e.g. a run's attempts by seq) use memory, never temporary files.
-   * - `foreign_keys = ON`: child rows (tasks, run nodes, attempts...) need their plan/run, and a
-   *   row naming an output blob needs the blob. A write to a missing run fails on the foreign
-   *   key and is reported `NOT_FOUND`, so no write first SELECTs its parent.
-   * - `busy_timeout = 5000` (ms): wait up to 5 s for another process's write lock before
-   *   failing with SQLITE_BUSY.
-   * Left at their defaults, measured: `cache_size` (2 MiB; 32 MiB changed nothing for getCache
-   * over 100,000 entries: the OS file cache serves the rest,
-   * https://www.sqlite.org/pragma.html#pragma_cache_size) and `mmap_size` (0; 256 MiB made a
-   * getCache miss 3.2 -> 5.4 µs, as every read transaction re-checks the mapping, and did not
-   * speed up writes, which go through the WAL with write(): https://www.sqlite.org/mmap.html).
+   * Opens (creating if needed, with parent directories) a database file, with the pragmas of
+   * {@link openDatabase}. Does not migrate: call {@link SqliteStore.migrate} (or use {@link openStore}).
    * @param path file path, or `':memory:'` for a private in-memory database
    * @throws TaskgraphError STORE_ERROR when the file cannot be opened or is not a database
    */
   static open(path: string): SqliteStore {
-    const ctx: StoreErrorContext = { op: 'open', path };
     try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      const db = new Database(path);
-      try {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-        db.pragma('wal_autocheckpoint = 10000');
-        db.pragma('journal_size_limit = 67108864');
-        db.pragma('temp_store = MEMORY');
-        db.pragma('foreign_keys = ON');
-        db.pragma('busy_timeout = 5000');
-      } catch (error) {
-        db.close();
-        throw error;
-      }
-      return new SqliteStore(db, path);
+      return new SqliteStore(openDatabase(path), path);
     } catch (error) {
-      throw toStoreError(error, ctx);
+      throw toStoreError(error, { op: 'open', path });
     }
   }
 
