@@ -2,6 +2,7 @@
  * Formatting of bench results: the readable table (stdout without --json) and
  * `bench/results/latest.md`.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 
 /** Targets from the benchmark issue. */
@@ -12,7 +13,18 @@ export const TARGETS = {
   unchangedModelCalls: 0,
 };
 
-/** The machine the bench ran on. */
+/** The commit measured (short sha), with "+ uncommitted src/ changes" when src/ differs; null outside git. */
+function commitMeasured() {
+  try {
+    const git = (...args) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const sha = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src') === '' ? sha : `${sha} + uncommitted src/ changes`;
+  } catch {
+    return null;
+  }
+}
+
+/** The machine the bench ran on, and the commit measured. */
 export function machineInfo() {
   const list = cpus();
   return {
@@ -22,6 +34,7 @@ export function machineInfo() {
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString(),
     loadavg1m: Number(loadavg()[0].toFixed(2)),
+    commit: commitMeasured(),
   };
 }
 
@@ -88,6 +101,7 @@ export function markdownReport(result) {
     `- CPU: ${m.cpu}`,
     `- Node: ${m.node} (${m.platform})`,
     `- date: ${m.date}`,
+    `- commit measured: ${m.commit ?? 'unknown'}`,
     `- load average (1 min): ${m.loadavg1m} at start, ${m.loadavg1mEnd ?? '—'} at the end`,
     `- whole bench: ${fmt(result.bench_seconds)} s`,
     '',
