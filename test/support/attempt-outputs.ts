@@ -24,7 +24,10 @@ export function readAttemptResults(projectDir: string, runId: string): AttemptRe
   const db = new Database(join(projectDir, '.taskgraph', 'taskgraph.db'), { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare('SELECT seq, node_id, number, status, output, output_hash, calls FROM attempts WHERE run_id = ? ORDER BY seq')
+      .prepare(
+        // outputs over 64 KiB live in the blobs table (content-addressed)
+        'SELECT a.seq, a.node_id, a.number, a.status, coalesce(a.output, CAST(b.data AS TEXT)) AS output, a.output_hash, a.calls FROM attempts a LEFT JOIN blobs b ON b.hash = a.output_blob WHERE a.run_id = ? ORDER BY a.seq',
+      )
       .all(runId) as AttemptResult[];
   } finally {
     db.close();
