@@ -53,7 +53,23 @@ export function keyIngredients(
 ): KeyIngredients {
   const hashAll = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [k, hashJson(v)]));
-  return { kind, kindVersion, config: hashJson(config), inputs: hashAll(inputs), extra: hashAll(extra) };
+  return { kind, kindVersion, config: hashOfObject(config), inputs: hashAll(inputs), extra: hashAll(extra) };
+}
+
+const objectHashes = new WeakMap<object, string>();
+
+/**
+ * {@link hashJson} of a value that is never mutated (a node's config in an immutable graph),
+ * remembered per object so a run does not hash the same config again on every attempt.
+ */
+export function hashOfObject(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return hashJson(value);
+  let hash = objectHashes.get(value);
+  if (hash === undefined) {
+    hash = hashJson(value);
+    objectHashes.set(value, hash);
+  }
+  return hash;
 }
 
 /** The cache key: SHA-256 (hex) over the canonical JSON of the ingredients. */

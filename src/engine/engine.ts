@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Budget, ProjectConfig } from '../core/config.js';
 import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { type Graph, type GraphSpec, type GraphSpecInput, GraphSpecSchema, type NodeSpec } from '../core/graph.js';
@@ -15,6 +16,7 @@ import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
 import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import { TaskTracker } from './task-tracker.js';
+import { WriteBuffer } from './write-buffer.js';
 
 export { resolveInputs } from './run-node.js';
 
@@ -169,6 +171,7 @@ export class Engine {
     }
     const states = new Map<string, NodeStatus>((await store.listRunNodes(initialRun.id)).map((n) => [n.nodeId, n.status]));
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // every running node (and its model call) listens to it
     const onAbort = () => controller.abort();
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     const observers = this.options.observers ?? [];
@@ -183,6 +186,7 @@ export class Engine {
       options: this.options,
       signal: controller.signal,
       force: new Set(this.options.force ?? []),
+      writes: new WriteBuffer(store),
       emit: (event: EngineEvent) => {
         for (const observer of observers) {
           try {
@@ -222,6 +226,7 @@ export class Engine {
     state.emit({ type: 'run-start', runId: initialRun.id, nodes: graph.order.length, resumed });
     const concurrency = this.options.concurrency ?? graph.concurrency ?? policy.concurrency;
 
+    const sessionUsage: Usage[] = [];
     let stopReason: string | undefined;
     let holdReason: string | undefined;
     const admit = (id: string) => {
@@ -270,6 +275,7 @@ export class Engine {
           const { status, error, usage } = done.result!;
           const task = state.graph.nodes.get(done.id)!.task;
           budget.record(task, usage, status === 'failed' ? 'failed' : status === 'succeeded' ? 'succeeded' : 'other');
+          if (usage) sessionUsage.push(usage);
           state.scheduler.finish(done.id, status);
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
@@ -282,6 +288,11 @@ export class Engine {
       }
     } finally {
       this.options.signal?.removeEventListener('abort', onAbort);
+    }
+    try {
+      await state.writes.flush();
+    } catch (error) {
+      fatal ??= error;
     }
     const activeMs = budget.activeMs();
     if (fatal !== undefined) {
@@ -313,11 +324,11 @@ export class Engine {
     await store.updateRun(state.run.id, { status, ...(reason ? { reason } : {}), options: { ...state.run.options, activeMs }, updatedAt: new Date().toISOString() });
     state.emit({ type: 'run-finish', runId: state.run.id, status, ...(reason ? { reason } : {}) });
     const usage = { ...EMPTY_USAGE };
-    for (const a of await store.listAttempts(state.run.id)) {
-      usage.inputTokens += a.usage.inputTokens;
-      usage.outputTokens += a.usage.outputTokens;
-      usage.costUsd += a.usage.costUsd;
-      usage.calls += a.usage.calls;
+    for (const u of [...history.map((a) => a.usage), ...sessionUsage]) {
+      usage.inputTokens += u.inputTokens;
+      usage.outputTokens += u.outputTokens;
+      usage.costUsd += u.costUsd;
+      usage.calls += u.calls;
     }
     return { runId: state.run.id, status, ...(reason ? { reason } : {}), counts, usage, wallMs: Date.now() - started };
   }

@@ -10,6 +10,7 @@ import type { NodeContext, NodeExecutor } from './node-executor.js';
 import { nodeKey } from './run-node.js';
 import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
+import { WriteBuffer } from './write-buffer.js';
 
 /** Whether a node will run in the next run, and why (`taskgraph why`, `run --dry-run`). */
 export interface NodeForecast {
@@ -121,6 +122,7 @@ export async function forecastGraph(
     options,
     signal: controller.signal,
     force: new Set<string>(),
+    writes: new WriteBuffer(store),
     emit: () => undefined,
     nodeContext: (node: NodeSpec, attempt: number): NodeContext => ({
       runId: '(forecast)',

@@ -47,6 +47,9 @@ export function resolveInputs(node: NodeSpec, outputs: ReadonlyMap<string, Json>
   return resolved;
 }
 
+/** Parsed configs per (immutable) node config object: zod parses each node's config once per graph. */
+const parsedConfigs = new WeakMap<object, unknown>();
+
 /** The cache key of a node given the current outputs (used by the runner and by `why`). */
 export async function nodeKey(
   state: RunState,
@@ -54,7 +57,11 @@ export async function nodeKey(
   executor: NodeExecutor<unknown>,
   attempt: number,
 ): Promise<{ config: unknown; inputs: Record<string, Json>; ingredients: KeyIngredients; key: string }> {
-  const config = executor.configSchema.parse(node.config);
+  let config = parsedConfigs.get(node.config);
+  if (config === undefined) {
+    config = executor.configSchema.parse(node.config);
+    parsedConfigs.set(node.config, config);
+  }
   const inputs = resolveInputs(node, state.outputs);
   if (executor.needsWorkspace && !state.workspace) {
     throw new TaskgraphError('RUN_STATE', `node ${node.id} (${node.kind}) needs a git worktree, but this run has none`, {
@@ -143,12 +150,15 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   // DESIGN.md §5: a side-effecting node is cached only when its key holds the state it acts on
   // (the worktree snapshot). Without a worktree (e.g. --no-worktree) it always runs.
   const cacheable = executor.cacheable && !(sideEffects && !workspace);
+  // cheap pure nodes' successes are group-committed (write-buffer.ts)
+  const batchable = !sideEffects && !executor.recordStart;
 
   // 2. cache
   if (cacheable && !state.force.has(id)) {
     const entry = await store.getCache(key);
     let usable = entry !== undefined;
     if (entry && sideEffects && entry.workspaceAfter) {
+      await state.writes.flush(); // nothing outside the process may depend on unrecorded results
       try {
         await workspace!.restore(entry.workspaceAfter);
       } catch {
@@ -156,8 +166,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       }
     }
     if (entry && usable) {
-      await store.recordFinishedAttempt(
-        {
+      const hit = {
           runId: run.id,
           nodeId: id,
           number: attemptNo,
@@ -171,10 +180,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
           finishedAt: new Date().toISOString(),
           durationMs: Date.now() - t0,
           ...(entry.workspaceAfter ? { workspaceAfter: entry.workspaceAfter } : {}),
-        },
-        row('cached'),
-        sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {},
-      );
+        } as const;
+      if (batchable) state.writes.add({ attempt: hit, node: row('cached') });
+      else await store.recordFinishedAttempt(hit, row('cached'), sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {});
       state.outputs.set(id, entry.output);
       await expandIfNeeded(state, id, executor, entry.output);
       finishEvent('cached');
@@ -185,6 +193,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   // 3. execute: side effects (and paid model calls) get a durable `running` attempt first
   let started: AttemptRecord | undefined;
   if (sideEffects || executor.recordStart) {
+    await state.writes.flush(); // nothing outside the process may depend on unrecorded results
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
   let outcome: NodeOutcome;
@@ -216,11 +225,10 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   if (started) {
     await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) });
   } else {
-    await store.recordFinishedAttempt(
-      { runId: run.id, nodeId: id, number: attemptNo, status, cacheKey: key, ingredients, startedAt, ...fields },
-      row(status),
-      { ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) },
-    );
+    const attempt = { runId: run.id, nodeId: id, number: attemptNo, status, cacheKey: key, ingredients, startedAt, ...fields };
+    const extras = { ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) };
+    if (batchable && status === 'succeeded') state.writes.add({ attempt, node: row(status), extras });
+    else await store.recordFinishedAttempt(attempt, row(status), extras);
   }
   if (outcome.status === 'succeeded') {
     state.outputs.set(id, outcome.output);

@@ -6,6 +6,7 @@ import type { EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { NodeContext } from './node-executor.js';
 import type { Scheduler } from './scheduler.js';
+import type { WriteBuffer } from './write-buffer.js';
 
 /**
  * The state of one run while it executes, shared by the engine loop, the node runner
@@ -25,6 +26,8 @@ export interface RunState {
   readonly options: EngineOptions;
   readonly signal: AbortSignal;
   readonly force: ReadonlySet<string>;
+  /** group commit of cheap pure nodes' results (see write-buffer.ts) */
+  readonly writes: WriteBuffer;
   emit(event: EngineEvent): void;
   nodeContext(node: NodeSpec, attempt: number): NodeContext;
   /** validates a spec against the registered kinds (throws GRAPH_INVALID) */

@@ -16,7 +16,7 @@ import {
 } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
-  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, FinishedAttemptExtras, RunNodeRecord, RunRecord, RunTaskRecord,
+  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, RunNodeRecord, RunRecord, RunTaskRecord,
   Store, WorkspaceSnapshot,
 } from './store.js';
 
@@ -358,6 +358,15 @@ export class SqliteStore implements Store {
     return this.guard('recordFinishedAttempt', (s) => this.tx.finished.immediate(s, attempt, node, options), {
       missing: () => `run ${attempt.runId} not found`,
     });
+  }
+
+  recordFinishedAttempts(batch: readonly FinishedAttemptWrite[]): Promise<AttemptRecord[]> {
+    if (batch.length === 0) return Promise.resolve([]);
+    return this.guard(
+      'recordFinishedAttempts',
+      (s) => this.write(() => batch.map((w) => writeFinishedAttempt(s, w.attempt, w.node, w.extras))),
+      { missing: () => `run ${batch[0]!.attempt.runId} not found` },
+    );
   }
 
   recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord> {

@@ -8,6 +8,34 @@ const WS = { head: '3'.repeat(40), tree: '4'.repeat(40) };
 
 /** Conformance cases for {@link import('./store.js').Store.recordFinishedAttempt} (see `store.case.ts`). */
 export function finishedAttemptCases(h: StoreHolder): void {
+  describe('recordFinishedAttempts (group commit)', () => {
+    it('writes a batch in order in one transaction, and nothing of it when one item fails', async () => {
+      await h.store.createRun(run('r1'));
+      const a = finishedAttempt('r1', 'a', 'succeeded', { output: 1, outputHash: 'h-a' });
+      const b = finishedAttempt('r1', 'b', 'cached', { output: 2, outputHash: 'h-b' });
+      const written = await h.store.recordFinishedAttempts([
+        { attempt: a, node: nodeState('r1', 'a', 'succeeded'), extras: { cache: cacheEntry(a, 1) } },
+        { attempt: b, node: nodeState('r1', 'b', 'cached') },
+      ]);
+      expect(written.map((x) => x.nodeId)).toStrictEqual(['a', 'b']);
+      expect(written[0]!.seq).toBeLessThan(written[1]!.seq);
+      expect(await h.store.listAttempts('r1')).toStrictEqual(written);
+      expect(await h.store.getCache(a.cacheKey)).toStrictEqual(cacheEntry(a, 1));
+      expect(await h.store.recordFinishedAttempts([])).toStrictEqual([]);
+
+      const c = finishedAttempt('r1', 'c', 'succeeded', { output: 3, outputHash: 'h-c' });
+      const ghost = finishedAttempt('no-such-run', 'd', 'succeeded', { output: 4, outputHash: 'h-d' });
+      await expectCode(
+        h.store.recordFinishedAttempts([
+          { attempt: c, node: nodeState('r1', 'c', 'succeeded') },
+          { attempt: ghost, node: nodeState('no-such-run', 'd', 'succeeded') },
+        ]),
+        'NOT_FOUND',
+      );
+      expect((await h.store.listAttempts('r1')).map((x) => x.nodeId)).toStrictEqual(['a', 'b']);
+    });
+  });
+
   describe('recordFinishedAttempt', () => {
     it('writes a succeeded attempt, its node, its cache entry and the run workspace in one step', async () => {
       await h.store.createRun(run('r1'));

@@ -172,6 +172,13 @@ export interface AttemptFinish {
   runWorkspace?: WorkspaceSnapshot;
 }
 
+/** One item of {@link Store.recordFinishedAttempts}. */
+export interface FinishedAttemptWrite {
+  attempt: Omit<AttemptRecord, 'seq'>;
+  node: RunNodeRecord;
+  extras?: FinishedAttemptExtras;
+}
+
 /** The store. All methods reject with `TaskgraphError('STORE_ERROR' | 'NOT_FOUND')`. */
 export interface Store {
   /** Applies pending migrations (idempotent). */
@@ -226,6 +233,12 @@ export interface Store {
    * `running` (use {@link Store.startAttempt}).
    */
   recordFinishedAttempt(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, options?: FinishedAttemptExtras): Promise<AttemptRecord>;
+  /**
+   * Writes several finished attempts (each with its node state and optional cache entry / run
+   * workspace) in ONE transaction, in order; all or nothing. The engine's group commit for
+   * cheap pure nodes.
+   */
+  recordFinishedAttempts(batch: readonly FinishedAttemptWrite[]): Promise<AttemptRecord[]>;
   /**
    * Records a cache hit as a finished `cached` attempt + node state, one transaction. Kept for
    * compatibility: the same as `recordFinishedAttempt({ ...attempt, status: 'cached' }, node, { runWorkspace })`.
