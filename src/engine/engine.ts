@@ -99,7 +99,7 @@ export class Engine {
       ...(snapshot ? { baseCommit: start.baseCommit ?? snapshot.head, workspace: snapshot } : {}),
     };
     await this.options.store.createRun(run);
-    return this.execute(run, start.workspace, false);
+    return this.execute(run, start.workspace, false, graph);
   }
 
   /**
@@ -158,10 +158,10 @@ export class Engine {
     });
   }
 
-  private async execute(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean): Promise<RunSummary> {
+  private async execute(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, built?: Graph): Promise<RunSummary> {
     const { store } = this.options;
     const started = Date.now();
-    const graph = this.buildGraph(GraphSpecSchema.parse(initialRun.graph));
+    const graph = built ?? this.buildGraph(GraphSpecSchema.parse(initialRun.graph));
     const outputs = new Map<string, Json>();
     const attempts = new Map<string, number>();
     const history = await store.listAttempts(initialRun.id);
@@ -187,6 +187,7 @@ export class Engine {
       signal: controller.signal,
       force: new Set(this.options.force ?? []),
       writes: new WriteBuffer(store),
+      observed: observers.length > 0,
       emit: (event: EngineEvent) => {
         for (const observer of observers) {
           try {

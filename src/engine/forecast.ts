@@ -123,6 +123,7 @@ export async function forecastGraph(
     signal: controller.signal,
     force: new Set<string>(),
     writes: new WriteBuffer(store),
+    observed: false,
     emit: () => undefined,
     nodeContext: (node: NodeSpec, attempt: number): NodeContext => ({
       runId: '(forecast)',

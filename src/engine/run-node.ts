@@ -116,9 +116,10 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   });
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
-  state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
-  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) =>
-    state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
+  if (state.observed) state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
+  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
+    if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
+  };
 
   // 1. key (reads only)
   let keyed: Awaited<ReturnType<typeof nodeKey>>;

@@ -28,6 +28,8 @@ export interface RunState {
   readonly force: ReadonlySet<string>;
   /** group commit of cheap pure nodes' results (see write-buffer.ts) */
   readonly writes: WriteBuffer;
+  /** false when nobody listens: hot paths skip building events */
+  readonly observed: boolean;
   emit(event: EngineEvent): void;
   nodeContext(node: NodeSpec, attempt: number): NodeContext;
   /** validates a spec against the registered kinds (throws GRAPH_INVALID) */
