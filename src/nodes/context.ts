@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
-import { buildTaskBundle } from '../context/bundle.js';
+import { buildTaskBundle, type ContextBundle } from '../context/bundle.js';
+import { GitWorkspace } from '../workspace/git-workspace.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 
 const ContextConfig = z
@@ -88,4 +89,42 @@ function summarise(value: Json): string {
     if (text) return text;
   }
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** What a context preview needs of a project. */
+export interface PreviewProject {
+  dir: string;
+  config: NodeContext['config'];
+  store: NodeContext['store'];
+}
+
+/**
+ * The bundle a task's `context` node would be given in a new run (`taskgraph context preview`):
+ * the same assembly, with files read from the project's checkout, and what dependencies did
+ * taken from their latest successful commit in any run.
+ * @throws TaskgraphError NOT_FOUND for an unknown plan or task
+ */
+export async function previewTaskContext(project: PreviewProject, planId: string, taskId: string): Promise<ContextBundle> {
+  const all = await project.store.listTasks(planId);
+  const task = all.find((t) => t.id === taskId);
+  if (!task) throw new TaskgraphError('NOT_FOUND', `task "${taskId}" is not in plan ${planId}`, { hint: 'list the plan with `taskgraph graph PLAN --format json`' });
+  const siblings = all.filter((t) => t.id !== taskId && t.atomic && t.parent === task.parent);
+  const dependencies: Array<{ task: Task; summary: string }> = [];
+  for (const id of task.dependencies) {
+    const dep = all.find((t) => t.id === id);
+    if (!dep) continue;
+    const last = await project.store.lastSuccessfulAttempt(`${id}/commit`);
+    dependencies.push({ task: dep, summary: last?.output !== undefined ? summarise(last.output) : `status: ${dep.status}` });
+  }
+  const workspace = new GitWorkspace(project.dir, 'HEAD');
+  const files = await workspace.listFiles().catch(() => [] as string[]);
+  return buildTaskBundle({
+    config: project.config,
+    task,
+    dependencies,
+    siblings,
+    files,
+    readFile: (p) => workspace.readFile(p),
+    budget: ContextConfig.parse({ task: taskId }).budget,
+  });
 }
