@@ -65,6 +65,13 @@ function summaryLines(result) {
       `${inc ? `; ${inc.changes.map((c) => `${c.node}: ${c.reexecuted}/${c.cone}`).join(', ')}` : ''})`,
     `unchanged re-run: ${fmt(result.unchanged_rerun_model_calls)} model calls (target 0), ${fmt(result.unchanged_rerun_wall_ms)} ms wall` +
       `${inc ? ` (cold run of the same ${inc.nodes} llm nodes: ${inc.coldModelCalls} calls, ${fmt(inc.coldMs)} ms)` : ''}`,
+    ...(result.edit_tokens
+      ? [
+          `edit output tokens (mean over 25 edits of files of 243-320 lines, o200k_base): udiff ${fmt(result.edit_tokens.udiff, 1)}, search-replace ${fmt(result.edit_tokens.search_replace, 1)}, whole ${fmt(result.edit_tokens.whole, 1)}; ` +
+            `ratio to whole: udiff ${fmt(result.edit_tokens_ratio_vs_whole?.udiff, 3)}, search-replace ${fmt(result.edit_tokens_ratio_vs_whole?.search_replace, 3)} (target ≤ 0.2)`,
+        ]
+      : []),
+    ...(result.context_assembly_ms_2000_files != null ? [`context bundle assembly on a 2,000-file repository: ${fmt(result.context_assembly_ms_2000_files, 1)} ms`] : []),
   ];
 }
 

@@ -6,7 +6,7 @@
  * object. Always writes `bench/results/latest.md`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,25 @@ try {
   notes.push(`incremental failed: ${error.message}`);
   log(`  failed: ${error.message}`);
 }
+// context assembly and edit formats (issue "context assembly"): one child each, one JSON line
+let editFormats = null;
+log('[edit formats] output tokens of udiff / search-replace / whole on edits to files of over 200 lines ...');
+try {
+  editFormats = await child('edit-formats.mjs', []);
+} catch (error) {
+  notes.push(`edit formats failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
+let context = null;
+if (existsSync(join(here, 'context.mjs'))) {
+  log('[context] bundle assembly on a 2,000-file repository ...');
+  try {
+    context = await child('context.mjs', []);
+  } catch (error) {
+    notes.push(`context assembly failed: ${error.message}`);
+    log(`  failed: ${error.message}`);
+  }
+}
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
@@ -163,6 +182,9 @@ const result = {
   incremental_reexecuted_over_cone: incremental?.ratio ?? null,
   unchanged_rerun_model_calls: incremental?.unchangedModelCalls ?? null,
   unchanged_rerun_wall_ms: incremental?.unchangedMs ?? null,
+  edit_tokens: editFormats?.edit_tokens ?? null,
+  edit_tokens_ratio_vs_whole: editFormats?.ratio_vs_whole ?? null,
+  context_assembly_ms_2000_files: context?.context_assembly_ms_2000_files ?? null,
   overhead_us_per_node_plus_edge: perElement,
   langgraph_peak_rss_mb: lgRss,
   langgraph_compile_ms: lgCompile,

@@ -2,9 +2,11 @@
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { TaskgraphError } from '../core/errors.js';
+import { contextPreviewCommand } from './context-commands.js';
 import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
 import { withBudgetFlags } from './budget-options.js';
 import { whyCommand } from './forecast-commands.js';
+import { linkAddCommand, linkLsCommand, linkRmCommand } from './link-commands.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 
@@ -89,6 +91,39 @@ program
   .option('--plan <id>', 'plan id (default: the newest run\'s plan)')
   .option('--json', 'machine-readable output')
   .action(act(async (cmd, task: string) => notesCommand(task, opts(cmd))));
+
+const link = program.command('link').description('typed links between tasks: requires (order + data), refers (context), duplicates, relates_to');
+link
+  .command('add <from> <type> <to>')
+  .description('link two tasks of a plan: FROM TYPE TO (e.g. T3 requires T1); a requires cycle is refused')
+  .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, from: string, type: string, to: string) => linkAddCommand(from, type, to, opts(cmd))));
+link
+  .command('rm <from> <type> <to>')
+  .description('remove a link (a requires link also drops the dependency)')
+  .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, from: string, type: string, to: string) => linkRmCommand(from, type, to, opts(cmd))));
+link
+  .command('ls [task]')
+  .description("list the plan's links, or those of TASK (either end)")
+  .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, task: string | undefined) => linkLsCommand(task, opts(cmd))));
+
+program
+  .command('context')
+  .description('the context bundle a task is given')
+  .command('preview <task>')
+  .description("show the bundle TASK's context node would get; --pin/--exclude are stored and honoured on re-runs")
+  .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--pin <entry...>', 'always include this path, glob or task id')
+  .option('--exclude <entry...>', 'never include this path, glob or task id')
+  .option('--unpin <entry...>', 'drop a stored pin')
+  .option('--unexclude <entry...>', 'drop a stored exclude')
+  .option('--json', 'machine-readable output (the whole bundle)')
+  .action(act(async (cmd, task: string) => contextPreviewCommand(task, opts(cmd))));
 
 program
   .command('why <target> <node>')

@@ -3,6 +3,12 @@ import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 
 /**
+ * SUPERSEDED by `assembleContext` (assemble.ts; types in types.ts, exported from index.ts): this
+ * first version stays unchanged, byte for byte in what it renders, until `src/nodes/context.ts`
+ * switches over, because the demo cassette (examples/demo.cassette.json) is keyed by the prompts
+ * it produces. Switching changes every `edit` prompt, so the cassette must be re-recorded then
+ * (`npm run build && node scripts/record-demo-cassette.mjs`).
+ *
  * Context bundles (DESIGN.md §7): the ordered, budgeted list of items an `llm` node is given.
  * Tiers, highest first: project index, the task with its notes, outputs of `requires`
  * dependencies, plan siblings (titles), files named by the task, the repository file list.

@@ -33,6 +33,18 @@ export const ModelProfileSchema = z
     price: PriceSchema.optional(),
     /** a stronger profile used for a node's retries after a failure (model escalation) */
     fallback: z.string().min(1).optional(),
+    /**
+     * how `llm` nodes with the `edit` template ask this model for changes (default `udiff`):
+     * `udiff` unified diffs (strong models), `search-replace` SEARCH/REPLACE blocks, `whole`
+     * complete files (small files; costs output tokens in proportion to the file size)
+     */
+    editFormat: z
+      .enum(['udiff', 'search-replace', 'whole'])
+      .optional()
+      .describe(
+        'Edit format the `edit` prompt asks this model for; default "udiff". "udiff": unified diffs (strong models); ' +
+          '"search-replace": SEARCH/REPLACE blocks; "whole": complete files, for small files only',
+      ),
   })
   .strict();
 
@@ -75,6 +87,10 @@ export const ProjectConfigSchema = z
       })
       .strict()
       .default({}),
+    /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
+    docs: z.array(z.string()).default([]),
+    /** context budget in tokens for each `context` node (the bundle never exceeds it) */
+    contextBudget: z.number().int().min(256).default(24_000),
     models: z.record(z.string(), ModelProfileSchema).default({}),
     /** which profile each role uses (defaults: the profile named like the role) */
     roles: z

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
-import type { NodeExecutor } from '../engine/node-executor.js';
+import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 
 const ApplyConfig = z.object({}).strict();
 
@@ -19,7 +19,7 @@ export function editText(input: Json | undefined): string {
 }
 
 /**
- * `apply` nodes (DESIGN.md §4): apply a unified diff or search/replace blocks to the run's
+ * `apply` nodes (DESIGN.md §4): apply a unified diff, search/replace blocks or whole files to the run's
  * worktree with git, rejecting any path outside it. Output `{ format, files, tree }`. An edit that
  * does not apply fails the node (EDIT_REJECTED / EDIT_INVALID / PATH_OUTSIDE_WORKTREE with the
  * reason), which refinement turns into a task note. Cache key adds the edit hash (via the input)
@@ -39,6 +39,7 @@ export const applyExecutor: NodeExecutor<ApplyConfig> = {
   async execute(_config, inputs, ctx) {
     try {
       const result = await ctx.workspace!.applyEdit(editText(inputs['edit']));
+      await rememberEditedFiles(ctx, result.files);
       return { status: 'succeeded', output: { format: result.format, files: result.files, tree: result.snapshot.tree } };
     } catch (error) {
       const record = toErrorRecord(error);
@@ -47,3 +48,16 @@ export const applyExecutor: NodeExecutor<ApplyConfig> = {
     }
   },
 };
+
+/**
+ * Files a task's edits touched become part of the task (its `files`), so a later attempt — or a
+ * later run of the plan — puts them into the task's context (DESIGN.md §7 tier "files named by the
+ * task or by its earlier edits"). Done by the node that knows them, once per applied edit.
+ */
+async function rememberEditedFiles(ctx: NodeContext, files: readonly string[]): Promise<void> {
+  if (!ctx.planId || !ctx.node.task || files.length === 0) return;
+  const task = await ctx.store.getTask(ctx.planId, ctx.node.task);
+  if (!task) return;
+  const missing = files.filter((f) => !task.files.includes(f));
+  if (missing.length > 0) await ctx.store.putTask({ ...task, files: [...task.files, ...missing] });
+}

@@ -1,130 +1,219 @@
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
-import { buildTaskBundle, type ContextBundle } from '../context/bundle.js';
-import { GitWorkspace } from '../workspace/git-workspace.js';
+import { assembleContext } from '../context/assemble.js';
+import { tokenizerFamily } from '../context/tokenizer.js';
+import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
+import type { Store } from '../store/store.js';
+import { GitWorkspace } from '../workspace/git-workspace.js';
+import type { Workspace } from '../workspace/workspace.js';
 
 const ContextConfig = z
   .object({
     /** task id in the run's plan */
     task: z.string().min(1),
-    /** approximate tokens (see context/bundle.ts) */
-    budget: z.number().int().min(256).default(24_000),
+    /** tokens the rendered bundle may use; default taskgraph.yaml `contextBudget` */
+    budget: z.number().int().min(256).optional(),
   })
   .strict();
 
 /** Config of a `context` node. */
 export type ContextConfig = z.infer<typeof ContextConfig>;
 
-/** The parts of a task that shape its context (status is not one: it changes as runs go). */
+/** Where a context is assembled from: a run (worktree, run-local statuses) or a preview. */
+interface ContextSite {
+  store: Store;
+  config: NodeContext['config'];
+  planId: string;
+  workspace: Pick<Workspace, 'listFiles' | 'readFile'>;
+  /** run-local status of a task ('pending' when it has not started in this run) */
+  statusOf(taskId: string): Promise<string>;
+  /** text of what other tasks' edits produced so far (retrieval) */
+  earlierOutputs(all: Task[], self: string): Array<{ taskId: string; text: string }>;
+  /** paths the task's earlier edits touched */
+  editedFiles(taskId: string): Promise<string[]>;
+  summarize?: SummarizeFn;
+}
+
+/**
+ * Collects everything the assembly needs for a task (DESIGN.md §7): the task and its notes, the
+ * outputs of its `requires` dependencies (inputs `dep:<id>`), plan siblings with their run-local
+ * status, `refers` links, files from earlier edits, the repository, knowledge docs
+ * (taskgraph.yaml `docs:` globs), earlier task outputs, and the task's pins and excludes.
+ */
+async function assembleInput(site: ContextSite, taskId: string, deps: Record<string, Json>, budget: number): Promise<AssembleInput> {
+  const all = await site.store.listTasks(site.planId);
+  const task = all.find((t) => t.id === taskId);
+  if (!task) throw new TaskgraphError('NOT_FOUND', `task "${taskId}" is not in plan ${site.planId}`);
+  const siblings: Task[] = [];
+  for (const t of all) {
+    if (t.id !== taskId && t.atomic && t.parent === task.parent) siblings.push({ ...t, status: (await site.statusOf(t.id)) as Task['status'] });
+  }
+  const links = await site.store.listLinks(site.planId, taskId);
+  const refers = links.filter((l) => l.type === 'refers' && l.from === taskId).map((l) => all.find((t) => t.id === l.to)).filter((t): t is Task => !!t);
+  const requires = Object.entries(deps).flatMap(([id, value]) => {
+    const dep = all.find((t) => t.id === id);
+    return dep ? [{ task: dep, output: describeOutput(value) }] : [];
+  });
+  const repoFiles = await site.workspace.listFiles();
+  const docMatch = site.config.docs.length > 0 ? picomatch(site.config.docs) : undefined;
+  const docs: AssembleInput['docs'] = [];
+  for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await site.workspace.readFile(path) });
+  const overrides = await site.store.getContextOverrides(site.planId, taskId);
+  const coder = site.config.models[site.config.roles.coder];
+  return {
+    config: site.config,
+    task,
+    requires,
+    siblings,
+    refers,
+    files: await site.editedFiles(taskId),
+    repoFiles,
+    readFile: (p) => site.workspace.readFile(p),
+    earlierOutputs: site.earlierOutputs(all, taskId),
+    docs,
+    pins: overrides.pins,
+    excludes: overrides.excludes,
+    budget,
+    family: tokenizerFamily(coder ? { provider: coder.provider, model: coder.model } : undefined),
+    allTasks: all,
+    ...(site.summarize ? { summarize: site.summarize } : {}),
+  };
+}
+
+/** A summarizer on the `cheap` model profile, when one is configured. */
+function cheapSummarizer(ctx: NodeContext): SummarizeFn | undefined {
+  if (!ctx.models || !ctx.config.models['cheap']) return undefined;
+  const models = ctx.models;
+  return async (text, maxTokens) =>
+    (
+      await models.generate({
+        profile: 'cheap',
+        system: `Summarize the text for a software engineer in at most ${maxTokens} tokens. Keep names, paths, numbers and error messages exactly.`,
+        prompt: text,
+        label: `${ctx.node.id} (summary)`,
+        signal: ctx.signal,
+      })
+    ).text;
+}
+
+function runSite(ctx: NodeContext): ContextSite {
+  if (!ctx.planId) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs a plan, but the run has none`);
+  if (!ctx.workspace) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs the run's worktree`);
+  const summarize = cheapSummarizer(ctx);
+  return {
+    store: ctx.store,
+    config: ctx.config,
+    planId: ctx.planId,
+    workspace: ctx.workspace,
+    statusOf: async (id) => (await ctx.store.getRunTask(ctx.runId, id))?.status ?? 'pending',
+    earlierOutputs: (all, self) =>
+      all.flatMap((t) => {
+        const out = t.id === self ? undefined : ctx.outputOf(`${t.id}/edit`);
+        return isJsonObject(out) && typeof out['text'] === 'string' ? [{ taskId: t.id, text: out['text'] }] : [];
+      }),
+    // files the task's earlier edits touched are kept on the task itself (see nodes/apply.ts), so
+    // they are part of the task's content; nothing run-local is needed here
+    editedFiles: async () => [],
+    ...(summarize ? { summarize } : {}),
+  };
+}
+
+function depInputs(inputs: Record<string, Json>): Record<string, Json> {
+  return Object.fromEntries(Object.entries(inputs).filter(([k]) => k.startsWith('dep:')).map(([k, v]) => [k.slice(4), v]));
+}
+
+/**
+ * `context` nodes (DESIGN.md §4, §7): assemble the context bundle for a task under a token budget
+ * (`context/assemble.ts`: tiers in order, greedy allocation, trimming or summarizing with the
+ * `cheap` profile, never over budget). The output is the bundle, persisted with the attempt: its
+ * items, where each came from, tokens, why it is there and what was cut. The cache key adds
+ * everything the bundle is made of that is not already an input: the task (notes included), the
+ * siblings' titles and run-local status, `refers` links, pins and excludes, docs globs, earlier
+ * outputs, the project index, the budget and tokenizer, and the worktree tree (files, docs, INDEX.md).
+ * The `llm` node that reads the bundle takes it as an input, so the bundle's hash (its manifest)
+ * is in the llm node's key.
+ */
+export const contextExecutor: NodeExecutor<ContextConfig> = {
+  kind: 'context',
+  version: 2,
+  configSchema: ContextConfig,
+  cacheable: true,
+  needsWorkspace: true,
+  sideEffects: () => false,
+  async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
+    const site = runSite(ctx);
+    const input = await assembleInput(site, config.task, {}, config.budget ?? ctx.config.contextBudget);
+    const c = ctx.config;
+    return {
+      task: taskContent(input.task),
+      siblings: input.siblings.map((s) => `${s.id}: ${s.title} [${s.status}]`),
+      refers: input.refers.map((t) => taskContent(t)),
+      overrides: { pins: input.pins, excludes: input.excludes },
+      earlier: input.earlierOutputs.map((o) => `${o.taskId}:${o.text.length}:${o.text.slice(0, 64)}`),
+      project: { name: c.name, vision: c.vision, language: c.language, rules: c.rules, styleGuide: c.styleGuide, commands: { ...c.commands }, docs: c.docs },
+      budget: input.budget,
+      family: input.family,
+      summarizer: site.summarize ? (c.models['cheap']?.model ?? 'cheap') : null,
+      tree: (await ctx.workspace!.snapshot()).tree,
+      deps: Object.keys(depInputs(inputs)),
+    };
+  },
+  async execute(config, inputs, ctx) {
+    const input = await assembleInput(runSite(ctx), config.task, depInputs(inputs), config.budget ?? ctx.config.contextBudget);
+    return { status: 'succeeded', output: (await assembleContext(input)) as unknown as Json };
+  },
+};
+
+/** The parts of a task that shape its context (its plan-wide status is not one). */
 function taskContent(t: Task): Json {
   return { id: t.id, title: t.title, description: t.description, acceptance: t.acceptance, files: t.files, notes: t.notes, dependencies: t.dependencies };
 }
 
-async function loadTask(ctx: NodeContext, id: string): Promise<{ task: Task; siblings: Task[]; all: Task[] }> {
-  if (!ctx.planId) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs a plan, but the run has none`);
-  const all = await ctx.store.listTasks(ctx.planId);
-  const task = all.find((t) => t.id === id);
-  if (!task) throw new TaskgraphError('NOT_FOUND', `task "${id}" is not in plan ${ctx.planId}`);
-  const siblings = all.filter((t) => t.id !== id && t.atomic && t.parent === task.parent);
-  return { task, siblings, all };
-}
-
-/**
- * `context` nodes (DESIGN.md §4, §7): assemble the context bundle for a task — project index,
- * the task with its notes, what its `requires` dependencies did (inputs named `dep:<taskId>`),
- * plan siblings, files the task names, the repository file list — under a token budget. Output
- * is the bundle (persisted with the attempt, so a person can read what the model saw). Cache key
- * adds the task content (notes included: a failure note dirties the task), sibling titles, the
- * project index and the worktree tree.
- */
-export const contextExecutor: NodeExecutor<ContextConfig> = {
-  kind: 'context',
-  version: 1,
-  configSchema: ContextConfig,
-  cacheable: true,
-  sideEffects: () => false,
-  async keyIngredients(config, _inputs, ctx) {
-    const { task, siblings } = await loadTask(ctx, config.task);
-    const c = ctx.config;
-    return {
-      task: taskContent(task),
-      siblings: siblings.map((s) => `${s.id}: ${s.title}`),
-      project: { name: c.name, vision: c.vision, language: c.language, rules: c.rules, styleGuide: c.styleGuide, commands: { ...c.commands } },
-      ...(ctx.workspace ? { tree: (await ctx.workspace.snapshot()).tree } : {}),
-    };
-  },
-  async execute(config, inputs, ctx) {
-    const { task, siblings, all } = await loadTask(ctx, config.task);
-    const dependencies = Object.entries(inputs)
-      .filter(([name]) => name.startsWith('dep:'))
-      .map(([name, value]) => {
-        const id = name.slice(4);
-        const dep = all.find((t) => t.id === id);
-        return dep ? { task: dep, summary: summarise(value) } : undefined;
-      })
-      .filter((d): d is { task: Task; summary: string } => d !== undefined);
-    const files = ctx.workspace ? await ctx.workspace.listFiles() : [];
-    const bundle = await buildTaskBundle({
-      config: ctx.config,
-      task,
-      dependencies,
-      siblings,
-      files,
-      readFile: (p) => ctx.workspace!.readFile(p),
-      budget: config.budget,
-    });
-    return { status: 'succeeded', output: bundle as unknown as Json };
-  },
-};
-
-function summarise(value: Json): string {
+/** What a dependency did, as text: its commit message and changed files (never a sha, which changes with every run). */
+function describeOutput(value: Json): string {
   if (isJsonObject(value)) {
     const files = Array.isArray(value['files']) ? `Changed files: ${value['files'].join(', ')}` : '';
-    // the commit message, not its sha: a sha changes with every run and would change the prompt
-    const commit = typeof value['message'] === 'string' ? `Commit message: ${value['message'].split('\n')[0]}` : '';
-    const text = [files, commit].filter(Boolean).join('\n');
+    const commit = typeof value['message'] === 'string' ? `Commit message: ${value['message']}` : '';
+    const text = [commit, files].filter(Boolean).join('\n');
     if (text) return text;
   }
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
 /** What a context preview needs of a project. */
 export interface PreviewProject {
   dir: string;
   config: NodeContext['config'];
-  store: NodeContext['store'];
+  store: Store;
 }
 
 /**
  * The bundle a task's `context` node would be given in a new run (`taskgraph context preview`):
- * the same assembly, with files read from the project's checkout, and what dependencies did
- * taken from their latest successful commit in any run.
+ * the same assembly, with files read from the project's checkout (HEAD and working files), the
+ * task's stored pins and excludes, and what dependencies did taken from their latest successful
+ * commit in any run.
  * @throws TaskgraphError NOT_FOUND for an unknown plan or task
  */
 export async function previewTaskContext(project: PreviewProject, planId: string, taskId: string): Promise<ContextBundle> {
-  const all = await project.store.listTasks(planId);
-  const task = all.find((t) => t.id === taskId);
+  const task = await project.store.getTask(planId, taskId);
   if (!task) throw new TaskgraphError('NOT_FOUND', `task "${taskId}" is not in plan ${planId}`, { hint: 'list the plan with `taskgraph graph PLAN --format json`' });
-  const siblings = all.filter((t) => t.id !== taskId && t.atomic && t.parent === task.parent);
-  const dependencies: Array<{ task: Task; summary: string }> = [];
+  const deps: Record<string, Json> = {};
   for (const id of task.dependencies) {
-    const dep = all.find((t) => t.id === id);
-    if (!dep) continue;
     const last = await project.store.lastSuccessfulAttempt(`${id}/commit`);
-    dependencies.push({ task: dep, summary: last?.output !== undefined ? summarise(last.output) : `status: ${dep.status}` });
+    if (last?.output !== undefined) deps[id] = last.output;
   }
-  const workspace = new GitWorkspace(project.dir, 'HEAD');
-  const files = await workspace.listFiles().catch(() => [] as string[]);
-  return buildTaskBundle({
+  const site: ContextSite = {
+    store: project.store,
     config: project.config,
-    task,
-    dependencies,
-    siblings,
-    files,
-    readFile: (p) => workspace.readFile(p),
-    budget: ContextConfig.parse({ task: taskId }).budget,
-  });
+    planId,
+    workspace: new GitWorkspace(project.dir, 'HEAD'),
+    statusOf: async () => 'pending',
+    earlierOutputs: () => [],
+    editedFiles: async () => [],
+  };
+  return assembleContext(await assembleInput(site, taskId, deps, project.config.contextBudget));
 }

@@ -4,7 +4,8 @@ import { sha256 } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { parseEdit } from '../workspace/edit-format.js';
-import { EDIT_SYSTEM, fillTemplate, renderEditPrompt } from './llm-prompts.js';
+import type { EditFormat } from '../workspace/workspace.js';
+import { DEFAULT_EDIT_FORMAT, editSystemPrompt, fillTemplate, renderEditPrompt } from './llm-prompts.js';
 
 const LlmConfig = z
   .object({
@@ -14,7 +15,7 @@ const LlmConfig = z
     template: z.enum(['edit', 'custom']).default('custom'),
     prompt: z.string().optional(),
     system: z.string().optional(),
-    /** `text`, `json` (must parse as JSON) or `edit` (must hold a unified diff or SEARCH/REPLACE blocks) */
+    /** `text`, `json` (must parse as JSON) or `edit` (must hold a unified diff, SEARCH/REPLACE blocks or whole files) */
     output: z.enum(['text', 'json', 'edit']).default('text'),
   })
   .strict()
@@ -23,8 +24,14 @@ const LlmConfig = z
 /** Config of an `llm` node. */
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
-function render(config: LlmConfig, inputs: Record<string, Json>): { system: string; prompt: string } {
-  if (config.template === 'edit') return { system: config.system ?? EDIT_SYSTEM, prompt: renderEditPrompt(inputs['context']) };
+/**
+ * The prompt a call sends. The `edit` template asks for the edit format of the profile the call
+ * uses (`format`), in both the system prompt (unless the node sets `system`) and the user prompt.
+ */
+function render(config: LlmConfig, inputs: Record<string, Json>, format: EditFormat): { system: string; prompt: string } {
+  if (config.template === 'edit') {
+    return { system: config.system ?? editSystemPrompt(format), prompt: renderEditPrompt(inputs['context'], format) };
+  }
   return { system: config.system ?? '', prompt: fillTemplate(config.prompt ?? '', inputs) };
 }
 
@@ -39,11 +46,23 @@ export function profileOf(config: { profile?: string | undefined }, ctx: Pick<No
 }
 
 /**
+ * The edit format a profile asks for: its `editFormat`, default `udiff` (also for an unknown profile).
+ * @param profileName a key of `config.models`
+ * @param ctx the node context (only its project `config` is read)
+ */
+export function editFormatOf(profileName: string, ctx: Pick<NodeContext, 'config'>): EditFormat {
+  return ctx.config.models[profileName]?.editFormat ?? DEFAULT_EDIT_FORMAT;
+}
+
+/**
  * `llm` nodes (DESIGN.md §4): render a prompt template with the inputs (or, for the `edit`
  * template, the context bundle) and call a model profile. Output `{ text, format? , json? }`.
  * A malformed answer (no edit in it, invalid JSON) fails the node with EDIT_INVALID /
  * MODEL_OUTPUT_INVALID, which refinement turns into a note for the next attempt. Cache key adds
  * the rendered template hash and the model profile (provider, model, temperature, max tokens).
+ * The `edit` template's prompts follow the profile's `editFormat` (see {@link editFormatOf}), so
+ * the format is in the key through the rendered template hash; the answer is parsed whatever
+ * format it comes in (`parseEdit` detects it).
  */
 export const llmExecutor: NodeExecutor<LlmConfig> = {
   kind: 'llm',
@@ -55,7 +74,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx);
     const profile = ctx.config.models[name];
-    const { system, prompt } = render(config, inputs);
+    const { system, prompt } = render(config, inputs, editFormatOf(name, ctx));
     return {
       template: sha256(`${system}\u0000${prompt}`),
       model: {
@@ -73,9 +92,10 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
         hint: 'add model profiles to taskgraph.yaml, or pass --replay CASSETTE',
       });
     }
-    const { system, prompt } = render(config, inputs);
+    const profile = profileOf(config, ctx);
+    const { system, prompt } = render(config, inputs, editFormatOf(profile, ctx));
     const response = await ctx.models.generate({
-      profile: profileOf(config, ctx),
+      profile,
       ...(system ? { system } : {}),
       prompt,
       label: ctx.node.id,

@@ -238,6 +238,24 @@ DROP TABLE cache_entries;
 ALTER TABLE cache_entries_v2 RENAME TO cache_entries;
 `,
   },
+  {
+    version: 3,
+    name: 'context-overrides',
+    // Manual pins and excludes of a task's context (DESIGN.md §7), kept until changed. The
+    // foreign key ties a row to its task (tasks are upserted, never deleted one by one, so a
+    // re-saved plan keeps its overrides) and turns a write for an unknown task into an error.
+    sql: `
+CREATE TABLE context_overrides (
+  plan_id    TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  pins       TEXT NOT NULL,           -- JSON string[]: paths, globs or task ids
+  excludes   TEXT NOT NULL,           -- JSON string[]
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (plan_id, task_id),
+  FOREIGN KEY (plan_id, task_id) REFERENCES tasks (plan_id, id) ON DELETE CASCADE
+);
+`,
+  },
 ];
 
 /**

@@ -58,6 +58,14 @@ const SQL = {
   listLinks: 'SELECT * FROM links WHERE plan_id = ? ORDER BY from_task, to_task, type',
   listLinksOf: `SELECT * FROM links WHERE plan_id = @plan_id AND (from_task = @task OR to_task = @task)
     ORDER BY from_task, to_task, type`,
+  /** the plan's requires edges (for the cycle check of addLink) */
+  listRequires: `SELECT from_task, to_task FROM links WHERE plan_id = ? AND type = 'requires' ORDER BY from_task, to_task`,
+
+  getContextOverrides: 'SELECT pins, excludes FROM context_overrides WHERE plan_id = ? AND task_id = ?',
+  upsertContextOverrides: `INSERT INTO context_overrides (plan_id, task_id, pins, excludes, updated_at)
+    VALUES (@plan_id, @task_id, @pins, @excludes, @updated_at)
+    ON CONFLICT (plan_id, task_id) DO UPDATE SET pins = excluded.pins, excludes = excluded.excludes,
+      updated_at = excluded.updated_at`,
 
   insertRun: `INSERT INTO runs (id, status, graph, command, options, plan_id, project_dir, worktree, branch, base_commit,
       workspace, reason, created_at, updated_at)

@@ -4,7 +4,9 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import { applyMigrations } from './migrations.js';
+import { checkNewLink, type RequiresEdge } from './link-rules.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
+import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import { openDatabase } from './sqlite-open.js';
 import {
@@ -16,7 +18,7 @@ import {
 } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
-  AttemptFinish, AttemptRecord, CacheEntry, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, RunNodeRecord, RunRecord, RunTaskRecord,
+  AttemptFinish, AttemptRecord, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, RunNodeRecord, RunRecord, RunTaskRecord,
   Store, WorkspaceSnapshot,
 } from './store.js';
 
@@ -34,8 +36,12 @@ const now = (): string => new Date().toISOString();
  * - `requires` links mirror `task.dependencies` (`{from: task, to: dependency}`, read "from
  *   requires to"): `savePlan`/`putTask` rewrite the task's outgoing `requires` links, and
  *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies.
+ * - `addLink` checks the link with `checkNewLink` (`link-rules.ts`) in its write transaction:
+ *   `PLAN_INVALID` for a `requires` cycle (with the path), an unknown type or a non-`requires` self link.
+ * - Context overrides live in `context_overrides` (`sqlite-context-overrides.ts`), one row per task.
  * - Writes that name a parent reject `NOT_FOUND` when it is missing: `putTask` (plan), `addLink`
- *   (both tasks), `putRunNodes`/`putRunTask`/`startAttempt`/`finishAttempt`/`recordFinishedAttempt`/
+ *   (both tasks), `putContextOverrides`/`getContextOverrides` (task),
+ *   `putRunNodes`/`putRunTask`/`startAttempt`/`finishAttempt`/`recordFinishedAttempt`/
  *   `recordCacheHit`/`putDecision` (run); `updateRun`/`expandRunGraph` (run), `appendTaskNote`/`setTaskStatus` (task),
  *   `finishAttempt` (attempt seq). `removeLink` of an absent link is a no-op.
  * - `expandRunGraph` inserts `newNodes` under run `id`; a node that already exists keeps its row.
@@ -211,6 +217,10 @@ export class SqliteStore implements Store {
         const from = s.getTask.get(link.planId, link.from) as TaskRow | undefined;
         if (!from) throw taskNotFound(link.planId, link.from);
         if (!s.getTask.get(link.planId, link.to)) throw taskNotFound(link.planId, link.to);
+        const requires = (s.listRequires.all(link.planId) as Array<{ from_task: string; to_task: string }>).map(
+          (r): RequiresEdge => ({ from: r.from_task, to: r.to_task }),
+        );
+        checkNewLink(link, requires);
         s.insertLink.run(linkParams(link));
         const deps = JSON.parse(from.dependencies) as string[];
         if (link.type === 'requires' && !deps.includes(link.to)) {
@@ -240,6 +250,14 @@ export class SqliteStore implements Store {
       const rows = taskId === undefined ? s.listLinks.all(planId) : s.listLinksOf.all({ plan_id: planId, task: taskId });
       return (rows as LinkRow[]).map(linkFromRow);
     });
+  }
+
+  getContextOverrides(planId: string, taskId: string): Promise<ContextOverrides> {
+    return this.guard('getContextOverrides', (s) => readContextOverrides(s, planId, taskId));
+  }
+
+  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void> {
+    return this.guard('putContextOverrides', (s) => this.write(() => writeContextOverrides(s, planId, taskId, overrides, now())));
   }
 
   // ---------------------------------------------------------------- runs

@@ -158,5 +158,34 @@ export function planCases(h: StoreHolder): void {
       await expectCode(h.store.addLink({ planId: 'nope', from: 'T1', to: 'T2', type: 'refers' }), 'NOT_FOUND');
       expect(await h.store.listLinks('p1')).toHaveLength(2);
     });
+
+    it('addLink rejects a requires link that closes a cycle with the path, and writes nothing', async () => {
+      await h.store.savePlan(plan('p1'));
+      // T2 requires T1.2 requires T1.1; T1.1 requires T2 closes T1.1 -> T2 -> T1.2 -> T1.1
+      const error = await expectCode(h.store.addLink({ planId: 'p1', from: 'T1.1', to: 'T2', type: 'requires' }), 'PLAN_INVALID');
+      expect(error.details['cycle']).toStrictEqual(['T1.1', 'T2', 'T1.2', 'T1.1']);
+      expect(error.message).toContain('T1.1 -> T2 -> T1.2 -> T1.1');
+      expect(error.message).toContain('p1');
+      const self = await expectCode(h.store.addLink({ planId: 'p1', from: 'T2', to: 'T2', type: 'requires' }), 'PLAN_INVALID');
+      expect(self.details['cycle']).toStrictEqual(['T2', 'T2']);
+      expect(await h.store.listLinks('p1')).toStrictEqual([
+        { planId: 'p1', from: 'T1.2', to: 'T1.1', type: 'requires' },
+        { planId: 'p1', from: 'T2', to: 'T1.2', type: 'requires' },
+      ]);
+      expect((await h.store.getTask('p1', 'T1.1'))?.dependencies).toStrictEqual([]);
+    });
+
+    it('addLink allows non-requires links against the requires order, and the cycle link once the path is removed', async () => {
+      await h.store.savePlan(plan('p1'));
+      await h.store.addLink({ planId: 'p1', from: 'T1.1', to: 'T2', type: 'refers' });
+      await h.store.addLink({ planId: 'p1', from: 'T1.1', to: 'T2', type: 'duplicates' });
+      await expectCode(h.store.addLink({ planId: 'p1', from: 'T2', to: 'T2', type: 'relates_to' }), 'PLAN_INVALID');
+      await h.store.removeLink({ planId: 'p1', from: 'T2', to: 'T1.2', type: 'requires' });
+      await h.store.addLink({ planId: 'p1', from: 'T1.1', to: 'T2', type: 'requires' });
+      expect((await h.store.getTask('p1', 'T1.1'))?.dependencies).toStrictEqual(['T2']);
+      // now T2 -> T1.1 would close T2 -> T1.1 -> T2
+      const error = await expectCode(h.store.addLink({ planId: 'p1', from: 'T2', to: 'T1.1', type: 'requires' }), 'PLAN_INVALID');
+      expect(error.details['cycle']).toStrictEqual(['T2', 'T1.1', 'T2']);
+    });
   });
 }

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import type { Store } from './store.js';
 import { attemptCases } from './store-attempts.case.js';
+import { contextOverrideCases } from './store-context.case.js';
 import { finishedAttemptCases } from './store-finished.case.js';
 import { useStore } from './store-fixtures.case.js';
 import { outputCases } from './store-outputs.case.js';
@@ -13,8 +14,8 @@ import { runCases } from './store-runs.case.js';
  * file, modelled on Hono's `src/router/common.case.test.ts` (one shared suite, run by every
  * router). It checks round trips of every record type (JSON fields, absent optional fields),
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
- * `NOT_FOUND` errors, upserts, idempotent migration, and exact round trips of outputs larger than
- * `BLOB_THRESHOLD_BYTES`.
+ * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
+ * migration, and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -26,6 +27,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
   describe(`Store conformance: ${name}`, () => {
     const holder = useStore(make);
     planCases(holder);
+    contextOverrideCases(holder);
     runCases(holder);
     attemptCases(holder);
     finishedAttemptCases(holder);

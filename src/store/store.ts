@@ -179,7 +179,20 @@ export interface FinishedAttemptWrite {
   extras?: FinishedAttemptExtras;
 }
 
-/** The store. All methods reject with `TaskgraphError('STORE_ERROR' | 'NOT_FOUND')`. */
+/**
+ * Manual context changes of one task (DESIGN.md §7, tier "manual pins"), set with
+ * `taskgraph context preview TASK --pin X --exclude Y` and honoured by every later bundle of the
+ * task (re-runs included). Each entry is a repository-relative path, a glob (picomatch syntax) or
+ * a task id of the same plan. Order is kept as written.
+ */
+export interface ContextOverrides {
+  /** always included (highest-priority manual tier) */
+  pins: string[];
+  /** never included, whatever tier would have brought them */
+  excludes: string[];
+}
+
+/** The store. All methods reject with `TaskgraphError('STORE_ERROR' | 'NOT_FOUND')` (and `addLink` with `PLAN_INVALID`). */
 export interface Store {
   /** Applies pending migrations (idempotent). */
   migrate(): Promise<void>;
@@ -198,9 +211,19 @@ export interface Store {
   /** Appends a note; rejects NOT_FOUND for an unknown task. Returns the updated task. */
   appendTaskNote(planId: string, taskId: string, note: string): Promise<Task>;
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void>;
+  /**
+   * Adds a link (idempotent); a `requires` link also adds `to` to `from`'s dependencies.
+   * Rejects NOT_FOUND (naming task and plan) when either task is unknown, PLAN_INVALID for an
+   * unknown type, a non-`requires` self link, or a `requires` link that would close a cycle
+   * (`details.cycle`: the path, e.g. `['T1','T3','T2','T1']`; rules in `link-rules.ts`).
+   */
   addLink(link: TaskLink): Promise<void>;
   removeLink(link: TaskLink): Promise<void>;
   listLinks(planId: string, taskId?: string): Promise<TaskLink[]>;
+  /** The task's context overrides; `{ pins: [], excludes: [] }` when none were stored. Rejects NOT_FOUND for an unknown task. */
+  getContextOverrides(planId: string, taskId: string): Promise<ContextOverrides>;
+  /** Replaces the task's context overrides. Rejects NOT_FOUND for an unknown task. */
+  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void>;
 
   // runs
   /** Creates the run and a `pending` row for every node of its graph. */

@@ -15,6 +15,9 @@ import type { ParsedEdit, SearchReplaceBlock, UdiffFileEdit } from './edit-forma
  * exact, unique text match; then a line match ignoring trailing whitespace and CR; then a line
  * match allowing a uniform indentation shift (re-indenting the replacement the same way), after
  * Aider's `replace_most_similar_chunk` / `replace_part_with_missing_leading_whitespace`.
+ *
+ * Whole files replace the file's content (or create the file); when the file exists with CRLF line
+ * ends, the new content gets CRLF too. A path given twice keeps its last content.
  */
 
 /** jsdiff `fuzzFactor`: context lines per hunk that may differ from the file (Levenshtein distance in lines). */
@@ -178,7 +181,8 @@ function applyBlock(path: string, content: string, block: SearchReplaceBlock, in
  * @param read reads a file's current content (`null` = absent); called at most once per path
  * @returns the files whose content actually changes, sorted by path
  * @throws TaskgraphError EDIT_REJECTED (`details: { path, reason }`) when a hunk or SEARCH text
- *   does not match, a created file exists, or a modified/deleted file is missing
+ *   does not match, a created file exists, or a modified/deleted file is missing (whole files
+ *   never fail here: they create or replace)
  */
 export async function computeEdit(edit: ParsedEdit, read: FileReader): Promise<FileChange[]> {
   const original = new Map<string, string | null>();
@@ -194,6 +198,12 @@ export async function computeEdit(edit: ParsedEdit, read: FileReader): Promise<F
       await load(file.path);
       if (file.fromPath !== undefined) await load(file.fromPath);
       applyUdiffFile(file, state);
+    }
+  } else if (edit.format === 'whole') {
+    for (const file of edit.files) {
+      await load(file.path);
+      const before = original.get(file.path) ?? null;
+      state.set(file.path, before !== null && before.includes('\r\n') ? file.content.replace(/\r?\n/g, '\r\n') : file.content);
     }
   } else {
     for (const file of edit.files) {

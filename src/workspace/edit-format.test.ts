@@ -191,7 +191,7 @@ describe('parseEdit: search/replace', () => {
 describe('parseEdit: nothing recognisable', () => {
   it('throws EDIT_INVALID with an excerpt', () => {
     const error = expectCode(() => parseEdit('I think you should rename the variable.'), 'EDIT_INVALID');
-    expect(error.message).toBe('the model answer holds no unified diff and no SEARCH/REPLACE block');
+    expect(error.message).toBe('the model answer holds no unified diff, no SEARCH/REPLACE block and no whole-file block');
     expect(error.details['excerpt']).toBe('I think you should rename the variable.');
   });
 });

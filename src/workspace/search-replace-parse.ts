@@ -45,8 +45,11 @@ function invalid(message: string, text: string): TaskgraphError {
   });
 }
 
-/** Cleans a candidate path line; `undefined` when the line cannot be a path. */
-function stripPath(line: string): string | undefined {
+/**
+ * Cleans a candidate path line (Aider's `strip_filename`: a leading fence, `#`, `*` and backticks,
+ * a trailing `:`); `undefined` when the line cannot be a path (blank, `...`, holds whitespace).
+ */
+export function cleanPathLine(line: string): string | undefined {
   let name = line.trim();
   if (name === '' || name === '...') return undefined;
   const fence = FENCE.exec(name);
@@ -67,8 +70,8 @@ function findPath(lines: string[], markerIndex: number): string | undefined {
     if (REPLACE_MARKER.test(line)) return undefined;
     if (line.trim() === '') continue;
     looked++;
-    if (FENCE.test(line.trim()) && stripPath(line) === undefined) continue;
-    const name = stripPath(line);
+    if (FENCE.test(line.trim()) && cleanPathLine(line) === undefined) continue;
+    const name = cleanPathLine(line);
     if (name !== undefined) return name;
   }
   return undefined;

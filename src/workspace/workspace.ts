@@ -6,8 +6,8 @@ import type { WorkspaceSnapshot } from '../store/store.js';
  * Implemented with real git in `git-workspace.ts`.
  */
 
-/** Edit formats a coder model may answer with. */
-export type EditFormat = 'udiff' | 'search-replace';
+/** Edit formats a coder model may answer with (`whole`: complete files, for small files). */
+export type EditFormat = 'udiff' | 'search-replace' | 'whole';
 
 /** What applying an edit did. */
 export interface ApplyResult {
@@ -32,7 +32,7 @@ export interface Workspace {
   commitSnapshot(commit: string): Promise<WorkspaceSnapshot>;
   /** `git reset --hard commit` + `git clean -fd`: back to a task's starting commit. */
   resetTo(commit: string): Promise<void>;
-  /** Applies a unified diff or search/replace blocks (format detected). Never writes outside the worktree. */
+  /** Applies a unified diff, search/replace blocks or whole files (format detected). Never writes outside the worktree. */
   applyEdit(edit: string): Promise<ApplyResult>;
   /** Stages everything and commits; returns the new commit sha, or the current HEAD when there is nothing to commit. */
   commit(message: string): Promise<string>;

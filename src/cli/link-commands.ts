@@ -1,0 +1,115 @@
+import { TaskgraphError } from '../core/errors.js';
+import { LINK_TYPES, type LinkType, type TaskLink } from '../core/task.js';
+import type { CommonOptions } from './commands.js';
+import { choosePlan, requireTask } from './plan-choice.js';
+import { openProject, type ProjectHandle } from './wiring.js';
+
+/**
+ * `taskgraph link add|rm|ls` (issue 4): typed links between the tasks of a plan (DESIGN.md §1).
+ * `requires` orders the scheduler (it is the same fact as a task dependency: the store keeps
+ * both in sync); `refers` only feeds context; `duplicates` and `relates_to` are recorded for
+ * people and tools. The store checks every new link (`src/store/link-rules.ts`), so a `requires`
+ * cycle is refused whoever adds it.
+ */
+
+/** Options of the link commands. */
+export type LinkOptions = CommonOptions & { plan?: string };
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+async function withProject<T>(opts: LinkOptions, fn: (p: ProjectHandle) => Promise<T>): Promise<T> {
+  const project = await openProject(opts.project);
+  try {
+    return await fn(project);
+  } finally {
+    await project.close();
+  }
+}
+
+/**
+ * Parses a link type argument.
+ * @throws TaskgraphError CONFIG_INVALID when it is not one of {@link LINK_TYPES}
+ */
+export function parseLinkType(text: string): LinkType {
+  const found = LINK_TYPES.find((t) => t === text);
+  if (found) return found;
+  throw new TaskgraphError('CONFIG_INVALID', `unknown link type "${text}"`, { hint: `use one of: ${LINK_TYPES.join(', ')} (FROM TYPE TO, e.g. T3 requires T1)` });
+}
+
+/** One line for a link: `T3 requires T1`. */
+export function formatLink(link: TaskLink): string {
+  return `${link.from} ${link.type} ${link.to}`;
+}
+
+async function resolveLink(project: ProjectHandle, from: string, type: string, to: string, opts: LinkOptions): Promise<TaskLink> {
+  const linkType = parseLinkType(type);
+  const planId = await choosePlan(project.store, opts.plan);
+  await requireTask(project.store, planId, from);
+  await requireTask(project.store, planId, to);
+  return { planId, from, to, type: linkType };
+}
+
+/**
+ * `taskgraph link add FROM TYPE TO [--plan ID]`: adds a link (idempotent). Default plan: the
+ * newest run's plan, else the newest plan.
+ * @returns exit code 0
+ * @throws TaskgraphError CONFIG_INVALID (type), NOT_FOUND (plan or task, named),
+ *   PLAN_INVALID (a `requires` cycle, with its path; a self link)
+ */
+export async function linkAddCommand(from: string, type: string, to: string, opts: LinkOptions): Promise<number> {
+  return withProject(opts, async (project) => {
+    const link = await resolveLink(project, from, type, to, opts);
+    await project.store.addLink(link);
+    if (opts.json) out(JSON.stringify(link, null, 2));
+    else out(`linked ${formatLink(link)} (plan ${link.planId})${link.type === 'requires' ? `: ${from} now runs after ${to}` : ''}`);
+    return 0;
+  });
+}
+
+/**
+ * `taskgraph link rm FROM TYPE TO [--plan ID]`: removes a link (a `requires` link also drops the
+ * dependency).
+ * @returns exit code 0
+ * @throws TaskgraphError CONFIG_INVALID (type), NOT_FOUND (plan, task, or no such link: the
+ *   hint lists the links of FROM)
+ */
+export async function linkRmCommand(from: string, type: string, to: string, opts: LinkOptions): Promise<number> {
+  return withProject(opts, async (project) => {
+    const link = await resolveLink(project, from, type, to, opts);
+    const links = await project.store.listLinks(link.planId, from);
+    if (!links.some((l) => l.from === from && l.to === to && l.type === link.type)) {
+      const own = links.filter((l) => l.from === from).map(formatLink);
+      throw new TaskgraphError('NOT_FOUND', `no link ${formatLink(link)} in plan ${link.planId}`, {
+        details: { link },
+        hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
+      });
+    }
+    await project.store.removeLink(link);
+    if (opts.json) out(JSON.stringify(link, null, 2));
+    else out(`removed ${formatLink(link)} (plan ${link.planId})`);
+    return 0;
+  });
+}
+
+/**
+ * `taskgraph link ls [TASK] [--plan ID] [--json]`: the plan's links, or those of TASK (either
+ * end), sorted by (from, to, type).
+ * @returns exit code 0
+ * @throws TaskgraphError NOT_FOUND (plan or task)
+ */
+export async function linkLsCommand(taskId: string | undefined, opts: LinkOptions): Promise<number> {
+  return withProject(opts, async (project) => {
+    const planId = await choosePlan(project.store, opts.plan);
+    if (taskId !== undefined) await requireTask(project.store, planId, taskId);
+    const links = await project.store.listLinks(planId, taskId);
+    if (opts.json) {
+      out(JSON.stringify(links, null, 2));
+      return 0;
+    }
+    if (links.length === 0) out(`no links${taskId ? ` of ${taskId}` : ''} in plan ${planId}: add one with \`taskgraph link add FROM TYPE TO\``);
+    const width = Math.max(0, ...links.map((l) => l.from.length));
+    const typeWidth = Math.max(...LINK_TYPES.map((t) => t.length));
+    for (const l of links) out(`${l.from.padEnd(width)}  ${l.type.padEnd(typeWidth)}  ${l.to}`);
+    return 0;
+  });
+}

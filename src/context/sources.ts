@@ -1,0 +1,262 @@
+import picomatch from 'picomatch';
+import type { ProjectConfig } from '../core/config.js';
+import type { Task } from '../core/task.js';
+import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
+import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
+import { renderRepoMap } from './repo-map.js';
+import { fenceLanguage } from './render.js';
+import { taskQuery } from './search-text.js';
+import { TIER_OF, type AssembleInput, type ContextSource, type CutEntry, type ItemOrigin } from './types.js';
+import type { TokenizerFamily } from './tokenizer.js';
+
+/**
+ * The candidate items of a bundle, per tier, in allocation order (types.ts `RANK_OF`), before
+ * any budget is applied. Reads files through the input's reader or the index; no other I/O.
+ */
+
+/** An item before allocation. */
+export interface Candidate {
+  source: ContextSource;
+  title: string;
+  /** heading line (without `# `) */
+  heading: string;
+  body: string;
+  /** fence language when the body is file text ('' = fence without a language) */
+  fence?: string;
+  why: string;
+  origin: ItemOrigin;
+  /** may be given to the summarize callback when oversized (else it is trimmed) */
+  summarizable?: boolean;
+  /** builds the body for a token allowance instead of trimming it (the repository map) */
+  fit?: (maxTokens: number) => { body: string; note: string };
+}
+
+/** Files named by a task glob that become items at most (more would crowd out every later tier). */
+export const MAX_NAMED_FILES = 24;
+
+/** Renders a task with its notes as Markdown (the tier 2 body). */
+export function renderTaskBody(task: Task): string {
+  const lines = [task.description];
+  if (task.acceptance.length > 0) lines.push('', '## Acceptance criteria', ...task.acceptance.map((a) => `- ${a}`));
+  if (task.files.length > 0) lines.push('', `Files: ${task.files.join(', ')}`);
+  if (task.notes.length > 0) {
+    lines.push('', '## Notes from earlier attempts (fix these problems)', ...task.notes.map((n, i) => `### Note ${i + 1}\n${n}`));
+  }
+  return lines.join('\n').trim();
+}
+
+/** The tier 1 body from taskgraph.yaml: name, vision, language, commands, rules, style guide. */
+export function renderProjectIndex(c: ProjectConfig): string {
+  return [
+    `Project: ${c.name}`,
+    c.vision && `Vision: ${c.vision}`,
+    c.language && `Language: ${c.language}`,
+    c.commands.test && `Test command: ${c.commands.test}`,
+    c.commands.build && `Build command: ${c.commands.build}`,
+    c.commands.run && `Run command: ${c.commands.run}`,
+    c.rules.length > 0 && `Rules:\n${c.rules.map((r) => `- ${r}`).join('\n')}`,
+    c.styleGuide && `Style guide:\n${c.styleGuide}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Lines of a text (a final line break does not start another line); at least 1. */
+function lineCount(text: string): number {
+  return Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim())?.trim() ?? '';
+}
+
+/** Options the collection needs from the assembly. */
+export interface CollectOptions {
+  family: TokenizerFamily;
+  retrievalK: number;
+  passagesPerFile: number;
+}
+
+/**
+ * Builds the candidates of every tier and the entries cut before allocation (excluded items,
+ * missing pins).
+ */
+export async function collectCandidates(input: AssembleInput, index: ContextIndex, opts: CollectOptions): Promise<{ candidates: Candidate[]; cut: CutEntry[] }> {
+  const out: Candidate[] = [];
+  const cut: CutEntry[] = [];
+  const excluded = excludeMatcher(input.excludes);
+  const task = input.task;
+  const repoSet = new Set(input.repoFiles);
+  const inFull = new Set<string>(); // paths whose whole text is a candidate already
+  const excludeCut = (source: ContextSource, title: string, origin: ItemOrigin, by: string) =>
+    cut.push({ source, tier: TIER_OF[source], title, origin, action: 'excluded', tokens: 0, reason: `excluded by override "${by}"` });
+  const skippedWhy = new Map(index.skipped.map((s) => [s.path, s.reason]));
+  const read = async (path: string): Promise<string> => {
+    const indexed = index.files.get(path);
+    if (indexed) return indexed.text;
+    const why = skippedWhy.get(path);
+    // binary and lock files are shown as a note; oversized text files are read (and trimmed later)
+    if (why !== undefined && !why.startsWith('larger than')) return `(not shown: ${why})`;
+    return input.readFile(path);
+  };
+
+  // tier 1: project index
+  out.push({ source: 'project', title: 'project index', heading: 'Project index (taskgraph.yaml)', body: renderProjectIndex(input.config), why: 'tier 1: project vision, rules, style guide and commands', origin: { config: 'taskgraph.yaml' } });
+  if (repoSet.has('INDEX.md')) {
+    const by = excluded.path('INDEX.md');
+    if (by) excludeCut('project', 'INDEX.md', { path: 'INDEX.md' }, by);
+    else {
+      out.push({ source: 'project', title: 'INDEX.md', heading: 'Project index: INDEX.md', body: await read('INDEX.md'), fence: 'markdown', why: 'tier 1: the project index the root task keeps', origin: { path: 'INDEX.md' }, summarizable: true });
+      inFull.add('INDEX.md');
+    }
+  }
+
+  // tier 2: the task with its notes
+  out.push({ source: 'task', title: `task ${task.id}`, heading: `Task ${task.id}: ${task.title}`, body: renderTaskBody(task), why: 'tier 2: the task and its notes', origin: { taskId: task.id } });
+
+  // tier 9, allocated third: pins
+  const known = new Map<string, Task>();
+  for (const t of [...(input.allTasks ?? []), ...input.siblings, ...input.refers, ...input.requires.map((r) => r.task)]) known.set(t.id, t);
+  const outputs = new Map<string, string>(input.earlierOutputs.map((o) => [o.taskId, o.text]));
+  for (const r of input.requires) outputs.set(r.task.id, r.output);
+  const pinnedTasks = new Set<string>();
+  for (const pin of resolvePins(input.pins, input.repoFiles, new Set([...known.keys(), ...outputs.keys()]))) {
+    if (pin.kind === 'missing') {
+      cut.push({ source: 'pin', tier: 9, title: pin.pin, origin: {}, action: 'missing', tokens: 0, reason: `pin "${pin.pin}" names no repository file and no task of the plan` });
+    } else if (pin.kind === 'task') {
+      const by = excluded.task(pin.taskId);
+      const t = known.get(pin.taskId);
+      const title = `task ${pin.taskId}`;
+      if (by) excludeCut('pin', title, { taskId: pin.taskId }, by);
+      else {
+        const out0 = outputs.get(pin.taskId);
+        const body = [t ? `Status: ${t.status}\n${t.description}`.trim() : '', out0 !== undefined ? `## Output\n${out0}` : ''].filter(Boolean).join('\n\n');
+        out.push({ source: 'pin', title, heading: `Pinned task ${pin.taskId}${t ? `: ${t.title}` : ''}`, body, why: `tier 9 (pinned): "${pin.pin}"`, origin: { taskId: pin.taskId }, summarizable: true });
+        pinnedTasks.add(pin.taskId);
+      }
+    } else {
+      for (const path of pin.paths) {
+        const by = excluded.path(path);
+        if (by) excludeCut('pin', path, { path }, by);
+        else if (!inFull.has(path)) {
+          const text = await read(path);
+          out.push({ source: 'pin', title: path, heading: `Pinned file ${path}`, body: text, fence: fenceLanguage(path), why: `tier 9 (pinned): "${pin.pin}"`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true });
+          inFull.add(path);
+        }
+      }
+    }
+  }
+
+  // tier 3: outputs of `requires` dependencies, in full
+  for (const dep of input.requires) {
+    const title = `dependency ${dep.task.id}`;
+    const by = excluded.task(dep.task.id);
+    if (by) excludeCut('dependency', title, { taskId: dep.task.id }, by);
+    else if (!pinnedTasks.has(dep.task.id)) {
+      out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why: `tier 3: ${task.id} requires ${dep.task.id}`, origin: { taskId: dep.task.id }, summarizable: true });
+    }
+  }
+
+  // tier 4: plan siblings, titles and status
+  const siblings = input.siblings.filter((s) => s.id !== task.id && !excluded.task(s.id));
+  if (siblings.length > 0) {
+    out.push({ source: 'sibling', title: 'plan siblings', heading: 'Other tasks in this plan', body: siblings.map((s) => `- ${s.id} [${s.status}]: ${s.title}`).join('\n'), why: 'tier 4: plan siblings (titles and status)', origin: {} });
+  }
+  for (const s of input.siblings) {
+    const by = excluded.task(s.id);
+    if (by && s.id !== task.id) excludeCut('sibling', `sibling ${s.id}`, { taskId: s.id }, by);
+  }
+
+  // tier 5: `refers` links, in short
+  const refers = input.refers.filter((r) => {
+    const by = excluded.task(r.id);
+    if (by) excludeCut('refers', `refers ${r.id}`, { taskId: r.id }, by);
+    return !by;
+  });
+  if (refers.length > 0) {
+    out.push({ source: 'refers', title: 'referenced tasks', heading: 'Tasks this task refers to', body: refers.map((r) => `- ${r.id} [${r.status}]: ${r.title}${firstLine(r.description) ? ` — ${firstLine(r.description)}` : ''}`).join('\n'), why: `tier 5: ${task.id} refers to ${refers.map((r) => r.id).join(', ')}`, origin: {}, summarizable: true });
+  }
+
+  // tier 6: files named by the task (paths or globs) or by its earlier edits
+  const named: Array<{ path: string; why: string }> = [];
+  const seenNamed = new Set<string>();
+  for (const [spec, why] of [...task.files.map((f) => [f, `named by task ${task.id}`] as const), ...input.files.map((f) => [f, `edited by an earlier attempt of ${task.id}`] as const)]) {
+    const clean = spec.replace(/^\.\//, '');
+    const isGlob = picomatch.scan(clean).isGlob;
+    const matches = input.repoFiles.filter(pathMatcher(clean)).sort();
+    if (matches.length === 0 && !isGlob && !seenNamed.has(clean)) {
+      seenNamed.add(clean);
+      const by = excluded.path(clean);
+      if (by) excludeCut('file', clean, { path: clean }, by);
+      else out.push({ source: 'file', title: clean, heading: `File ${clean}`, body: 'This file does not exist yet (create it).', why: `tier 6: ${why}`, origin: { path: clean } });
+    }
+    for (const path of matches) {
+      if (seenNamed.has(path)) continue;
+      seenNamed.add(path);
+      named.push({ path, why: isGlob ? `${why} (glob ${clean})` : why });
+    }
+  }
+  let namedCount = 0;
+  for (const { path, why } of named) {
+    const by = excluded.path(path);
+    if (by) {
+      excludeCut('file', path, { path }, by);
+      continue;
+    }
+    if (inFull.has(path)) continue;
+    if (namedCount >= MAX_NAMED_FILES) {
+      cut.push({ source: 'file', tier: 6, title: path, origin: { path }, action: 'dropped', tokens: 0, reason: `more than ${MAX_NAMED_FILES} named files; pin it to include it` });
+      continue;
+    }
+    namedCount++;
+    const text = await read(path);
+    out.push({ source: 'file', title: path, heading: `File ${path}`, body: text, fence: fenceLanguage(path), why: `tier 6: ${why}`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true });
+    inFull.add(path);
+  }
+
+  // tier 7: repository map
+  const query = taskQuery(task);
+  const allowPath = (p: string) => !excluded.path(p);
+  out.push({
+    source: 'repo-map',
+    title: 'repository map',
+    heading: 'Repository map (files by relevance to the task, with exported symbols)',
+    body: '',
+    why: 'tier 7: files ranked by BM25 of path + exported symbols against the task',
+    origin: {},
+    fit: (maxTokens) => {
+      const ranked = rankFiles(index, query, allowPath);
+      const map = renderRepoMap(ranked, maxTokens, opts.family);
+      return { body: map.text, note: `${map.listed} of ${ranked.length} files listed, ${map.withSymbols.length} with symbols` };
+    },
+  });
+
+  // excludes that removed repository files from the map and retrieval: one entry per override
+  for (const raw of input.excludes) {
+    const spec = parseOverride(raw);
+    const n = spec.kind === 'task' ? 0 : input.repoFiles.filter(pathMatcher(spec.value)).length;
+    if (n > 0) cut.push({ source: 'retrieval', tier: 8, title: raw, origin: {}, action: 'excluded', tokens: 0, reason: `excluded by override "${raw}": ${n} repository file${n === 1 ? '' : 's'} left out of the map and retrieval` });
+  }
+
+  // tier 8: retrieval over repository files, earlier outputs and docs
+  const requiresIds = new Set(input.requires.map((r) => r.task.id));
+  const allow = (p: Passage): boolean => {
+    if (p.kind === 'output') return p.taskId !== undefined && !excluded.task(p.taskId) && !requiresIds.has(p.taskId) && !pinnedTasks.has(p.taskId);
+    return p.path !== undefined && !excluded.path(p.path) && !(p.kind === 'file' && inFull.has(p.path));
+  };
+  for (const hit of searchPassages(index, query, opts.retrievalK, opts.passagesPerFile, allow)) {
+    const p = hit.passage;
+    const where = p.kind === 'output' ? `output of task ${p.taskId ?? '?'}, lines ${p.start}-${p.end}` : `${p.path ?? '?'}:${p.start}-${p.end}`;
+    const origin: ItemOrigin = p.kind === 'output' ? { taskId: p.taskId ?? '', lines: [p.start, p.end] } : { path: p.path ?? '', lines: [p.start, p.end], ...(p.url ? { url: p.url } : {}) };
+    out.push({
+      source: 'retrieval',
+      title: where,
+      heading: `Retrieved${p.kind === 'doc' ? ' doc' : ''}: ${where}`,
+      body: p.text,
+      fence: p.kind === 'file' ? fenceLanguage(p.path ?? '') : p.kind === 'doc' ? fenceLanguage(p.path ?? '') : '',
+      why: `tier 8: BM25 ${hit.score.toFixed(2)} for ${hit.terms.slice(0, 8).join(', ')}`,
+      origin,
+    });
+  }
+  return { candidates: out, cut };
+}
