@@ -1,3 +1,5 @@
+import { mulberry32 } from '../dist/testing/prng.js';
+export { mulberry32 };
 /**
  * Benchmark graph shapes, as plain index-based DAGs shared by both engines.
  *
@@ -5,22 +7,6 @@
  * (always indexes < i, so index order is a topological order). Node i is named `n<i>`.
  */
 
-/**
- * mulberry32: a tiny seeded 32-bit PRNG (Tommy Ettinger, public domain;
- * https://gist.github.com/tommyettinger/46a874533244883189143505d203312c).
- * @param {number} seed any 32-bit integer
- * @returns {() => number} uniform floats in [0, 1)
- */
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n nodes in a line: node i waits for node i-1. */
 export function chain(n) {

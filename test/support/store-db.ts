@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { mulberry32 as seededRandom } from '../../src/testing/prng.js';
+export { seededRandom };
 
 /** One row of the store's `attempts` table, as the tests need it. */
 export interface AttemptRow {
@@ -41,14 +43,3 @@ export function byNode(rows: readonly AttemptRow[]): Map<string, AttemptRow[]> {
   return map;
 }
 
-/** mulberry32: a tiny seeded PRNG (public domain, Tommy Ettinger), so a failing random schedule can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

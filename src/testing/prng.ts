@@ -1,0 +1,16 @@
+/**
+ * mulberry32, a tiny seeded 32-bit PRNG (Tommy Ettinger, public domain), returning floats in
+ * [0, 1). Used where a random schedule or fixture must be replayable from a seed: the resume
+ * tests, the benchmark's random DAGs and the context fixtures.
+ * @param seed any integer (taken modulo 2^32)
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
