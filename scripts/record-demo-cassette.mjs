@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import { CASSETTE, CLI, GOAL, ROOT, prepareSampleRepo } from './demo-shared.mjs';
 
 const { startFakeOpenAIServer } = await import(join(ROOT, 'dist', 'testing', 'fake-openai-server.js'));
+const { udiff } = await import(join(ROOT, 'dist', 'testing', 'udiff.js'));
 
 const task = (id, title, description, acceptance, files, dependencies = [], atomic = true) => ({
   id,
@@ -61,17 +61,6 @@ const readme1 = readme0.replace(
   '- `subtract(a, b)`: `a` minus `b`.\n- `multiply(a, b)`: the product of `a` and `b`.\n- `divide(a, b)`: `a` divided by `b`; throws a `RangeError` when `b` is 0.\n',
 );
 
-/** A unified diff the way models write one: ```diff fence, --- a/ +++ b/ headers. */
-function udiff(changes) {
-  const parts = changes.map(([path, before, after]) =>
-    createTwoFilesPatch(before === null ? '/dev/null' : `a/${path}`, `b/${path}`, before ?? '', after, '', '', { context: 3 })
-      .split('\n')
-      .filter((l) => !l.startsWith('====') && !l.startsWith('Index:'))
-      .map((l) => l.replace(/\t$/, ''))
-      .join('\n'),
-  );
-  return `Here is the change.\n\n\`\`\`diff\n${parts.join('\n').trim()}\n\`\`\`\n`;
-}
 
 const EDITS = {
   T1: (retry) => udiff([['src/calc.js', calc0, retry ? calc1 : calcBuggy]]),

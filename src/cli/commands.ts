@@ -7,7 +7,7 @@ import { TaskgraphError } from '../core/errors.js';
 import { GraphSpecSchema, type GraphSpecInput } from '../core/graph.js';
 import { buildGraph } from '../core/validate.js';
 import { newRunId, type RunSummary } from '../engine/engine.js';
-import { planIdFor, planToNodes } from '../planning/plan-graph.js';
+import { planGraph, planIdFor } from '../planning/plan-graph.js';
 import { planGoal } from '../planning/planner.js';
 import { renderTree, toDot, toJson, toMermaid } from '../planning/render.js';
 import { collectProjectContext } from '../project/project-context.js';
@@ -18,7 +18,7 @@ import { runGit } from '../workspace/git-run.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import { createProgress } from './progress.js';
-import { openProject, type ProjectHandle } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
 
 /** Options every project command takes. */
 export interface CommonOptions {
@@ -31,18 +31,6 @@ export interface CommonOptions {
 /** Exit codes: 0 succeeded, 1 failed, 3 suspended (waiting for a person). */
 export function exitCodeFor(status: RunSummary['status']): number {
   return status === 'succeeded' ? 0 : status === 'suspended' ? 3 : 1;
-}
-
-async function withProject<T>(opts: CommonOptions, fn: (p: ProjectHandle) => Promise<T>): Promise<T> {
-  const project = await openProject(opts.project, {
-    ...(opts.record ? { record: opts.record } : {}),
-    ...(opts.replay ? { replay: opts.replay } : {}),
-  });
-  try {
-    return await fn(project);
-  } finally {
-    await project.close();
-  }
 }
 
 function budgetOf(flags: BudgetFlags, project: ProjectHandle) {
@@ -170,8 +158,7 @@ export async function runCommand(target: string, opts: CommonOptions & BudgetFla
         throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'a plan id looks like p-1a2b3c4d5e (printed by `taskgraph plan`); a graph file must exist' });
       }
       planId = plan.id;
-      const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
-      graph = { id: plan.id, title: plan.goal.slice(0, 120), nodes: planToNodes(plan.tasks, leaves, { config: project.config }) as GraphSpecInput['nodes'] };
+      graph = planGraph(plan, { config: project.config });
     }
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');

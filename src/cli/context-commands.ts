@@ -6,7 +6,7 @@ import type { ContextOverrides } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { applyOverrideChanges, hasOverrideChanges, normaliseEntry, type OverrideChanges } from './override-changes.js';
 import { choosePlan, requireTask } from './plan-choice.js';
-import { openProject } from './wiring.js';
+import { withProject } from './wiring.js';
 
 /**
  * `taskgraph context preview TASK` (issue 4, DESIGN.md §7): stores the pin/exclude changes given
@@ -66,8 +66,7 @@ function missingPaths(dir: string, entries: readonly string[], taskIds: Readonly
  *   excluded, or outside the project)
  */
 export async function contextPreviewCommand(taskId: string, opts: ContextPreviewOptions): Promise<number> {
-  const project = await openProject(opts.project);
-  try {
+  return withProject(opts, async (project) => {
     const planId = await choosePlan(project.store, opts.plan);
     await requireTask(project.store, planId, taskId);
     let overrides = await project.store.getContextOverrides(planId, taskId);
@@ -86,7 +85,5 @@ export async function contextPreviewCommand(taskId: string, opts: ContextPreview
     if (opts.json) out(JSON.stringify({ planId, task: taskId, overrides, ...bundle }, null, 2));
     else out(formatPreview(planId, taskId, overrides, bundle));
     return 0;
-  } finally {
-    await project.close();
-  }
+  });
 }

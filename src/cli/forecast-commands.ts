@@ -4,11 +4,11 @@ import { TaskgraphError } from '../core/errors.js';
 import { GraphSpecSchema, type GraphSpecInput } from '../core/graph.js';
 import { graphFromSpec } from '../core/validate.js';
 import { forecastGraph, type NodeForecast } from '../engine/forecast.js';
-import { planToNodes } from '../planning/plan-graph.js';
+import { planGraph } from '../planning/plan-graph.js';
 import { GitWorkspace } from '../workspace/git-workspace.js';
 import type { CommonOptions } from './commands.js';
 import { isGitRepo, loadGraphFile } from './commands.js';
-import { openProject, type ProjectHandle } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -18,8 +18,7 @@ async function graphOf(project: ProjectHandle, target: string): Promise<{ graph:
   if (existsSync(file)) return { graph: await loadGraphFile(file) };
   const plan = await project.store.getPlan(target);
   if (plan) {
-    const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
-    return { graph: { id: plan.id, nodes: planToNodes(plan.tasks, leaves, { config: project.config }) as GraphSpecInput['nodes'] }, planId: plan.id };
+    return { graph: planGraph(plan, { config: project.config }), planId: plan.id };
   }
   const run = await project.store.getRun(target);
   if (run) return { graph: run.graph, ...(run.planId ? { planId: run.planId } : {}), ...(run.baseCommit ? { baseCommit: run.baseCommit } : {}) };
@@ -54,8 +53,7 @@ export function printForecast(forecast: NodeForecast[], json: boolean | undefine
 
 /** `taskgraph why TARGET NODE`: whether the node will run in a new run, and which ingredient of its key changed. */
 export async function whyCommand(target: string, nodeId: string, opts: CommonOptions): Promise<number> {
-  const project = await openProject(opts.project);
-  try {
+  return withProject(opts, async (project) => {
     const forecast = await forecastTarget(project, target);
     const f = forecast.find((x) => x.nodeId === nodeId);
     if (!f) throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${target}`, { hint: `nodes: ${forecast.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.length > 10 ? ', ...' : ''}` });
@@ -67,7 +65,5 @@ export async function whyCommand(target: string, nodeId: string, opts: CommonOpt
       if (f.key) out(`cache key: ${f.key}`);
     }
     return 0;
-  } finally {
-    await project.close();
-  }
+  });
 }

@@ -2,7 +2,7 @@ import { TaskgraphError } from '../core/errors.js';
 import { LINK_TYPES, type LinkType, type TaskLink } from '../core/task.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan, requireTask } from './plan-choice.js';
-import { openProject, type ProjectHandle } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
 
 /**
  * `taskgraph link add|rm|ls` (issue 4): typed links between the tasks of a plan (DESIGN.md §1).
@@ -16,15 +16,6 @@ import { openProject, type ProjectHandle } from './wiring.js';
 export type LinkOptions = CommonOptions & { plan?: string };
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
-
-async function withProject<T>(opts: LinkOptions, fn: (p: ProjectHandle) => Promise<T>): Promise<T> {
-  const project = await openProject(opts.project);
-  try {
-    return await fn(project);
-  } finally {
-    await project.close();
-  }
-}
 
 /**
  * Parses a link type argument.

@@ -3,16 +3,7 @@ import { renderTree } from '../planning/render.js';
 import { initProject } from '../project/init.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
 import type { CommonOptions } from './commands.js';
-import { openProject, type ProjectHandle } from './wiring.js';
-
-async function withProject<T>(opts: CommonOptions, fn: (p: ProjectHandle) => Promise<T>): Promise<T> {
-  const project = await openProject(opts.project);
-  try {
-    return await fn(project);
-  } finally {
-    await project.close();
-  }
-}
+import { withProject } from './wiring.js';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 

@@ -79,3 +79,22 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
     throw error;
   }
 }
+
+/**
+ * Opens the project named by `opts.project` (with the cassette options, if any), runs `fn`, and
+ * closes the store whatever happens. The one way CLI commands get at a project.
+ */
+export async function withProject<T>(
+  opts: { project: string; record?: string | undefined; replay?: string | undefined },
+  fn: (project: ProjectHandle) => Promise<T>,
+): Promise<T> {
+  const project = await openProject(opts.project, {
+    ...(opts.record ? { record: opts.record } : {}),
+    ...(opts.replay ? { replay: opts.replay } : {}),
+  });
+  try {
+    return await fn(project);
+  } finally {
+    await project.close();
+  }
+}

@@ -7,7 +7,6 @@ import {
   GraphSpecSchema,
   type NodeSpec,
   isInputRef,
-  nodeDependencies,
 } from './graph.js';
 import { BinaryHeap } from './heap.js';
 
@@ -213,4 +212,3 @@ function graphInvalid(issues: GraphIssue[]): TaskgraphError {
   });
 }
 
-export { nodeDependencies };

@@ -10,6 +10,7 @@ import type { NodeStatus, RunRecord, RunStatus, Store, Usage } from '../store/st
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard } from './budget.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
+import { noteSignature } from './refine.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
@@ -17,8 +18,6 @@ import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import { TaskTracker } from './task-tracker.js';
 import { WriteBuffer } from './write-buffer.js';
-
-export { resolveInputs } from './run-node.js';
 
 /**
  * The engine (DESIGN.md §3-6): runs a graph durably. The scheduler says what is ready; the engine
@@ -358,7 +357,7 @@ export class Engine {
 async function notesChangedSinceHold(store: Store, planId: string, taskId: string): Promise<boolean> {
   const task = await store.getTask(planId, taskId);
   const last = task?.notes[task.notes.length - 1];
-  return last === undefined || !/\[signature [0-9a-f]{12}\]/.test(last);
+  return last === undefined || noteSignature(last) === undefined;
 }
 
 function countStates(states: ReadonlyMap<string, NodeStatus>): Record<NodeStatus, number> {

@@ -83,7 +83,6 @@ export async function nodeKey(
  * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
  */
 export async function runNode(state: RunState, id: string): Promise<NodeResult> {
-  const { store } = state;
   const node = state.graph.nodes.get(id)!;
   const executor = state.options.executors.get(node.kind) as NodeExecutor<unknown>;
   for (let retry = 1; ; retry++) {
@@ -98,7 +97,6 @@ export async function runNode(state: RunState, id: string): Promise<NodeResult> 
     } catch {
       return result;
     }
-    void store;
   }
 }
 

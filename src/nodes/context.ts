@@ -38,13 +38,18 @@ interface ContextSite {
   summarize?: SummarizeFn;
 }
 
-/**
- * Collects everything the assembly needs for a task (DESIGN.md §7): the task and its notes, the
- * outputs of its `requires` dependencies (inputs `dep:<id>`), plan siblings with their run-local
- * status, `refers` links, files from earlier edits, the repository, knowledge docs
- * (taskgraph.yaml `docs:` globs), earlier task outputs, and the task's pins and excludes.
- */
-async function assembleInput(site: ContextSite, taskId: string, deps: Record<string, Json>, budget: number): Promise<AssembleInput> {
+/** The store-side facts of a task's context: cheap reads, enough for the cache key. */
+interface TaskFacts {
+  task: Task;
+  all: Task[];
+  siblings: Task[];
+  refers: Task[];
+  pins: string[];
+  excludes: string[];
+}
+
+/** Reads the task, its siblings (with run-local status), its `refers` links and its pins/excludes. */
+async function taskFacts(site: ContextSite, taskId: string): Promise<TaskFacts> {
   const all = await site.store.listTasks(site.planId);
   const task = all.find((t) => t.id === taskId);
   if (!task) throw new TaskgraphError('NOT_FOUND', `task "${taskId}" is not in plan ${site.planId}`);
@@ -54,6 +59,23 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   }
   const links = await site.store.listLinks(site.planId, taskId);
   const refers = links.filter((l) => l.type === 'refers' && l.from === taskId).map((l) => all.find((t) => t.id === l.to)).filter((t): t is Task => !!t);
+  const overrides = await site.store.getContextOverrides(site.planId, taskId);
+  return { task, all, siblings, refers, pins: overrides.pins, excludes: overrides.excludes };
+}
+
+/** The tokenizer family of the coder profile. */
+function familyOf(config: NodeContext['config']): AssembleInput['family'] {
+  const coder = config.models[config.roles.coder];
+  return tokenizerFamily(coder ? { provider: coder.provider, model: coder.model } : undefined);
+}
+
+/**
+ * Collects everything the assembly needs for a task (DESIGN.md §7): the task facts above, the
+ * outputs of its `requires` dependencies (inputs `dep:<id>`), files from earlier edits, the
+ * repository, knowledge docs (taskgraph.yaml `docs:` globs) and earlier task outputs.
+ */
+async function assembleInput(site: ContextSite, taskId: string, deps: Record<string, Json>, budget: number): Promise<AssembleInput> {
+  const { task, all, siblings, refers, pins, excludes } = await taskFacts(site, taskId);
   const requires = Object.entries(deps).flatMap(([id, value]) => {
     const dep = all.find((t) => t.id === id);
     return dep ? [{ task: dep, output: describeOutput(value) }] : [];
@@ -62,8 +84,6 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   const docMatch = site.config.docs.length > 0 ? picomatch(site.config.docs) : undefined;
   const docs: AssembleInput['docs'] = [];
   for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await site.workspace.readFile(path) });
-  const overrides = await site.store.getContextOverrides(site.planId, taskId);
-  const coder = site.config.models[site.config.roles.coder];
   return {
     config: site.config,
     task,
@@ -75,10 +95,10 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     readFile: (p) => site.workspace.readFile(p),
     earlierOutputs: site.earlierOutputs(all, taskId),
     docs,
-    pins: overrides.pins,
-    excludes: overrides.excludes,
+    pins,
+    excludes,
     budget,
-    family: tokenizerFamily(coder ? { provider: coder.provider, model: coder.model } : undefined),
+    family: familyOf(site.config),
     allTasks: all,
     ...(site.summarize ? { summarize: site.summarize } : {}),
   };
@@ -145,18 +165,19 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   needsWorkspace: true,
   sideEffects: () => false,
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
+    // only the store-side facts: files, docs and INDEX.md are covered by the worktree tree
     const site = runSite(ctx);
-    const input = await assembleInput(site, config.task, {}, config.budget ?? ctx.config.contextBudget);
+    const facts = await taskFacts(site, config.task);
     const c = ctx.config;
     return {
-      task: taskContent(input.task),
-      siblings: input.siblings.map((s) => `${s.id}: ${s.title} [${s.status}]`),
-      refers: input.refers.map((t) => taskContent(t)),
-      overrides: { pins: input.pins, excludes: input.excludes },
-      earlier: input.earlierOutputs.map((o) => `${o.taskId}:${o.text.length}:${o.text.slice(0, 64)}`),
+      task: taskContent(facts.task),
+      siblings: facts.siblings.map((s) => `${s.id}: ${s.title} [${s.status}]`),
+      refers: facts.refers.map((t) => taskContent(t)),
+      overrides: { pins: facts.pins, excludes: facts.excludes },
+      earlier: site.earlierOutputs(facts.all, config.task).map((o) => `${o.taskId}:${o.text.length}:${o.text.slice(0, 64)}`),
       project: { name: c.name, vision: c.vision, language: c.language, rules: c.rules, styleGuide: c.styleGuide, commands: { ...c.commands }, docs: c.docs },
-      budget: input.budget,
-      family: input.family,
+      budget: config.budget ?? c.contextBudget,
+      family: familyOf(c),
       summarizer: site.summarize ? (c.models['cheap']?.model ?? 'cheap') : null,
       tree: (await ctx.workspace!.snapshot()).tree,
       deps: Object.keys(depInputs(inputs)),

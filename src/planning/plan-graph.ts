@@ -1,7 +1,7 @@
 import type { ProjectConfig } from '../core/config.js';
-import type { NodeSpecInput } from '../core/graph.js';
+import type { GraphSpecInput, NodeSpecInput } from '../core/graph.js';
 import { hashJson } from '../core/hash.js';
-import type { Task } from '../core/task.js';
+import type { PlanRecord, Task } from '../core/task.js';
 
 /**
  * Turns a plan into the nodes that carry it out (DESIGN.md §2 step 4): for every atomic task
@@ -132,4 +132,13 @@ export function subplanFor(parent: Task, planned: readonly Task[], leaves: reado
     };
   });
   return { tasks, leaves: leaves.map(map) };
+}
+
+/**
+ * The graph that carries out a saved plan (`taskgraph run PLAN`, `why PLAN NODE`): the atomic
+ * tasks in the execution order recorded with the plan (`meta.leaves`), else in plan order.
+ */
+export function planGraph(plan: PlanRecord, options: PlanGraphOptions): GraphSpecInput {
+  const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
+  return { id: plan.id, title: plan.goal.slice(0, 120), nodes: planToNodes(plan.tasks, leaves, options) };
 }

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
+import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
-import { createSampleRepo, git, type TempProject } from '../support/project.js';
+import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
+import { useScriptedProject } from '../support/scripted-project.js';
 
-// the base commit passes its tests; the task brings its own check
-const BASE_TEST = calc.test.slice(0, calc.test.indexOf("check('multiply multiplies'"));
-const MULTIPLY_TEST = `import { multiply } from '../src/calc.js';\n\ncheck('multiply multiplies', () => {\n  if (multiply(-2, 3) !== -6) throw new Error(\`expected -6, got \${multiply(-2, 3)}\`);\n});\n`;
 
 describe('as-needed decomposition (ADaPT): a task that fails maxAttempts times is split', () => {
   const model = scriptedModel({
@@ -23,31 +19,18 @@ describe('as-needed decomposition (ADaPT): a task that fails maxAttempts times i
       T1: (req) =>
         udiff([
           ['src/calc.js', calc.src, calc.withMultiply(req.attempt === 1 ? 'Math.abs(a) * b' : 'a * b + 1')],
-          ['test/multiply.test.mjs', null, MULTIPLY_TEST],
+          ['test/multiply.test.mjs', null, calc.multiplyTest],
         ]),
       'T1.1': udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]),
-      'T1.2': udiff([['test/multiply.test.mjs', null, MULTIPLY_TEST]]),
+      'T1.2': udiff([['test/multiply.test.mjs', null, calc.multiplyTest]]),
     },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({
-      baseURL: server.url,
-      config: (y) => y.replace('maxAttempts: 3', 'maxAttempts: 2'),
-      files: { 'test/calc.test.mjs': BASE_TEST },
+  const scripted = useScriptedProject(model, { config: (y) => y.replace('maxAttempts: 3', 'maxAttempts: 2'),
+      files: { 'test/calc.test.mjs': calc.testWithoutMultiply },
     });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
 
   it('gives the planner the failure notes, runs the subtasks and joins them under the task', async () => {
-    const r = await runCli(['-C', project.dir, 'do', 'Add multiply.', '--json']);
+    const r = await runCli(['-C', scripted.project.dir, 'do', 'Add multiply.', '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.status).toBe('succeeded');
@@ -55,14 +38,14 @@ describe('as-needed decomposition (ADaPT): a task that fails maxAttempts times i
     expect(planners).toHaveLength(2);
     expect(planners[1]!.user).toContain('Notes from earlier attempts');
     expect(planners[1]!.user).toContain('expected -6, got -5');
-    const status = await cliJson(project.dir, ['status', summary.runId, '--json']);
+    const status = await cliJson(scripted.project.dir, ['status', summary.runId, '--json']);
     const nodes = Object.fromEntries(status.nodes.map((n: { nodeId: string; status: string }) => [n.nodeId, n.status]));
     expect(nodes).toMatchObject({ 'T1/verify': 'skipped', 'T1/replan': 'succeeded', 'T1.1/commit': 'succeeded', 'T1.2/commit': 'succeeded', 'T1/commit': 'succeeded' });
     const tasks = Object.fromEntries(status.tasks.map((t: { taskId: string; status: string }) => [t.taskId, t.status]));
     expect(tasks).toMatchObject({ T1: 'done', 'T1.1': 'done', 'T1.2': 'done' });
     const planTasks = status.plan.tasks.map((t: { id: string; parent?: string }) => `${t.id}<${t.parent ?? ''}`);
     expect(planTasks).toEqual(expect.arrayContaining(['T1.1<T1', 'T1.2<T1']));
-    const log = await git(project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`);
+    const log = await git(scripted.project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`);
     expect(log.split('\n')).toEqual(['feat(T1.1): add the multiply function', 'feat(T1.2): add the multiply check']);
   });
 });

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
+import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
-import { createSampleRepo, git, readTree, type TempProject } from '../support/project.js';
+import { git, readTree } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
+import { useScriptedProject } from '../support/scripted-project.js';
 
 const GOAL = 'Add multiply to the calculator and document it in the README.';
 const PLAN = planJson([
@@ -24,21 +23,10 @@ describe('taskgraph do: plan, edit, verify, refine, commit', () => {
       T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
     },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({ baseURL: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
+  const scripted = useScriptedProject(model);
 
   it('retries a failed task with the failure note and commits one conventional commit per task on its own branch', async () => {
-    const { dir } = project;
+    const { dir } = scripted.project;
     const headBefore = await git(dir, 'rev-parse', 'HEAD');
     const branchBefore = await git(dir, 'rev-parse', '--abbrev-ref', 'HEAD');
     const filesBefore = await readTree(dir);
@@ -61,7 +49,7 @@ describe('taskgraph do: plan, edit, verify, refine, commit', () => {
     expect(model.coderRequests('T2')).toHaveLength(1);
     expect(model.coderRequests('T2')[0]!.user).not.toContain('Notes from earlier attempts');
     // the same on the wire: the fake server's raw request bodies
-    const wire = server.requests.map((b) => JSON.stringify(b.messages));
+    const wire = scripted.server.requests.map((b) => JSON.stringify(b.messages));
     expect(wire.filter((m) => m.includes('Notes from earlier attempts') && m.includes(FAILING_CHECK))).toHaveLength(1);
 
     // one commit per task, conventional messages, on the run's branch only

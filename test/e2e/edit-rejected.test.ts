@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
+import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
-import { createSampleRepo, git, type TempProject } from '../support/project.js';
+import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, searchReplace, udiff } from '../support/scripted-model.js';
+import { useScriptedProject } from '../support/scripted-project.js';
 
 const PLAN = planJson([
   { id: 'T1', title: 'Add multiply', files: ['src/calc.js'] },
@@ -26,21 +25,10 @@ describe('taskgraph do: an edit that does not apply', () => {
       T2: (req) => (req.attempt === 1 ? STALE_DIFF : udiff([['README.md', calc.readme, calc.readmeWithMultiply()]])),
     },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({ baseURL: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
+  const scripted = useScriptedProject(model);
 
   it('turns a rejected edit (absent SEARCH text, mismatched diff context) into a note that the retry gets', async () => {
-    const { dir } = project;
+    const { dir } = scripted.project;
     const r = await runCli(['-C', dir, 'do', 'Add multiply and document it.', '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const summary = JSON.parse(r.stdout);

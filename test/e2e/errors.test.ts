@@ -1,12 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
 import { createSampleRepo, createTempDir, git, readTree, type TempProject } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
 import { readAttempts } from '../support/store-db.js';
+import { ensureBuilt } from '../support/build.js';
+import { useScriptedProject } from '../support/scripted-project.js';
 
 /** Errors reach the user as `error [CODE]: message` plus a hint, and leave no half-made state behind. */
 
@@ -138,21 +138,10 @@ describe('a malformed plan from the planner is repaired', () => {
     planner: (_req, n) => (n === 1 ? 'Sure! Here is the plan: {"tasks": [ {"id": "T1", "title": ' : PLAN),
     coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({ baseURL: server.url });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
+  const scripted = useScriptedProject(model);
 
   it('re-asks with the problem (invalid JSON), then carries out the valid plan', async () => {
-    const r = await runCli(['-C', project.dir, 'do', 'Add multiply', '--json']);
+    const r = await runCli(['-C', scripted.project.dir, 'do', 'Add multiply', '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const planner = model.requests.filter((q) => q.role === 'planner');
     expect(planner).toHaveLength(2);

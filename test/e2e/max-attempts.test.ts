@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli, type CliResult } from '../support/cli.js';
-import { createSampleRepo, git, type TempProject } from '../support/project.js';
+import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
+import { useScriptedProject } from '../support/scripted-project.js';
 
-// the base commit passes its tests: the multiply check is dropped, each task brings its own check
-const BASE_TEST = calc.test.slice(0, calc.test.indexOf("check('multiply multiplies'"));
-const MULTIPLY_TEST = `import { multiply } from '../src/calc.js';\n\ncheck('multiply multiplies', () => {\n  if (multiply(-2, 3) !== -6) throw new Error(\`expected -6, got \${multiply(-2, 3)}\`);\n});\n`;
 const NEGATE_TEST = `import { negate } from '../src/calc.js';\n\ncheck('negate negates', () => {\n  if (negate(4) !== -4) throw new Error(\`expected -4, got \${negate(4)}\`);\n});\n`;
 const withNegate = `${calc.src}\n/** Negates a. */\nexport function negate(a) {\n  return -a;\n}\n`;
 
@@ -26,7 +22,7 @@ describe('taskgraph do: a task that keeps failing', () => {
       T1: (req) =>
         udiff([
           ['src/calc.js', calc.src, calc.withMultiply(req.attempt === 1 ? 'Math.abs(a) * b' : 'a * b + 1')],
-          ['test/multiply.test.mjs', null, MULTIPLY_TEST],
+          ['test/multiply.test.mjs', null, calc.multiplyTest],
         ]),
       T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
       T3: udiff([
@@ -35,32 +31,19 @@ describe('taskgraph do: a task that keeps failing', () => {
       ]),
     },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({
-      baseURL: server.url,
-      // maxDepth 0: no as-needed decomposition, so the task fails after its attempts (see adapt.test.ts)
+  const scripted = useScriptedProject(model, { // maxDepth 0: no as-needed decomposition, so the task fails after its attempts (see adapt.test.ts)
       config: (y) => y.replace('maxAttempts: 3', 'maxAttempts: 2').replace('maxDepth: 2', 'maxDepth: 0'),
-      files: { 'test/calc.test.mjs': BASE_TEST },
+      files: { 'test/calc.test.mjs': calc.testWithoutMultiply },
     });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
 
   let result: CliResult;
   let summary: any;
   let status: any;
 
   beforeAll(async () => {
-    result = await runCli(['-C', project.dir, 'do', 'Add multiply and negate, and document multiply.', '--json']);
+    result = await runCli(['-C', scripted.project.dir, 'do', 'Add multiply and negate, and document multiply.', '--json']);
     summary = JSON.parse(result.stdout);
-    status = await cliJson(project.dir, ['status', summary.runId, '--json']);
+    status = await cliJson(scripted.project.dir, ['status', summary.runId, '--json']);
   });
 
   const nodeStatus = () => Object.fromEntries(status.nodes.map((n: { nodeId: string; status: string }) => [n.nodeId, n.status]));
@@ -93,7 +76,7 @@ describe('taskgraph do: a task that keeps failing', () => {
     expect(status.plan.tasks.find((t: { id: string }) => t.id === 'T1').status).toBe('failed');
 
     // nothing of T1 is committed
-    const subjects = await git(project.dir, 'log', '--format=%s', `main..${summary.branch}`);
+    const subjects = await git(scripted.project.dir, 'log', '--format=%s', `main..${summary.branch}`);
     expect(subjects).not.toContain('T1');
     expect(subjects).not.toContain('T2');
   });
@@ -112,11 +95,11 @@ describe('taskgraph do: a task that keeps failing', () => {
     const nodes = nodeStatus();
     for (const part of ['context', 'edit', 'apply', 'verify', 'commit']) expect(nodes[`T3/${part}`]).toBe('succeeded');
     expect(taskRows()['T3'].status).toBe('done');
-    const subjects = (await git(project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`)).split('\n');
+    const subjects = (await git(scripted.project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`)).split('\n');
     expect(subjects).toEqual(['feat(T3): add negate']);
     // T3's commit holds T3's change only: T1's rejected work was reset away
-    expect((await git(project.dir, 'show', '--name-only', '--format=', summary.branch)).split('\n').sort()).toEqual(['src/calc.js', 'test/negate.test.mjs']);
-    expect(await git(project.dir, 'show', `${summary.branch}:src/calc.js`)).toBe(withNegate.trimEnd());
+    expect((await git(scripted.project.dir, 'show', '--name-only', '--format=', summary.branch)).split('\n').sort()).toEqual(['src/calc.js', 'test/negate.test.mjs']);
+    expect(await git(scripted.project.dir, 'show', `${summary.branch}:src/calc.js`)).toBe(withNegate.trimEnd());
   });
 });
 
@@ -128,42 +111,31 @@ describe('taskgraph do: the same failure twice is a loop', () => {
       T1: (req) =>
         udiff([
           ['src/calc.js', calc.src, calc.withMultiply(req.user.includes('Answer from') ? 'a * b' : 'Math.abs(a) * b')],
-          ['test/multiply.test.mjs', null, MULTIPLY_TEST],
+          ['test/multiply.test.mjs', null, calc.multiplyTest],
         ]),
     },
   });
-  let server: FakeOpenAIServer;
-  let project: TempProject;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({ respond: model.respond });
-    project = await createSampleRepo({ baseURL: server.url, files: { 'test/calc.test.mjs': BASE_TEST } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
+  const scripted = useScriptedProject(model, { files: { 'test/calc.test.mjs': calc.testWithoutMultiply } });
 
   it('suspends the run as needs-human (exit 3) and `answer` resumes it with the answer as a note', async () => {
-    const first = await runCli(['-C', project.dir, 'do', 'Add multiply.', '--json']);
+    const first = await runCli(['-C', scripted.project.dir, 'do', 'Add multiply.', '--json']);
     expect(first.code, describeResult(first)).toBe(3);
     const summary = JSON.parse(first.stdout);
     expect(summary.status).toBe('suspended');
     expect(summary.reason).toMatch(/T1 needs a person: the same failure twice/);
     expect(model.coderRequests('T1')).toHaveLength(2);
-    const status = await cliJson(project.dir, ['status', summary.runId, '--json']);
+    const status = await cliJson(scripted.project.dir, ['status', summary.runId, '--json']);
     expect(status.tasks.find((t: { taskId: string }) => t.taskId === 'T1').status).toBe('needs-human');
 
-    const wrong = await runCli(['-C', project.dir, 'answer', summary.runId, 'T9', 'x']);
+    const wrong = await runCli(['-C', scripted.project.dir, 'answer', summary.runId, 'T9', 'x']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('waiting: T1');
 
-    const answered = await runCli(['-C', project.dir, 'answer', summary.runId, 'T1', 'The sign is lost: do not use Math.abs.', '--json']);
+    const answered = await runCli(['-C', scripted.project.dir, 'answer', summary.runId, 'T1', 'The sign is lost: do not use Math.abs.', '--json']);
     expect(answered.code, describeResult(answered)).toBe(0);
     expect(JSON.parse(answered.stdout).status).toBe('succeeded');
     const third = model.coderRequests('T1')[2]!;
     expect(third.user).toContain('The sign is lost: do not use Math.abs.');
-    expect(await git(project.dir, 'log', '--format=%s', `main..taskgraph/${summary.runId}`)).toContain('feat(T1): add multiply');
+    expect(await git(scripted.project.dir, 'log', '--format=%s', `main..taskgraph/${summary.runId}`)).toContain('feat(T1): add multiply');
   });
 });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
 import type { FakeReply, FakeRequest } from '../../src/testing/fake-openai-server.js';
 import { SAMPLE } from './project.js';
 
@@ -35,20 +34,7 @@ export function planJson(tasks: readonly ScriptTask[]): string {
   });
 }
 
-/**
- * A unified diff the way models write one (```diff fence, `--- a/` `+++ b/` headers), made with
- * the `diff` package. `before === null` creates the file.
- */
-export function udiff(changes: ReadonlyArray<readonly [path: string, before: string | null, after: string]>): string {
-  const parts = changes.map(([path, before, after]) =>
-    createTwoFilesPatch(before === null ? '/dev/null' : `a/${path}`, `b/${path}`, before ?? '', after, '', '', { context: 3 })
-      .split('\n')
-      .filter((l) => !l.startsWith('====') && !l.startsWith('Index:'))
-      .map((l) => l.replace(/\t$/, ''))
-      .join('\n'),
-  );
-  return `Here is the change.\n\n\`\`\`diff\n${parts.join('\n').trim()}\n\`\`\`\n`;
-}
+export { udiff } from '../../src/testing/udiff.js';
 
 /** One SEARCH/REPLACE block (Aider's format) for `path`. */
 export function searchReplace(path: string, search: string, replace: string): string {
@@ -130,8 +116,13 @@ export const calc = {
   withMultiply(expr: string, base = readFileSync(join(SAMPLE, 'src', 'calc.js'), 'utf8')): string {
     return `${base}\n/** Multiplies a by b. */\nexport function multiply(a, b) {\n  return ${expr};\n}\n`;
   },
+  /** test/calc.test.mjs without its multiply check: the base commit then passes its tests */
+  testWithoutMultiply: '',
+  /** a separate multiply check (test/multiply.test.mjs) a task brings along */
+  multiplyTest: `import { multiply } from '../src/calc.js';\n\ncheck('multiply multiplies', () => {\n  if (multiply(-2, 3) !== -6) throw new Error(\`expected -6, got \${multiply(-2, 3)}\`);\n});\n`,
   /** README.md with a line documenting `multiply` */
   readmeWithMultiply(): string {
     return calc.readme.replace('- `subtract(a, b)`: `a` minus `b`.\n', '- `subtract(a, b)`: `a` minus `b`.\n- `multiply(a, b)`: the product of `a` and `b`.\n');
   },
 };
+calc.testWithoutMultiply = calc.test.slice(0, calc.test.indexOf("check('multiply multiplies'"));
