@@ -130,15 +130,17 @@ async function shorten(
   let allowance = cap - headTokens;
   let body: string | undefined;
   let action: 'trimmed' | 'summarized' = 'trimmed';
+  let failed = '';
   if (opts.summarize && cand.summarizable && allowance >= MIN_ITEM_TOKENS) {
     try {
       const summary = (await opts.summarize(cand.body, allowance)).trim();
       if (summary) {
         body = summary;
         action = 'summarized';
-      }
-    } catch {
-      body = undefined; // the model failed: trim instead
+      } else failed = ' (the summary was empty)';
+    } catch (error) {
+      // the model failed: trim instead, and say why in the manifest
+      failed = ` (summary failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160)})`;
     }
   }
   const source = body ?? cand.body;
@@ -147,7 +149,7 @@ async function shorten(
     if (!cutBody) return undefined;
     const text = renderItem(cand.heading, cutBody, cand.fence);
     const tokens = countTokens(text, family);
-    if (tokens <= cap) return { text, tokens, trimmed: true, cut: `${action} from ${fullTokens} to ${tokens} tokens`, shortened: { action, fromTokens: fullTokens, toTokens: tokens } };
+    if (tokens <= cap) return { text, tokens, trimmed: true, cut: `${action} from ${fullTokens} to ${tokens} tokens${failed}`, shortened: { action, fromTokens: fullTokens, toTokens: tokens } };
     allowance -= tokens - cap + 2;
   }
   return undefined;

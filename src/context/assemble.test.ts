@@ -135,6 +135,7 @@ describe('assembleContext', () => {
     const failing = await assembleContext(input(repo(), { ...base, summarize: async () => Promise.reject(new Error('model down')) }));
     const dep3 = failing.items.find((i) => i.source === 'dependency')!;
     expect(dep3.shortened?.action).toBe('trimmed');
+    expect(dep3.cut).toMatch(/^trimmed from \d+ to \d+ tokens \(summary failed: model down\)$/);
     for (const b of [ok, long, failing]) expect(countTokens(renderBundle(b), 'cl100k_base')).toBeLessThanOrEqual(2000);
   });
 

@@ -86,6 +86,9 @@ class ForecastWorkspace implements Workspace {
   commit(): Promise<string> {
     return Promise.reject(new Error('a forecast never changes the worktree'));
   }
+  writeFile(): Promise<void> {
+    return Promise.reject(new Error('a forecast never changes the worktree'));
+  }
 }
 
 /**

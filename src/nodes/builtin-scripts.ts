@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { ScriptFunction } from '../engine/node-executor.js';
+import { projectIndexScript } from './project-index-script.js';
 
 /**
  * Built-in `script` functions:
@@ -11,6 +12,7 @@ import type { ScriptFunction } from '../engine/node-executor.js';
  * - `fail`: throws NODE_FAILED with `args.message`
  * - `concat`: joins string inputs in key order with `args.separator` (default "\n")
  * - `git-commit`: commits the worktree with `args.message` (conventional-commit message), returns `{ commit, message }`
+ * - `project-index`: rewrites and commits INDEX.md after a plan's tasks (see `project-index-script.ts`)
  */
 export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<string, ScriptFunction>([
   [
@@ -72,4 +74,5 @@ export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<strin
       },
     },
   ],
+  ['project-index', projectIndexScript],
 ]);

@@ -7,7 +7,8 @@ import { assembleContext } from '../context/assemble.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
-import type { Store } from '../store/store.js';
+import { addUsage } from '../planning/plan-level.js';
+import type { Store, Usage } from '../store/store.js';
 import { GitWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
 
@@ -104,26 +105,30 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   };
 }
 
-/** A summarizer on the `cheap` model profile, when one is configured. */
-function cheapSummarizer(ctx: NodeContext): SummarizeFn | undefined {
+/**
+ * A summarizer on the `cheap` model profile, when one is configured. Each call's tokens and USD
+ * are added to `spent`, so the context node reports them as its usage (run totals, budgets).
+ */
+function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeFn | undefined {
   if (!ctx.models || !ctx.config.models['cheap']) return undefined;
   const models = ctx.models;
-  return async (text, maxTokens) =>
-    (
-      await models.generate({
-        profile: 'cheap',
-        system: `Summarize the text for a software engineer in at most ${maxTokens} tokens. Keep names, paths, numbers and error messages exactly.`,
-        prompt: text,
-        label: `${ctx.node.id} (summary)`,
-        signal: ctx.signal,
-      })
-    ).text;
+  return async (text, maxTokens) => {
+    const response = await models.generate({
+      profile: 'cheap',
+      system: `Summarize the text for a software engineer in at most ${maxTokens} tokens. Keep names, paths, numbers and error messages exactly.`,
+      prompt: text,
+      label: `${ctx.node.id} (summary)`,
+      signal: ctx.signal,
+    });
+    if (spent) spent.usage = addUsage(spent.usage, response.usage);
+    return response.text;
+  };
 }
 
-function runSite(ctx: NodeContext): ContextSite {
+function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
   if (!ctx.planId) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs a plan, but the run has none`);
   if (!ctx.workspace) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs the run's worktree`);
-  const summarize = cheapSummarizer(ctx);
+  const summarize = cheapSummarizer(ctx, spent);
   return {
     store: ctx.store,
     config: ctx.config,
@@ -184,8 +189,10 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
     };
   },
   async execute(config, inputs, ctx) {
-    const input = await assembleInput(runSite(ctx), config.task, depInputs(inputs), config.budget ?? ctx.config.contextBudget);
-    return { status: 'succeeded', output: (await assembleContext(input)) as unknown as Json };
+    const spent = { usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 } as Usage };
+    const input = await assembleInput(runSite(ctx, spent), config.task, depInputs(inputs), config.budget ?? ctx.config.contextBudget);
+    const output = (await assembleContext(input)) as unknown as Json;
+    return { status: 'succeeded', output, ...(spent.usage.calls > 0 ? { usage: spent.usage } : {}) };
   },
 };
 

@@ -7,7 +7,7 @@ import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
-import { planIdFor, planToNodes, subplanFor } from '../planning/plan-graph.js';
+import { planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 
 const DecomposeConfig = z
@@ -119,6 +119,6 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     if (!(await ctx.store.getPlan(plan.planId))) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
     }
-    return { nodes: planToNodes(plan.tasks, plan.leaves, { config: ctx.config }), planId: plan.planId };
+    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks: plan.tasks, leaves: plan.leaves }, { config: ctx.config }), planId: plan.planId };
   },
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema } from '../core/task.js';
 import { buildGraph } from '../core/validate.js';
-import { commitMessage, planIdFor, planToNodes } from './plan-graph.js';
+import { commitMessage, INDEX_NODE_ID, planIdFor, planToNodes, rootPlanNodes } from './plan-graph.js';
 
 const t = (id: string, dependencies: string[] = [], extra: Record<string, unknown> = {}) =>
   TaskSchema.parse({ planId: 'p', id, title: `Do ${id}`, description: `about ${id}`, dependencies, ...extra });
@@ -20,6 +20,21 @@ describe('planToNodes', () => {
     expect(graph.nodes.get('T3/context')!.inputs).toEqual({ 'dep:T1': { $ref: 'T1/commit' }, 'dep:T2.1': { $ref: 'T2.1/commit' } });
     expect(graph.preds.get('T2.1/context')).toEqual([]); // independent of T1: the engine's one-open-task rule orders them
     expect([...graph.nodes.values()].every((n) => n.task !== undefined)).toBe(true);
+  });
+});
+
+describe('rootPlanNodes', () => {
+  it('ends a plan with the root task\'s index node, after every task commit', () => {
+    const tasks = [t('T1'), t('T2', ['T1'])];
+    const graph = buildGraph({ nodes: rootPlanNodes({ id: 'p-1', goal: 'g', tasks, leaves: ['T1', 'T2'] }, { config: ProjectConfigSchema.parse({}) }) });
+    expect(graph.order.at(-1)).toBe(INDEX_NODE_ID);
+    const index = graph.nodes.get(INDEX_NODE_ID)!;
+    expect(index).toMatchObject({ kind: 'script', config: { fn: 'project-index', args: { planId: 'p-1', goal: 'g', leaves: ['T1', 'T2'] } } });
+    expect(index.task).toBeUndefined();
+    expect(graph.preds.get(INDEX_NODE_ID)).toEqual(['T1/commit', 'T2/commit']);
+  });
+  it('adds no index node to a plan without atomic tasks', () => {
+    expect(rootPlanNodes({ id: 'p-1', goal: 'g', tasks: [], leaves: [] }, { config: ProjectConfigSchema.parse({}) })).toEqual([]);
   });
 });
 

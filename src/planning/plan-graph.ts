@@ -68,6 +68,31 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
   return nodes;
 }
 
+/** Node id of a plan's root `index` node (see {@link rootPlanNodes}). */
+export const INDEX_NODE_ID = 'index';
+
+/**
+ * The nodes of a whole plan (`taskgraph do`, `run PLAN`): {@link planToNodes} for every atomic
+ * task, then the root task's `index` node, which waits for every task's commit and then writes
+ * and commits INDEX.md, the project index (`project-index` script, `project/project-index.ts`).
+ * Subplans of a split task (ADaPT) get no index node of their own: the root's waits for them
+ * through the split task's commit.
+ * @param plan the plan's id, goal, tasks and atomic task ids in execution order
+ */
+export function rootPlanNodes(plan: { id: string; goal: string; tasks: readonly Task[]; leaves: readonly string[] }, options: PlanGraphOptions): NodeSpecInput[] {
+  const nodes = planToNodes(plan.tasks, plan.leaves, options);
+  const leaves = plan.leaves.filter((id) => nodes.some((n) => n.id === `${id}/commit`));
+  if (leaves.length === 0) return nodes;
+  nodes.push({
+    id: INDEX_NODE_ID,
+    kind: 'script',
+    title: 'update INDEX.md, the project index',
+    config: { fn: 'project-index', args: { planId: plan.id, goal: plan.goal, leaves } },
+    inputs: Object.fromEntries(leaves.map((id) => [`task:${id}`, { $ref: `${id}/commit` }])),
+  });
+  return nodes;
+}
+
 /**
  * A Conventional Commits 1.0.0 message (https://www.conventionalcommits.org/en/v1.0.0/) naming
  * the task: `feat(T2.1): add multiply to the calculator`, with the description as body. The type
@@ -140,5 +165,5 @@ export function subplanFor(parent: Task, planned: readonly Task[], leaves: reado
  */
 export function planGraph(plan: PlanRecord, options: PlanGraphOptions): GraphSpecInput {
   const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
-  return { id: plan.id, title: plan.goal.slice(0, 120), nodes: planToNodes(plan.tasks, leaves, options) };
+  return { id: plan.id, title: plan.goal.slice(0, 120), nodes: rootPlanNodes({ id: plan.id, goal: plan.goal, tasks: plan.tasks, leaves }, options) };
 }

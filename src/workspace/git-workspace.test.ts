@@ -370,6 +370,15 @@ describe('commit / listFiles / readFile', () => {
     expect(git(ws.dir, 'status', '--porcelain')).toBe('');
   });
 
+  it('writeFile creates directories and refuses paths outside the worktree', async () => {
+    const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
+    await ws.writeFile('docs/deep/INDEX.md', '# i\n');
+    expect(await ws.readFile('docs/deep/INDEX.md')).toBe('# i\n');
+    for (const bad of ['../escape.txt', '/tmp/abs.txt', '.git/config']) {
+      await expect(ws.writeFile(bad, 'x')).rejects.toMatchObject({ code: 'PATH_OUTSIDE_WORKTREE' });
+    }
+  });
+
   it('uses the configured identity when there is one', async () => {
     const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
     git(ws.dir, 'config', 'user.name', 'Ada');

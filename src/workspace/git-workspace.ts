@@ -288,6 +288,19 @@ export class GitWorkspace implements Workspace {
   }
 
   /**
+   * Writes a repository-relative file as UTF-8, creating missing directories. Serialized with the
+   * worktree's other git work.
+   * @throws TaskgraphError PATH_OUTSIDE_WORKTREE (absolute, `..`, `.git`, a symlink leading out)
+   */
+  writeFile(relPath: string, text: string): Promise<void> {
+    return this.#serial(async () => {
+      const file = await resolveInside(this.dir, relPath);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text, 'utf8');
+    });
+  }
+
+  /**
    * Reads a repository-relative file as UTF-8.
    * @throws TaskgraphError PATH_OUTSIDE_WORKTREE, NOT_FOUND when the file does not exist
    */

@@ -40,4 +40,6 @@ export interface Workspace {
   listFiles(): Promise<string[]>;
   /** reads a repository-relative file (rejects paths outside the worktree) */
   readFile(path: string): Promise<string>;
+  /** writes a repository-relative file as UTF-8, creating its directories (rejects paths outside the worktree) */
+  writeFile(path: string, text: string): Promise<void>;
 }

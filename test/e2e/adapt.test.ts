@@ -46,6 +46,8 @@ describe('as-needed decomposition (ADaPT): a task that fails maxAttempts times i
     const planTasks = status.plan.tasks.map((t: { id: string; parent?: string }) => `${t.id}<${t.parent ?? ''}`);
     expect(planTasks).toEqual(expect.arrayContaining(['T1.1<T1', 'T1.2<T1']));
     const log = await git(scripted.project.dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`);
-    expect(log.split('\n')).toEqual(['feat(T1.1): add the multiply function', 'feat(T1.2): add the multiply check']);
+    expect(log.split('\n')).toEqual(['feat(T1.1): add the multiply function', 'feat(T1.2): add the multiply check', 'docs(index): update INDEX.md']);
+    // INDEX.md lists the split task as its subtasks
+    expect(await git(scripted.project.dir, 'show', `${summary.branch}:INDEX.md`)).toMatch(/ — T1\.1 [^;]+ \(done\); T1\.2 [^;]+ \(done\)/);
   });
 });

@@ -37,8 +37,8 @@ describe('the demo script', () => {
     expect(output).toMatch(/task T1: retry 2\/\d+ with a failure note/);
     expect(second![2]).toBe('succeeded');
     expect(second![3]).toBe('0');
-    expect(second![4]).toBe('21');
-    expect(output).toContain('0 executed, 21 cached');
+    expect(second![4]).toBe('22');
+    expect(output).toContain('0 executed, 22 cached');
     expect(output).toContain('feat(T1): add multiply');
     expect(output).toMatch(/git status of \S+: clean/);
   });

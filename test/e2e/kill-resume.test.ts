@@ -226,7 +226,12 @@ describe('kill -9 and resume: `do` in the middle of a task', () => {
     expect(first.code, describeResult(first)).toBe(0);
     const ref = JSON.parse(first.stdout);
     const expected = await outcome(plain.dir, ref.branch, ref.worktree);
-    expect(expected.commits.map((c) => c.slice(41))).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README', 'feat(T3): add a changelog']);
+    expect(expected.commits.map((c) => c.slice(41))).toEqual([
+      'feat(T1): add multiply',
+      'feat(T2): document multiply in the README',
+      'feat(T3): add a changelog',
+      'docs(index): update INDEX.md',
+    ]);
     const callsBefore = model.requests.length;
 
     const p = await createSampleRepo({ from: template.dir, baseURL: server.url, config: slowTests });
