@@ -4,6 +4,9 @@ import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import { assembleContext } from '../context/assemble.js';
+import { buildContextIndex } from '../context/context-index.js';
+import { ContextIndexCache } from '../context/index-cache.js';
+import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
@@ -37,7 +40,12 @@ interface ContextSite {
   /** paths the task's earlier edits touched */
   editedFiles(taskId: string): Promise<string[]>;
   summarize?: SummarizeFn;
+  /** a key for everything the retrieval index is built from, when indexes may be reused (see INDEX_CACHE) */
+  indexKey?(earlierOutputs: Array<{ taskId: string; text: string }>): Promise<string>;
 }
+
+/** Retrieval indexes of this process, reused by context nodes that see the same worktree tree (a task's retry). */
+const INDEX_CACHE = new ContextIndexCache(2);
 
 /** The store-side facts of a task's context: cheap reads, enough for the cache key. */
 interface TaskFacts {
@@ -85,6 +93,11 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   const docMatch = site.config.docs.length > 0 ? picomatch(site.config.docs) : undefined;
   const docs: AssembleInput['docs'] = [];
   for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await site.workspace.readFile(path) });
+  const readFile = (p: string) => site.workspace.readFile(p);
+  const earlierOutputs = site.earlierOutputs(all, taskId);
+  const index = site.indexKey
+    ? await INDEX_CACHE.get(await site.indexKey(earlierOutputs), () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs }))
+    : undefined;
   return {
     config: site.config,
     task,
@@ -93,8 +106,8 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     refers,
     files: await site.editedFiles(taskId),
     repoFiles,
-    readFile: (p) => site.workspace.readFile(p),
-    earlierOutputs: site.earlierOutputs(all, taskId),
+    readFile,
+    earlierOutputs,
     docs,
     pins,
     excludes,
@@ -102,6 +115,7 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     family: familyOf(site.config),
     allTasks: all,
     ...(site.summarize ? { summarize: site.summarize } : {}),
+    ...(index ? { index } : {}),
   };
 }
 
@@ -144,6 +158,8 @@ function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
     // they are part of the task's content; nothing run-local is needed here
     editedFiles: async () => [],
     ...(summarize ? { summarize } : {}),
+    // the tree covers every file and doc the index reads; earlier outputs are not in it
+    indexKey: async (earlier) => hashJson({ tree: (await ctx.workspace!.snapshot()).tree, docs: ctx.config.docs, earlier }),
   };
 }
 

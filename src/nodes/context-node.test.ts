@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ProjectConfigSchema } from '../core/config.js';
+import { TaskSchema } from '../core/task.js';
+import type { NodeContext } from '../engine/node-executor.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { GitWorkspace } from '../workspace/git-workspace.js';
+import { contextExecutor } from './context.js';
+
+/** A real worktree whose file reads are counted. */
+class CountingWorkspace extends GitWorkspace {
+  reads = 0;
+  override readFile(path: string): Promise<string> {
+    this.reads++;
+    return super.readFile(path);
+  }
+}
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-context-node-'));
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir });
+  git('init', '-q', '-b', 'main');
+  for (let i = 0; i < 30; i++) writeFileSync(join(dir, `mod${i}.ts`), `/** module ${i} */\n\nexport function feature${i}() {\n  return ${i};\n}\n`);
+  git('add', '-A');
+  git('commit', '-qm', 'init');
+  const store = SqliteStore.open(':memory:');
+  await store.migrate();
+  const task = TaskSchema.parse({ planId: 'p-1', id: 'T1', title: 'Change feature7', description: 'Make feature7 return 70.' });
+  await store.savePlan({ id: 'p-1', goal: 'g', createdAt: new Date(0).toISOString(), tasks: [task], meta: {} });
+  const workspace = new CountingWorkspace(dir, 'main');
+  const ctx = {
+    runId: 'r-1',
+    node: { id: 'T1/context', kind: 'context', task: 'T1', config: { task: 'T1' }, inputs: {} },
+    attempt: 1,
+    store,
+    projectDir: dir,
+    config: ProjectConfigSchema.parse({ name: 'm', contextBudget: 4000 }),
+    workspace,
+    models: undefined,
+    planId: 'p-1',
+    outputOf: () => undefined,
+    scripts: new Map(),
+    signal: new AbortController().signal,
+    log: () => undefined,
+  } as unknown as NodeContext;
+  return { dir, ctx, workspace };
+}
+
+describe('context node: retrieval index reuse', () => {
+  it('indexes a worktree tree once (a retry from the same commit reads no file again), and again once a file changes', async () => {
+    const { dir, ctx, workspace } = await setup();
+    const first = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    expect(first.status).toBe('succeeded');
+    const firstReads = workspace.reads;
+    expect(firstReads).toBeGreaterThanOrEqual(30);
+
+    const second = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    expect(workspace.reads - firstReads).toBeLessThan(5);
+    // the same bundle, byte for byte
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+
+    writeFileSync(join(dir, 'mod7.ts'), 'export function feature7() {\n  return 70;\n}\n');
+    const before = workspace.reads;
+    const third = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    expect(workspace.reads - before).toBeGreaterThanOrEqual(30);
+    expect(JSON.stringify(third)).toContain('return 70');
+  });
+});
