@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ProjectConfigSchema } from '../core/config.js';
-import { TaskSchema } from '../core/task.js';
+import { TaskSchema, type Task } from '../core/task.js';
 import { assembleContext } from './assemble.js';
 import { buildContextIndex } from './context-index.js';
 import { SHOP_TASKS } from './fixtures/shop-tasks.js';
-import type { ContextBundle } from './types.js';
+import type { AssembleInput, ContextBundle } from './types.js';
 
 /** Result of {@link assembleForBench}. */
 export interface BenchAssembly {
@@ -31,6 +31,27 @@ export async function listRepoFiles(dir: string): Promise<string[]> {
 }
 
 /**
+ * The assembly input of a fixture shop task with nothing but the repository around it: no
+ * dependencies, siblings, links, pins or docs; cl100k_base; the given budget (tokens).
+ */
+export function shopAssembleInput(task: Task, repo: Pick<AssembleInput, 'repoFiles' | 'readFile' | 'index' | 'budget'>): AssembleInput {
+  return {
+    config: ProjectConfigSchema.parse({ name: 'shop-backend', vision: 'An online shop backend' }),
+    task,
+    requires: [],
+    siblings: [],
+    refers: [],
+    files: [],
+    earlierOutputs: [],
+    docs: [],
+    pins: [],
+    excludes: [],
+    family: 'cl100k_base',
+    ...repo,
+  };
+}
+
+/**
  * One full context assembly over the repository in `repoDir`, timed, for `bench/context.mjs`:
  * list + read + index every file, then assemble the bundle of the first fixture task
  * (`SHOP_TASKS[0]`) under an 8,000-token cl100k_base budget. Timings use `performance.now()`.
@@ -46,21 +67,9 @@ export async function assembleForBench(repoDir: string, budget = 8000): Promise<
   const index = await buildContextIndex({ repoFiles, readFile: read });
   const t1 = performance.now();
   const bundle = await assembleContext({
+    ...shopAssembleInput(task, { repoFiles, readFile: read, index, budget }),
     config: ProjectConfigSchema.parse({ name: 'shop-backend', vision: 'An online shop backend', language: 'typescript', commands: { test: 'npm test' } }),
-    task,
-    requires: [],
     siblings: SHOP_TASKS.slice(1).map((t) => TaskSchema.parse({ planId: 'bench', id: t.id, title: t.title })),
-    refers: [],
-    files: [],
-    repoFiles,
-    readFile: read,
-    earlierOutputs: [],
-    docs: [],
-    pins: [],
-    excludes: [],
-    budget,
-    family: 'cl100k_base',
-    index,
   });
   const t2 = performance.now();
   return { files: repoFiles.length, indexMs: t1 - t0, assembleMs: t2 - t1, totalMs: t2 - t0, bundle };

@@ -2,10 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema } from '../core/task.js';
 import { assembleContext } from './assemble.js';
-import { assembleForBench, listRepoFiles } from './bench.js';
+import { assembleForBench, listRepoFiles, shopAssembleInput } from './bench.js';
 import { buildContextIndex, type ContextIndex } from './context-index.js';
 import { generateShopRepo, writeShopRepo } from './fixtures/shop-repo.js';
 import { SHOP_TASKS } from './fixtures/shop-tasks.js';
@@ -54,23 +53,7 @@ describe('retrieval on the fixture web shop', () => {
     let hits = 0;
     for (const spec of SHOP_TASKS) {
       const task = TaskSchema.parse({ planId: 'shop', id: spec.id, title: spec.title, description: spec.description });
-      const bundle = await assembleContext({
-        config: ProjectConfigSchema.parse({ name: 'shop-backend', vision: 'An online shop backend' }),
-        task,
-        requires: [],
-        siblings: [],
-        refers: [],
-        files: [],
-        repoFiles,
-        readFile: read,
-        earlierOutputs: [],
-        docs: [],
-        pins: [],
-        excludes: [],
-        budget: 8000,
-        family: 'cl100k_base',
-        index,
-      });
+      const bundle = await assembleContext(shopAssembleInput(task, { repoFiles, readFile: read, index, budget: 8000 }));
       expect(countTokens(renderBundle(bundle), 'cl100k_base')).toBeLessThanOrEqual(8000);
       const r = retrieved(bundle, spec.relevant);
       if (r.passage || r.map) hits++;

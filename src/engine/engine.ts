@@ -5,6 +5,7 @@ import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { type Graph, type GraphSpec, type GraphSpecInput, GraphSpecSchema, type NodeSpec } from '../core/graph.js';
 import type { Json } from '../core/json.js';
 import { graphFromSpec, graphToSpec } from '../core/validate.js';
+import type { KeyIngredients } from '../core/hash.js';
 import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -196,7 +197,7 @@ export class Engine {
           }
         }
       },
-      nodeContext: (node: NodeSpec, attempt: number): NodeContext => ({
+      nodeContext: (node: NodeSpec, attempt: number, ingredients?: KeyIngredients): NodeContext => ({
         runId: state.run.id,
         node,
         attempt,
@@ -210,6 +211,7 @@ export class Engine {
         scripts: this.options.scripts,
         signal: controller.signal,
         log: (message) => state.emit({ type: 'log', runId: state.run.id, nodeId: node.id, message }),
+        ...(ingredients ? { ingredients } : {}),
       }),
       buildGraph: (spec) => this.buildGraph(spec),
     };

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ProjectConfig } from '../core/config.js';
 import type { ErrorRecord } from '../core/errors.js';
+import type { KeyIngredients } from '../core/hash.js';
 import type { NodeKind, NodeSpec, NodeSpecInput } from '../core/graph.js';
 import type { Json } from '../core/json.js';
 import type { ModelClient } from '../llm/model-client.js';
@@ -34,6 +35,8 @@ export interface NodeContext {
   outputOf(nodeId: string): Json | undefined;
   /** registered `script` functions */
   scripts: ScriptRegistry;
+  /** while executing: the cache-key ingredients of this attempt (per-ingredient hashes), e.g. the worktree tree a `context` node's key holds */
+  ingredients?: KeyIngredients;
   /** aborted when the run is cancelled */
   signal: AbortSignal;
   /** progress line for observers */

@@ -197,7 +197,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   }
   let outcome: NodeOutcome;
   try {
-    outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo));
+    outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
   } catch (error) {
     outcome = { status: 'failed', error: toErrorRecord(error) };
   }

@@ -1,5 +1,6 @@
 import type { Graph, GraphSpec, NodeSpec } from '../core/graph.js';
 import type { Json } from '../core/json.js';
+import type { KeyIngredients } from '../core/hash.js';
 import type { RunRecord, Store } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { EngineOptions } from './engine.js';
@@ -31,7 +32,7 @@ export interface RunState {
   /** false when nobody listens: hot paths skip building events */
   readonly observed: boolean;
   emit(event: EngineEvent): void;
-  nodeContext(node: NodeSpec, attempt: number): NodeContext;
+  nodeContext(node: NodeSpec, attempt: number, ingredients?: KeyIngredients): NodeContext;
   /** validates a spec against the registered kinds (throws GRAPH_INVALID) */
   buildGraph(spec: GraphSpec): Graph;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
+import { keyIngredients } from '../core/hash.js';
 import { TaskSchema } from '../core/task.js';
 import type { NodeContext } from '../engine/node-executor.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -49,22 +50,29 @@ async function setup() {
   return { dir, ctx, workspace };
 }
 
+/** Executes the node the way the engine does: key ingredients first, then execute with them. */
+async function execute(ctx: NodeContext) {
+  const extra = await contextExecutor.keyIngredients!({ task: 'T1' }, {}, ctx);
+  const ingredients = keyIngredients('context', contextExecutor.version, { task: 'T1' }, {}, extra);
+  return contextExecutor.execute({ task: 'T1' }, {}, { ...ctx, ingredients });
+}
+
 describe('context node: retrieval index reuse', () => {
   it('indexes a worktree tree once (a retry from the same commit reads no file again), and again once a file changes', async () => {
     const { dir, ctx, workspace } = await setup();
-    const first = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    const first = await execute(ctx);
     expect(first.status).toBe('succeeded');
     const firstReads = workspace.reads;
     expect(firstReads).toBeGreaterThanOrEqual(30);
 
-    const second = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    const second = await execute(ctx);
     expect(workspace.reads - firstReads).toBeLessThan(5);
     // the same bundle, byte for byte
     expect(JSON.stringify(second)).toBe(JSON.stringify(first));
 
     writeFileSync(join(dir, 'mod7.ts'), 'export function feature7() {\n  return 70;\n}\n');
     const before = workspace.reads;
-    const third = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
+    const third = await execute(ctx);
     expect(workspace.reads - before).toBeGreaterThanOrEqual(30);
     expect(JSON.stringify(third)).toContain('return 70');
   });

@@ -41,7 +41,7 @@ interface ContextSite {
   editedFiles(taskId: string): Promise<string[]>;
   summarize?: SummarizeFn;
   /** a key for everything the retrieval index is built from, when indexes may be reused (see INDEX_CACHE) */
-  indexKey?(earlierOutputs: Array<{ taskId: string; text: string }>): Promise<string>;
+  indexKey?(earlierOutputs: Array<{ taskId: string; text: string }>): string;
 }
 
 /** Retrieval indexes of this process, reused by context nodes that see the same worktree tree (a task's retry). */
@@ -96,7 +96,7 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   const readFile = (p: string) => site.workspace.readFile(p);
   const earlierOutputs = site.earlierOutputs(all, taskId);
   const index = site.indexKey
-    ? await INDEX_CACHE.get(await site.indexKey(earlierOutputs), () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs }))
+    ? await INDEX_CACHE.get(site.indexKey(earlierOutputs), () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs }))
     : undefined;
   return {
     config: site.config,
@@ -158,8 +158,9 @@ function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
     // they are part of the task's content; nothing run-local is needed here
     editedFiles: async () => [],
     ...(summarize ? { summarize } : {}),
-    // the tree covers every file and doc the index reads; earlier outputs are not in it
-    indexKey: async (earlier) => hashJson({ tree: (await ctx.workspace!.snapshot()).tree, docs: ctx.config.docs, earlier }),
+    // the worktree tree (hashed in this attempt's key ingredients) covers every file and doc the
+    // index reads; earlier outputs are not in it. Without ingredients (outside the engine) no reuse.
+    ...(ctx.ingredients?.extra['tree'] ? { indexKey: (earlier) => hashJson({ tree: ctx.ingredients!.extra['tree'], docs: ctx.config.docs, earlier }) } : {}),
   };
 }
 

@@ -79,15 +79,16 @@ export const projectIndexScript: ScriptFunction = {
       throw error;
     });
     const next = renderIndexDocument(existing, {
-      name: ctx.config.name ?? '',
-      vision: ctx.config.vision ?? '',
+      name: ctx.config.name,
+      vision: ctx.config.vision,
       files: await worktreeFiles(ctx),
       goal: await goalOf(args, ctx),
     });
     const goal = args.goal.replace(/\s+/g, ' ').trim();
     const message = `docs(index): update ${INDEX_PATH}\n\nGoal: ${goal}\n\nTaskgraph-Plan: ${args.planId}`;
-    if (next === existing) return { commit: await ctx.workspace.commit(message), message, path: INDEX_PATH, changed: false };
-    await ctx.workspace.writeFile(INDEX_PATH, next);
-    return { commit: await ctx.workspace.commit(message), message, path: INDEX_PATH, changed: true };
+    const changed = next !== existing;
+    if (changed) await ctx.workspace.writeFile(INDEX_PATH, next);
+    // with nothing changed, commit() makes no commit and returns HEAD
+    return { commit: await ctx.workspace.commit(message), message, path: INDEX_PATH, changed };
   },
 };

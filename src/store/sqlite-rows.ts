@@ -199,18 +199,6 @@ export const RUN_PATCH_COLUMNS: Readonly<Record<string, { column: string; json: 
   reason: { column: 'reason', json: false, nullable: true },
 };
 
-/** Run node -> parameters. */
-export function runNodeParams(node: RunNodeRecord): Params {
-  return {
-    run_id: node.runId,
-    node_id: node.nodeId,
-    status: node.status,
-    attempts: node.attempts,
-    task: node.task ?? null,
-    last_attempt_seq: node.lastAttemptSeq ?? null,
-  };
-}
-
 /**
  * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq).
  * @param lastAttemptSeq overrides `node.lastAttemptSeq` when given

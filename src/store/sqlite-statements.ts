@@ -17,8 +17,8 @@ const TASK_UPDATE =
   'depth = excluded.depth, tags = excluded.tags, notes = excluded.notes, status = excluded.status';
 const TASK_VALUES =
   '@title, @description, @acceptance, @dependencies, @files, @atomic, @parent, @depth, @tags, @notes, @status';
-const RUN_NODE_VALUES =
-  '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (@run_id, @node_id, @status, @attempts, @task, @last_attempt_seq)';
+/** positional order: `runNodeValues` */
+const RUN_NODE_VALUES = '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)';
 /** positional order: `attemptOutcomeValues` */
 const OUTCOME_COLUMNS =
   'status, output, output_blob, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, ' +
@@ -79,10 +79,11 @@ const SQL = {
   setRunWorkspace: 'UPDATE runs SET workspace = ?, updated_at = ? WHERE id = ?',
 
   /** positional: `runNodeValues` */
-  insertRunNode: 'INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)',
+  insertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}`,
+  /** positional: `runNodeValues` */
   insertRunNodeIfNew: `INSERT INTO run_nodes ${RUN_NODE_VALUES} ON CONFLICT (run_id, node_id) DO NOTHING`,
   /** positional: `runNodeValues` */
-  upsertRunNode: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)
+  upsertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}
     ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
       task = excluded.task, last_attempt_seq = excluded.last_attempt_seq`,
   /** positional: run_id, node_id, attempts, seq */

@@ -11,7 +11,7 @@ import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorCon
 import { openDatabase } from './sqlite-open.js';
 import {
   attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
-  runNodeFromRow, runNodeParams, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
+  runNodeFromRow, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
   RUN_PATCH_COLUMNS,
   type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
   type RunRow, type RunTaskRow, type TaskRow,
@@ -320,7 +320,7 @@ export class SqliteStore implements Store {
     return this.guard('expandRunGraph', (s) =>
       this.write(() => {
         if (s.setRunGraph.run({ id, graph: JSON.stringify(graph), updated_at: now() }).changes === 0) throw runNotFound(id);
-        for (const node of newNodes) s.insertRunNodeIfNew.run({ ...runNodeParams(node), run_id: id });
+        for (const node of newNodes) s.insertRunNodeIfNew.run(runNodeValues({ ...node, runId: id }));
       }),
     );
   }
