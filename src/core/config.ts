@@ -31,6 +31,16 @@ export const ModelProfileSchema = z
     temperature: z.number().min(0).max(2).optional(),
     maxOutputTokens: z.number().int().positive().optional(),
     price: PriceSchema.optional(),
+    /**
+     * ms a whole model call may take, first byte to last (default 300,000 = 5 min); a call over it
+     * is aborted and retried as a transient failure
+     */
+    timeoutMs: z.number().int().positive().optional(),
+    /**
+     * ms a model call may go without receiving a byte (default 60,000); a server that stops sending
+     * (or never answers) is aborted after it, however long the total timeout
+     */
+    idleTimeoutMs: z.number().int().positive().optional(),
     /** a stronger profile used for a node's retries after a failure (model escalation) */
     fallback: z.string().min(1).optional(),
     /**
@@ -62,8 +72,55 @@ export const BudgetSchema = z
     maxWallMs: z.number().int().positive().optional(),
     /** failed node attempts in a row */
     maxConsecutiveFailures: z.number().int().positive().optional(),
+    /** model calls of the run, every phase (planner, repairs, coder, summaries), failed calls included */
+    maxModelCalls: z.number().int().positive().optional(),
+    /** executions of `decompose` nodes in the run (the plan, as-needed re-decompositions) */
+    maxDecompositions: z.number().int().positive().optional(),
   })
   .strict();
+
+/**
+ * Defaults of `policy.budget` when taskgraph.yaml sets none: a run stops (suspends, saying so)
+ * after this many model calls or decompositions. A bound on runaway loops, not on normal work:
+ * the demo makes 7 calls and 3 decompositions; a 20-task plan with 3 retries each makes ~80 calls.
+ */
+export const DEFAULT_BUDGET = { maxModelCalls: 300, maxDecompositions: 25 } as const;
+
+/** Classes of commands taskgraph runs; each has its own network setting (`policy.safety.network`). */
+export const COMMAND_CLASSES = ['setup', 'verify', 'command'] as const;
+/** One of {@link COMMAND_CLASSES}. */
+export type CommandClass = (typeof COMMAND_CLASSES)[number];
+
+/** Network access of a sandboxed command: `none` (an empty network namespace) or `host`. */
+export const NetworkSchema = z.enum(['none', 'host']);
+
+/**
+ * `policy.safety`: how commands are confined (DESIGN.md §9). `sandbox`: `auto` uses bubblewrap or
+ * unshare when the platform has one and says once per run when it has none; `required` refuses
+ * to run commands without one; `off` runs them unconfined. `network` is one value for every
+ * command class or one per class (`setup`, `verify`, `command`); default `host` for all.
+ */
+export const SafetySchema = z
+  .object({
+    sandbox: z.enum(['auto', 'required', 'off']).default('auto'),
+    network: z
+      .union([
+        NetworkSchema,
+        z
+          .object({ setup: NetworkSchema.default('host'), verify: NetworkSchema.default('host'), command: NetworkSchema.default('host') })
+          .strict(),
+      ])
+      .default('host'),
+  })
+  .strict();
+
+/** {@link SafetySchema} as a type. */
+export type Safety = z.infer<typeof SafetySchema>;
+
+/** The network setting of one command class. */
+export function networkFor(safety: Safety, kind: CommandClass): 'none' | 'host' {
+  return typeof safety.network === 'string' ? safety.network : safety.network[kind];
+}
 
 /** {@link BudgetSchema} as a type. */
 export type Budget = z.infer<typeof BudgetSchema>;
@@ -84,11 +141,20 @@ export const ProjectConfigSchema = z
         test: z.string().optional(),
         build: z.string().optional(),
         run: z.string().optional(),
+        /** run once in every new worktree before anything else (`npm ci`, `pip install -e .`, `cargo fetch`) */
+        setup: z.string().optional(),
       })
       .strict()
       .default({}),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
+    /**
+     * where run worktrees live; default `<user cache dir>/taskgraph/worktrees/<project>-<hash>`
+     * (outside the project, so nothing of the checkout leaks into a run)
+     */
+    worktreeDir: z.string().optional(),
+    /** INDEX.md, the root task's project index: `commit: true` also commits it on the run branch */
+    index: z.object({ commit: z.boolean().default(false) }).strict().default({ commit: false }),
     /** context budget in tokens for each `context` node (the bundle never exceeds it) */
     contextBudget: z.number().int().min(256).default(24_000),
     models: z.record(z.string(), ModelProfileSchema).default({}),
@@ -117,6 +183,15 @@ export const ProjectConfigSchema = z
         budget: BudgetSchema.default({}),
         /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
         taskBudgets: z.record(z.string(), BudgetSchema).default({}),
+        /** sandbox and network of commands */
+        safety: SafetySchema.default({ sandbox: 'auto', network: 'host' }),
+        /**
+         * refuse edits to taskgraph.yaml and to the scripts and configuration the verify command
+         * runs (package.json scripts, pytest/tox settings, CI files); false lifts it
+         */
+        protectConfig: z.boolean().default(true),
+        /** largest file an edit may write, in bytes (default 1 MiB) */
+        maxEditBytes: z.number().int().positive().default(1_048_576),
       })
       .strict()
       .default({
@@ -129,6 +204,9 @@ export const ProjectConfigSchema = z
         outputLimit: 4000,
         budget: {},
         taskBudgets: {},
+        safety: { sandbox: 'auto', network: 'host' },
+        protectConfig: true,
+        maxEditBytes: 1_048_576,
       }),
   })
   .strict()

@@ -24,6 +24,16 @@ export type ErrorCode =
   | 'RUN_STATE'
   | 'GIT_ERROR'
   | 'ABORTED'
+  /** another live process holds the run's lease */
+  | 'RUN_LOCKED'
+  /** a budget limit was reached in the middle of a node (before a model call) */
+  | 'BUDGET_EXCEEDED'
+  /** an edit touches a protected file (taskgraph.yaml, verify scripts/config, CI); refinable */
+  | 'EDIT_PROTECTED'
+  /** the project's checks fail at the base commit, before any change */
+  | 'BASELINE_FAILED'
+  /** no sandbox where one is required, or the sandbox tool failed */
+  | 'SANDBOX_ERROR'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

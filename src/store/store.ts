@@ -27,8 +27,12 @@ export interface FinishedAttemptExtras {
   runWorkspace?: WorkspaceSnapshot;
 }
 
-/** Run status. `suspended`: waiting for an approval / answer; `interrupted` is never stored. */
-export type RunStatus = 'running' | 'suspended' | 'succeeded' | 'failed';
+/**
+ * Run status. `suspended`: waiting for an approval, an answer or a raised budget;
+ * `interrupted`: stopped by a signal (SIGINT/SIGTERM), or shown for a `running` run whose lease
+ * expired (its process died); `taskgraph resume` continues it.
+ */
+export type RunStatus = 'running' | 'suspended' | 'succeeded' | 'failed' | 'interrupted';
 
 /** Node status inside one run. */
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'cached' | 'failed' | 'skipped' | 'suspended';
