@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { NodeExecutor } from '../engine/node-executor.js';
 import { pidDir } from '../engine/orphans.js';
-import { commandEnv, runShell } from './run-process.js';
+import { runGated } from '../sandbox/gate.js';
 
 const CommandConfig = z
   .object({
@@ -38,13 +38,16 @@ export const commandExecutor: NodeExecutor<CommandConfig> = {
     };
   },
   async execute(config, _inputs, ctx) {
-    const result = await runShell(config.run, {
+    const result = await runGated(config.run, {
+      kind: 'command',
       cwd: ctx.workspace?.dir ?? ctx.projectDir,
-      timeoutMs: config.timeoutMs ?? ctx.config.policy.commandTimeoutMs,
-      env: commandEnv([...ctx.config.policy.envAllowlist, ...config.env]),
-      limit: ctx.config.policy.outputLimit,
+      config: ctx.config,
+      projectDir: ctx.projectDir,
+      ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+      envNames: config.env,
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
+      log: ctx.log,
     });
     const output = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
     if (result.exitCode === 0 || config.allowFailure) return { status: 'succeeded', output };

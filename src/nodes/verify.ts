@@ -3,7 +3,7 @@ import { TaskgraphError } from '../core/errors.js';
 import type { Json } from '../core/json.js';
 import type { NodeExecutor } from '../engine/node-executor.js';
 import { pidDir } from '../engine/orphans.js';
-import { commandEnv, runShell } from './run-process.js';
+import { runGated } from '../sandbox/gate.js';
 
 const VerifyConfig = z
   .object({
@@ -40,13 +40,15 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
     const checks: Json[] = [];
     for (const command of commandsOf(config, ctx.config.commands)) {
       ctx.log(`verify: ${command}`);
-      const r = await runShell(command, {
+      const r = await runGated(command, {
+        kind: 'verify',
         cwd: ctx.workspace?.dir ?? ctx.projectDir,
-        timeoutMs: config.timeoutMs ?? ctx.config.policy.commandTimeoutMs,
-        env: commandEnv(ctx.config.policy.envAllowlist),
-        limit: ctx.config.policy.outputLimit,
+        config: ctx.config,
+        projectDir: ctx.projectDir,
+        ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
         signal: ctx.signal,
         pidDir: pidDir(ctx.projectDir, ctx.runId),
+        log: ctx.log,
       });
       checks.push({ command, exitCode: r.exitCode, durationMs: r.durationMs });
       if (r.exitCode !== 0) {

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TaskgraphError } from '../core/errors.js';
+import type { GraphSpecInput } from '../core/graph.js';
+import { newRunId } from '../engine/engine.js';
+import { planGraph } from '../planning/plan-graph.js';
+import { createRunWorkspace } from '../workspace/git-workspace.js';
+import type { Workspace } from '../workspace/workspace.js';
+import type { BudgetFlags } from './budget-options.js';
+import { createProgress } from './progress.js';
+import { budgetOf, type CommonOptions, finishRun, isGitRepo, loadGraphFile } from './run-common.js';
+import { withProject } from './wiring.js';
+
+/** `taskgraph run TARGET`: a graph file or a saved plan id. */
+export async function runCommand(target: string, opts: CommonOptions & BudgetFlags & { concurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean }): Promise<number> {
+  return withProject(opts, async (project) => {
+    let graph: GraphSpecInput;
+    let planId: string | undefined;
+    const file = resolve(target);
+    if (existsSync(file)) graph = await loadGraphFile(file);
+    else {
+      const plan = await project.store.getPlan(target);
+      if (!plan) {
+        throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'a plan id looks like p-1a2b3c4d5e (printed by `taskgraph plan`); a graph file must exist' });
+      }
+      planId = plan.id;
+      graph = planGraph(plan, { config: project.config });
+    }
+    if (opts.dryRun) {
+      const { forecastTarget, printForecast } = await import('./forecast-commands.js');
+      return printForecast(await forecastTarget(project, planId ?? file), opts.json);
+    }
+    const runId = newRunId();
+    let workspace: Workspace | undefined;
+    if (opts.worktree !== false && (await isGitRepo(project.dir))) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    const progress = createProgress();
+    try {
+      const summary = await project
+        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
+        .start({ graph, command: 'run', options: { target }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
+      progress.done();
+      return await finishRun(project, summary, opts);
+    } finally {
+      progress.done();
+    }
+  });
+}
