@@ -6,6 +6,7 @@ import type { ExecutorRegistry, ScriptRegistry } from '../engine/node-executor.j
 import { AiSdkModelClient } from '../llm/ai-sdk-client.js';
 import type { ModelClient } from '../llm/model-client.js';
 import { defaultRegistry } from '../nodes/index.js';
+import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
 import { openStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -58,8 +59,9 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
       config,
       store,
       models,
-      engine: (o = {}) =>
-        new Engine({
+      engine: (o = {}) => {
+        warnIfUnconfined(config); // once per run session: do, run, resume create one engine each
+        return new Engine({
           store,
           executors,
           scripts,
@@ -71,13 +73,20 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
-        }),
+        });
+      },
       close: () => store.close(),
     };
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+/** Prints {@link sandboxNotice}'s line to stderr when this run's commands will run unconfined. */
+function warnIfUnconfined(config: ProjectConfig): void {
+  const notice = sandboxNotice(config);
+  if (notice) process.stderr.write(`${notice}\n`);
 }
 
 /**

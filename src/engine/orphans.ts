@@ -1,12 +1,15 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { killProcessTree } from '../sandbox/process-tree.js';
 
 /**
  * Child processes that outlive a killed run. Commands run in their own process group (so a
- * timeout can kill the whole tree); after `kill -9` of taskgraph those groups keep running and
- * could still write into the worktree while the run is resumed. Each running command leaves a
- * file named after its process-group id in `<project>/.taskgraph/pids/<run>/`; a resume kills
- * every group still listed there before it restores the worktree.
+ * timeout can kill the whole tree). In a sandbox (src/sandbox/confine.ts) they die with
+ * taskgraph; unconfined, after `kill -9` of taskgraph those groups keep running and could still
+ * write into the worktree while the run is resumed. Each running command leaves a file named
+ * after its process-group id in `<project>/.taskgraph/pids/<run>/`, holding the command's
+ * process-tree cookie (src/sandbox/process-tree.ts); a resume kills every group still listed
+ * there, and every process carrying its cookie, before it restores the worktree.
  */
 
 /** The directory that lists a run's running process groups. */
@@ -14,10 +17,13 @@ export function pidDir(projectDir: string, runId: string): string {
   return join(projectDir, '.taskgraph', 'pids', runId);
 }
 
-/** Records a running process group (call right after spawning). */
-export function recordProcessGroup(dir: string, pgid: number): void {
+/**
+ * Records a running process group (call right after spawning).
+ * @param cookie the value of `TASKGRAPH_COMMAND_ID` the command was started with, if any
+ */
+export function recordProcessGroup(dir: string, pgid: number, cookie = ''): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, String(pgid)), '');
+  writeFileSync(join(dir, String(pgid)), cookie);
 }
 
 /** Forgets a process group (call when it has exited). */
@@ -26,8 +32,9 @@ export function forgetProcessGroup(dir: string, pgid: number): void {
 }
 
 /**
- * Kills (SIGKILL) every process group listed for a run and clears the list.
- * @returns how many groups were still alive and killed
+ * Kills (SIGKILL) every process group listed for a run, and every process carrying a listed
+ * cookie (setsid children that left the group), then clears the list.
+ * @returns how many listed commands still had a process to kill
  */
 export function killOrphanProcessGroups(dir: string): number {
   let killed = 0;
@@ -39,15 +46,18 @@ export function killOrphanProcessGroups(dir: string): number {
   }
   for (const name of names) {
     const pgid = Number(name);
+    const file = join(dir, name);
     if (Number.isInteger(pgid) && pgid > 1) {
+      let cookie = '';
       try {
-        process.kill(-pgid, 'SIGKILL');
-        killed++;
+        cookie = readFileSync(file, 'utf8').trim();
       } catch {
-        // already gone
+        // gone meanwhile
       }
+      // the group's leader died with taskgraph's process or was reaped: its pid is not followed
+      if (killProcessTree({ pid: pgid, ...(/^[0-9a-f]{32}$/.test(cookie) ? { cookie } : {}) }, false) > 0) killed++;
     }
-    rmSync(join(dir, name), { force: true });
+    rmSync(file, { force: true });
   }
   return killed;
 }

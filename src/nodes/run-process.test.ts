@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killOrphanProcessGroups } from '../engine/orphans.js';
+import { markedSleep, pidsOfSleep, waitUntil } from '../sandbox/sandbox-fixtures.case.js';
 import { commandEnv, runShell } from './run-process.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'tg-proc-'));
@@ -42,5 +43,49 @@ describe('runShell', () => {
       limit: 500,
     });
     expect(r.stdout.trim()).toBe('[][yes]');
+  });
+
+  it('returns at its timeout although a setsid grandchild holds stdout, and the grandchild is dead afterwards', async () => {
+    const grandchild = markedSleep();
+    const t0 = Date.now();
+    // the grandchild leaves the process group and the session, keeps stdout open and outlives the shell
+    const r = await runShell(`setsid sleep ${grandchild} & echo started; sleep ${markedSleep()}`, { cwd: dir(), timeoutMs: 2_000, env: commandEnv([]), limit: 500 });
+    expect(r.timedOut).toBe(true);
+    expect(r.stdout).toContain('started');
+    expect(Date.now() - t0).toBeLessThan(15_000); // before: never returned (waited for the pipes to close)
+    expect(pidsOfSleep(grandchild)).toEqual([]);
+  });
+
+  it('returns when the shell exits, kills a setsid grandchild left behind, and keeps all output', async () => {
+    const grandchild = markedSleep();
+    const r = await runShell(`setsid sh -c 'sleep ${grandchild}' & for i in $(seq 1 300); do echo line $i; done; exit 4`, { cwd: dir(), timeoutMs: 60_000, env: commandEnv([]), limit: 100_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode).toBe(4);
+    expect(r.stdout.trim().split('\n')).toHaveLength(300);
+    expect(r.durationMs).toBeLessThan(15_000);
+    expect(pidsOfSleep(grandchild)).toEqual([]);
+  });
+
+  it('an abort kills the whole tree, a setsid grandchild included', async () => {
+    const child = markedSleep();
+    const grandchild = markedSleep();
+    const abort = new AbortController();
+    const running = runShell(`setsid sleep ${grandchild} & sleep ${child}`, { cwd: dir(), timeoutMs: 60_000, env: commandEnv([]), limit: 500, signal: abort.signal });
+    await waitUntil(() => pidsOfSleep(child).length > 0 && pidsOfSleep(grandchild).length > 0, 10_000, 'both sleeps');
+    abort.abort();
+    const r = await running;
+    expect(r.signal).toBe('SIGKILL');
+    expect(pidsOfSleep(child)).toEqual([]);
+    expect(pidsOfSleep(grandchild)).toEqual([]);
+  });
+
+  it('a resume kills a setsid child of a dead run through the cookie in the pid file', async () => {
+    const pids = dir();
+    const grandchild = markedSleep();
+    const running = runShell(`setsid sleep ${grandchild} & sleep ${markedSleep()}`, { cwd: dir(), timeoutMs: 60_000, env: commandEnv([]), limit: 500, pidDir: pids });
+    await waitUntil(() => pidsOfSleep(grandchild).length > 0, 10_000, 'the setsid sleep');
+    expect(killOrphanProcessGroups(pids)).toBe(1);
+    await waitUntil(() => pidsOfSleep(grandchild).length === 0, 5_000, 'the setsid sleep to die');
+    await running;
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { forgetProcessGroup, recordProcessGroup } from '../engine/orphans.js';
 import { trimMiddle } from '../engine/refine.js';
+import { killProcessTree, newTreeCookie, TREE_COOKIE_VAR } from '../sandbox/process-tree.js';
 
 /** What a finished shell command returned. */
 export interface ProcessResult {
@@ -16,31 +17,69 @@ export interface ProcessResult {
   durationMs: number;
 }
 
-/** Options for {@link runShell}. */
+/** Options for {@link runShell} and {@link runProcess}. */
 export interface RunShellOptions {
   cwd: string;
-  /** ms; the whole process group is killed with SIGKILL after it */
+  /** ms; after it the whole process tree is killed with SIGKILL and `timedOut` is set */
   timeoutMs: number;
   /** variables passed to the process (the caller applies the allowlist) */
   env: NodeJS.ProcessEnv;
   /** characters kept per stream (head 40% + tail 60%) */
   limit: number;
+  /** aborting kills the whole process tree; the promise then resolves with the result so far */
   signal?: AbortSignal;
   /** directory listing running process groups, so a resume can kill orphans (see engine/orphans.ts) */
   pidDir?: string;
+  /**
+   * the program runs the command in a new PID namespace that dies with it (a sandbox from
+   * src/sandbox/confine.ts): killing the process group kills everything the command started, so
+   * the `/proc` sweeps for escaped processes (tens of ms on a busy machine) are skipped
+   */
+  pidNamespace?: boolean;
 }
 
 /**
- * Runs a shell command (`/bin/sh -c`) in its own process group, with a timeout and abort, and
- * captures output with bounded memory (at most ~4 × `limit` characters per stream are held).
- * Never rejects for a non-zero exit: the caller decides what a failure is.
+ * ms the pipes may stay open after the process exited and its tree was killed; past it they are
+ * destroyed. Only a process that escaped every net of `killProcessTree` (one that cleared its
+ * environment and left the session, outside a sandbox) can hold them that long.
+ */
+export const PIPE_GRACE_MS = 1_000;
+
+/**
+ * Runs a shell command (`/bin/sh -c`): {@link runProcess} with `['/bin/sh', '-c', command]`.
  * @throws Error only when the shell itself cannot be spawned
  */
 export function runShell(command: string, options: RunShellOptions): Promise<ProcessResult> {
+  return runProcess(['/bin/sh', '-c', command], options);
+}
+
+/**
+ * Runs `argv` (program first, no shell in between) in its own process group, bounded by its
+ * timeout whatever its children do, and captures output with bounded memory (at most ~4 ×
+ * `limit` characters per stream are held).
+ *
+ * The end is the process's *exit*, not the close of its pipes (a `setsid` grandchild can hold
+ * them forever): on exit, on timeout and on abort the whole process tree is killed
+ * (src/sandbox/process-tree.ts: the group, the descendants, every process carrying this
+ * command's {@link TREE_COOKIE_VAR}), then the output still in the pipes is read, and after
+ * {@link PIPE_GRACE_MS} the pipes are destroyed. Never rejects for a non-zero exit: the caller
+ * decides what a failure is.
+ * @throws Error only when the program cannot be spawned (e.g. ENOENT)
+ */
+export function runProcess(argv: readonly string[], options: RunShellOptions): Promise<ProcessResult> {
   const started = Date.now();
+  const [program, ...args] = argv;
+  if (!program) return Promise.reject(new Error('runProcess: empty argv'));
+  const cookie = newTreeCookie();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, { cwd: options.cwd, env: options.env, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (options.pidDir && child.pid) recordProcessGroup(options.pidDir, child.pid);
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: { ...options.env, [TREE_COOKIE_VAR]: cookie },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid;
+    if (options.pidDir && pid) recordProcessGroup(options.pidDir, pid, cookie);
     const cap = Math.max(options.limit * 4, 4096);
     const keep = (buf: { head: string; tail: string; total: number }, chunk: string) => {
       buf.total += chunk.length;
@@ -52,39 +91,63 @@ export function runShell(command: string, options: RunShellOptions): Promise<Pro
     const all = { head: '', tail: '', total: 0 };
     child.stdout.setEncoding('utf8').on('data', (c: string) => (keep(out, c), keep(all, c)));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (keep(err, c), keep(all, c)));
+    // a destroyed pipe may report an error; the result is what was read
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
+
     let timedOut = false;
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const killTree = (alive: boolean) => {
+      if (!pid) return;
+      if (options.pidNamespace) killProcessTree({ pid }, false);
+      else killProcessTree({ pid, cookie }, alive);
     };
     const timer = setTimeout(() => {
       timedOut = true;
-      kill();
+      killTree(exited === undefined);
     }, options.timeoutMs);
-    const onAbort = () => kill();
+    const onAbort = () => killTree(exited === undefined);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => {
+    if (options.signal?.aborted) onAbort();
+
+    const cleanUp = () => {
+      settled = true;
       clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      if (options.pidDir && child.pid) forgetProcessGroup(options.pidDir, child.pid);
+      if (grace) clearTimeout(grace);
       options.signal?.removeEventListener('abort', onAbort);
+      if (options.pidDir && pid) forgetProcessGroup(options.pidDir, pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const settle = () => {
+      if (settled) return;
+      cleanUp();
       const text = (b: typeof out) => trimMiddle(b.total <= cap ? b.head : `${b.head}\n[...]\n${b.tail}`, options.limit);
       resolve({
-        exitCode,
-        signal,
+        exitCode: exited?.code ?? null,
+        signal: exited?.signal ?? null,
         output: text(all),
         stdout: text(out),
         stderr: text(err),
         timedOut,
         durationMs: Date.now() - started,
       });
+    };
+    child.on('error', (e) => {
+      if (settled) return;
+      killTree(false);
+      cleanUp();
+      reject(e);
     });
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      clearTimeout(timer);
+      killTree(false); // whatever it left behind: background jobs, setsid children, daemons
+      grace = setTimeout(settle, PIPE_GRACE_MS);
+    });
+    child.on('close', settle); // exited and every pipe closed
   });
 }
 
