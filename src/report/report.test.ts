@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
+import { resetSecretRedactor } from '../security/redact.js';
 import { GraphSpecSchema } from '../core/graph.js';
 import { keyIngredients } from '../core/hash.js';
 import { TaskSchema } from '../core/task.js';
@@ -192,10 +193,18 @@ describe('buildRunReport', () => {
 
   it('redacts secret values taken from the environment', async () => {
     vi.stubEnv('MY_SERVICE_API_KEY', 'zz-secret-value-42');
-    await seed({ reason: 'failed with key zz-secret-value-42' });
-    const report = await buildRunReport(store, 'R1');
-    expect(report).not.toContain('zz-secret-value-42');
-    expect(report).toContain('failed with key [redacted]');
+    resetSecretRedactor(); // the process-wide redactor read process.env before the stub
+    try {
+      await seed({ reason: 'failed with key zz-secret-value-42' });
+      // the store already redacted the reason on its way in; the report redacts again
+      expect((await store.getRun('R1'))?.reason).toBe('failed with key [redacted]');
+      const report = await buildRunReport(store, 'R1');
+      expect(report).not.toContain('zz-secret-value-42');
+      expect(report).toContain('failed with key [redacted]');
+    } finally {
+      vi.unstubAllEnvs();
+      resetSecretRedactor();
+    }
   });
 
   it('tells a suspended run to resume, and a run without branch that there is nothing to merge', async () => {
