@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { TaskgraphError } from '../core/errors.js';
+import { redactWrites } from '../security/redact-output.js';
 import { contextPreviewCommand } from './context-commands.js';
 import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
 import { withBudgetFlags } from './budget-options.js';
@@ -14,6 +15,10 @@ import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
  * (a failed run or an error), 3 a run is suspended waiting for a person.
  */
+// nothing the CLI prints may show a secret (security/redact.ts), whoever prints it
+redactWrites(process.stdout);
+redactWrites(process.stderr);
+
 const program = new Command();
 program
   .name('taskgraph')

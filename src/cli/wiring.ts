@@ -8,6 +8,7 @@ import type { ModelClient } from '../llm/model-client.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
+import { addSecretEnvNames } from '../security/redact.js';
 import { openStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -43,6 +44,8 @@ export interface OpenProjectOptions {
 export async function openProject(dir: string, options: OpenProjectOptions = {}): Promise<ProjectHandle> {
   const projectDir = resolve(dir);
   const { config } = await loadProjectConfig(projectDir);
+  // the variables the profiles read their API keys from are secrets whatever their names
+  addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
   const store = await openStore(projectDir);
   try {
     const models = new AiSdkModelClient({

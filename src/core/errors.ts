@@ -1,3 +1,5 @@
+import { type Redactor, secretRedactor } from '../security/redact.js';
+
 /**
  * Errors that carry data: a stable `code`, whether retrying may help (`retryable`), an optional
  * `cause` and structured `details`. Modelled on Temporal's `common/src/failure.ts`
@@ -89,13 +91,67 @@ export interface ErrorRecord {
 }
 
 /**
- * Turns anything thrown into an {@link ErrorRecord}; unknown errors become `INTERNAL`.
+ * Turns anything thrown into an {@link ErrorRecord}; unknown errors become `INTERNAL`. Secrets in
+ * the message, details and hint are redacted (`security/redact.ts`): the record is what attempts
+ * store, failure notes quote and `--json` prints.
  * @param error any thrown value
  */
 export function toErrorRecord(error: unknown): ErrorRecord {
+  return secretRedactor().redactValue(errorRecordOf(error));
+}
+
+function errorRecordOf(error: unknown): ErrorRecord {
   if (error instanceof TaskgraphError) return error.toJSON();
   if (error instanceof Error) {
     return { code: 'INTERNAL', message: error.message, retryable: false, details: { name: error.name } };
   }
   return { code: 'INTERNAL', message: String(error), retryable: false, details: {} };
+}
+
+/**
+ * `error` with secrets redacted from its message, details and hint (`security/redact.ts`); the
+ * same error when there were none. A `cause` that holds a secret anywhere (message, stack, or a
+ * field such as an HTTP error's `responseBody`) is replaced by a plain `Error` with the redacted
+ * name, message and stack, so no log that prints the cause chain can leak it either.
+ * @param error the error to clean
+ * @param redactor default: the process-wide redactor
+ */
+export function redactError(error: TaskgraphError, redactor: Redactor = secretRedactor()): TaskgraphError {
+  const message = redactor.redact(error.message);
+  const details = redactor.redactValue(error.details);
+  const hint = error.hint === undefined ? undefined : redactor.redact(error.hint);
+  const cause = redactCause(error.cause, redactor);
+  if (message === error.message && details === error.details && hint === error.hint && cause === error.cause) return error;
+  const clean = new TaskgraphError(error.code, message, {
+    retryable: error.retryable,
+    details,
+    ...(hint !== undefined ? { hint } : {}),
+    ...(cause !== undefined ? { cause } : {}),
+  });
+  if (error.stack) clean.stack = redactor.redact(error.stack);
+  return clean;
+}
+
+/** The cause itself when it holds no secret, else a redacted plain Error standing in for it. */
+function redactCause(cause: unknown, redactor: Redactor): unknown {
+  if (cause === undefined || cause === null) return cause;
+  if (!(cause instanceof Error)) {
+    const text = typeof cause === 'string' ? cause : safeJson(cause);
+    return text !== undefined && redactor.test(text) ? redactor.redact(typeof cause === 'string' ? cause : text) : cause;
+  }
+  const fields = Object.entries(cause).map(([, v]) => (typeof v === 'string' ? v : safeJson(v)) ?? '');
+  const texts = [cause.message, cause.stack ?? '', ...fields];
+  if (!texts.some((t) => redactor.test(t))) return cause;
+  const stand = new Error(redactor.redact(cause.message));
+  stand.name = cause.name;
+  stand.stack = redactor.redact(cause.stack ?? `${cause.name}: ${cause.message}`);
+  return stand;
+}
+
+function safeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
 }

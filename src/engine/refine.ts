@@ -1,5 +1,6 @@
 import type { ErrorRecord } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
+import { secretRedactor } from '../security/redact.js';
 
 /**
  * Refinement (DESIGN.md §2 step 6): a failed verify or apply improves the task's *input* — a
@@ -24,7 +25,8 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
 ]);
 
 /**
- * Formats a failure note for a task.
+ * Formats a failure note for a task. The note goes into the task's notes, the next prompt, the
+ * report and the store, so secrets are redacted from it (`security/redact.ts`).
  * @param nodeId the node that failed (`T1/verify`)
  * @param attempt the task attempt that failed (1-based)
  * @param error the recorded error; VERIFY_FAILED/COMMAND_FAILED carry `details.command`,
@@ -41,7 +43,7 @@ export function failureNote(nodeId: string, attempt: number, error: ErrorRecord)
   if (typeof d['output'] === 'string' && d['output'].trim() !== '') {
     lines.push('Output:', '```', d['output'].trimEnd(), '```');
   }
-  return lines.join('\n');
+  return secretRedactor().redact(lines.join('\n'));
 }
 
 function firstLine(text: string): string {

@@ -3,7 +3,8 @@ import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { generateText, JSONParseError, NoObjectGeneratedError, Output, TypeValidationError } from 'ai';
 import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
-import { TaskgraphError } from '../core/errors.js';
+import { redactError, TaskgraphError } from '../core/errors.js';
+import { Redactor } from '../security/redact.js';
 import type { ModelClient, ModelRequest, ModelResponse } from './model-client.js';
 import { Cassette, recordingModel, replayModel } from './cassette.js';
 import { costUsd } from './pricing.js';
@@ -41,6 +42,10 @@ export interface AiSdkModelClientOptions {
  * network errors (ECONNRESET, ...) and timeouts, waiting as the `Retry-After` header says
  * (RFC 9110 §10.2.3) or with exponential backoff and full jitter.
  *
+ * Secrets never cross this boundary: the system and user text are redacted before they are sent
+ * (or recorded into a cassette), and every error it throws is redacted (`security/redact.ts`,
+ * with the values of `env`'s secret variables and of every profile's `apiKeyEnv`).
+ *
  * Errors (all TaskgraphError): `CONFIG_INVALID` (unknown profile, or both record and replay),
  * `MISSING_API_KEY`, `CASSETTE_MISS`, `PROVIDER_ERROR` (`retryable`, `details.status`),
  * `MODEL_OUTPUT_INVALID` (`details.text` = raw answer, `details.issues`), `ABORTED`;
@@ -58,6 +63,7 @@ export class AiSdkModelClient implements ModelClient {
   private readonly maxRetryAfterMs: number;
   private readonly timeoutMs: number | undefined;
   private readonly liveModels = new Map<string, LanguageModelV4>();
+  private readonly redactor: Redactor;
 
   /**
    * @throws TaskgraphError `CONFIG_INVALID` when both `record` and `replay` are set or the cassette
@@ -71,6 +77,7 @@ export class AiSdkModelClient implements ModelClient {
     }
     this.profiles = options.profiles;
     this.env = options.env ?? process.env;
+    this.redactor = new Redactor({ env: this.env, names: Object.values(options.profiles).map((p) => p.apiKeyEnv) });
     this.retries = options.retries ?? 3;
     this.retryBaseMs = options.retryBaseMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
@@ -90,6 +97,18 @@ export class AiSdkModelClient implements ModelClient {
 
   /** See {@link ModelClient.generate}; errors are listed on the class. */
   async generate(request: ModelRequest): Promise<ModelResponse> {
+    try {
+      return await this.generateRedacted({
+        ...request,
+        prompt: this.redactor.redact(request.prompt),
+        ...(request.system !== undefined ? { system: this.redactor.redact(request.system) } : {}),
+      });
+    } catch (error) {
+      throw error instanceof TaskgraphError ? redactError(error, this.redactor) : error;
+    }
+  }
+
+  private async generateRedacted(request: ModelRequest): Promise<ModelResponse> {
     const profile = this.profiles[request.profile];
     if (!profile) {
       const known = Object.keys(this.profiles).sort();

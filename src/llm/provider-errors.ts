@@ -1,5 +1,6 @@
 import { APICallError } from 'ai';
-import { TaskgraphError } from '../core/errors.js';
+import { redactError, TaskgraphError } from '../core/errors.js';
+import { type Redactor, secretRedactor } from '../security/redact.js';
 
 /**
  * Provider failures -> `PROVIDER_ERROR` with a `retryable` verdict, plus the two numbers the retry
@@ -72,11 +73,20 @@ function hintFor(status: number | undefined): string {
  *   Retry-After), and the provider's own message in the error message.
  * - errors with a transient network code (ECONNRESET, ...) or a `TimeoutError`: retryable.
  * - anything else: not retryable.
+ *
+ * The result is redacted ({@link redactError}): a provider that echoes the API key in its error
+ * body (a 401 quoting the key it refused) or a URL carrying a key never reaches a record, the
+ * terminal or a log. The AI SDK error is kept as `cause` only when it holds no secret.
  * @param who the caller/profile for the message, e.g. `T1/edit (profile "coder", openai:gpt-4o)`
  * @param modelName `provider:model`
- * @returns TaskgraphError `PROVIDER_ERROR` (an existing TaskgraphError is returned unchanged)
+ * @param redactor default: the process-wide redactor (`security/redact.ts`)
+ * @returns TaskgraphError `PROVIDER_ERROR` (an existing TaskgraphError is returned, redacted)
  */
-export function classifyProviderError(error: unknown, who: string, modelName: string): TaskgraphError {
+export function classifyProviderError(error: unknown, who: string, modelName: string, redactor: Redactor = secretRedactor()): TaskgraphError {
+  return redactError(classify(error, who, modelName), redactor);
+}
+
+function classify(error: unknown, who: string, modelName: string): TaskgraphError {
   if (error instanceof TaskgraphError) return error;
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;

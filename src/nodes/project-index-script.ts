@@ -4,6 +4,7 @@ import type { Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import type { NodeContext, ScriptFunction } from '../engine/node-executor.js';
 import { INDEX_PATH, renderIndexDocument, type IndexGoal } from '../project/project-index.js';
+import { secretRedactor } from '../security/redact.js';
 
 /** Files larger than this are named in the module map without being read for symbols (bytes). */
 const MAX_FILE_BYTES = 256 * 1024;
@@ -78,12 +79,13 @@ export const projectIndexScript: ScriptFunction = {
       if (error instanceof TaskgraphError && error.code === 'NOT_FOUND') return undefined;
       throw error;
     });
-    const next = renderIndexDocument(existing, {
+    // taskgraph writes this file from goal and task text: no secret goes into the branch
+    const next = secretRedactor().redact(renderIndexDocument(existing, {
       name: ctx.config.name,
       vision: ctx.config.vision,
       files: await worktreeFiles(ctx),
       goal: await goalOf(args, ctx),
-    });
+    }));
     const goal = args.goal.replace(/\s+/g, ' ').trim();
     const message = `docs(index): update ${INDEX_PATH}\n\nGoal: ${goal}\n\nTaskgraph-Plan: ${args.planId}`;
     const changed = next !== existing;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { type CommandClass, networkFor, type ProjectConfig } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { commandEnv, type ProcessResult, runProcess } from '../nodes/run-process.js';
+import { secretRedactor } from '../security/redact.js';
 import { confinedArgv } from './confine.js';
 import { sandboxStatus, type SandboxStatus } from './detect.js';
 
@@ -68,7 +69,8 @@ export function sandboxNotice(config: ProjectConfig, path?: string): string | un
  * Runs one shell line through the gate: the scrubbed environment, confined by the sandbox
  * ({@link sandboxStatus}) unless `policy.safety.sandbox` is `off`, bounded by its timeout and
  * the abort signal. Never rejects for a non-zero exit: the caller decides what a failure is
- * (`ProcessResult.exitCode`, `timedOut`).
+ * (`ProcessResult.exitCode`, `timedOut`). The returned `output`, `stdout` and `stderr` are
+ * redacted (`security/redact.ts`).
  * @throws TaskgraphError SANDBOX_ERROR when `policy.safety.sandbox` is `required` and no sandbox
  *   tool works here
  * @throws Error only when the shell or sandbox tool cannot be spawned
@@ -96,7 +98,7 @@ export async function runGated(command: string, options: GateOptions): Promise<P
       }
     }
   }
-  return runProcess(argv, {
+  const result = await runProcess(argv, {
     cwd: options.cwd,
     timeoutMs: options.timeoutMs ?? policy.commandTimeoutMs,
     env,
@@ -105,6 +107,9 @@ export async function runGated(command: string, options: GateOptions): Promise<P
     ...(options.pidDir ? { pidDir: options.pidDir } : {}),
     pidNamespace,
   });
+  // a command that prints a secret it found never hands it to a record, a prompt or the terminal
+  const secrets = secretRedactor();
+  return { ...result, output: secrets.redact(result.output), stdout: secrets.redact(result.stdout), stderr: secrets.redact(result.stderr) };
 }
 
 function noSandbox(status: SandboxStatus): TaskgraphError {

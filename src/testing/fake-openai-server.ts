@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,6 +27,8 @@ export interface FakeRequest {
   messages: FakeChatMessage[];
   /** the whole parsed JSON request body (e.g. `response_format`, `temperature`) */
   body: any;
+  /** the request headers (lower-case names), e.g. `authorization: Bearer <key>` */
+  headers: IncomingHttpHeaders;
 }
 
 /**
@@ -132,7 +134,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
 
     let reply: FakeReply;
     try {
-      reply = await options.respond({ model, messages, body });
+      reply = await options.respond({ model, messages, body, headers: req.headers });
     } catch (error) {
       sendJson(res, 500, errorBody(500, error instanceof Error ? error.message : String(error)));
       return;

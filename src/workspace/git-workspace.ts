@@ -2,6 +2,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, rmdir, stat, utimes, writeFile 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TaskgraphError } from '../core/errors.js';
+import { secretRedactor } from '../security/redact.js';
 import type { WorkspaceSnapshot } from '../store/store.js';
 import { computeEdit, type FileChange } from './edit-apply.js';
 import { editPaths, mapEditPaths, parseEdit } from './edit-format.js';
@@ -248,11 +249,13 @@ export class GitWorkspace implements Workspace {
    * git's usual one (`GIT_AUTHOR_*`/`GIT_COMMITTER_*` env, then config); when `user.name` or
    * `user.email` is not configured, {@link FALLBACK_IDENTITY} fills in via `-c`.
    * The message is kept verbatim apart from surrounding whitespace (`--cleanup=whitespace`, so a
-   * line starting with `#` survives).
+   * line starting with `#` survives) and secrets (`security/redact.ts`: task text becomes commit
+   * messages, and a branch is pushed and shared).
    * @returns the new commit sha (40 hex), or the current HEAD when nothing changed
    * @throws TaskgraphError GIT_ERROR for an empty message or a failing git call
    */
   commit(message: string): Promise<string> {
+    message = secretRedactor().redact(message);
     return this.#serial(async () => {
       if (message.trim() === '') {
         throw new TaskgraphError('GIT_ERROR', 'cannot commit with an empty message', { hint: 'pass a one-line commit message' });
