@@ -1,7 +1,7 @@
 import { TaskgraphError } from '../core/errors.js';
 import { runNotFound } from './sqlite-errors.js';
 import { encodeOutput, type EncodedOutput } from './sqlite-outputs.js';
-import { attemptOutcomeValues, attemptValues, cacheValues, runNodeValues } from './sqlite-rows.js';
+import { attemptOutcomeValues, attemptValues, cacheValues, runNodeValues, storedJson } from './sqlite-rows.js';
 import type { Statements } from './sqlite-statements.js';
 import type { AttemptFinish, AttemptRecord, CacheEntry, FinishedAttemptExtras, RunNodeRecord, WorkspaceSnapshot } from './store.js';
 
@@ -41,7 +41,7 @@ function writeCache(
   }
   const ingredients = attemptIngredients !== undefined && entry.ingredients === attempt.ingredients
     ? attemptIngredients
-    : JSON.stringify(entry.ingredients);
+    : storedJson(entry.ingredients);
   s.upsertCache.run(cacheValues(entry, ingredients, output));
 }
 
@@ -61,7 +61,7 @@ export function writeStartAttempt(s: Statements, attempt: Omit<AttemptRecord, 's
   const record = { ...attempt, status: 'running' as const };
   const output = encodeOutput(attempt.output);
   writeBlob(s, output);
-  const seq = Number(s.insertAttempt.run(attemptValues(record, JSON.stringify(attempt.ingredients), output)).lastInsertRowid);
+  const seq = Number(s.insertAttempt.run(attemptValues(record, storedJson(attempt.ingredients), output)).lastInsertRowid);
   s.markNodeRunning.run(attempt.runId, attempt.nodeId, attempt.number, seq);
   return seq;
 }
@@ -109,7 +109,7 @@ export function writeFinishedAttempt(
   }
   const output = encodeOutput(attempt.output);
   writeBlob(s, output);
-  const ingredients = JSON.stringify(attempt.ingredients);
+  const ingredients = storedJson(attempt.ingredients);
   const seq = Number(s.insertAttempt.run(attemptValues(attempt, ingredients, output)).lastInsertRowid);
   s.upsertRunNode.run(runNodeValues(node, seq));
   if (extras?.cache) writeCache(s, extras.cache, attempt, output, ingredients);

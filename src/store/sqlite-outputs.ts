@@ -1,6 +1,7 @@
 import { TaskgraphError } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import type { Json } from '../core/json.js';
+import { secretRedactor } from '../security/redact.js';
 import { BLOB_THRESHOLD_BYTES } from './store.js';
 
 /**
@@ -45,14 +46,20 @@ function exceedsThreshold(text: string): boolean {
 }
 
 /**
- * Encodes an output for a row. Small outputs cost one `JSON.stringify`; large ones are also
- * canonicalised and hashed (SHA-256).
+ * Encodes an output for a row. Small outputs cost one `JSON.stringify` and one scan for secrets;
+ * large ones are also canonicalised and hashed (SHA-256). Secrets in the output's strings are
+ * redacted first (`security/redact.ts`), so neither the row nor the blob holds one.
  * @param output the output, or `undefined` for none (both columns NULL)
  * @throws TypeError when the value is not JSON-serialisable (e.g. a BigInt)
  */
 export function encodeOutput(output: Json | undefined): EncodedOutput {
   if (output === undefined) return NO_OUTPUT;
-  const text = JSON.stringify(output);
+  let text = JSON.stringify(output);
+  const secrets = secretRedactor();
+  if (secrets.test(text)) {
+    output = secrets.redactValue(output);
+    text = JSON.stringify(output);
+  }
   if (!exceedsThreshold(text)) return { text, blobHash: null };
   const data = Buffer.from(canonicalJson(output), 'utf8');
   const hash = sha256(data);

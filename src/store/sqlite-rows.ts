@@ -3,6 +3,7 @@ import type { GraphSpec } from '../core/graph.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import { secretRedactor } from '../security/redact.js';
 import { decodeOutput, type EncodedOutput } from './sqlite-outputs.js';
 import type {
   AttemptRecord,
@@ -28,9 +29,33 @@ export type Params = Record<string, Param>;
 /** Positional parameters for a prepared statement (`?` in SQL), in the statement's column order. */
 export type Values = Param[];
 
-/** JSON text of `value`, or SQL NULL when `value` is `undefined`. */
+/**
+ * The store's safety net (DESIGN.md §9): every free-text or JSON value written (goals, task
+ * text and notes, run graphs, commands, options and reasons, attempt ingredients, outputs and
+ * errors, suspend reasons, decision comments) passes through the process-wide redactor
+ * (`security/redact.ts`) on its way into a row, whatever the caller already did. Identifiers,
+ * paths, hashes and snapshots are not touched: a redacted path would break the run. Text
+ * without a secret costs one regular-expression scan.
+ */
+
+/** Free text as stored: secrets redacted. */
+export function storedText(text: string): string {
+  return secretRedactor().redact(text);
+}
+
+/** Free text as stored, SQL NULL for `undefined`. */
+function storedTextOrNull(text: string | undefined): string | null {
+  return text === undefined ? null : storedText(text);
+}
+
+/** JSON text of `value` as stored (secrets in its strings redacted, still valid JSON). */
+export function storedJson(value: unknown): string {
+  return secretRedactor().json(value) ?? 'null';
+}
+
+/** JSON text of `value` (secrets redacted, {@link storedJson}), or SQL NULL when `value` is `undefined`. */
 export function jsonOrNull(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  return value === undefined ? null : storedJson(value);
 }
 
 /** Parses JSON text produced by {@link jsonOrNull}. */
@@ -96,16 +121,16 @@ export function taskParams(task: Task, planId: string, position: number): Params
     plan_id: planId,
     id: task.id,
     position,
-    title: task.title,
-    description: task.description,
-    acceptance: JSON.stringify(task.acceptance),
+    title: storedText(task.title),
+    description: storedText(task.description),
+    acceptance: storedJson(task.acceptance),
     dependencies: JSON.stringify(task.dependencies),
     files: JSON.stringify(task.files),
     atomic: task.atomic ? 1 : 0,
     parent: task.parent ?? null,
     depth: task.depth,
-    tags: JSON.stringify(task.tags),
-    notes: JSON.stringify(task.notes),
+    tags: storedJson(task.tags),
+    notes: storedJson(task.notes),
     status: task.status,
   };
 }
@@ -145,16 +170,16 @@ export function runParams(run: RunRecord): Params {
   return {
     id: run.id,
     status: run.status,
-    graph: JSON.stringify(run.graph),
-    command: run.command,
-    options: JSON.stringify(run.options),
+    graph: storedJson(run.graph),
+    command: storedText(run.command),
+    options: storedJson(run.options),
     plan_id: run.planId ?? null,
     project_dir: run.projectDir,
     worktree: run.worktree ?? null,
     branch: run.branch ?? null,
     base_commit: run.baseCommit ?? null,
     workspace: jsonOrNull(run.workspace),
-    reason: run.reason ?? null,
+    reason: storedTextOrNull(run.reason),
     created_at: run.createdAt,
     updated_at: run.updatedAt,
   };
@@ -180,6 +205,9 @@ export function runFromRow(row: RunRow): RunRecord {
   if (row.reason !== null) run.reason = row.reason;
   return run;
 }
+
+/** The `runs` columns {@link import('./store.js').Store.updateRun} redacts: free text and JSON, not ids or paths. */
+export const REDACTED_RUN_COLUMNS: ReadonlySet<string> = new Set(['graph', 'command', 'options', 'reason']);
 
 /**
  * The columns {@link import('./store.js').Store.updateRun} may change: patch field -> column, whether
@@ -264,7 +292,7 @@ interface AttemptOutcome {
 export function attemptOutcomeValues(a: AttemptOutcome, output: EncodedOutput): Values {
   const u = a.usage;
   return [
-    a.status, output.text, output.blobHash, a.outputHash ?? null, jsonOrNull(a.error), a.suspendReason ?? null,
+    a.status, output.text, output.blobHash, a.outputHash ?? null, jsonOrNull(a.error), storedTextOrNull(a.suspendReason),
     u.inputTokens, u.outputTokens, u.costUsd, u.model ?? null, u.calls,
     a.finishedAt ?? null, a.durationMs ?? null, jsonOrNull(a.workspaceAfter),
   ];
@@ -273,7 +301,7 @@ export function attemptOutcomeValues(a: AttemptOutcome, output: EncodedOutput): 
 /**
  * Attempt (without seq) -> positional insert values: run_id, node_id, number, cache_key,
  * ingredients, started_at, then {@link attemptOutcomeValues}.
- * @param ingredients `JSON.stringify(a.ingredients)`, passed in so a caller writing the same
+ * @param ingredients `storedJson(a.ingredients)`, passed in so a caller writing the same
  *   ingredients into a cache entry serialises them once
  */
 export function attemptValues(a: Omit<AttemptRecord, 'seq'>, ingredients: string, output: EncodedOutput): Values {
@@ -307,7 +335,7 @@ export function attemptFromRow(row: AttemptRow): AttemptRecord {
 /**
  * Cache entry -> positional values: key, kind, node_id, ingredients, output, output_blob,
  * output_hash, input_tokens, output_tokens, cost_usd, model, calls, workspace_after, created_at.
- * @param ingredients `JSON.stringify(entry.ingredients)`
+ * @param ingredients `storedJson(entry.ingredients)`
  * @param output `entry.output` as encoded by `encodeOutput`
  */
 export function cacheValues(entry: CacheEntry, ingredients: string, output: EncodedOutput): Values {
@@ -337,7 +365,7 @@ export function cacheFromRow(row: CacheRow): CacheEntry {
 
 /** Decision -> parameters. */
 export function decisionParams(d: DecisionRecord): Params {
-  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: d.by, at: d.at, comment: d.comment ?? null };
+  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: storedText(d.by), at: d.at, comment: storedTextOrNull(d.comment) };
 }
 
 /** Decision row -> record. */

@@ -12,7 +12,7 @@ import { openDatabase } from './sqlite-open.js';
 import {
   attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
   runNodeFromRow, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
-  RUN_PATCH_COLUMNS,
+  RUN_PATCH_COLUMNS, REDACTED_RUN_COLUMNS, storedJson, storedText,
   type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
   type RunRow, type RunTaskRow, type TaskRow,
 } from './sqlite-rows.js';
@@ -160,7 +160,7 @@ export class SqliteStore implements Store {
   savePlan(plan: PlanRecord): Promise<void> {
     return this.guard('savePlan', (s) =>
       this.write(() => {
-        s.upsertPlan.run({ id: plan.id, goal: plan.goal, created_at: plan.createdAt, meta: JSON.stringify(plan.meta) });
+        s.upsertPlan.run({ id: plan.id, goal: storedText(plan.goal), created_at: plan.createdAt, meta: storedJson(plan.meta) });
         plan.tasks.forEach((task, i) => this.writeTask(s, task, plan.id, i));
       }),
     );
@@ -199,7 +199,7 @@ export class SqliteStore implements Store {
   appendTaskNote(planId: string, taskId: string, note: string): Promise<Task> {
     return this.guard('appendTaskNote', (s) =>
       this.write(() => {
-        if (s.appendNote.run({ plan_id: planId, id: taskId, note }).changes === 0) throw taskNotFound(planId, taskId);
+        if (s.appendNote.run({ plan_id: planId, id: taskId, note: storedText(note) }).changes === 0) throw taskNotFound(planId, taskId);
         return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
       }),
     );
@@ -301,7 +301,10 @@ export class SqliteStore implements Store {
       for (const [key, value] of Object.entries(patch)) {
         const column = RUN_PATCH_COLUMNS[key];
         if (!column || (value === undefined && !column.nullable)) continue;
-        params[column.column] = value === undefined ? null : column.json ? JSON.stringify(value) : (value as string);
+        const redact = REDACTED_RUN_COLUMNS.has(column.column);
+        if (value === undefined) params[column.column] = null;
+        else if (column.json) params[column.column] = redact ? storedJson(value) : JSON.stringify(value);
+        else params[column.column] = redact ? storedText(value as string) : (value as string);
         columns.push(column.column);
       }
       columns.sort();
@@ -319,7 +322,7 @@ export class SqliteStore implements Store {
   expandRunGraph(id: string, graph: GraphSpec, newNodes: RunNodeRecord[]): Promise<void> {
     return this.guard('expandRunGraph', (s) =>
       this.write(() => {
-        if (s.setRunGraph.run({ id, graph: JSON.stringify(graph), updated_at: now() }).changes === 0) throw runNotFound(id);
+        if (s.setRunGraph.run({ id, graph: storedJson(graph), updated_at: now() }).changes === 0) throw runNotFound(id);
         for (const node of newNodes) s.insertRunNodeIfNew.run(runNodeValues({ ...node, runId: id }));
       }),
     );
