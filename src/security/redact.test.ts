@@ -79,7 +79,7 @@ describe('Redactor', () => {
   it('replaces a value containing another value whole (longest first)', () => {
     const r = new Redactor({ env: { A_TOKEN: 'abcdefgh', B_TOKEN: 'abcdefgh-and-more' } });
     expect(r.redact('x abcdefgh-and-more y abcdefgh')).toBe(`x ${REDACTED} y ${REDACTED}`);
-    expect(secretValues({ A_TOKEN: ' padded-value ', B: 'abcdefghij' })).toEqual(['padded-value']);
+    expect(secretValues({ A_TOKEN: ' padded-value ', B: 'abcdefghij', MAX_TOKENS: '100000000' })).toEqual(['padded-value']);
   });
 
   it('treats regex metacharacters in values literally', () => {
@@ -88,8 +88,8 @@ describe('Redactor', () => {
   });
 
   it('redacts JSON structurally: still valid JSON, same shape, keys too; the same object back when clean', () => {
-    const r = new Redactor({ env: { Q_TOKEN: 'has"quote\\and\nnewline', N_TOKEN: '12345678' } });
-    const value = { out: 'x has"quote\\and\nnewline y', n: 12345678, s: 'id 12345678', nested: [{ [`k ${SAMPLES.aws}`]: true }], ok: 'fine' };
+    const r = new Redactor({ env: { Q_TOKEN: 'has"quote\\and\nnewline', N_TOKEN: 'n-12345678' } });
+    const value = { out: 'x has"quote\\and\nnewline y', n: 12345678, s: 'id n-12345678', nested: [{ [`k ${SAMPLES.aws}`]: true }], ok: 'fine' };
     const text = JSON.stringify(value);
     expect(r.test(text)).toBe(true);
     const back = JSON.parse(r.redactJsonText(text));
@@ -99,6 +99,18 @@ describe('Redactor', () => {
     const clean = { a: ['b', { c: 'd' }], e: 1 };
     expect(r.redactValue(clean)).toBe(clean);
     expect(r.redactJsonText(JSON.stringify(clean))).toBe(JSON.stringify(clean));
+  });
+
+  it('gives up the shape rather than keep a secret the walk cannot reach', () => {
+    const r = new Redactor({ env: { S_TOKEN: 'a","b-secret' } });
+    // the value spans two JSON strings: no single string holds it
+    const spanning = ['x a', 'b-secret y'];
+    expect(JSON.stringify(spanning)).toContain('a","b-secret');
+    expect(r.json(spanning)).toBe(JSON.stringify(REDACTED));
+    let deep: unknown = `key ${SAMPLES.aws}`;
+    for (let i = 0; i < 300; i++) deep = [deep];
+    expect(r.json(deep)).toBe(JSON.stringify(REDACTED));
+    expect(r.redactJson({ a: 1 })).toEqual({ value: { a: 1 }, text: '{"a":1}' });
   });
 
   it('gives a clean multi-KB text back unchanged with many secret values loaded', () => {

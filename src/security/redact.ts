@@ -12,7 +12,7 @@ import { KEPT_PREFIX, SECRET_PATTERNS } from './secret-patterns.js';
  *   the providers' defaults (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`), or whose name matches
  *   {@link SECRET_ENV_NAME} (`*_KEY`, `*API_KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`,
  *   `*PASSWD*`, `*CREDENTIAL*`, case-insensitive), when at least {@link MIN_SECRET_LENGTH}
- *   characters long;
+ *   characters long and not just a number;
  * - text in a known credential format ({@link SECRET_PATTERNS}: OpenAI, Anthropic, GitHub, AWS,
  *   Slack, Google keys, JWTs, bearer/basic credentials, PEM private key blocks).
  *
@@ -54,6 +54,8 @@ function escapeRegExp(text: string): string {
  * The secret values of an environment: variables named in `names` or matching
  * {@link SECRET_ENV_NAME}, at least {@link MIN_SECRET_LENGTH} characters, trimmed of
  * surrounding whitespace, unique, longest first (so a value containing another is replaced whole).
+ * A value that is only a number (`MAX_TOKENS=100000000`) is settings, not a credential, and is
+ * skipped: redacting it would garble numbers in every output.
  * @param env the environment
  * @param names more variable names that hold secrets
  */
@@ -64,7 +66,7 @@ export function secretValues(env: NodeJS.ProcessEnv, names: Iterable<string | un
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined || !(named.has(name) || SECRET_ENV_NAME.test(name))) continue;
     const value = raw.trim();
-    if (value.length >= MIN_SECRET_LENGTH) values.add(value);
+    if (value.length >= MIN_SECRET_LENGTH && !/^[+-]?\d+(\.\d+)?$/.test(value)) values.add(value);
   }
   return [...values].sort((a, b) => b.length - a.length);
 }
@@ -132,26 +134,39 @@ export class Redactor {
   }
 
   /**
-   * JSON text with every secret in its strings redacted, still valid JSON of the same shape: one
-   * scan when there is no secret; otherwise parsed, redacted with {@link redactValue} and
-   * serialised again.
+   * A JSON value and its text, redacted: one scan of `text` when there is no secret (the same
+   * value and text back); otherwise the value redacted with {@link redactValue} and serialised
+   * again. When the new text still holds a secret (one spanning two strings, or nested deeper
+   * than the walk goes), the whole value becomes the string {@link REDACTED}: the shape is lost,
+   * the secret never kept.
+   * @param value a JSON-serialisable value
+   * @param text `JSON.stringify(value)`, when the caller has it already
+   */
+  redactJson<T>(value: T, text: string = JSON.stringify(value)): { value: T | string; text: string } {
+    if (!this.#probe.test(text)) return { value, text };
+    const clean = this.redactValue(value);
+    const cleanText = JSON.stringify(clean);
+    if (!this.#probe.test(cleanText)) return { value: clean, text: cleanText };
+    return { value: REDACTED, text: JSON.stringify(REDACTED) };
+  }
+
+  /**
+   * JSON text with every secret in its strings redacted, still valid JSON ({@link redactJson}).
    * @param text JSON text (`JSON.stringify` output)
    * @throws SyntaxError when `text` holds a secret and is not valid JSON
    */
   redactJsonText(text: string): string {
     if (!this.#probe.test(text)) return text;
-    return JSON.stringify(this.redactValue(JSON.parse(text) as unknown));
+    return this.redactJson(JSON.parse(text) as unknown, text).text;
   }
 
   /**
-   * `JSON.stringify(value)`, redacted ({@link redactJsonText}); `null` for `undefined` (SQL NULL).
+   * `JSON.stringify(value)`, redacted ({@link redactJson}); `null` for `undefined` (SQL NULL).
    * @param value any JSON-serialisable value
    */
   json(value: unknown): string | null {
     if (value === undefined) return null;
-    const text = JSON.stringify(value);
-    if (!this.#probe.test(text)) return text;
-    return JSON.stringify(this.redactValue(value));
+    return this.redactJson(value).text;
   }
 
   #walk(value: unknown, depth: number): unknown {

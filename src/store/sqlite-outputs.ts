@@ -54,12 +54,9 @@ function exceedsThreshold(text: string): boolean {
  */
 export function encodeOutput(output: Json | undefined): EncodedOutput {
   if (output === undefined) return NO_OUTPUT;
-  let text = JSON.stringify(output);
-  const secrets = secretRedactor();
-  if (secrets.test(text)) {
-    output = secrets.redactValue(output);
-    text = JSON.stringify(output);
-  }
+  const redacted = secretRedactor().redactJson(output);
+  output = redacted.value;
+  const text = redacted.text;
   if (!exceedsThreshold(text)) return { text, blobHash: null };
   const data = Buffer.from(canonicalJson(output), 'utf8');
   const hash = sha256(data);
