@@ -57,7 +57,7 @@ describe('plan schema', () => {
     const byPath = Object.fromEntries(bad.issues.map((i) => [i.path, i.message]));
     expect(byPath['tasks[0].title']).toBe('contains the control character U+001B; write plain text on one line');
     expect(byPath['tasks[0].description']).toBe('contains the control character U+0000; only newlines and tabs are allowed');
-    expect(byPath['tasks[0].acceptance[1]']).toMatch(/^is too long: at most 20,000 characters/);
+    expect(byPath['tasks[0].acceptance[1]']).toMatch(/^is too long: 20,001 characters, at most 20,000 are allowed/);
     expect(byPath['tasks[0].files[0]']).toMatch(/U\+000D/);
     expect(byPath['tasks[1].title']).toMatch(/U\+000A; write plain text on one line/);
     expect(byPath['tasks[1].description']).toMatch(/^is too long/);

@@ -35,18 +35,21 @@ const controlMessage = (text: string, pattern: RegExp, allowed: string): string 
 };
 
 /**
- * A task text field: `min` to `max` characters, no control character but newline and tab (none at
- * all when `oneLine`). The checks are refinements, so they are not part of the JSON Schema sent
- * to the model (strict structured outputs and local servers' grammars reject some keywords) but
- * an answer that breaks them is repaired like any schema problem.
+ * A task text field: at most `max` characters, no control character but newline and tab (none at
+ * all when `oneLine`). Both checks are refinements, so the JSON Schema sent to the model stays as
+ * it was (only the title's `maxLength`, as before: strict structured outputs and local servers'
+ * grammars reject some keywords, and recorded cassettes key on the schema); an answer that breaks
+ * them is repaired like any other schema problem.
+ * @param base the string schema with what the model is told (`min`, the title's `max`)
  */
-function taskText(max: number, { oneLine = false, min = 0 } = {}) {
+function taskText(base: z.ZodString, max: number, oneLine = false) {
   const pattern = oneLine ? ANY_CONTROL : CONTROL;
   const allowed = oneLine ? 'write plain text on one line' : 'only newlines and tabs are allowed';
-  return z
-    .string()
-    .min(min)
-    .max(max, { message: `is too long: at most ${max.toLocaleString('en-US')} characters; describe the change, do not paste file contents` })
+  return base
+    .refine((text) => text.length <= max, {
+      error: (issue) =>
+        `is too long: ${String(issue.input).length.toLocaleString('en-US')} characters, at most ${max.toLocaleString('en-US')} are allowed; describe the change, do not paste file contents`,
+    })
     .refine((text) => !pattern.test(text), { error: (issue) => controlMessage(String(issue.input), pattern, allowed) });
 }
 
@@ -57,10 +60,10 @@ export const PlanTaskSchema = z
       .string()
       .regex(TASK_ID_PATTERN, 'an id is letters, digits, "_", "." or "-" (starting with a letter or digit), at most 64 characters')
       .describe('Short unique id of the task within this list, e.g. "T1", "T2" (or "1", "2" when decomposing a parent task)'),
-    title: taskText(TASK_TEXT_LIMITS.title, { oneLine: true, min: 1 }).describe('Imperative one-line summary of the change, e.g. "Add a --json flag to the list command"'),
-    description: taskText(TASK_TEXT_LIMITS.description).describe('What to change and how, in enough detail for a developer who only sees this task, its dependencies and the project files'),
+    title: taskText(z.string().min(1).max(TASK_TEXT_LIMITS.title), TASK_TEXT_LIMITS.title, true).describe('Imperative one-line summary of the change, e.g. "Add a --json flag to the list command"'),
+    description: taskText(z.string(), TASK_TEXT_LIMITS.description).describe('What to change and how, in enough detail for a developer who only sees this task, its dependencies and the project files'),
     acceptance: z
-      .array(taskText(TASK_TEXT_LIMITS.acceptance, { min: 1 }))
+      .array(taskText(z.string().min(1), TASK_TEXT_LIMITS.acceptance))
       .min(1)
       .describe('Checkable acceptance criteria; at least one, each verifiable by the project test command or by reading the code'),
     dependencies: z
@@ -70,7 +73,7 @@ export const PlanTaskSchema = z
       .boolean()
       .describe('true when the task is one small coherent code change that can be done and verified in one step; false when it must be decomposed further'),
     files: z
-      .array(taskText(TASK_TEXT_LIMITS.file, { oneLine: true }))
+      .array(taskText(z.string(), TASK_TEXT_LIMITS.file, true))
       .describe('Repository-relative paths (or globs) the task will create or modify; empty when unknown'),
   })
   .describe('One task of the plan');
