@@ -93,6 +93,7 @@ describe('commandFiles: what the configured commands run', () => {
     expect([...named.files.keys()]).toEqual(['test/run.mjs']);
     expect([...(await commandFiles(['npm test'], reader(worktree))).files.keys()].sort()).toEqual(['check.sh', 'scripts/prepare.js', 'test/run.mjs']);
     expect([...(await commandFiles(['make test'], reader(worktree))).files.keys()]).toEqual(['Makefile']);
+    expect([...(await commandFiles(["bash -c 'cd . && ./check.sh'"], reader(worktree))).files.keys()]).toEqual(['check.sh']);
     expect([...(await commandFiles(['CI=1 npx jest --config=jest.e2e.js "test/*.test.mjs"'], reader(worktree))).files.keys()]).toEqual(['jest.e2e.js']);
     expect([...(await commandFiles(['node --test test/*.test.mjs', 'pytest test', 'cargo test', '', '/usr/bin/env node ../x.js'], reader(worktree))).files.keys()]).toEqual([]);
   });

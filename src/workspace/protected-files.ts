@@ -29,7 +29,8 @@ import { normalizeRepoPath } from './safe-path.js';
  *    existing regular file of the worktree (`node test/run.mjs` protects `test/run.mjs`;
  *    `./ci.sh` protects `ci.sh`); `make` protects the Makefile (`GNUmakefile`, `makefile`,
  *    `Makefile`); `npm test`, `npm run X`, `yarn X`, `pnpm X` and `bun run X` follow the
- *    package.json script they run (with its `pre`/`post` scripts), four levels deep. Globs are not
+ *    package.json script they run (with its `pre`/`post` scripts), and `sh -c '...'` (bash, dash,
+ *    zsh) its inline command, four levels deep. Globs are not
  *    followed (`node --test test/*.test.mjs` leaves the tests editable) and directories are not
  *    protected (`pytest tests` leaves `tests/` editable).
  *
@@ -192,6 +193,7 @@ function partReason(change: FileChange): string | undefined {
 
 const MAKE_FILES = ['GNUmakefile', 'makefile', 'Makefile'];
 const SCRIPT_RUNNERS = new Set(['npm', 'pnpm', 'yarn', 'bun']);
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh']);
 const MAX_SCRIPT_DEPTH = 4;
 
 /** The package.json script a package-manager command runs (`npm test` → `test`), if any. */
@@ -248,6 +250,8 @@ export async function commandFiles(commands: readonly string[], read: FileReader
         } else await consider(word, command);
       }
       if (tool === 'make' || tool === 'gmake') for (const name of MAKE_FILES) await consider(name, command);
+      const inline = argv.indexOf('-c');
+      if (SHELLS.has(tool) && inline > 0 && argv[inline + 1] !== undefined && depth < MAX_SCRIPT_DEPTH) await visit(argv[inline + 1]!, depth + 1);
       const script = scriptName([tool, ...argv.slice(1)]);
       if (script !== undefined && depth < MAX_SCRIPT_DEPTH) {
         const all = await scripts();
