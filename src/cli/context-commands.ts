@@ -7,6 +7,7 @@ import type { CommonOptions } from './commands.js';
 import { applyOverrideChanges, hasOverrideChanges, normaliseEntry, type OverrideChanges } from './override-changes.js';
 import { choosePlan, requireTask } from './plan-choice.js';
 import { withProject } from './wiring.js';
+import { safeJson, safeText } from './safe-text.js';
 
 /**
  * `taskgraph context preview TASK` (issue 4, DESIGN.md §7): stores the pin/exclude changes given
@@ -28,7 +29,8 @@ interface PreviewBundle {
   cut: string[];
 }
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints a line of output; text from a model or a repository is made terminal-safe here. */
+const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
 
 /**
@@ -82,7 +84,7 @@ export async function contextPreviewCommand(taskId: string, opts: ContextPreview
       await project.store.putContextOverrides(planId, taskId, overrides);
     }
     const bundle: PreviewBundle = await previewTaskContext(project, planId, taskId);
-    if (opts.json) out(JSON.stringify({ planId, task: taskId, overrides, ...bundle }, null, 2));
+    if (opts.json) out(safeJson({ planId, task: taskId, overrides, ...bundle }));
     else out(formatPreview(planId, taskId, overrides, bundle));
     return 0;
   });

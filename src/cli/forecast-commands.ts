@@ -9,8 +9,10 @@ import { GitWorkspace } from '../workspace/git-workspace.js';
 import type { CommonOptions } from './commands.js';
 import { isGitRepo, loadGraphFile } from './commands.js';
 import { type ProjectHandle, withProject } from './wiring.js';
+import { safeJson, safeText } from './safe-text.js';
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints a line of output; text from a model or a repository is made terminal-safe here. */
+const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
 /** Resolves a target (graph file, plan id or run id) to a graph, its plan and its base commit. */
 async function graphOf(project: ProjectHandle, target: string): Promise<{ graph: GraphSpecInput; planId?: string; baseCommit?: string }> {
@@ -43,7 +45,7 @@ export function printForecast(forecast: NodeForecast[], json: boolean | undefine
   const cost = willRun.reduce((s, f) => s + (f.estimatedCostUsd ?? 0), 0);
   const unknownCost = willRun.filter((f) => (f.kind === 'llm' || f.kind === 'decompose') && f.estimatedCostUsd === undefined).length;
   if (json) {
-    out(JSON.stringify({ nodes: forecast, cached: forecast.length - willRun.length, dirty: willRun.length, estimatedCostUsd: cost, modelNodesWithoutEstimate: unknownCost }, null, 2));
+    out(safeJson({ nodes: forecast, cached: forecast.length - willRun.length, dirty: willRun.length, estimatedCostUsd: cost, modelNodesWithoutEstimate: unknownCost }));
     return 0;
   }
   for (const f of forecast) out(`${f.willRun ? 'run   ' : 'cached'}  ${f.nodeId}${f.willRun ? `  (${f.reason})` : ''}${f.estimatedCostUsd !== undefined ? `  ~$${f.estimatedCostUsd.toFixed(4)}` : ''}`);
@@ -57,7 +59,7 @@ export async function whyCommand(target: string, nodeId: string, opts: CommonOpt
     const forecast = await forecastTarget(project, target);
     const f = forecast.find((x) => x.nodeId === nodeId);
     if (!f) throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${target}`, { hint: `nodes: ${forecast.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.length > 10 ? ', ...' : ''}` });
-    if (opts.json) out(JSON.stringify(f, null, 2));
+    if (opts.json) out(safeJson(f));
     else {
       out(`${nodeId}: ${f.willRun ? 'will run' : 'will not run (cached)'}`);
       if (f.willRun) out(`why: ${f.reason}`);

@@ -3,6 +3,7 @@ import { LINK_TYPES, type LinkType, type TaskLink } from '../core/task.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan, requireTask } from './plan-choice.js';
 import { type ProjectHandle, withProject } from './wiring.js';
+import { safeJson, safeText } from './safe-text.js';
 
 /**
  * `taskgraph link add|rm|ls` (issue 4): typed links between the tasks of a plan (DESIGN.md §1).
@@ -15,7 +16,8 @@ import { type ProjectHandle, withProject } from './wiring.js';
 /** Options of the link commands. */
 export type LinkOptions = CommonOptions & { plan?: string };
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints a line of output; text from a model or a repository is made terminal-safe here. */
+const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
 /**
  * Parses a link type argument.
@@ -51,7 +53,7 @@ export async function linkAddCommand(from: string, type: string, to: string, opt
   return withProject(opts, async (project) => {
     const link = await resolveLink(project, from, type, to, opts);
     await project.store.addLink(link);
-    if (opts.json) out(JSON.stringify(link, null, 2));
+    if (opts.json) out(safeJson(link));
     else out(`linked ${formatLink(link)} (plan ${link.planId})${link.type === 'requires' ? `: ${from} now runs after ${to}` : ''}`);
     return 0;
   });
@@ -76,7 +78,7 @@ export async function linkRmCommand(from: string, type: string, to: string, opts
       });
     }
     await project.store.removeLink(link);
-    if (opts.json) out(JSON.stringify(link, null, 2));
+    if (opts.json) out(safeJson(link));
     else out(`removed ${formatLink(link)} (plan ${link.planId})`);
     return 0;
   });
@@ -94,7 +96,7 @@ export async function linkLsCommand(taskId: string | undefined, opts: LinkOption
     if (taskId !== undefined) await requireTask(project.store, planId, taskId);
     const links = await project.store.listLinks(planId, taskId);
     if (opts.json) {
-      out(JSON.stringify(links, null, 2));
+      out(safeJson(links));
       return 0;
     }
     if (links.length === 0) out(`no links${taskId ? ` of ${taskId}` : ''} in plan ${planId}: add one with \`taskgraph link add FROM TYPE TO\``);

@@ -4,15 +4,17 @@ import { initProject } from '../project/init.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
 import type { CommonOptions } from './commands.js';
 import { withProject } from './wiring.js';
+import { safeJson, safeText } from './safe-text.js';
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints a line of output; text from a model or a repository is made terminal-safe here. */
+const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
 /** `taskgraph runs`: newest first. */
 export async function runsCommand(opts: CommonOptions & { limit?: number }): Promise<number> {
   return withProject(opts, async (project) => {
     const runs = await project.store.listRuns(opts.limit ?? 20);
     if (opts.json) {
-      out(JSON.stringify(runs.map(({ graph: _g, ...r }) => r), null, 2));
+      out(safeJson(runs.map(({ graph: _g, ...r }) => r)));
       return 0;
     }
     if (runs.length === 0) out('no runs yet: try `taskgraph do "<goal>"`');
@@ -32,7 +34,7 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
     const attempts = await project.store.listAttempts(run.id);
     if (opts.json) {
       const { graph: _g, ...rest } = run;
-      out(JSON.stringify({ run: rest, tasks, nodes, plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null }, null, 2));
+      out(safeJson({ run: rest, tasks, nodes, plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null }));
       return 0;
     }
     out(`run ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ''}`);
@@ -66,7 +68,7 @@ export async function reportCommand(runId: string, opts: CommonOptions & { print
 /** `taskgraph init`. */
 export async function initCommand(opts: { project: string; force?: boolean; json?: boolean }): Promise<number> {
   const result = await initProject(opts.project, { ...(opts.force ? { force: true } : {}) });
-  if (opts.json) out(JSON.stringify({ path: result.path, created: result.created, config: result.config }, null, 2));
+  if (opts.json) out(safeJson({ path: result.path, created: result.created, config: result.config }));
   else {
     out(`wrote ${result.path}`);
     out(`language: ${result.config.language || 'unknown'}; test command: ${result.config.commands.test ?? '(none found: set commands.test)'}`);

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import pc from 'picocolors';
 import { TaskgraphError } from '../core/errors.js';
 import { redactWrites } from '../security/redact-output.js';
 import { contextPreviewCommand } from './context-commands.js';
 import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
 import { withBudgetFlags } from './budget-options.js';
+import { exitQuietlyOnClosedPipe, reportError, reportUncaughtErrors } from './error-output.js';
 import { whyCommand } from './forecast-commands.js';
 import { linkAddCommand, linkLsCommand, linkRmCommand } from './link-commands.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
@@ -18,8 +18,13 @@ import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 // nothing the CLI prints may show a secret (security/redact.ts), whoever prints it
 redactWrites(process.stdout);
 redactWrites(process.stderr);
+// a closed pipe (`taskgraph status | head -1`) ends the process quietly; nothing escapes as a stack trace
+exitQuietlyOnClosedPipe();
+reportUncaughtErrors(() => projectDir());
 
 const program = new Command();
+/** The project directory (`-C`), else the working directory: where a crash trace goes. */
+const projectDir = (): string => (program.opts() as { project?: string }).project ?? process.cwd();
 program
   .name('taskgraph')
   .description('plan a software goal as a DAG of tasks and carry it out with models, commands and people on a git branch')
@@ -178,13 +183,6 @@ try {
   await program.parseAsync(process.argv);
   process.exitCode = exitCode;
 } catch (error) {
-  if (error instanceof TaskgraphError) {
-    process.stderr.write(`${pc.red('error')} [${error.code}]: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`${pc.dim('hint')}: ${error.hint}\n`);
-  } else if (error instanceof Error && error.name === 'ZodError') {
-    process.stderr.write(`${pc.red('error')}: ${error.message}\n`);
-  } else {
-    process.stderr.write(`${pc.red('error')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  }
-  process.exitCode = 1;
+  // a user error: one message and a hint; anything else: one line and the file with the full trace
+  process.exitCode = reportError(error, { projectDir: projectDir() });
 }

@@ -1,4 +1,5 @@
 import { planIdFor } from '../planning/plan-graph.js';
+import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { renderTree, toJson } from '../planning/render.js';
 import { collectProjectContext } from '../project/project-context.js';
@@ -22,6 +23,7 @@ export async function planCommand(goalArg: string | undefined, opts: CommonOptio
     });
     const planId = planIdFor(goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
+    assertTaskText(tasks);
     if (!(await project.store.getPlan(planId))) {
       await project.store.savePlan({ id: planId, goal, createdAt: new Date().toISOString(), tasks, meta: { leaves: result.leaves, usage: { ...result.usage }, calls: result.calls, repairs: result.repairs } });
     }

@@ -2,11 +2,15 @@ import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { EngineEvent, EngineObserver } from '../engine/events.js';
 import type { NodeStatus } from '../store/store.js';
+import { safeText } from './safe-text.js';
 
 /**
  * Live progress in the terminal (DESIGN.md §11): on a TTY a redrawn tree of tasks and their nodes
  * with status, cache hits, attempts, tokens and cost; elsewhere (CI, pipes) one plain line per
- * event. Implemented as an engine observer: it never changes a run.
+ * event. Implemented as an engine observer: it never changes a run. Text from events (node and
+ * task ids, error messages, failure notes, reasons) passes {@link safeText} before taskgraph adds
+ * its colours, so a model or a repository cannot move the cursor, clear the screen or retitle the
+ * window through it.
  */
 export interface Progress {
   observer: EngineObserver;
@@ -65,13 +69,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
     const out: string[] = [];
     for (const [task, ids] of byTask) {
       const attempt = taskAttempts.get(task);
-      out.push(pc.bold(task) + (attempt && attempt > 1 ? pc.yellow(` (attempt ${attempt})`) : ''));
+      out.push(pc.bold(safeText(task)) + (attempt && attempt > 1 ? pc.yellow(` (attempt ${attempt})`) : ''));
       for (const id of ids) {
         const n = nodes.get(id)!;
         const extra = [n.attempt > 1 ? `try ${n.attempt}` : '', n.tokens > 0 ? `${n.tokens} tok` : '', n.cost > 0 ? `$${n.cost.toFixed(4)}` : '']
           .filter(Boolean)
           .join(', ');
-        out.push(`  ${colour(n.status, `${ICON[n.status]} ${id}`)}${extra ? pc.dim(`  ${extra}`) : ''}`);
+        out.push(`  ${colour(n.status, `${ICON[n.status]} ${safeText(id)}`)}${extra ? pc.dim(`  ${extra}`) : ''}`);
       }
     }
     out.push(pc.dim(`executed ${executed}, cached ${cached}, tokens ${tokens}, cost $${cost.toFixed(4)}`));
@@ -79,7 +83,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
     render(out.join('\n'));
   };
 
-  const plain = (text: string) => stream.write(`${text}\n`);
+  // plain lines carry no colours of ours, so the whole line is cleaned: ids, errors and notes may
+  // hold model or repository text
+  const plain = (text: string) => stream.write(`${safeText(text)}\n`);
 
   const observer: EngineObserver = (event: EngineEvent) => {
     switch (event.type) {
@@ -120,7 +126,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         taskAttempts.set(event.task, event.attempt);
         const first = event.note.split('\n')[0] ?? '';
         if (!tty) plain(`task ${event.task}: retry ${event.attempt}/${event.maxAttempts} with a failure note: ${first}`);
-        else lines.push(pc.yellow(`${event.task}: retry ${event.attempt}/${event.maxAttempts}: ${first}`));
+        else lines.push(pc.yellow(safeText(`${event.task}: retry ${event.attempt}/${event.maxAttempts}: ${first}`)));
         break;
       }
       case 'task-finish':

@@ -1,13 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { jsonTextDepth, MAX_DOCUMENT_DEPTH, tooDeepMessage } from '../core/document-depth.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { buildGraph } from '../core/validate.js';
 import type { RunSummary } from '../engine/engine.js';
+import { parseYamlText } from '../project/parse-yaml.js';
 import { writeRunReport } from '../report/report.js';
 import { runGit } from '../workspace/git-run.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
+import { safeJson, safeText } from './safe-text.js';
 import type { ProjectHandle } from './wiring.js';
 
 /**
@@ -50,6 +52,9 @@ export async function readGoal(goal: string | undefined, prd: string | undefined
     const text = await readFile(resolve(prd), 'utf8').catch((e: unknown) => {
       throw new TaskgraphError('NOT_FOUND', `cannot read PRD ${prd}: ${(e as Error).message}`);
     });
+    if (text.includes('\0')) {
+      throw new TaskgraphError('CONFIG_INVALID', `${prd} holds NUL bytes: it is not a text file`, { hint: 'pass a Markdown or plain-text requirements document' });
+    }
     return goal ? `${goal}\n\n${text}` : text;
   }
   if (!goal || goal.trim() === '') {
@@ -73,9 +78,11 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       })
       .reverse();
   }
-  const reportPath = await writeRunReport(project.store, summary.runId, project.dir, { commits });
+  const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir, { commits }), summary.runId);
+  const reportPath = report.path ?? null;
+  if (report.warning) process.stderr.write(`${report.warning}\n`);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits }, null, 2)}\n`);
+    process.stdout.write(`${safeJson({ ...summary, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits })}\n`);
   } else {
     const c = summary.counts;
     const lines = [
@@ -92,23 +99,60 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
     }
     if (summary.status === 'failed') lines.push(`  details: taskgraph status ${summary.runId}; retry: taskgraph resume ${summary.runId}`);
-    lines.push(`  report: ${reportPath}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    if (reportPath) lines.push(`  report: ${reportPath}`);
+    process.stdout.write(`${safeText(lines.join('\n'))}\n`);
   }
   return exitCodeFor(summary.status);
 }
 
-/** Loads a graph file (YAML or JSON). @throws TaskgraphError GRAPH_INVALID / NOT_FOUND */
+/** What {@link tryWriteReport} did: the report's path, or one warning line saying why there is none. */
+export interface ReportOutcome {
+  path?: string;
+  warning?: string;
+}
+
+/**
+ * Writes a run's report at the end of a session without letting a failure to write it change the
+ * session's outcome (issue 8 item 15: a read-only `.taskgraph/reports/` after a successful run):
+ * the run's records are in the store, so the report can always be printed later.
+ * @param write writes the report and returns its path
+ * @param runId the run, named in the warning
+ * @returns the path, or a one-line warning naming the reason and `taskgraph report RUN --print`
+ */
+export async function tryWriteReport(write: () => Promise<string>, runId: string): Promise<ReportOutcome> {
+  try {
+    return { path: await write() };
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    return { warning: safeText(`warning: the report could not be written (${reason}); print it with: taskgraph report ${runId} --print`) };
+  }
+}
+
+/**
+ * Loads a graph file (YAML or JSON). A JSON file's nesting is measured on its text before
+ * `JSON.parse`, a YAML file's by `parseYamlText` (alias bomb, depth), so neither can overflow the
+ * stack of the validation that follows.
+ * @throws TaskgraphError NOT_FOUND (unreadable), GRAPH_INVALID (syntax, an alias bomb, nesting
+ *   deeper than `MAX_DOCUMENT_DEPTH`, structural problems)
+ */
 export async function loadGraphFile(path: string): Promise<GraphSpecInput> {
   const text = await readFile(path, 'utf8').catch((e: unknown) => {
     throw new TaskgraphError('NOT_FOUND', `cannot read graph file ${path}: ${(e as Error).message}`);
   });
   let doc: unknown;
-  try {
-    doc = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
-  } catch (e) {
-    throw new TaskgraphError('GRAPH_INVALID', `${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
-  }
+  if (path.endsWith('.json')) {
+    if (jsonTextDepth(text, MAX_DOCUMENT_DEPTH) > MAX_DOCUMENT_DEPTH) {
+      throw new TaskgraphError('GRAPH_INVALID', tooDeepMessage(path), {
+        details: { path, maxDepth: MAX_DOCUMENT_DEPTH },
+        hint: 'flatten the document: a graph file needs a few levels (nodes, inputs, literals)',
+      });
+    }
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new TaskgraphError('GRAPH_INVALID', `${path} is not valid JSON: ${(e as Error).message}`);
+    }
+  } else doc = parseYamlText(text, path, 'GRAPH_INVALID');
   buildGraph(doc); // structural validation with every problem listed (kinds' configs are checked by the engine)
   return doc as GraphSpecInput;
 }

@@ -3,15 +3,17 @@ import { resumeCommand, type CommonOptions } from './commands.js';
 import type { BudgetFlags } from './budget-options.js';
 import { choosePlan } from './plan-choice.js';
 import { withProject } from './wiring.js';
+import { safeJson, safeText } from './safe-text.js';
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints a line of output; text from a model or a repository is made terminal-safe here. */
+const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
 /** `taskgraph note TASK TEXT`: appends a note to a task (default plan: the newest run's). */
 export async function noteCommand(taskId: string, text: string, opts: CommonOptions & { plan?: string; by?: string }): Promise<number> {
   return withProject(opts, async (project) => {
     const planId = await choosePlan(project.store, opts.plan);
     const task = await project.store.appendTaskNote(planId, taskId, `Note from ${opts.by ?? process.env['USER'] ?? 'a person'}: ${text}`);
-    if (opts.json) out(JSON.stringify(task, null, 2));
+    if (opts.json) out(safeJson(task));
     else out(`${planId} ${taskId}: ${task.notes.length} note(s); a run holding this task continues on \`taskgraph resume RUN\``);
     return 0;
   });
@@ -23,7 +25,7 @@ export async function notesCommand(taskId: string, opts: CommonOptions & { plan?
     const planId = await choosePlan(project.store, opts.plan);
     const task = await project.store.getTask(planId, taskId);
     if (!task) throw new TaskgraphError('NOT_FOUND', `no task "${taskId}" in plan ${planId}`);
-    if (opts.json) out(JSON.stringify(task.notes, null, 2));
+    if (opts.json) out(safeJson(task.notes));
     else task.notes.forEach((n, i) => out(`--- note ${i + 1}\n${n}`));
     return 0;
   });

@@ -10,7 +10,8 @@ import { secretRedactor } from '../security/redact.js';
 
 /**
  * Failures that a better input can fix, so refinement retries the task with a note: a failed
- * check, an edit that does not parse or apply, a malformed model answer, a failed command.
+ * check, an edit that does not parse or apply, an edit to protected configuration (the note's
+ * `Reason:` lists the files the model may not change), a malformed model answer, a failed command.
  * Anything else (missing API key, cassette miss, provider down, invalid config, git or store
  * trouble) fails at once: retrying the same task would fail the same way, and the person has to
  * fix the cause and `taskgraph resume` the run.
@@ -19,6 +20,7 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
   'VERIFY_FAILED',
   'EDIT_INVALID',
   'EDIT_REJECTED',
+  'EDIT_PROTECTED',
   'PATH_OUTSIDE_WORKTREE',
   'MODEL_OUTPUT_INVALID',
   'COMMAND_FAILED',

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { ProjectConfig } from '../core/config.js';
 import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
+import type { ApplyEditOptions } from '../workspace/workspace.js';
 
 const ApplyConfig = z.object({}).strict();
 
@@ -19,11 +21,26 @@ export function editText(input: Json | undefined): string {
 }
 
 /**
+ * The checks an edit passes before it is written, from taskgraph.yaml: `policy.maxEditBytes`, and
+ * with `policy.protectConfig` (default true) the protected configuration, including the files
+ * `commands.test`, `commands.build` and `commands.setup` run.
+ */
+export function applyOptions(config: ProjectConfig): ApplyEditOptions {
+  const { test, build, setup } = config.commands;
+  return {
+    maxEditBytes: config.policy.maxEditBytes,
+    ...(config.policy.protectConfig ? { protectConfig: { commands: [test, build, setup].filter((c): c is string => typeof c === 'string') } } : {}),
+  };
+}
+
+/**
  * `apply` nodes (DESIGN.md §4): apply a unified diff, search/replace blocks or whole files to the run's
  * worktree with git, rejecting any path outside it. Output `{ format, files, tree }`. An edit that
- * does not apply fails the node (EDIT_REJECTED / EDIT_INVALID / PATH_OUTSIDE_WORKTREE with the
- * reason), which refinement turns into a task note. Cache key adds the edit hash (via the input)
- * and the base workspace state (HEAD + tree); a cache hit restores the resulting worktree.
+ * does not apply, or is refused (a file over `policy.maxEditBytes`, a protected configuration
+ * file: see {@link applyOptions}), fails the node (EDIT_REJECTED / EDIT_INVALID /
+ * EDIT_PROTECTED / PATH_OUTSIDE_WORKTREE with the reason), which refinement turns into a task
+ * note. Cache key adds the edit hash (via the input), the base workspace state (HEAD + tree) and
+ * those two policy values; a cache hit restores the resulting worktree.
  */
 export const applyExecutor: NodeExecutor<ApplyConfig> = {
   kind: 'apply',
@@ -34,11 +51,12 @@ export const applyExecutor: NodeExecutor<ApplyConfig> = {
   requiredInputs: ['edit'],
   sideEffects: () => true,
   async keyIngredients(_config, _inputs, ctx) {
-    return { workspace: { ...(await ctx.workspace!.snapshot()) } };
+    const { maxEditBytes, protectConfig } = ctx.config.policy;
+    return { workspace: { ...(await ctx.workspace!.snapshot()) }, limits: { maxEditBytes, protectConfig } };
   },
   async execute(_config, inputs, ctx) {
     try {
-      const result = await ctx.workspace!.applyEdit(editText(inputs['edit']));
+      const result = await ctx.workspace!.applyEdit(editText(inputs['edit']), applyOptions(ctx.config));
       await rememberEditedFiles(ctx, result.files);
       return { status: 'succeeded', output: { format: result.format, files: result.files, tree: result.snapshot.tree } };
     } catch (error) {

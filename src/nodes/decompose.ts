@@ -4,6 +4,7 @@ import { hashJson } from '../core/hash.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
+import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
@@ -109,6 +110,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       throw new TaskgraphError('INTERNAL', 'decompose output has no planId');
     }
     const plan = output as unknown as DecomposeOutput;
+    assertTaskText(plan.tasks);
     if (plan.parent) {
       // subtasks join the plan (kept when they exist: their notes survive a re-run)
       for (const t of plan.tasks) if (!(await ctx.store.getTask(plan.planId, t.id))) await ctx.store.putTask(t);

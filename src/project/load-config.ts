@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
+import { parseYamlText } from './parse-yaml.js';
 
 /**
  * Reading and validating `taskgraph.yaml` (DESIGN.md §1 "project"). YAML is parsed with the
@@ -66,32 +66,13 @@ export function dropNullValues(value: unknown): unknown {
  * @param path the file's path, used in messages only
  * @returns the validated configuration with defaults applied
  * @throws TaskgraphError `CONFIG_INVALID` for YAML syntax errors (message names `line:column`,
- *   `details.errors` lists `{ message, line, column }`), for a document that is not a mapping, and
+ *   `details.errors` lists `{ message, line, column }`), for an alias bomb or nesting deeper than
+ *   `MAX_DOCUMENT_DEPTH` (see `parse-yaml.ts`), for a document that is not a mapping, and
  *   for schema errors (message lists every problem as a `path: message` line, `details.issues`
  *   holds the same lines)
  */
 export function parseProjectConfig(text: string, path: string): ProjectConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const errors = doc.errors.map((error) => {
-      const pos = error instanceof YAMLParseError ? error.linePos?.[0] : undefined;
-      // The first line of a pretty YAML error is the sentence; the rest is a source excerpt.
-      const sentence = (error.message.split('\n')[0] ?? error.message).replace(/\s*at line \d+, column \d+:?\s*$/, '').trim();
-      return { message: sentence, line: pos?.line, column: pos?.col };
-    });
-    const lines = errors.map((e) =>
-      e.line === undefined ? `  ${e.message}` : `  line ${e.line}, column ${e.column}: ${e.message}`,
-    );
-    const first = errors[0];
-    const where = first?.line === undefined ? '' : `:${first.line}:${first.column}`;
-    throw new TaskgraphError('CONFIG_INVALID', `${path}${where} is not valid YAML:\n${lines.join('\n')}`, {
-      details: { path, errors },
-      hint: 'fix the YAML syntax at the line shown (indentation, a missing ":" or an unclosed quote are the usual causes)',
-      cause: doc.errors[0],
-    });
-  }
-
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = parseYamlText(text, path, 'CONFIG_INVALID') ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
     throw new TaskgraphError(
       'CONFIG_INVALID',

@@ -1,6 +1,32 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { TaskgraphError } from '../core/errors.js';
+
+/**
+ * Refuses a database file of 0 bytes. SQLite treats an empty file as a new, empty database and
+ * would quietly start over; but taskgraph writes the header at once when it creates a store (the
+ * `journal_mode = WAL` pragma writes page 1, 4,096 bytes), so an existing empty file is a store
+ * that was truncated or replaced (a failed copy, a full disk, a sync tool), and its runs, plans
+ * and cache are gone from it (issue 8 item 15). The person decides: restore it or delete it.
+ * @param path database file path
+ * @throws TaskgraphError STORE_ERROR naming the file and both ways out
+ */
+export function refuseEmptyFile(path: string): void {
+  let size: number | undefined;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return; // absent (a new store) or unreadable (SQLite reports it)
+  }
+  if (size !== 0) return;
+  const wal = `${path}-wal`;
+  const walNote = existsSync(wal) ? ` (${wal} is still there and may hold the latest changes)` : '';
+  throw new TaskgraphError('STORE_ERROR', `open: the database file ${path} is empty (0 bytes): it holds no runs, plans or cache, so taskgraph will not use it as a store`, {
+    details: { op: 'open', path },
+    hint: `restore ${path} from a backup${walNote}; or, to start over with an empty store, delete it (the run history is lost)`,
+  });
+}
 
 /**
  * Opens a better-sqlite3 connection for the store, creating parent directories, and sets its
@@ -43,11 +69,15 @@ import Database from 'better-sqlite3';
  *
  * @param path file path, or `':memory:'` (or `''`) for a private in-memory/temporary database
  * @returns the open connection
+ * @throws TaskgraphError STORE_ERROR when the file exists but is empty (see {@link refuseEmptyFile})
  * @throws SqliteError / Error when the directory cannot be created or the file cannot be opened
  *   or is not a database (the caller maps it with `toStoreError`)
  */
 export function openDatabase(path: string): Database.Database {
-  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    refuseEmptyFile(path);
+  }
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
@@ -107,6 +107,21 @@ describe('SqliteStore (SQLite specifics)', () => {
     expect(error).toBeInstanceOf(TaskgraphError);
     expect((error as TaskgraphError).code).toBe('STORE_ERROR');
     expect((error as TaskgraphError).hint).toMatch(/backup|delete/);
+  });
+
+  it('refuses a zero-length database file instead of treating it as a new, empty store', async () => {
+    const project = join(root, `project-${++counter}`);
+    const dbPath = join(project, STORE_RELATIVE_PATH);
+    mkdirSync(dirname(dbPath), { recursive: true });
+    writeFileSync(dbPath, '');
+    const error = await expectCode(openStore(project), 'STORE_ERROR');
+    expect(error.message).toContain(`the database file ${dbPath} is empty (0 bytes)`);
+    expect(error.hint).toMatch(/restore .* from a backup.*delete it/);
+    expect(statSync(dbPath).size).toBe(0); // left as it was: nothing written into it
+    // a fresh store is still created where there is no file
+    const fresh = await openStore(join(root, `project-${++counter}`));
+    expect(statSync(fresh.path).size).toBeGreaterThan(0);
+    await fresh.close();
   });
 
   it('waits busy_timeout (5 s) for another writer, then fails retryable with a hint', async () => {

@@ -65,6 +65,32 @@ describe('computeEdit: udiff', () => {
   });
 });
 
+describe('computeEdit: udiff deletions must match the file', () => {
+  const source = 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n';
+
+  it('deletes a file whose "-" lines are its whole content (trailing whitespace aside)', async () => {
+    const edit = parseEdit('--- a/src/x.js\n+++ /dev/null\n@@ -1,3 +0,0 @@\n-export const a = 1;\n-export const b = 2;  \n-export const c = 3;\n');
+    expect(await computeEdit(edit, files({ 'src/x.js': source }))).toEqual([{ path: 'src/x.js', before: source, after: null }]);
+  });
+
+  it('refuses a deletion whose "-" lines do not match, even by one line (no fuzz)', async () => {
+    const other = parseEdit('--- a/src/x.js\n+++ /dev/null\n@@ -1,3 +0,0 @@\n-alpha\n-beta\n-gamma\n');
+    const error = await rejectionOf(computeEdit(other, files({ 'src/x.js': source })));
+    expect(error.code).toBe('EDIT_REJECTED');
+    expect(error.message).toMatch(/^edit to src\/x\.js does not apply: the diff deletes the file but its "-" lines do not match/);
+    const oneOff = parseEdit('--- a/src/x.js\n+++ /dev/null\n@@ -1,3 +0,0 @@\n-export const a = 1;\n-export const B = 2;\n-export const c = 3;\n');
+    expect((await rejectionOf(computeEdit(oneOff, files({ 'src/x.js': source })))).code).toBe('EDIT_REJECTED');
+  });
+
+  it('refuses a deletion that lists only part of the file, or none of it', async () => {
+    const part = parseEdit('--- a/src/x.js\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-export const a = 1;\n');
+    expect((await rejectionOf(computeEdit(part, files({ 'src/x.js': source })))).message).toMatch(/cover only part of it \(2 non-blank lines not listed\)/);
+    const bare = parseEdit('diff --git a/src/x.js b/src/x.js\ndeleted file mode 100644\n');
+    expect((await rejectionOf(computeEdit(bare, files({ 'src/x.js': source })))).message).toMatch(/shows none of its lines/);
+    expect(await computeEdit(bare, files({ 'src/x.js': '' }))).toEqual([{ path: 'src/x.js', before: '', after: null }]);
+  });
+});
+
 describe('computeEdit: search/replace', () => {
   it('replaces exact text, appends with an empty SEARCH and creates a new file', async () => {
     const edit = parseEdit(

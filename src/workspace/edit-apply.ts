@@ -76,6 +76,30 @@ function fail(path: string, reason: string): never {
   throw rejected(path, reason);
 }
 
+/**
+ * A deletion must show what it deletes: its hunks, applied without fuzz (every `-` and context
+ * line equal to the file's, trailing whitespace aside), must leave nothing but whitespace. A
+ * deletion without hunks is accepted only for an empty file (git writes no hunk for one).
+ */
+function checkDeletion(file: UdiffFileEdit, current: string): void {
+  if (file.hunks.length === 0) {
+    if (current.trim() === '') return;
+    fail(file.path, 'the diff deletes the file but shows none of its lines; to delete a file, write every line of it as a "-" line');
+  }
+  const rest = applyPatch(
+    current,
+    { oldFileName: 'a', newFileName: 'b', oldHeader: undefined, newHeader: undefined, hunks: file.hunks },
+    { fuzzFactor: 0, compareLine: sameLine },
+  );
+  if (rest === false) {
+    fail(file.path, 'the diff deletes the file but its "-" lines do not match the file\'s content; read the file and list its current lines');
+  }
+  if (rest.trim() !== '') {
+    const left = rest.split('\n').filter((line) => line.trim() !== '').length;
+    fail(file.path, `the diff deletes the file but its "-" lines cover only part of it (${left} non-blank line${left === 1 ? '' : 's'} not listed)`);
+  }
+}
+
 function applyUdiffFile(file: UdiffFileEdit, state: Map<string, string | null>): void {
   const current = state.get(file.path) ?? null;
   if (file.action === 'create') {
@@ -83,6 +107,7 @@ function applyUdiffFile(file: UdiffFileEdit, state: Map<string, string | null>):
     state.set(file.path, applyHunks(file.path, '', file.hunks));
   } else if (file.action === 'delete') {
     if (current === null) fail(file.path, 'the diff deletes the file but it does not exist');
+    checkDeletion(file, current);
     state.set(file.path, null);
   } else if (file.action === 'rename') {
     const from = file.fromPath ?? '';
@@ -181,8 +206,9 @@ function applyBlock(path: string, content: string, block: SearchReplaceBlock, in
  * @param read reads a file's current content (`null` = absent); called at most once per path
  * @returns the files whose content actually changes, sorted by path
  * @throws TaskgraphError EDIT_REJECTED (`details: { path, reason }`) when a hunk or SEARCH text
- *   does not match, a created file exists, or a modified/deleted file is missing (whole files
- *   never fail here: they create or replace)
+ *   does not match, a created file exists, a modified/deleted file is missing, or a deletion's
+ *   `-` lines are not exactly the file's content (whole files never fail here: they create or
+ *   replace)
  */
 export async function computeEdit(edit: ParsedEdit, read: FileReader): Promise<FileChange[]> {
   const original = new Map<string, string | null>();

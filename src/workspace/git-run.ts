@@ -33,6 +33,11 @@ export interface RunGitOptions {
   env?: Record<string, string>;
   /** exit codes that are not errors; default `[0]` */
   okCodes?: number[];
+  /**
+   * text written to git's stdin (UTF-8), then stdin is closed; for data that must not go through
+   * argv, such as a commit message (`commit -F -`: argv has a per-argument limit, 128 KiB on Linux)
+   */
+  input?: string;
 }
 
 /** What a git call printed. */
@@ -57,7 +62,7 @@ export function runGit(cwd: string, args: string[], options: RunGitOptions = {})
   Object.assign(env, { GIT_TERMINAL_PROMPT: '0' }, options.env ?? {});
   const okCodes = options.okCodes ?? [0];
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env, maxBuffer: MAX_BUFFER_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const child = execFile('git', args, { cwd, env, maxBuffer: MAX_BUFFER_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) {
         resolve({ stdout, stderr, code: 0 });
         return;
@@ -86,6 +91,10 @@ export function runGit(cwd: string, args: string[], options: RunGitOptions = {})
         }),
       );
     });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => undefined); // git exiting before reading it all: its exit code tells
+      child.stdin?.end(options.input, 'utf8');
+    }
   });
 }
 

@@ -9,7 +9,8 @@ import { editPaths, mapEditPaths, parseEdit } from './edit-format.js';
 import { assertRevision, gitText, runGit } from './git-run.js';
 import { normalizeRepoPath, resolveInside } from './safe-path.js';
 import { addRunWorktree, attachRunWorktree, type CreateRunWorkspaceOptions, type RunWorkspaceOptions } from './run-worktree.js';
-import type { ApplyResult, Workspace } from './workspace.js';
+import { commandFiles, protectedChanges, protectedError } from './protected-files.js';
+import type { ApplyEditOptions, ApplyResult, Workspace } from './workspace.js';
 
 export {
   removeRunWorkspace,
@@ -39,6 +40,24 @@ function fileError(relPath: string, action: string, error: unknown): TaskgraphEr
     cause: error,
     details: { path: relPath, reason },
   });
+}
+
+/**
+ * Refuses a change whose resulting file is larger than `limit` bytes (UTF-8), before anything is
+ * written (issue 8 item 17: a 100 MB file was committed).
+ * @throws TaskgraphError EDIT_REJECTED naming the file, its size and the limit
+ */
+export function checkSizes(changes: readonly FileChange[], limit: number): void {
+  for (const change of changes) {
+    if (change.after === null) continue;
+    const bytes = Buffer.byteLength(change.after, 'utf8');
+    if (bytes <= limit) continue;
+    const reason = `the file would be ${bytes.toLocaleString('en-US')} bytes, over the limit of ${limit.toLocaleString('en-US')} bytes (policy.maxEditBytes)`;
+    throw new TaskgraphError('EDIT_REJECTED', `edit to ${change.path} does not apply: ${reason}`, {
+      details: { path: change.path, reason, bytes, limit },
+      hint: 'keep generated or large files out of edits, or raise policy.maxEditBytes in taskgraph.yaml',
+    });
+  }
 }
 
 /**
@@ -179,24 +198,44 @@ export class GitWorkspace implements Workspace {
   }
 
   /**
-   * Parses a model answer (unified diff or SEARCH/REPLACE blocks), checks every path with
-   * `resolveInside`, computes all new contents in memory and only then writes them; a write
-   * failure rolls back the files already written.
+   * Parses a model answer (unified diff, SEARCH/REPLACE blocks or whole files), checks every path
+   * with `resolveInside`, computes all new contents in memory, checks them against `options`
+   * (size limit, protected configuration) and only then writes them; a write failure rolls back
+   * the files already written.
    * @returns the format, the repository-relative paths whose content changed (sorted; both
    *   paths of a rename) and the snapshot after the edit
    * @throws TaskgraphError EDIT_INVALID (no/malformed edit), PATH_OUTSIDE_WORKTREE,
-   *   EDIT_REJECTED (`edit to <path> does not apply: <reason>`, details `{ path, reason }`; the
-   *   worktree is unchanged), GIT_ERROR (snapshot)
+   *   EDIT_REJECTED (`edit to <path> does not apply: <reason>`, details `{ path, reason }`; also a
+   *   path with a control character or an option-like part, and a file over
+   *   `options.maxEditBytes`), EDIT_PROTECTED (a protected file; details `{ path, paths, reason }`),
+   *   GIT_ERROR (snapshot); on every error the worktree is unchanged
    */
-  applyEdit(edit: string): Promise<ApplyResult> {
+  applyEdit(edit: string, options: ApplyEditOptions = {}): Promise<ApplyResult> {
     return this.#serial(async () => {
       const parsed = mapEditPaths(parseEdit(edit), normalizeRepoPath);
       const absolute = new Map<string, string>();
       for (const relPath of editPaths(parsed)) absolute.set(relPath, await resolveInside(this.dir, relPath));
       const changes = await computeEdit(parsed, async (relPath) => this.#readOrNull(relPath, absolute.get(relPath)!));
+      if (options.maxEditBytes !== undefined) checkSizes(changes, options.maxEditBytes);
+      if (options.protectConfig) {
+        const named = await commandFiles(options.protectConfig.commands, (relPath) => this.#peek(relPath));
+        const refused = protectedChanges(changes, named);
+        if (refused.length > 0) throw protectedError(refused, named);
+      }
       await this.#write(changes, absolute);
       return { format: parsed.format, files: changes.map((change) => change.path), snapshot: await this.#snapshot() };
     });
+  }
+
+  /** A regular file's text, or `null` when the path is absent, not a regular file, or not a safe path inside the worktree. */
+  async #peek(relPath: string): Promise<string | null> {
+    try {
+      const file = await resolveInside(this.dir, relPath);
+      if (!(await stat(file)).isFile()) return null;
+      return await readFile(file, 'utf8');
+    } catch {
+      return null;
+    }
   }
 
   async #readOrNull(relPath: string, file: string): Promise<string | null> {
@@ -250,7 +289,8 @@ export class GitWorkspace implements Workspace {
    * `user.email` is not configured, {@link FALLBACK_IDENTITY} fills in via `-c`.
    * The message is kept verbatim apart from surrounding whitespace (`--cleanup=whitespace`, so a
    * line starting with `#` survives) and secrets (`security/redact.ts`: task text becomes commit
-   * messages, and a branch is pushed and shared).
+   * messages, and a branch is pushed and shared). It is passed on stdin (`git commit -F -`), so
+   * its size is not bounded by the argument limit of the OS.
    * @returns the new commit sha (40 hex), or the current HEAD when nothing changed
    * @throws TaskgraphError GIT_ERROR for an empty message or a failing git call
    */
@@ -271,7 +311,9 @@ export class GitWorkspace implements Workspace {
         const configured = await runGit(this.dir, ['config', '--get', key], { okCodes: [0, 1] });
         if (configured.code !== 0 || configured.stdout.trim() === '') identity.push('-c', `${key}=${value}`);
       }
-      await runGit(this.dir, [...identity, ...QUIET_GIT_CONFIG, 'commit', '-q', '--no-verify', '--cleanup=whitespace', '-m', message]);
+      // the message goes through stdin, never argv: a long description would hit the per-argument
+      // limit of execve (E2BIG), and argv is visible to every process on the machine
+      await runGit(this.dir, [...identity, ...QUIET_GIT_CONFIG, 'commit', '-q', '--no-verify', '--cleanup=whitespace', '-F', '-'], { input: message });
       return gitText(this.dir, ['rev-parse', 'HEAD']);
     });
   }

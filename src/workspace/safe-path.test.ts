@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
-import { normalizeRepoPath, resolveInside } from './safe-path.js';
+import { isDotGitSegment, normalizeRepoPath, resolveInside } from './safe-path.js';
 
 let base: string;
 let root: string;
@@ -74,5 +74,49 @@ describe('normalizeRepoPath', () => {
   it('normalises separators and dots', () => {
     expect(normalizeRepoPath('src\\x.ts')).toBe('src/x.ts');
     expect(normalizeRepoPath('./a/./b/')).toBe('a/b');
+  });
+});
+
+describe('normalizeRepoPath: names a command or a file system could misread', () => {
+  const refusal = (relPath: string): TaskgraphError => {
+    try {
+      normalizeRepoPath(relPath);
+    } catch (error) {
+      expect(error).toBeInstanceOf(TaskgraphError);
+      return error as TaskgraphError;
+    }
+    throw new Error(`${JSON.stringify(relPath)} was accepted`);
+  };
+
+  it('refuses every C0/C1 control character, showing the path escaped', () => {
+    for (const relPath of ['src/a\rb.js', 'src/a\tb.js', 'a\0b', 'x\nfile', 'esc\u001b[2J.js', 'del\u007f', 'csi\u009b1m', 'bell\u0007']) {
+      const error = refusal(relPath);
+      expect(error.code, JSON.stringify(relPath)).toBe('EDIT_REJECTED');
+      expect(error.message).toMatch(/control character \(U\+00[0-9A-F]{2}\)/);
+      expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(JSON.parse(String(error.details['path']))).toBe(relPath);
+    }
+    expect(refusal('a\rb').message).toContain('U+000D');
+  });
+
+  it('refuses a segment that starts with "-" (option-like), anywhere in the path', () => {
+    for (const relPath of ['-rf', '--output=x', 'src/-n.js', './-x/y']) {
+      const error = refusal(relPath);
+      expect(error.code, relPath).toBe('EDIT_REJECTED');
+      expect(error.message).toMatch(/starts with "-"/);
+    }
+    expect(normalizeRepoPath('src/a-b.js')).toBe('src/a-b.js');
+    expect(normalizeRepoPath('x/file-')).toBe('x/file-');
+  });
+
+  it('refuses .git look-alikes: case, trailing dots and spaces, HFS+ ignorables, NTFS streams and short names', () => {
+    for (const relPath of ['.git./hooks/pre-commit', '.git /hooks/post-checkout', '.GIT/config', 'sub/.Git. . /x', '.g\u200cit/config', '.git::$INDEX_ALLOCATION/x', 'GIT~1/config']) {
+      expect(refusal(relPath).code, JSON.stringify(relPath)).toBe('PATH_OUTSIDE_WORKTREE');
+    }
+    for (const ok of ['.github/workflows/x.yml', '.gitignore', '.gitattributes', 'docs/.git-notes.md', 'git/x']) {
+      expect(normalizeRepoPath(ok)).toBe(ok);
+    }
+    expect(isDotGitSegment('.git.')).toBe(true);
+    expect(isDotGitSegment('.github')).toBe(false);
   });
 });

@@ -18,7 +18,18 @@ export interface ApplyResult {
   snapshot: WorkspaceSnapshot;
 }
 
-/** A run's git worktree. Errors are TaskgraphError `GIT_ERROR`, `EDIT_INVALID`, `EDIT_REJECTED`, `PATH_OUTSIDE_WORKTREE`. */
+/** Limits an edit is checked against before anything is written (`Workspace.applyEdit`). */
+export interface ApplyEditOptions {
+  /** largest content, in bytes (UTF-8), a file may have after the edit; absent: no limit (`policy.maxEditBytes`) */
+  maxEditBytes?: number;
+  /**
+   * refuse changes to the project's own configuration and to what these commands run
+   * (`policy.protectConfig`; see `protected-files.ts`); absent: nothing is protected
+   */
+  protectConfig?: { commands: readonly string[] };
+}
+
+/** A run's git worktree. Errors are TaskgraphError `GIT_ERROR`, `EDIT_INVALID`, `EDIT_REJECTED`, `EDIT_PROTECTED`, `PATH_OUTSIDE_WORKTREE`. */
 export interface Workspace {
   /** absolute path of the worktree */
   readonly dir: string;
@@ -32,8 +43,11 @@ export interface Workspace {
   commitSnapshot(commit: string): Promise<WorkspaceSnapshot>;
   /** `git reset --hard commit` + `git clean -fd`: back to a task's starting commit. */
   resetTo(commit: string): Promise<void>;
-  /** Applies a unified diff, search/replace blocks or whole files (format detected). Never writes outside the worktree. */
-  applyEdit(edit: string): Promise<ApplyResult>;
+  /**
+   * Applies a unified diff, search/replace blocks or whole files (format detected). Never writes
+   * outside the worktree; writes nothing when any check fails (paths, hunks, `options`).
+   */
+  applyEdit(edit: string, options?: ApplyEditOptions): Promise<ApplyResult>;
   /** Stages everything and commits; returns the new commit sha, or the current HEAD when there is nothing to commit. */
   commit(message: string): Promise<string>;
   /** tracked + untracked (not ignored) files, repository-relative, sorted */

@@ -1,0 +1,57 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createProgress } from './progress.js';
+
+// eslint-disable-next-line no-control-regex
+const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+function capture(tty: boolean): { stream: NodeJS.WriteStream; text: () => string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return { stream: stream as unknown as NodeJS.WriteStream, text: () => text };
+}
+
+const hostile = {
+  error: 'edit to src/a.js does not apply: first line: "\u001b]0;owned\u0007\u001b[2Jall tests passed"',
+  note: 'Attempt 1 failed at T1/verify (VERIFY_FAILED): FAIL add\r\u001b[1A\u001b[2K✔ all tests passed',
+};
+
+describe('progress: untrusted text in events', () => {
+  it('plain lines (CI, pipes) carry no escape sequence or control character from a model or a repository', () => {
+    const out = capture(false);
+    const { observer, done } = createProgress(out.stream, false);
+    observer({ type: 'run-start', runId: 'r1', nodes: 2, resumed: false });
+    observer({ type: 'node-start', runId: 'r1', nodeId: 'T1/apply', attempt: 1, task: 'T1' });
+    observer({
+      type: 'node-finish',
+      runId: 'r1',
+      nodeId: 'T1/apply',
+      attempt: 1,
+      status: 'failed',
+      task: 'T1',
+      durationMs: 3,
+      error: { code: 'EDIT_REJECTED', message: hostile.error, retryable: false, details: {} },
+    });
+    observer({ type: 'task-retry', runId: 'r1', task: 'T1', attempt: 2, maxAttempts: 3, note: hostile.note });
+    observer({ type: 'node-finish', runId: 'r1', nodeId: 'T1/verify', attempt: 1, status: 'suspended', durationMs: 1, reason: 'needs a person\u001b]8;;http://evil\u0007' });
+    done();
+    const text = out.text();
+    expect(text).not.toMatch(ACTIVE);
+    expect(text).toContain('all tests passed"');
+    expect(text).toContain('FAIL add\\x0d✔ all tests passed');
+  });
+
+  it('the redrawn frame (TTY) keeps its own colours but none from the events', () => {
+    const out = capture(true);
+    const { observer, done } = createProgress(out.stream, true);
+    observer({ type: 'node-start', runId: 'r1', nodeId: 'T1/verify', attempt: 1, task: 'T1' });
+    observer({ type: 'task-retry', runId: 'r1', task: 'T1', attempt: 2, maxAttempts: 3, note: hostile.note });
+    done();
+    const text = out.text();
+    expect(text).not.toContain('\u001b]0;');
+    expect(text).not.toContain('\u001b[1A\u001b[2K✔');
+    expect(text).not.toContain('\r');
+    expect(text).toContain('FAIL add\\x0d✔ all'); // log-update wraps the line at 80 columns
+  });
+});
