@@ -57,6 +57,7 @@ export interface RunRow {
 /** A `run_nodes` row. */
 export interface RunNodeRow {
   run_id: string; node_id: string; status: string; attempts: number; task: string | null; last_attempt_seq: number | null;
+  started_at: string | null;
 }
 /** A `run_tasks` row. */
 export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
@@ -200,11 +201,14 @@ export const RUN_PATCH_COLUMNS: Readonly<Record<string, { column: string; json: 
 };
 
 /**
- * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq).
+ * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq, started_at).
  * @param lastAttemptSeq overrides `node.lastAttemptSeq` when given
  */
 export function runNodeValues(node: RunNodeRecord, lastAttemptSeq?: number): Values {
-  return [node.runId, node.nodeId, node.status, node.attempts, node.task ?? null, lastAttemptSeq ?? node.lastAttemptSeq ?? null];
+  return [
+    node.runId, node.nodeId, node.status, node.attempts, node.task ?? null, lastAttemptSeq ?? node.lastAttemptSeq ?? null,
+    node.startedAt ?? null,
+  ];
 }
 
 /** Run node row -> record. */
@@ -217,6 +221,7 @@ export function runNodeFromRow(row: RunNodeRow): RunNodeRecord {
   };
   if (row.task !== null) node.task = row.task;
   if (row.last_attempt_seq !== null) node.lastAttemptSeq = row.last_attempt_seq;
+  if (row.started_at !== null) node.startedAt = row.started_at;
   return node;
 }
 

@@ -32,8 +32,8 @@ export function attemptCases(h: StoreHolder): void {
       expect(b.seq).toBeGreaterThan(a.seq);
       expect(await h.store.listAttempts('r1')).toStrictEqual([a, b]);
       expect(await h.store.listRunNodes('r1')).toStrictEqual([
-        { runId: 'r1', nodeId: 'a', status: 'running', attempts: 1, task: 'T1', lastAttemptSeq: a.seq },
-        { runId: 'r1', nodeId: 'b', status: 'running', attempts: 2, task: 'T1', lastAttemptSeq: b.seq },
+        { runId: 'r1', nodeId: 'a', status: 'running', attempts: 1, task: 'T1', lastAttemptSeq: a.seq, startedAt: a.startedAt },
+        { runId: 'r1', nodeId: 'b', status: 'running', attempts: 2, task: 'T1', lastAttemptSeq: b.seq, startedAt: b.startedAt },
         { runId: 'r1', nodeId: 'c', status: 'pending', attempts: 0 },
       ]);
       await expectCode(h.store.startAttempt(attemptStart('nope', 'a')), 'NOT_FOUND');
