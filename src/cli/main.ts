@@ -7,6 +7,7 @@ import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, run
 import { withBudgetFlags } from './budget-options.js';
 import { whyCommand } from './forecast-commands.js';
 import { linkAddCommand, linkLsCommand, linkRmCommand } from './link-commands.js';
+import { installSignalHandlers, signalExitCode } from './interrupt.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 
@@ -14,6 +15,7 @@ import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
  * (a failed run or an error), 3 a run is suspended waiting for a person.
  */
+installSignalHandlers(); // SIGINT/SIGTERM stop a run cleanly (recorded interrupted), then exit 130/143
 const program = new Command();
 program
   .name('taskgraph')
@@ -171,7 +173,7 @@ program
 
 try {
   await program.parseAsync(process.argv);
-  process.exitCode = exitCode;
+  process.exitCode = signalExitCode() ?? exitCode;
 } catch (error) {
   if (error instanceof TaskgraphError) {
     process.stderr.write(`${pc.red('error')} [${error.code}]: ${error.message}\n`);
@@ -181,5 +183,5 @@ try {
   } else {
     process.stderr.write(`${pc.red('error')}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
-  process.exitCode = 1;
+  process.exitCode = signalExitCode() ?? 1;
 }

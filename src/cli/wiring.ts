@@ -8,6 +8,7 @@ import type { ModelClient } from '../llm/model-client.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
+import { interruptSignal } from './interrupt.js';
 import { openStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -72,7 +73,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
-          ...(o.signal ? { signal: o.signal } : {}),
+          signal: o.signal ?? interruptSignal, // SIGINT/SIGTERM stop the run (src/cli/interrupt.ts)
         });
       },
       close: () => store.close(),

@@ -9,15 +9,45 @@ import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/s
 import type { NodeExecutor, NodeOutcome } from './node-executor.js';
 import type { RunState } from './run-state.js';
 
-/** What running a node came to. */
+/**
+ * What running a node came to. `interrupted`: the run was stopped (SIGINT/SIGTERM, lost lease)
+ * while the node ran; its attempt is recorded `interrupted` and the node is `pending` again.
+ */
 export interface NodeResult {
-  status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'>;
+  status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'> | 'interrupted';
   error?: ErrorRecord;
   usage?: Usage;
 }
 
 /** Zero usage. */
 export const EMPTY_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+/**
+ * ms a node may execute before it is marked `running` in the store (with its start time), so
+ * `status` shows what is executing. Nodes with side effects get a durable `running` attempt before
+ * they start anyway; for the others a node that finishes sooner costs no extra write (most pure
+ * nodes take microseconds; a `verify` running the tests takes seconds).
+ */
+export const RUNNING_MARK_DELAY_MS = 250;
+
+/**
+ * Arms an unref'd timer that marks the node `running` after {@link RUNNING_MARK_DELAY_MS}.
+ * `settle()` disarms it and resolves once a mark already under way is written, so the node's
+ * final state is always written after its mark.
+ */
+function markWhenSlow(state: RunState, nodeId: string, attempts: number, startedAt: string): { settle(): Promise<void> } {
+  let write: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    write = state.store.markNodeRunning(state.run.id, nodeId, attempts, startedAt).catch(() => undefined);
+  }, RUNNING_MARK_DELAY_MS);
+  timer.unref();
+  return {
+    settle: () => {
+      clearTimeout(timer);
+      return write ?? Promise.resolve();
+    },
+  };
+}
 
 /**
  * Resolves a node's inputs: literals as they are, `$ref`s to the upstream output (or the field
@@ -118,6 +148,28 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
     if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
   };
+  const mark = markWhenSlow(state, id, attemptNo, startedAt);
+  try {
+    return await runMarked(state, node, executor, { attemptNo, row, t0, startedAt, finishEvent, mark });
+  } finally {
+    void mark.settle(); // disarm on every path (a thrown store error included)
+  }
+}
+
+/** What {@link runOnce} hands to {@link runMarked}. */
+interface AttemptFrame {
+  attemptNo: number;
+  row: (status: NodeStatus) => RunNodeRecord;
+  t0: number;
+  startedAt: string;
+  finishEvent: (status: NodeStatus, extra?: { usage?: Usage; error?: ErrorRecord; reason?: string }) => void;
+  mark: { settle(): Promise<void> };
+}
+
+async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>, frame: AttemptFrame): Promise<NodeResult> {
+  const { store, run, workspace } = state;
+  const id = node.id;
+  const { attemptNo, row, t0, startedAt, finishEvent, mark } = frame;
 
   // 1. key (reads only)
   let keyed: Awaited<ReturnType<typeof nodeKey>>;
@@ -125,6 +177,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     keyed = await nodeKey(state, node, executor, attemptNo);
   } catch (error) {
     const record = toErrorRecord(error);
+    await mark.settle();
     await store.recordFinishedAttempt(
       {
         runId: run.id,
@@ -165,6 +218,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       }
     }
     if (entry && usable) {
+      await mark.settle();
       const hit = {
           runId: run.id,
           nodeId: id,
@@ -193,6 +247,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   let started: AttemptRecord | undefined;
   if (sideEffects || executor.recordStart) {
     await state.writes.flush(); // nothing outside the process may depend on unrecorded results
+    await mark.settle(); // the started attempt marks the node running itself
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
   let outcome: NodeOutcome;
@@ -200,6 +255,10 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
   } catch (error) {
     outcome = { status: 'failed', error: toErrorRecord(error) };
+  }
+  await mark.settle();
+  if (outcome.status === 'failed' && state.signal.aborted) {
+    return recordInterrupted(state, node, frame, { key, ingredients, started, error: outcome.error, usage: outcome.usage ?? EMPTY_USAGE });
   }
   const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
   const finishedAt = new Date().toISOString();
@@ -241,6 +300,33 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   }
   finishEvent('failed', { usage, error: outcome.error });
   return { status: 'failed', error: outcome.error, usage };
+}
+
+/**
+ * Records an attempt that failed because the run was stopped (its command killed, its model call
+ * aborted): the attempt is `interrupted` (with the error, for the record) and the node `pending`,
+ * so no failure note is written, no refinement starts, and `resume` runs it again.
+ */
+async function recordInterrupted(
+  state: RunState,
+  node: NodeSpec,
+  frame: AttemptFrame,
+  what: { key: string; ingredients: KeyIngredients; started: AttemptRecord | undefined; error: ErrorRecord; usage: Usage },
+): Promise<NodeResult> {
+  const { store, run } = state;
+  const fields = { error: what.error, usage: what.usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - frame.t0 };
+  const pending = frame.row('pending');
+  if (what.started) {
+    await store.finishAttempt({ seq: what.started.seq, status: 'interrupted', ...fields, node: { ...pending, lastAttemptSeq: what.started.seq } });
+  } else {
+    await state.writes.flush();
+    await store.recordFinishedAttempt(
+      { runId: run.id, nodeId: node.id, number: frame.attemptNo, status: 'interrupted', cacheKey: what.key, ingredients: what.ingredients, startedAt: frame.startedAt, ...fields },
+      pending,
+    );
+  }
+  frame.finishEvent('pending', { usage: what.usage, reason: 'interrupted: the run was stopped' });
+  return { status: 'interrupted', usage: what.usage };
 }
 
 /**
