@@ -131,7 +131,7 @@ export async function runNode(state: RunState, id: string): Promise<NodeResult> 
 }
 
 async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>): Promise<NodeResult> {
-  const { store, run, workspace } = state;
+  const { run } = state;
   const id = node.id;
   const attemptNo = (state.attempts.get(id) ?? 0) + 1;
   state.attempts.set(id, attemptNo);
