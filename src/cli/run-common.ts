@@ -6,6 +6,7 @@ import type { GraphSpecInput } from '../core/graph.js';
 import { buildGraph } from '../core/validate.js';
 import type { RunSummary } from '../engine/engine.js';
 import { writeRunReport } from '../report/report.js';
+import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import type { ProjectHandle } from './wiring.js';
@@ -61,19 +62,8 @@ export async function readGoal(goal: string | undefined, prd: string | undefined
 /** Prints (or prints as JSON) a finished session of a run, writes its report, returns the exit code. */
 export async function finishRun(project: ProjectHandle, summary: RunSummary, opts: CommonOptions): Promise<number> {
   const run = (await project.store.getRun(summary.runId))!;
-  let commits: Array<{ sha: string; message: string }> = [];
-  if (run.branch && run.baseCommit) {
-    const log = await runGit(project.dir, ['log', '--format=%H%x09%s', `${run.baseCommit}..${run.branch}`]).catch(() => undefined);
-    commits = (log?.stdout ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [sha, ...rest] = l.split('\t');
-        return { sha: sha!, message: rest.join('\t') };
-      })
-      .reverse();
-  }
-  const reportPath = await writeRunReport(project.store, summary.runId, project.dir, { commits });
+  const { commits } = await runCommits(run); // the same list the report shows (git log base..branch)
+  const reportPath = await writeRunReport(project.store, summary.runId, project.dir);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...summary, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits }, null, 2)}\n`);
   } else {
@@ -92,6 +82,7 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
     }
     if (summary.status === 'failed') lines.push(`  details: taskgraph status ${summary.runId}; retry: taskgraph resume ${summary.runId}`);
+    if (summary.status === 'interrupted') lines.push(`  resume: taskgraph resume ${summary.runId}`);
     lines.push(`  report: ${reportPath}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
