@@ -252,6 +252,8 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
   }
   let outcome: NodeOutcome;
   try {
+    // a stop that came while the node was keyed or started: do not begin its work at all
+    if (state.signal.aborted) throw state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped');
     outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
   } catch (error) {
     outcome = { status: 'failed', error: toErrorRecord(error) };
