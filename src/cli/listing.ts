@@ -4,7 +4,7 @@ import { renderTree } from '../planning/render.js';
 import { initProject } from '../project/init.js';
 import { formatDuration, usd } from '../report/markdown.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
-import type { AttemptRecord, RunLease, RunNodeRecord } from '../store/store.js';
+import type { AttemptSummary, RunLease, RunNodeRecord } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { safeText } from './safe-text.js';
 import { withProject } from './wiring.js';
@@ -35,11 +35,11 @@ export async function runsCommand(opts: CommonOptions & { limit?: number }): Pro
 interface NodeTally {
   tokens: number;
   costUsd: number;
-  last?: AttemptRecord;
+  last?: AttemptSummary;
 }
 
 /** Groups a run's attempts by node once (linear: `status` on a 100,000-node run must not filter all attempts per node). */
-function tallyAttempts(attempts: readonly AttemptRecord[]): Map<string, NodeTally> {
+function tallyAttempts(attempts: readonly AttemptSummary[]): Map<string, NodeTally> {
   const byNode = new Map<string, NodeTally>();
   for (const a of attempts) {
     let tally = byNode.get(a.nodeId);
@@ -77,7 +77,7 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
     const [nodes, tasks, attempts, lease, sessions] = await Promise.all([
       store.listRunNodes(run.id),
       store.listRunTasks(run.id),
-      store.listAttempts(run.id),
+      store.listAttemptSummaries(run.id),
       store.getRunLease(run.id),
       store.listRunSessions(run.id),
     ]);

@@ -2,7 +2,7 @@ import type { ErrorRecord } from '../core/errors.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { PlanRecord, Task } from '../core/task.js';
 import { effectiveRunStatus, holderState, sessionViews, type LeaseOptions, type SessionView } from '../engine/run-lease.js';
-import type { AttemptRecord, RunLease, RunRecord, RunSession, RunStatus, RunTaskRecord, Store } from '../store/store.js';
+import type { AttemptSummary, RunLease, RunRecord, RunSession, RunStatus, RunTaskRecord, Store } from '../store/store.js';
 
 /**
  * The numbers behind a run report (DESIGN.md §2 steps 5 and 7): per task, per node and in total,
@@ -97,7 +97,7 @@ function addUsage(into: UsageTotals, from: UsageTotals): void {
 
 function summarizeNode(
   id: string,
-  attempts: AttemptRecord[],
+  attempts: AttemptSummary[],
   base: { kind?: string; task?: string; status: string },
 ): NodeSummary {
   const usage = emptyUsage();
@@ -147,7 +147,7 @@ export async function summarizeRun(store: Store, runId: string, options: Summary
   const planTasks = run.planId ? await store.listTasks(run.planId) : [];
   const [runNodes, attempts, runTasks, lease, sessions] = await Promise.all([
     store.listRunNodes(runId),
-    store.listAttempts(runId),
+    store.listAttemptSummaries(runId),
     store.listRunTasks(runId),
     store.getRunLease(runId),
     store.listRunSessions(runId),
@@ -158,7 +158,7 @@ export async function summarizeRun(store: Store, runId: string, options: Summary
   const views = sessionViews(sessions, leaseLive);
 
   const specs = new Map(run.graph.nodes.map((n) => [n.id, n]));
-  const byNode = new Map<string, AttemptRecord[]>();
+  const byNode = new Map<string, AttemptSummary[]>();
   for (const attempt of attempts) {
     const list = byNode.get(attempt.nodeId) ?? [];
     list.push(attempt);

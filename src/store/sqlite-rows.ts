@@ -6,6 +6,7 @@ import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import { decodeOutput, type EncodedOutput } from './sqlite-outputs.js';
 import type {
   AttemptRecord,
+  AttemptSummary,
   CacheEntry,
   DecisionRecord,
   RunNodeRecord,
@@ -283,6 +284,30 @@ export function attemptOutcomeValues(a: AttemptOutcome, output: EncodedOutput): 
  */
 export function attemptValues(a: Omit<AttemptRecord, 'seq'>, ingredients: string, output: EncodedOutput): Values {
   return [a.runId, a.nodeId, a.number, a.cacheKey, ingredients, a.startedAt, ...attemptOutcomeValues(a, output)];
+}
+
+/** The columns of an attempt summary row (see `listAttemptSummaries` in sqlite-statements.ts). */
+export type AttemptSummaryRow = Pick<
+  AttemptRow,
+  'seq' | 'run_id' | 'node_id' | 'number' | 'status' | 'error' | 'suspend_reason' | 'input_tokens' | 'output_tokens' | 'cost_usd' | 'model' | 'calls' | 'started_at' | 'finished_at' | 'duration_ms'
+>;
+
+/** Attempt summary row -> summary (absent optional fields stay absent). */
+export function attemptSummaryFromRow(row: AttemptSummaryRow): AttemptSummary {
+  const a: AttemptSummary = {
+    seq: row.seq,
+    runId: row.run_id,
+    nodeId: row.node_id,
+    number: row.number,
+    status: row.status as AttemptRecord['status'],
+    usage: usageFromRow(row),
+    startedAt: row.started_at,
+  };
+  if (row.error !== null) a.error = parse<ErrorRecord>(row.error);
+  if (row.suspend_reason !== null) a.suspendReason = row.suspend_reason;
+  if (row.finished_at !== null) a.finishedAt = row.finished_at;
+  if (row.duration_ms !== null) a.durationMs = row.duration_ms;
+  return a;
 }
 
 /** Attempt row -> record. */

@@ -109,6 +109,10 @@ const SQL = {
   finishAttempt: `UPDATE attempts SET (${OUTCOME_COLUMNS}) = (${placeholders(OUTCOME_COLUMNS)}) WHERE seq = ?`,
   listAttempts: `${ATTEMPT_SELECT} WHERE a.run_id = ? ORDER BY a.seq`,
   listAttemptsOfNode: `${ATTEMPT_SELECT} WHERE a.run_id = ? AND a.node_id = ? ORDER BY a.seq`,
+  /** the columns of an AttemptSummary (no output, ingredients, key or workspace) */
+  listAttemptSummaries: `SELECT seq, run_id, node_id, number, status, error, suspend_reason, input_tokens, output_tokens, cost_usd, model,
+      calls, started_at, finished_at, duration_ms
+    FROM attempts WHERE run_id = ? ORDER BY seq`,
   /** every node with a running attempt, and any node left `running`, goes back to `pending` */
   interruptNodes: `UPDATE run_nodes SET status = 'pending', started_at = NULL
     WHERE run_id = @run_id AND (status = 'running'

@@ -11,15 +11,15 @@ import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStart
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import { openDatabase } from './sqlite-open.js';
 import {
-  attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
+  attemptFromRow, attemptSummaryFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
   runNodeFromRow, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
   RUN_PATCH_COLUMNS,
-  type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
+  type AttemptRow, type AttemptSummaryRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
   type RunRow, type RunTaskRow, type TaskRow,
 } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
-  AttemptFinish, AttemptRecord, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
+  AttemptFinish, AttemptRecord, AttemptSummary, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
   RunLease, RunNodeRecord, RunRecord, RunSession, RunTaskRecord, SessionEnd, Store, WorkspaceSnapshot,
 } from './store.js';
 
@@ -414,6 +414,10 @@ export class SqliteStore implements Store {
         });
       }
     });
+  }
+
+  listAttemptSummaries(runId: string): Promise<AttemptSummary[]> {
+    return this.guard('listAttemptSummaries', (s) => (s.listAttemptSummaries.all(runId) as AttemptSummaryRow[]).map(attemptSummaryFromRow));
   }
 
   interruptRunning(runId: string): Promise<number> {

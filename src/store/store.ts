@@ -109,6 +109,12 @@ export interface AttemptRecord {
   workspaceAfter?: WorkspaceSnapshot;
 }
 
+/**
+ * An attempt without its payload (output, ingredients, cache key, workspace): what listings and
+ * reports need — status, usage, error, timing — read without decoding outputs.
+ */
+export type AttemptSummary = Omit<AttemptRecord, 'output' | 'outputHash' | 'ingredients' | 'cacheKey' | 'workspaceAfter'>;
+
 /** A node's state in a run. */
 export interface RunNodeRecord {
   runId: string;
@@ -346,6 +352,8 @@ export interface Store {
   recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord>;
   /** all attempts of a run in seq order, optionally of one node */
   listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]>;
+  /** all attempts of a run in seq order without their payload (see {@link AttemptSummary}): for `status` and reports on large runs */
+  listAttemptSummaries(runId: string): Promise<AttemptSummary[]>;
   /**
    * Marks a node that is still executing `running`, with its attempt number and start time, so
    * `status` shows it (the engine calls it only for nodes that run longer than a short delay;
