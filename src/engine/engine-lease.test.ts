@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { Engine, type EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
 import { RunLeaseHolder } from './run-lease.js';
-import { RUNNING_MARK_DELAY_MS } from './run-node.js';
+import { RUNNING_MARK_DELAY_MS } from './running-marks.js';
 
 /** The engine side of issue 8 items 3, 4 and 13: lease and sessions, options kept with the run, running marks, stopping on a signal. */
 

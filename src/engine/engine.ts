@@ -16,6 +16,7 @@ import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
 import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
+import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
@@ -276,6 +277,7 @@ export class Engine {
       signal: controller.signal,
       force: new Set(kept.force ?? []),
       writes: new WriteBuffer(store),
+      marks: new RunningMarks(store, initialRun.id),
       observed: observers.length > 0,
       emit: (event: EngineEvent) => {
         for (const observer of observers) {
@@ -348,6 +350,7 @@ export class Engine {
               await tasks.beforeNode(id);
               completions.push({ id, result: await runNode(state, id) });
             } catch (thrown) {
+              state.marks?.settle(id); // no mark for a node whose write failed
               completions.push({ id, thrown });
             }
             wake?.();
@@ -380,6 +383,7 @@ export class Engine {
       }
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
+      state.marks?.stop();
     }
     try {
       await state.writes.flush();

@@ -23,30 +23,11 @@ export interface NodeResult {
 export const EMPTY_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
 
 /**
- * ms a node may execute before it is marked `running` in the store (with its start time), so
- * `status` shows what is executing. Nodes with side effects get a durable `running` attempt before
- * they start anyway; for the others a node that finishes sooner costs no extra write (most pure
- * nodes take microseconds; a `verify` running the tests takes seconds).
+ * Ends the node's running mark before its state is written; waits only when a mark write is
+ * under way (a node that ran past the delay), so the final state always lands after the mark.
  */
-export const RUNNING_MARK_DELAY_MS = 250;
-
-/**
- * Arms an unref'd timer that marks the node `running` after {@link RUNNING_MARK_DELAY_MS}.
- * `settle()` disarms it and resolves once a mark already under way is written, so the node's
- * final state is always written after its mark.
- */
-function markWhenSlow(state: RunState, nodeId: string, attempts: number, startedAt: string): { settle(): Promise<void> } {
-  let write: Promise<void> | undefined;
-  const timer = setTimeout(() => {
-    write = state.store.markNodeRunning(state.run.id, nodeId, attempts, startedAt).catch(() => undefined);
-  }, RUNNING_MARK_DELAY_MS);
-  timer.unref();
-  return {
-    settle: () => {
-      clearTimeout(timer);
-      return write ?? Promise.resolve();
-    },
-  };
+function settle(state: RunState, id: string): Promise<void> | undefined {
+  return state.marks?.settle(id);
 }
 
 /**
@@ -109,7 +90,9 @@ export async function nodeKey(
  * Every state change is written to the store before the engine acts on it. A side-effecting node
  * (or one that calls a paid model, `recordStart`) gets a durable `running` attempt before it
  * starts (a crash leaves it `interrupted` for resume); any other pure node is written once, when
- * it finishes (a crash just runs it again). Transient
+ * it finishes (a crash just runs it again), plus a `running` mark when it executes for a while
+ * (`running-marks.ts`). A node stopped by the run's signal is recorded `interrupted` and left
+ * `pending`, with no failure of its own. Transient
  * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
  */
 export async function runNode(state: RunState, id: string): Promise<NodeResult> {
@@ -131,7 +114,7 @@ export async function runNode(state: RunState, id: string): Promise<NodeResult> 
 }
 
 async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>): Promise<NodeResult> {
-  const { run } = state;
+  const { store, run, workspace } = state;
   const id = node.id;
   const attemptNo = (state.attempts.get(id) ?? 0) + 1;
   state.attempts.set(id, attemptNo);
@@ -144,32 +127,11 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   });
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
+  state.marks?.begin(id, attemptNo, t0);
   if (state.observed) state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
   const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
     if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
   };
-  const mark = markWhenSlow(state, id, attemptNo, startedAt);
-  try {
-    return await runMarked(state, node, executor, { attemptNo, row, t0, startedAt, finishEvent, mark });
-  } finally {
-    void mark.settle(); // disarm on every path (a thrown store error included)
-  }
-}
-
-/** What {@link runOnce} hands to {@link runMarked}. */
-interface AttemptFrame {
-  attemptNo: number;
-  row: (status: NodeStatus) => RunNodeRecord;
-  t0: number;
-  startedAt: string;
-  finishEvent: (status: NodeStatus, extra?: { usage?: Usage; error?: ErrorRecord; reason?: string }) => void;
-  mark: { settle(): Promise<void> };
-}
-
-async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>, frame: AttemptFrame): Promise<NodeResult> {
-  const { store, run, workspace } = state;
-  const id = node.id;
-  const { attemptNo, row, t0, startedAt, finishEvent, mark } = frame;
 
   // 1. key (reads only)
   let keyed: Awaited<ReturnType<typeof nodeKey>>;
@@ -177,7 +139,7 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
     keyed = await nodeKey(state, node, executor, attemptNo);
   } catch (error) {
     const record = toErrorRecord(error);
-    await mark.settle();
+    await settle(state, id);
     await store.recordFinishedAttempt(
       {
         runId: run.id,
@@ -218,7 +180,7 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
       }
     }
     if (entry && usable) {
-      await mark.settle();
+      await settle(state, id);
       const hit = {
           runId: run.id,
           nodeId: id,
@@ -247,7 +209,7 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
   let started: AttemptRecord | undefined;
   if (sideEffects || executor.recordStart) {
     await state.writes.flush(); // nothing outside the process may depend on unrecorded results
-    await mark.settle(); // the started attempt marks the node running itself
+    await settle(state, id); // the started attempt marks the node running itself
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
   let outcome: NodeOutcome;
@@ -258,9 +220,18 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
   } catch (error) {
     outcome = { status: 'failed', error: toErrorRecord(error) };
   }
-  await mark.settle();
+  await settle(state, id);
   if (outcome.status === 'failed' && state.signal.aborted) {
-    return recordInterrupted(state, node, frame, { key, ingredients, started, error: outcome.error, usage: outcome.usage ?? EMPTY_USAGE });
+    // stopped, not failed: the attempt is interrupted, the node pending again (no note, no refinement)
+    const usage = outcome.usage ?? EMPTY_USAGE;
+    const stop = { error: outcome.error, usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - t0 };
+    if (started) await store.finishAttempt({ seq: started.seq, status: 'interrupted', ...stop, node: row('pending') });
+    else {
+      await state.writes.flush();
+      await store.recordFinishedAttempt({ runId: run.id, nodeId: id, number: attemptNo, status: 'interrupted', cacheKey: key, ingredients, startedAt, ...stop }, row('pending'));
+    }
+    finishEvent('pending', { usage, reason: 'interrupted: the run was stopped' });
+    return { status: 'interrupted', usage };
   }
   const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
   const finishedAt = new Date().toISOString();
@@ -302,33 +273,6 @@ async function runMarked(state: RunState, node: NodeSpec, executor: NodeExecutor
   }
   finishEvent('failed', { usage, error: outcome.error });
   return { status: 'failed', error: outcome.error, usage };
-}
-
-/**
- * Records an attempt that failed because the run was stopped (its command killed, its model call
- * aborted): the attempt is `interrupted` (with the error, for the record) and the node `pending`,
- * so no failure note is written, no refinement starts, and `resume` runs it again.
- */
-async function recordInterrupted(
-  state: RunState,
-  node: NodeSpec,
-  frame: AttemptFrame,
-  what: { key: string; ingredients: KeyIngredients; started: AttemptRecord | undefined; error: ErrorRecord; usage: Usage },
-): Promise<NodeResult> {
-  const { store, run } = state;
-  const fields = { error: what.error, usage: what.usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - frame.t0 };
-  const pending = frame.row('pending');
-  if (what.started) {
-    await store.finishAttempt({ seq: what.started.seq, status: 'interrupted', ...fields, node: { ...pending, lastAttemptSeq: what.started.seq } });
-  } else {
-    await state.writes.flush();
-    await store.recordFinishedAttempt(
-      { runId: run.id, nodeId: node.id, number: frame.attemptNo, status: 'interrupted', cacheKey: what.key, ingredients: what.ingredients, startedAt: frame.startedAt, ...fields },
-      pending,
-    );
-  }
-  frame.finishEvent('pending', { usage: what.usage, reason: 'interrupted: the run was stopped' });
-  return { status: 'interrupted', usage: what.usage };
 }
 
 /**
