@@ -130,7 +130,9 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
       const last = t?.last;
       const usage = t && (t.tokens > 0 || t.costUsd > 0) ? `, ${t.tokens} tokens, $${usd(t.costUsd)}` : '';
       const since = n.status === 'running' && status === 'running' ? elapsed(n.startedAt, now) : undefined;
-      const why = last?.error ? `  ${last.error.message.split('\n')[0]}` : last?.suspendReason ? `  ${last.suspendReason}` : '';
+      const why = last?.status === 'interrupted'
+        ? `  interrupted${last.error ? `: ${last.error.message.split('\n')[0]}` : ' (its process died)'}`
+        : last?.error ? `  ${last.error.message.split('\n')[0]}` : last?.suspendReason ? `  ${last.suspendReason}` : '';
       lines.push(`  ${nodeStatus(n).padEnd(11)} ${n.nodeId}  attempts ${n.attempts}${usage}${since ? `, running for ${since}` : ''}${why}`);
     }
     out(safeText(lines.join('\n')));

@@ -182,6 +182,8 @@ describe('stopping on a signal', () => {
     expect(run).toMatchObject({ status: 'interrupted', reason: 'stopped by SIGTERM' });
     const long = await store.listAttempts(runId, 'long');
     expect(long.map((a) => a.status)).toEqual(['interrupted']);
+    expect(long[0]?.error).toMatchObject({ code: 'ABORTED', message: 'stopped by SIGTERM' });
+    expect(long[0]?.error?.details['nodeError']).toMatch(/sleep 3/); // what the stop did to the node
     const nodes = Object.fromEntries((await store.listRunNodes(runId)).map((n) => [n.nodeId, n.status]));
     expect(nodes).toEqual({ a: 'succeeded', long: 'pending', after: 'pending' });
     expect(events.some((e) => e.type === 'task-retry')).toBe(false); // no refinement for a stop

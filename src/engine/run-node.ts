@@ -224,7 +224,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   if (outcome.status === 'failed' && state.signal.aborted) {
     // stopped, not failed: the attempt is interrupted, the node pending again (no note, no refinement)
     const usage = outcome.usage ?? EMPTY_USAGE;
-    const stop = { error: outcome.error, usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - t0 };
+    const why = toErrorRecord(state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped'));
+    const error = { ...why, details: { ...why.details, nodeError: outcome.error.message } }; // the stop, and what it did to the node
+    const stop = { error, usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - t0 };
     if (started) await store.finishAttempt({ seq: started.seq, status: 'interrupted', ...stop, node: row('pending') });
     else {
       await state.writes.flush();

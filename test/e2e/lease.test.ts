@@ -99,6 +99,7 @@ describe('run lease, signals and resume: `run` of a graph with a held check', ()
 
     const status = await cliJson(dir, ['status', runId, '--json']);
     expect(status.run).toMatchObject({ status: 'interrupted', reason: 'stopped by SIGTERM' });
+    expect(status.run).not.toHaveProperty('storedStatus'); // recorded interrupted, not derived
     expect(Object.fromEntries(status.nodes.map((n: { nodeId: string; status: string }) => [n.nodeId, n.status]))).toEqual({
       prep: 'succeeded', commit: 'succeeded', check: 'pending', after: 'pending',
     });
@@ -164,6 +165,7 @@ describe('run lease, signals and resume: `run` of a graph with a held check', ()
     expect(killed.sessions.map((s: { view: string }) => s.view)).toEqual(['killed']);
     const text = await runCli(['-C', dir, 'status', runId]);
     expect(text.stdout).toContain(`run ${runId}: interrupted (its process is gone: killed, or its lease expired)\n  resume: taskgraph resume ${runId}\n`);
+    expect(text.stdout).toMatch(/ {2}interrupted +check {2}attempts 1\n/);
     const runs = await runCli(['-C', dir, 'runs']);
     expect(runs.stdout.split('\n').find((l) => l.startsWith(runId))).toMatch(/ interrupted .* resume: taskgraph resume r-/);
 
