@@ -72,6 +72,12 @@ function summaryLines(result) {
         ]
       : []),
     ...(result.context_assembly_ms_2000_files != null ? [`context bundle assembly on a 2,000-file repository: ${fmt(result.context_assembly_ms_2000_files, 1)} ms`] : []),
+    ...(result.listings_100k
+      ? [
+          `listings of a ${fmt(result.listings_100k.nodes)}-node run (whole CLI process, ms; Node start-up alone ${fmt(result.listings_100k.cli_startup_ms)}): ` +
+            `status ${fmt(result.listings_100k.status_ms)}, status --json ${fmt(result.listings_100k.status_json_ms)}, runs ${fmt(result.listings_100k.runs_ms)}, report --print ${fmt(result.listings_100k.report_print_ms)}`,
+        ]
+      : []),
   ];
 }
 

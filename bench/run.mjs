@@ -155,6 +155,14 @@ if (existsSync(join(here, 'context.mjs'))) {
     log(`  failed: ${error.message}`);
   }
 }
+let listings = null;
+log('[listings] status, runs and report of a 100,000-node run ...');
+try {
+  listings = await child('status.mjs', ['100000']);
+} catch (error) {
+  notes.push(`listings failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
@@ -185,6 +193,7 @@ const result = {
   edit_tokens: editFormats?.edit_tokens ?? null,
   edit_tokens_ratio_vs_whole: editFormats?.ratio_vs_whole ?? null,
   context_assembly_ms_2000_files: context?.context_assembly_ms_2000_files ?? null,
+  listings_100k: listings,
   overhead_us_per_node_plus_edge: perElement,
   langgraph_peak_rss_mb: lgRss,
   langgraph_compile_ms: lgCompile,

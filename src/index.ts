@@ -12,6 +12,9 @@ export { TaskSchema, type PlanRecord, type Task, type TaskLink } from './core/ta
 export { buildGraph, findCycle, graphFromSpec, topologicalOrder } from './core/validate.js';
 export { Engine, newRunId, type EngineOptions, type RunStart, type RunSummary } from './engine/engine.js';
 export type { EngineEvent, EngineObserver } from './engine/events.js';
+export {
+  effectiveRunStatus, HEARTBEAT_INTERVAL_MS, isProcessAlive, LEASE_TTL_MS, RunLeaseHolder, RunSessionScope, type LeaseOptions,
+} from './engine/run-lease.js';
 export type { ExecutorRegistry, NodeContext, NodeExecutor, NodeOutcome, ScriptFunction, ScriptRegistry } from './engine/node-executor.js';
 export { Scheduler } from './engine/scheduler.js';
 export { AiSdkModelClient, type AiSdkModelClientOptions } from './llm/ai-sdk-client.js';
@@ -21,6 +24,6 @@ export { planGoal, type PlanGoalOptions, type PlanResult } from './planning/plan
 export { planIdFor, planToNodes } from './planning/plan-graph.js';
 export { loadProjectConfig } from './project/load-config.js';
 export { openStore, SqliteStore } from './store/sqlite-store.js';
-export type { AttemptRecord, CacheEntry, RunRecord, Store, Usage } from './store/store.js';
+export type { AttemptRecord, CacheEntry, RunLease, RunRecord, RunSession, Store, Usage } from './store/store.js';
 export { createRunWorkspace, GitWorkspace, openRunWorkspace } from './workspace/git-workspace.js';
 export type { Workspace } from './workspace/workspace.js';

@@ -1,7 +1,10 @@
 import { TaskgraphError } from '../core/errors.js';
+import { effectiveRunStatus, holderState, sessionViews } from '../engine/run-lease.js';
 import { renderTree } from '../planning/render.js';
 import { initProject } from '../project/init.js';
+import { formatDuration, usd } from '../report/markdown.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
+import type { AttemptSummary, RunLease, RunNodeRecord } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { withProject } from './wiring.js';
 import { safeJson, safeText } from './safe-text.js';
@@ -9,57 +12,140 @@ import { safeJson, safeText } from './safe-text.js';
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
 const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
-/** `taskgraph runs`: newest first. */
+/** `taskgraph runs`: newest first, each with its status as it is now (a `running` run whose process is gone shows `interrupted`). */
 export async function runsCommand(opts: CommonOptions & { limit?: number }): Promise<number> {
   return withProject(opts, async (project) => {
     const runs = await project.store.listRuns(opts.limit ?? 20);
+    const now = Date.now();
+    const views = await Promise.all(runs.map(async (r) => ({ run: r, status: effectiveRunStatus(r, await project.store.getRunLease(r.id), now) })));
     if (opts.json) {
-      out(safeJson(runs.map(({ graph: _g, ...r }) => r)));
+      out(safeJson(views.map(({ run: { graph: _g, ...r }, status }) => ({ ...r, status, ...(status !== r.status ? { storedStatus: r.status } : {}) }))));
       return 0;
     }
-    if (runs.length === 0) out('no runs yet: try `taskgraph do "<goal>"`');
-    for (const r of runs) out(`${r.id}  ${r.status.padEnd(9)}  ${r.command.padEnd(4)}  ${r.createdAt}  ${r.branch ?? ''}${r.reason ? `  (${r.reason})` : ''}`);
+    const lines = views.map(({ run: r, status }) => {
+      const why = status === 'interrupted' && r.status === 'running' ? 'its process is gone' : r.reason;
+      const next = status === 'interrupted' ? `  resume: taskgraph resume ${r.id}` : '';
+      return safeText(`${r.id}  ${status.padEnd(11)}  ${r.command.padEnd(6)}  ${r.createdAt}  ${r.branch ?? ''}${why ? `  (${why})` : ''}${next}`);
+    });
+    out(runs.length === 0 ? 'no runs yet: try `taskgraph do "<goal>"`' : lines.join('\n'));
     return 0;
   });
 }
 
-/** `taskgraph status [RUN]`: a run's tasks and nodes (default: the newest run). */
+/** Tokens (in + out), cost (USD) and the latest attempt of one node, gathered in one pass over the run's attempts. */
+interface NodeTally {
+  tokens: number;
+  costUsd: number;
+  last?: AttemptSummary;
+}
+
+/** Groups a run's attempts by node once (linear: `status` on a 100,000-node run must not filter all attempts per node). */
+function tallyAttempts(attempts: readonly AttemptSummary[]): Map<string, NodeTally> {
+  const byNode = new Map<string, NodeTally>();
+  for (const a of attempts) {
+    let tally = byNode.get(a.nodeId);
+    if (!tally) byNode.set(a.nodeId, (tally = { tokens: 0, costUsd: 0 }));
+    tally.tokens += a.usage.inputTokens + a.usage.outputTokens;
+    tally.costUsd += a.usage.costUsd;
+    tally.last = a;
+  }
+  return byNode;
+}
+
+/** `12.3 s`, `4m 05s`: how long a running node has been at it. */
+function elapsed(fromIso: string | undefined, now: number): string | undefined {
+  const ms = fromIso === undefined ? Number.NaN : now - Date.parse(fromIso);
+  return Number.isFinite(ms) ? formatDuration(Math.max(0, ms)) : undefined;
+}
+
+/** One line about who holds a run's lease. */
+function leaseLine(lease: RunLease, now: number): string {
+  const age = Math.max(0, Math.round((now - Date.parse(lease.heartbeatAt)) / 1000));
+  return `held by process ${lease.pid} on ${lease.host} since ${lease.acquiredAt}, last heartbeat ${age} s ago`;
+}
+
+/**
+ * `taskgraph status [RUN]`: a run's status as it is now, its tasks, and every node with its
+ * status, attempts, tokens and cost (USD); a running node shows how long it has run; a `running`
+ * run whose process is gone shows `interrupted` and how to resume it. Default: the newest run.
+ * Linear in nodes + attempts; printed with one write.
+ */
 export async function statusCommand(runArg: string | undefined, opts: CommonOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const run = runArg ? await project.store.getRun(runArg) : (await project.store.listRuns(1))[0];
+    const store = project.store;
+    const run = runArg ? await store.getRun(runArg) : (await store.listRuns(1))[0];
     if (!run) throw new TaskgraphError('NOT_FOUND', runArg ? `no run "${runArg}"` : 'no runs yet', { hint: 'list runs with `taskgraph runs`' });
-    const nodes = await project.store.listRunNodes(run.id);
-    const tasks = await project.store.listRunTasks(run.id);
-    const plan = run.planId ? await project.store.getPlan(run.planId) : undefined;
-    const attempts = await project.store.listAttempts(run.id);
+    const [nodes, tasks, attempts, lease, sessions] = await Promise.all([
+      store.listRunNodes(run.id),
+      store.listRunTasks(run.id),
+      store.listAttemptSummaries(run.id),
+      store.getRunLease(run.id),
+      store.listRunSessions(run.id),
+    ]);
+    const plan = run.planId ? await store.getPlan(run.planId) : undefined;
+    const now = Date.now();
+    const status = effectiveRunStatus(run, lease, now);
+    const live = lease !== undefined && holderState(lease, now) === 'live';
+    const views = sessionViews(sessions, live);
+    const tally = tallyAttempts(attempts);
+    /** a node left `running` by a process that is gone was interrupted */
+    const nodeStatus = (n: RunNodeRecord): string => (n.status === 'running' && status === 'interrupted' ? 'interrupted' : n.status);
     if (opts.json) {
       const { graph: _g, ...rest } = run;
-      out(safeJson({ run: rest, tasks, nodes, plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null }));
+      out(
+        safeJson(
+          {
+            run: { ...rest, status, ...(status !== run.status ? { storedStatus: run.status } : {}) },
+            lease: lease ? { pid: lease.pid, host: lease.host, acquiredAt: lease.acquiredAt, heartbeatAt: lease.heartbeatAt, live } : null,
+            sessions: sessions.map((s, i) => ({ ...s, view: views[i] })),
+            tasks,
+            nodes: nodes.map((n) => {
+              const t = tally.get(n.nodeId);
+              const running = n.status === 'running' && status === 'running' && n.startedAt ? { elapsedMs: Math.max(0, now - Date.parse(n.startedAt)) } : {};
+              return { ...n, status: nodeStatus(n), tokens: t?.tokens ?? 0, costUsd: t?.costUsd ?? 0, ...running };
+            }),
+            plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null,
+          },
+        ),
+      );
       return 0;
     }
-    out(`run ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ''}`);
-    if (run.branch) out(`branch ${run.branch}, worktree ${run.worktree ?? '-'}`);
+    const lines: string[] = [];
+    if (status === 'interrupted' && run.status === 'running') {
+      lines.push(`run ${run.id}: interrupted (its process is gone: killed, or its lease expired)`, `  resume: taskgraph resume ${run.id}`);
+    } else {
+      lines.push(`run ${run.id}: ${status}${run.reason && status !== 'running' ? ` (${run.reason})` : ''}`);
+      if (status === 'interrupted') lines.push(`  resume: taskgraph resume ${run.id}`);
+      if (status === 'running' && lease) lines.push(`  ${leaseLine(lease, now)}`);
+    }
+    if (run.branch) lines.push(`branch ${run.branch}, worktree ${run.worktree ?? '-'}`);
     if (plan) {
       const statuses = new Map(tasks.map((t) => [t.taskId, `${t.status}${t.attempt > 1 ? ` x${t.attempt}` : ''}`]));
-      out(`\nplan ${plan.id}: ${plan.goal.split('\n')[0]}`);
-      out(renderTree(plan.tasks, { statuses }));
+      lines.push('', `plan ${plan.id}: ${plan.goal.split('\n')[0]}`, renderTree(plan.tasks, { statuses }));
     }
-    out('\nnodes:');
+    lines.push('', 'nodes:');
     for (const n of nodes) {
-      const mine = attempts.filter((a) => a.nodeId === n.nodeId);
-      const last = mine[mine.length - 1];
-      const tokens = mine.reduce((s, a) => s + a.usage.inputTokens + a.usage.outputTokens, 0);
-      const why = last?.error ? `  ${last.error.message.split('\n')[0]}` : last?.suspendReason ? `  ${last.suspendReason}` : '';
-      out(`  ${n.status.padEnd(9)} ${n.nodeId}  attempts ${n.attempts}${tokens ? `, ${tokens} tokens` : ''}${why}`);
+      const t = tally.get(n.nodeId);
+      const last = t?.last;
+      const usage = t && (t.tokens > 0 || t.costUsd > 0) ? `, ${t.tokens} tokens, $${usd(t.costUsd)}` : '';
+      const since = n.status === 'running' && status === 'running' ? elapsed(n.startedAt, now) : undefined;
+      const why = last?.status === 'interrupted'
+        ? `  interrupted${last.error ? `: ${last.error.message.split('\n')[0]}` : ' (its process died)'}`
+        : last?.error ? `  ${last.error.message.split('\n')[0]}` : last?.suspendReason ? `  ${last.suspendReason}` : '';
+      lines.push(`  ${nodeStatus(n).padEnd(11)} ${n.nodeId}  attempts ${n.attempts}${usage}${since ? `, running for ${since}` : ''}${why}`);
     }
+    out(safeText(lines.join('\n')));
     return 0;
   });
 }
 
-/** `taskgraph report RUN`: write (and print) the Markdown report. */
+/**
+ * `taskgraph report RUN`: writes the Markdown report (rebuilt from the store and the branch) and
+ * prints its path; `--print` prints the very same text instead.
+ */
 export async function reportCommand(runId: string, opts: CommonOptions & { print?: boolean }): Promise<number> {
   return withProject(opts, async (project) => {
-    if (opts.print) out(await buildRunReport(project.store, runId));
+    if (opts.print) process.stdout.write(await buildRunReport(project.store, runId));
     else out(await writeRunReport(project.store, runId, project.dir));
     return 0;
   });

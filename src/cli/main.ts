@@ -8,6 +8,7 @@ import { withBudgetFlags } from './budget-options.js';
 import { exitQuietlyOnClosedPipe, reportError, reportUncaughtErrors } from './error-output.js';
 import { whyCommand } from './forecast-commands.js';
 import { linkAddCommand, linkLsCommand, linkRmCommand } from './link-commands.js';
+import { installSignalHandlers, signalExitCode } from './interrupt.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 
@@ -22,6 +23,7 @@ redactWrites(process.stderr);
 exitQuietlyOnClosedPipe();
 reportUncaughtErrors(() => projectDir());
 
+installSignalHandlers(); // SIGINT/SIGTERM stop a run cleanly (recorded interrupted), then exit 130/143
 const program = new Command();
 /** The project directory (`-C`), else the working directory: where a crash trace goes. */
 const projectDir = (): string => (program.opts() as { project?: string }).project ?? process.cwd();
@@ -181,8 +183,8 @@ program
 
 try {
   await program.parseAsync(process.argv);
-  process.exitCode = exitCode;
+  process.exitCode = signalExitCode() ?? exitCode;
 } catch (error) {
   // a user error: one message and a hint; anything else: one line and the file with the full trace
-  process.exitCode = reportError(error, { projectDir: projectDir() });
+  process.exitCode = signalExitCode() ?? reportError(error, { projectDir: projectDir() });
 }

@@ -1,4 +1,5 @@
 import { TaskgraphError } from '../core/errors.js';
+import { RunLeaseHolder } from '../engine/run-lease.js';
 import type { RunRecord } from '../store/store.js';
 import { openRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -7,58 +8,95 @@ import { createProgress } from './progress.js';
 import { budgetOf, type CommonOptions, finishRun } from './run-common.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 
+/**
+ * The commands that continue a run: `resume`, `approve`, `reject` (and `answer`, in
+ * task-commands.ts). Each takes the run's lease first (DESIGN.md §6), so a second process
+ * against a live run is refused with `RUN_LOCKED` before it writes a decision, touches the
+ * worktree or asks a model anything; the engine then continues the run under that lease and
+ * releases it when the session ends.
+ */
+
 async function workspaceOf(project: ProjectHandle, run: RunRecord): Promise<Workspace | undefined> {
   return run.worktree ? openRunWorkspace({ projectDir: project.dir, runId: run.id }) : undefined;
 }
 
-/** `taskgraph resume RUN`. */
-export async function resumeCommand(runId: string, opts: CommonOptions & BudgetFlags & { concurrency?: number }): Promise<number> {
-  return withProject(opts, async (project) => {
-    const run = await project.store.getRun(runId);
-    if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
-    const progress = createProgress();
-    try {
-      const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
-        .resume(runId, await workspaceOf(project, run));
-      progress.done();
-      return await finishRun(project, summary, opts);
-    } finally {
-      progress.done();
-    }
-  });
+/**
+ * Reads the run and takes its lease.
+ * @throws TaskgraphError NOT_FOUND (unknown run), RUN_LOCKED (a live process holds it)
+ */
+export async function leaseRun(project: ProjectHandle, runId: string): Promise<{ run: RunRecord; holder: RunLeaseHolder }> {
+  const known = await project.store.getRun(runId);
+  if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
+  const holder = await RunLeaseHolder.acquire(project.store, runId);
+  const run = await project.store.getRun(runId); // as the last holder left it
+  return { run: run ?? known, holder };
 }
 
-/** `taskgraph approve|reject RUN NODE`: records the decision, then resumes the run. */
+/**
+ * Continues a run under a lease this process holds (released whatever happens), prints the
+ * session's summary and writes the report.
+ * @param command recorded for the session: `resume`, `approve`, `reject`, `answer`
+ * @returns the exit code (0 succeeded, 1 failed, 3 suspended)
+ */
+export async function resumeLeased(
+  project: ProjectHandle,
+  lease: { run: RunRecord; holder: RunLeaseHolder },
+  opts: CommonOptions & BudgetFlags & { concurrency?: number },
+  command: string,
+): Promise<number> {
+  const { run, holder } = lease;
+  const progress = createProgress();
+  try {
+    const summary = await project
+      .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
+      .resume(run.id, await workspaceOf(project, run), { lease: holder, command });
+    progress.done();
+    return await finishRun(project, summary, opts);
+  } finally {
+    progress.done();
+    await holder.release();
+  }
+}
+
+/** `taskgraph resume RUN`. */
+export async function resumeCommand(runId: string, opts: CommonOptions & BudgetFlags & { concurrency?: number }): Promise<number> {
+  return withProject(opts, async (project) => resumeLeased(project, await leaseRun(project, runId), opts, 'resume'));
+}
+
+/** `taskgraph approve|reject RUN NODE`: takes the lease, records the decision, then resumes the run (unless `--no-resume`). */
 export async function decideCommand(
   decision: 'approved' | 'rejected',
   runId: string,
   nodeId: string,
-  opts: CommonOptions & { comment?: string; by?: string; resume?: boolean },
+  opts: CommonOptions & BudgetFlags & { comment?: string; by?: string; resume?: boolean },
 ): Promise<number> {
-  const code = await withProject(opts, async (project) => {
-    const run = await project.store.getRun(runId);
-    if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
-    const nodes = await project.store.listRunNodes(runId);
-    const node = nodes.find((n) => n.nodeId === nodeId);
-    if (!node) throw new TaskgraphError('NOT_FOUND', `run ${runId} has no node "${nodeId}"`);
-    const waiting = nodes.filter((n) => n.status === 'suspended').map((n) => n.nodeId);
-    if (node.status !== 'suspended') {
-      throw new TaskgraphError('RUN_STATE', `node ${nodeId} is ${node.status}, not waiting for a decision`, {
-        hint: waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'no node of this run is waiting',
+  return withProject(opts, async (project) => {
+    const lease = await leaseRun(project, runId);
+    let resuming = false;
+    try {
+      const nodes = await project.store.listRunNodes(runId);
+      const node = nodes.find((n) => n.nodeId === nodeId);
+      if (!node) throw new TaskgraphError('NOT_FOUND', `run ${runId} has no node "${nodeId}"`);
+      const waiting = nodes.filter((n) => n.status === 'suspended').map((n) => n.nodeId);
+      if (node.status !== 'suspended') {
+        throw new TaskgraphError('RUN_STATE', `node ${nodeId} is ${node.status}, not waiting for a decision`, {
+          hint: waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'no node of this run is waiting',
+        });
+      }
+      await project.store.putDecision({
+        runId,
+        nodeId,
+        decision,
+        by: opts.by ?? process.env['USER'] ?? 'unknown',
+        at: new Date().toISOString(),
+        ...(opts.comment ? { comment: opts.comment } : {}),
       });
+      if (!opts.json) process.stdout.write(`${decision} ${runId} ${nodeId}\n`);
+      if (opts.resume === false) return 0;
+      resuming = true;
+      return await resumeLeased(project, lease, opts, decision === 'approved' ? 'approve' : 'reject');
+    } finally {
+      if (!resuming) await lease.holder.release();
     }
-    await project.store.putDecision({
-      runId,
-      nodeId,
-      decision,
-      by: opts.by ?? process.env['USER'] ?? 'unknown',
-      at: new Date().toISOString(),
-      ...(opts.comment ? { comment: opts.comment } : {}),
-    });
-    if (!opts.json) process.stdout.write(`${decision} ${runId} ${nodeId}\n`);
-    return -1;
   });
-  if (code !== -1 || opts.resume === false) return 0;
-  return resumeCommand(runId, opts);
 }

@@ -7,6 +7,7 @@ import { buildGraph } from '../core/validate.js';
 import type { RunSummary } from '../engine/engine.js';
 import { parseYamlText } from '../project/parse-yaml.js';
 import { writeRunReport } from '../report/report.js';
+import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import { safeJson, safeText } from './safe-text.js';
@@ -66,19 +67,8 @@ export async function readGoal(goal: string | undefined, prd: string | undefined
 /** Prints (or prints as JSON) a finished session of a run, writes its report, returns the exit code. */
 export async function finishRun(project: ProjectHandle, summary: RunSummary, opts: CommonOptions): Promise<number> {
   const run = (await project.store.getRun(summary.runId))!;
-  let commits: Array<{ sha: string; message: string }> = [];
-  if (run.branch && run.baseCommit) {
-    const log = await runGit(project.dir, ['log', '--format=%H%x09%s', `${run.baseCommit}..${run.branch}`]).catch(() => undefined);
-    commits = (log?.stdout ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [sha, ...rest] = l.split('\t');
-        return { sha: sha!, message: rest.join('\t') };
-      })
-      .reverse();
-  }
-  const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir, { commits }), summary.runId);
+  const { commits } = await runCommits(run); // the same list the report shows (git log base..branch)
+  const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir), summary.runId);
   const reportPath = report.path ?? null;
   if (report.warning) process.stderr.write(`${report.warning}\n`);
   if (opts.json) {
@@ -99,6 +89,7 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
     }
     if (summary.status === 'failed') lines.push(`  details: taskgraph status ${summary.runId}; retry: taskgraph resume ${summary.runId}`);
+    if (summary.status === 'interrupted') lines.push(`  resume: taskgraph resume ${summary.runId}`);
     if (reportPath) lines.push(`  report: ${reportPath}`);
     process.stdout.write(`${safeText(lines.join('\n'))}\n`);
   }

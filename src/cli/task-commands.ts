@@ -1,5 +1,6 @@
 import { TaskgraphError } from '../core/errors.js';
-import { resumeCommand, type CommonOptions } from './commands.js';
+import type { CommonOptions } from './commands.js';
+import { leaseRun, resumeLeased } from './resume-command.js';
 import type { BudgetFlags } from './budget-options.js';
 import { choosePlan } from './plan-choice.js';
 import { withProject } from './wiring.js';
@@ -32,20 +33,27 @@ export async function notesCommand(taskId: string, opts: CommonOptions & { plan?
 }
 
 /**
- * `taskgraph answer RUN TASK TEXT`: answers a task held for a person (loop detected): the answer
- * becomes a note on the task, then the run resumes and the task runs again with it.
+ * `taskgraph answer RUN TASK TEXT`: answers a task held for a person (loop detected): takes the
+ * run's lease (RUN_LOCKED while another process works on it), writes the answer as a note on the
+ * task, then resumes the run under that lease, so the task runs again with it.
  */
 export async function answerCommand(runId: string, taskId: string, text: string, opts: CommonOptions & BudgetFlags & { by?: string }): Promise<number> {
-  await withProject(opts, async (project) => {
-    const run = await project.store.getRun(runId);
-    if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
-    const held = (await project.store.listRunTasks(runId)).filter((t) => t.status === 'needs-human');
-    if (!run.planId || !held.some((t) => t.taskId === taskId)) {
-      throw new TaskgraphError('RUN_STATE', `task ${taskId} of run ${runId} is not waiting for an answer`, {
-        hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
-      });
+  return withProject(opts, async (project) => {
+    const lease = await leaseRun(project, runId);
+    let resuming = false;
+    try {
+      const { run } = lease;
+      const held = (await project.store.listRunTasks(runId)).filter((t) => t.status === 'needs-human');
+      if (!run.planId || !held.some((t) => t.taskId === taskId)) {
+        throw new TaskgraphError('RUN_STATE', `task ${taskId} of run ${runId} is not waiting for an answer`, {
+          hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
+        });
+      }
+      await project.store.appendTaskNote(run.planId, taskId, `Answer from ${opts.by ?? process.env['USER'] ?? 'a person'}: ${text}`);
+      resuming = true;
+      return await resumeLeased(project, lease, opts, 'answer');
+    } finally {
+      if (!resuming) await lease.holder.release();
     }
-    await project.store.appendTaskNote(run.planId, taskId, `Answer from ${opts.by ?? process.env['USER'] ?? 'a person'}: ${text}`);
   });
-  return resumeCommand(runId, opts);
 }

@@ -9,6 +9,7 @@ import { defaultRegistry } from '../nodes/index.js';
 import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
 import { addSecretEnvNames } from '../security/redact.js';
+import { interruptSignal } from './interrupt.js';
 import { openStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -75,7 +76,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
-          ...(o.signal ? { signal: o.signal } : {}),
+          signal: o.signal ?? interruptSignal, // SIGINT/SIGTERM stop the run (src/cli/interrupt.ts)
         });
       },
       close: () => store.close(),

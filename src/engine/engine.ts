@@ -7,14 +7,17 @@ import type { Json } from '../core/json.js';
 import { graphFromSpec, graphToSpec } from '../core/validate.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { ModelClient } from '../llm/model-client.js';
-import type { NodeStatus, RunRecord, RunStatus, Store, Usage } from '../store/store.js';
+import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard } from './budget.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
 import { noteSignature } from './refine.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
+import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
 import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
+import { RunningMarks } from './running-marks.js';
+import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
 import { TaskTracker } from './task-tracker.js';
@@ -34,14 +37,32 @@ export interface EngineOptions {
   projectDir: string;
   config: ProjectConfig;
   models?: ModelClient;
-  /** nodes running at once (default: graph.concurrency, else config.policy.concurrency) */
+  /** nodes running at once (default: graph.concurrency, else config.policy.concurrency); kept with the run, so later sessions use it too */
   concurrency?: number;
-  /** node ids whose cache entries are ignored this run (`--force`) */
+  /** node ids whose cache entries are ignored this run (`--force`); kept with the run, so later sessions honour it too */
   force?: readonly string[];
   /** run-wide limits overriding policy.budget (also stored with the run, so resume keeps them) */
   budget?: Budget;
   observers?: readonly EngineObserver[];
+  /**
+   * stops the run (the CLI aborts it on SIGINT/SIGTERM): running commands and model calls are
+   * aborted, their attempts recorded `interrupted`, and the run ends `interrupted` with the
+   * abort reason's message (e.g. `stopped by SIGTERM`)
+   */
   signal?: AbortSignal;
+  /** run lease tunables (TTL, heartbeat interval); defaults in `run-lease.ts` */
+  lease?: LeaseOptions;
+}
+
+/** How {@link Engine.resume} continues a run. */
+export interface ResumeOptions {
+  /** the command recorded for the session (default `resume`): `approve`, `reject`, `answer`, ... */
+  command?: string;
+  /**
+   * the run's lease, already taken by the caller (who wrote something under it first, e.g. a
+   * decision); the engine releases it when the session ends. Without it the engine takes the lease.
+   */
+  lease?: RunLeaseHolder;
 }
 
 /** Where a new run works. */
@@ -78,10 +99,16 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {}
 
   /**
-   * Validates the graph (every kind's config included), creates the run and executes it.
+   * Validates the graph (every kind's config included), creates the run, takes its lease, records
+   * the session and executes it. The run's options keep `force`, `concurrency` and the budget for
+   * later sessions.
    * @throws TaskgraphError GRAPH_INVALID before anything is written
    */
   async start(start: RunStart): Promise<RunSummary> {
+    return listening(this.options.signal, () => this.startRun(start));
+  }
+
+  private async startRun(start: RunStart): Promise<RunSummary> {
     const graph = this.buildGraph(GraphSpecSchema.parse(start.graph));
     const now = new Date().toISOString();
     const snapshot = start.workspace ? await start.workspace.snapshot() : undefined;
@@ -90,7 +117,11 @@ export class Engine {
       status: 'running',
       graph: graphToSpec(graph),
       command: start.command,
-      options: { ...(start.options ?? {}), ...(this.options.budget ? { budget: { ...this.options.budget } as Json } : {}) },
+      options: {
+        ...(start.options ?? {}),
+        ...(this.options.budget ? { budget: { ...this.options.budget } as Json } : {}),
+        ...keptOptionsOf(this.options),
+      },
       projectDir: this.options.projectDir,
       createdAt: now,
       updatedAt: now,
@@ -99,25 +130,60 @@ export class Engine {
       ...(snapshot ? { baseCommit: start.baseCommit ?? snapshot.head, workspace: snapshot } : {}),
     };
     await this.options.store.createRun(run);
-    return this.execute(run, start.workspace, false, graph);
+    const holder = await RunLeaseHolder.acquire(this.options.store, run.id, this.options.lease);
+    const scope = await RunSessionScope.begin(this.options.store, holder, start.command);
+    return this.execute(run, start.workspace, false, scope, graph);
   }
 
   /**
    * Continues a run whose process died, that failed, or that is suspended: attempts left
    * `running` become `interrupted` and run again; finished attempts are not repeated; the
    * worktree is put back to the last recorded state; failed and skipped nodes get another try; a
-   * task held for a person continues once its notes changed (an answer or an edit).
-   * @throws TaskgraphError NOT_FOUND for an unknown run, RUN_STATE for a succeeded one
+   * task held for a person continues once its notes changed (an answer or an edit). The lease is
+   * taken first (or given by the caller), so nothing is written, killed or asked of a model while
+   * another live process works on the run; a holder that died is taken over. Options kept with the
+   * run (`force`, `concurrency`, budget) apply; values given to this engine replace them.
+   * @throws TaskgraphError NOT_FOUND for an unknown run, RUN_LOCKED when a live process holds it,
+   *   RUN_STATE for a succeeded one
    */
-  async resume(runId: string, workspace?: Workspace): Promise<RunSummary> {
+  async resume(runId: string, workspace?: Workspace, how: ResumeOptions = {}): Promise<RunSummary> {
+    return listening(this.options.signal, () => this.resumeRun(runId, workspace, how));
+  }
+
+  private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions): Promise<RunSummary> {
     const store = this.options.store;
-    const run = await store.getRun(runId);
-    if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
-    if (run.status === 'succeeded') {
-      throw new TaskgraphError('RUN_STATE', `run ${runId} already succeeded; nothing to resume`, {
-        hint: 'start a new run; unchanged nodes will be served from the cache',
-      });
+    const known = how.lease ? true : (await store.getRun(runId)) !== undefined;
+    if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
+    const holder = how.lease ?? (await RunLeaseHolder.acquire(store, runId, this.options.lease));
+    let scope: RunSessionScope | undefined;
+    try {
+      const run = await store.getRun(runId); // read again under the lease: the last holder may have just finished it
+      if (!run) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
+      if (run.status === 'succeeded') {
+        throw new TaskgraphError('RUN_STATE', `run ${runId} already succeeded; nothing to resume`, {
+          hint: 'start a new run; unchanged nodes will be served from the cache',
+        });
+      }
+      scope = await RunSessionScope.begin(store, holder, how.command ?? 'resume');
+      return await this.continueRun(run, workspace, scope);
+    } finally {
+      if (!scope) await holder.release();
     }
+  }
+
+  /** The body of {@link resume} under the lease: restores the worktree and node states, then executes. */
+  private async continueRun(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
+    try {
+      return await this.restoreAndExecute(run, workspace, scope);
+    } catch (error) {
+      await scope.close('failed', toErrorRecord(error).message); // no-op when execute already closed it
+      throw error;
+    }
+  }
+
+  private async restoreAndExecute(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
+    const store = this.options.store;
+    const runId = run.id;
     killOrphanProcessGroups(pidDir(this.options.projectDir, runId)); // commands of the dead process
     await store.interruptRunning(runId);
     if (workspace && run.workspace) await workspace.restore(run.workspace);
@@ -135,9 +201,10 @@ export class Engine {
       }
     }
     const budget: Record<string, Json> = this.options.budget ? { budget: { ...this.options.budget } } : {};
-    await store.updateRun(runId, { status: 'running', options: { ...run.options, ...budget }, updatedAt: new Date().toISOString() });
+    const options = { ...run.options, ...budget, ...keptOptionsOf(this.options) };
+    await store.updateRun(runId, { status: 'running', options, updatedAt: new Date().toISOString() });
     const { reason: _reason, ...rest } = run;
-    return this.execute({ ...rest, status: 'running', options: { ...run.options, ...budget } }, workspace, true);
+    return this.execute({ ...rest, status: 'running', options }, workspace, true, scope);
   }
 
   private buildGraph(spec: GraphSpec): Graph {
@@ -158,8 +225,26 @@ export class Engine {
     });
   }
 
-  private async execute(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, built?: Graph): Promise<RunSummary> {
+  /** Runs one session of the run, then records how the session ended and releases the lease. */
+  private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
+    let outcome: SessionOutcome = 'failed';
+    let reason: string | undefined;
+    try {
+      const summary = await this.executeSession(run, workspace, resumed, scope, built);
+      outcome = summary.status === 'running' ? 'interrupted' : summary.status;
+      reason = summary.reason;
+      return summary;
+    } catch (error) {
+      reason = toErrorRecord(error).message;
+      throw error;
+    } finally {
+      await scope.close(outcome, reason);
+    }
+  }
+
+  private async executeSession(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
     const { store } = this.options;
+    const kept = readKeptOptions(initialRun.id, initialRun.options);
     const started = Date.now();
     const graph = built ?? this.buildGraph(GraphSpecSchema.parse(initialRun.graph));
     const outputs = new Map<string, Json>();
@@ -172,8 +257,13 @@ export class Engine {
     const states = new Map<string, NodeStatus>((await store.listRunNodes(initialRun.id)).map((n) => [n.nodeId, n.status]));
     const controller = new AbortController();
     setMaxListeners(0, controller.signal); // every running node (and its model call) listens to it
-    const onAbort = () => controller.abort();
-    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    // SIGINT/SIGTERM (the caller's signal) and a lost lease stop the run alike
+    const stops = [this.options.signal, scope.holder.signal].filter((s): s is AbortSignal => s !== undefined);
+    const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+    for (const s of stops) {
+      if (s.aborted) controller.abort(s.reason);
+      else s.addEventListener('abort', onAbort, { once: true });
+    }
     const observers = this.options.observers ?? [];
     const state: RunState = {
       run: initialRun,
@@ -185,8 +275,9 @@ export class Engine {
       store,
       options: this.options,
       signal: controller.signal,
-      force: new Set(this.options.force ?? []),
+      force: new Set(kept.force ?? []),
       writes: new WriteBuffer(store),
+      marks: new RunningMarks(store, initialRun.id),
       observed: observers.length > 0,
       emit: (event: EngineEvent) => {
         for (const observer of observers) {
@@ -226,7 +317,7 @@ export class Engine {
       budget.record(graph.nodes.get(a.nodeId)?.task, a.usage, outcome);
     }
     state.emit({ type: 'run-start', runId: initialRun.id, nodes: graph.order.length, resumed });
-    const concurrency = this.options.concurrency ?? graph.concurrency ?? policy.concurrency;
+    const concurrency = kept.concurrency ?? graph.concurrency ?? policy.concurrency;
 
     const sessionUsage: Usage[] = [];
     let stopReason: string | undefined;
@@ -259,6 +350,7 @@ export class Engine {
               await tasks.beforeNode(id);
               completions.push({ id, result: await runNode(state, id) });
             } catch (thrown) {
+              state.marks?.settle(id); // no mark for a node whose write failed
               completions.push({ id, thrown });
             }
             wake?.();
@@ -278,6 +370,7 @@ export class Engine {
           const task = state.graph.nodes.get(done.id)!.task;
           budget.record(task, usage, status === 'failed' ? 'failed' : status === 'succeeded' ? 'succeeded' : 'other');
           if (usage) sessionUsage.push(usage);
+          if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
@@ -289,7 +382,8 @@ export class Engine {
         }
       }
     } finally {
-      this.options.signal?.removeEventListener('abort', onAbort);
+      for (const s of stops) s.removeEventListener('abort', onAbort);
+      state.marks?.stop();
     }
     try {
       await state.writes.flush();
@@ -308,7 +402,10 @@ export class Engine {
     let status: RunStatus;
     let reason: string | undefined;
     const waiting = [...state.scheduler.states()].filter(([, s]) => s === 'suspended').map(([id]) => id);
-    if (stopReason && (counts.pending > 0 || counts.suspended > 0)) {
+    if (controller.signal.aborted && (counts.running > 0 || counts.pending > 0)) {
+      status = 'interrupted';
+      reason = abortMessage(controller.signal.reason);
+    } else if (stopReason && (counts.pending > 0 || counts.suspended > 0)) {
       status = 'suspended';
       reason = counts.failed > 0 ? `${stopReason} (${counts.failed} node(s) failed)` : stopReason;
     } else if (counts.failed > 0) {
@@ -353,6 +450,27 @@ export class Engine {
     await tasks.markSkipped([...new Set(all.map((n) => graph.nodes.get(n)!.task).filter((t): t is string => !!t && t !== task))]);
     state.emit({ type: 'node-skip', runId: run.id, nodeIds: all, because: id });
   }
+}
+
+/**
+ * Runs `fn` with a listener on `signal`, so whoever raises it (the CLI's SIGINT/SIGTERM handler)
+ * can see with `events.getEventListeners` that a run will stop and record itself; an abort that
+ * comes before the engine's loop starts is still honoured there (`signal.aborted`).
+ */
+async function listening<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  const interest = () => undefined;
+  signal?.addEventListener('abort', interest, { once: true });
+  try {
+    return await fn();
+  } finally {
+    signal?.removeEventListener('abort', interest);
+  }
+}
+
+/** One line for why a run was stopped: the abort reason's message (`stopped by SIGTERM`, a lost lease), else `stopped`. */
+function abortMessage(reason: unknown): string {
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
+  return typeof reason === 'string' && reason !== '' ? reason : 'stopped';
 }
 
 /** Whether a held task's notes changed since the loop was detected (an answer or an edit). */

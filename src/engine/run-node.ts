@@ -9,15 +9,26 @@ import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/s
 import type { NodeExecutor, NodeOutcome } from './node-executor.js';
 import type { RunState } from './run-state.js';
 
-/** What running a node came to. */
+/**
+ * What running a node came to. `interrupted`: the run was stopped (SIGINT/SIGTERM, lost lease)
+ * while the node ran; its attempt is recorded `interrupted` and the node is `pending` again.
+ */
 export interface NodeResult {
-  status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'>;
+  status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'> | 'interrupted';
   error?: ErrorRecord;
   usage?: Usage;
 }
 
 /** Zero usage. */
 export const EMPTY_USAGE: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+/**
+ * Ends the node's running mark before its state is written; waits only when a mark write is
+ * under way (a node that ran past the delay), so the final state always lands after the mark.
+ */
+function settle(state: RunState, id: string): Promise<void> | undefined {
+  return state.marks?.settle(id);
+}
 
 /**
  * Resolves a node's inputs: literals as they are, `$ref`s to the upstream output (or the field
@@ -79,7 +90,9 @@ export async function nodeKey(
  * Every state change is written to the store before the engine acts on it. A side-effecting node
  * (or one that calls a paid model, `recordStart`) gets a durable `running` attempt before it
  * starts (a crash leaves it `interrupted` for resume); any other pure node is written once, when
- * it finishes (a crash just runs it again). Transient
+ * it finishes (a crash just runs it again), plus a `running` mark when it executes for a while
+ * (`running-marks.ts`). A node stopped by the run's signal is recorded `interrupted` and left
+ * `pending`, with no failure of its own. Transient
  * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
  */
 export async function runNode(state: RunState, id: string): Promise<NodeResult> {
@@ -114,6 +127,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   });
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
+  state.marks?.begin(id, attemptNo, t0);
   if (state.observed) state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
   const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
     if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
@@ -125,6 +139,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     keyed = await nodeKey(state, node, executor, attemptNo);
   } catch (error) {
     const record = toErrorRecord(error);
+    await settle(state, id);
     await store.recordFinishedAttempt(
       {
         runId: run.id,
@@ -165,6 +180,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       }
     }
     if (entry && usable) {
+      await settle(state, id);
       const hit = {
           runId: run.id,
           nodeId: id,
@@ -193,13 +209,31 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   let started: AttemptRecord | undefined;
   if (sideEffects || executor.recordStart) {
     await state.writes.flush(); // nothing outside the process may depend on unrecorded results
+    await settle(state, id); // the started attempt marks the node running itself
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
   let outcome: NodeOutcome;
   try {
+    // a stop that came while the node was keyed or started: do not begin its work at all
+    if (state.signal.aborted) throw state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped');
     outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
   } catch (error) {
     outcome = { status: 'failed', error: toErrorRecord(error) };
+  }
+  await settle(state, id);
+  if (outcome.status === 'failed' && state.signal.aborted) {
+    // stopped, not failed: the attempt is interrupted, the node pending again (no note, no refinement)
+    const usage = outcome.usage ?? EMPTY_USAGE;
+    const why = toErrorRecord(state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped'));
+    const error = { ...why, details: { ...why.details, nodeError: outcome.error.message } }; // the stop, and what it did to the node
+    const stop = { error, usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - t0 };
+    if (started) await store.finishAttempt({ seq: started.seq, status: 'interrupted', ...stop, node: row('pending') });
+    else {
+      await state.writes.flush();
+      await store.recordFinishedAttempt({ runId: run.id, nodeId: id, number: attemptNo, status: 'interrupted', cacheKey: key, ingredients, startedAt, ...stop }, row('pending'));
+    }
+    finishEvent('pending', { usage, reason: 'interrupted: the run was stopped' });
+    return { status: 'interrupted', usage };
   }
   const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
   const finishedAt = new Date().toISOString();

@@ -6,6 +6,7 @@ import type { Workspace } from '../workspace/workspace.js';
 import type { EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { NodeContext } from './node-executor.js';
+import type { RunningMarks } from './running-marks.js';
 import type { Scheduler } from './scheduler.js';
 import type { WriteBuffer } from './write-buffer.js';
 
@@ -29,6 +30,8 @@ export interface RunState {
   readonly force: ReadonlySet<string>;
   /** group commit of cheap pure nodes' results (see write-buffer.ts) */
   readonly writes: WriteBuffer;
+  /** `running` marks of nodes that execute for a while (see running-marks.ts); absent where nothing runs (forecasts) */
+  readonly marks?: RunningMarks;
   /** false when nobody listens: hot paths skip building events */
   readonly observed: boolean;
   emit(event: EngineEvent): void;

@@ -1,6 +1,32 @@
+import stripAnsi from 'strip-ansi';
+
 /**
  * Small Markdown helpers for reports (GitHub-flavoured Markdown tables and code spans).
  */
+
+/**
+ * Text without terminal escape sequences (removed with `strip-ansi`) or other control characters
+ * (every C0/C1 control but newline and tab becomes a visible `\xNN`), the same filter as the
+ * CLI's `safeText`: reports hold model output and repository content (task notes, commit
+ * subjects, errors), and `report --print` sends them to a terminal.
+ * @param text any text
+ */
+export function plainText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return stripAnsi(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * A Markdown block quote of `text` (every line prefixed with `> `; empty lines become `>`), so
+ * quoted Markdown keeps rendering but its headings cannot break out into the document.
+ * @param text Markdown text
+ */
+export function blockquote(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line.trim() === '' ? '>' : `> ${line}`))
+    .join('\n');
+}
 
 /**
  * Escapes text for one GFM table cell: `|` becomes `\|`, line breaks become spaces, and an empty

@@ -11,6 +11,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord, Usage } from '../store/store.js';
 import { buildRunReport, writeRunReport } from './report.js';
 import { rejectionOf } from '../../test/support/expect-error.js';
+import { createTempDir, git } from '../../test/support/project.js';
 
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-01T10:02:05.000Z';
@@ -143,14 +144,12 @@ afterEach(async () => {
 describe('buildRunReport', () => {
   it('shows the run overview, tasks, notes, nodes, totals, commits and merge instructions', async () => {
     await seed();
-    const report = await buildRunReport(store, 'R1', {
-      commits: [{ sha: 'c'.repeat(40), message: 'feat(auth.1): login form\n\nbody' }],
-    });
+    const report = await buildRunReport(store, 'R1');
 
     expect(report.startsWith('# taskgraph run R1\n')).toBe(true);
     expect(row(report, 'status')).toEqual(['status', '**failed**']);
     expect(row(report, 'reason')).toEqual(['reason', 'task auth.2 failed after 2 attempts']);
-    expect(row(report, 'goal')).toEqual(['goal', 'Add a login page']);
+    expect(report).toContain('## Goal\n\n> Add a login page\n');
     expect(row(report, 'branch')).toEqual(['branch', 'taskgraph/R1']);
     expect(row(report, 'started')).toEqual(['started', T0]);
     expect(row(report, 'finished')).toEqual(['finished', T1]);
@@ -182,8 +181,9 @@ describe('buildRunReport', () => {
     expect(report).toContain('- model calls: 3');
     expect(report).toContain('- node attempts: 4 (3 executed, 1 cache hits)');
 
-    // commits and merging
-    expect(report).toContain(`- \`${'c'.repeat(12)}\` feat(auth.1): login form\n`);
+    // commits come from git: this run's project directory does not exist, and the report says so
+    expect(report).toContain('The commits on `taskgraph/R1` cannot be listed');
+    // merging
     expect(report).toContain('git merge --ff-only taskgraph/R1');
     expect(report).toContain('git merge taskgraph/R1 ');
     expect(report).toContain('cd /home/me/shop\n');
@@ -225,6 +225,75 @@ describe('buildRunReport', () => {
     const error = await rejectionOf(buildRunReport(store, 'nope'));
     expect(error).toBeInstanceOf(TaskgraphError);
     expect(error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('buildRunReport: rebuilt from the store and the branch', () => {
+  it('lists the commits of `git log base..branch` in the project directory, oldest first', async () => {
+    const repo = await createTempDir('tg-report-git-');
+    try {
+      await git(repo.dir, 'init', '-q', '-b', 'main');
+      await git(repo.dir, 'commit', '-q', '--allow-empty', '-m', 'base');
+      const base = await git(repo.dir, 'rev-parse', 'HEAD');
+      await git(repo.dir, 'switch', '-q', '-c', 'taskgraph/R9');
+      await git(repo.dir, 'commit', '-q', '--allow-empty', '-m', 'feat(T1): add multiply', '-m', 'body text');
+      await git(repo.dir, 'commit', '-q', '--allow-empty', '-m', 'feat(T2): document it');
+      await git(repo.dir, 'switch', '-q', 'main');
+      await git(repo.dir, 'commit', '-q', '--allow-empty', '-m', 'later work on main (not the run)');
+      await store.createRun(runRecord({ id: 'R9', projectDir: repo.dir, branch: 'taskgraph/R9', baseCommit: base, status: 'succeeded' }));
+      const report = await buildRunReport(store, 'R9');
+      const log = (await git(repo.dir, 'log', '--reverse', '--format=%h %s', `${base}..taskgraph/R9`)).split('\n');
+      expect(log).toHaveLength(2);
+      const listed = [...report.matchAll(/^- `([0-9a-f]{12})` (.*)$/gm)].map((m) => [m[1], m[2]]);
+      expect(listed.map(([, subject]) => subject)).toEqual(['feat(T1): add multiply', 'feat(T2): document it']);
+      for (const [i, [sha]] of listed.entries()) expect(log[i]!.startsWith(sha!.slice(0, 7))).toBe(true);
+      expect(report).not.toContain('No commits.');
+      expect(report).not.toContain('later work on main');
+    } finally {
+      await repo.cleanup();
+    }
+  });
+
+  it('shows the goal as written, in its own section (headings and lines kept, quoted)', async () => {
+    const goal = '# Login\n\nAdd a login page.\n\n- email | password\n- remember me\n\n```\nPOST /login';
+    await store.createRun(runRecord({ id: 'R5', options: { goal }, branch: undefined, baseCommit: undefined }));
+    const report = await buildRunReport(store, 'R5');
+    expect(report).toContain('## Goal\n\n> # Login\n>\n> Add a login page.\n>\n> - email | password\n> - remember me\n>\n> ```\n> POST /login\n> ```\n');
+    expect(report).not.toMatch(/^\| goal \|/m);
+  });
+
+  it('shows a running run whose process is gone as interrupted, with a timeline of its sessions (killed ones derived)', async () => {
+    await store.createRun(runRecord({ id: 'R7', branch: 'taskgraph/R7', baseCommit: undefined }));
+    const at = (m: number) => new Date(Date.parse(T0) + m * 60_000).toISOString();
+    await store.startRunSession({ runId: 'R7', command: 'do', pid: 101, host: 'box', startedAt: at(0) }); // killed: never ended
+    await store.startRunSession({ runId: 'R7', command: 'resume', pid: 102, host: 'box', startedAt: at(1) });
+    await store.endRunSession('R7', 2, { endedAt: at(2), outcome: 'interrupted', reason: 'stopped by SIGTERM' });
+    await store.startRunSession({ runId: 'R7', command: 'resume', pid: 103, host: 'box', startedAt: at(3) });
+    await store.endRunSession('R7', 3, { endedAt: at(4), outcome: 'suspended', reason: 'waiting for review' });
+    await store.startRunSession({ runId: 'R7', command: 'approve', pid: 104, host: 'box', startedAt: at(5) }); // killed too: no lease
+    const report = await buildRunReport(store, 'R7');
+    expect(row(report, 'status')).toEqual(['status', '**interrupted**']);
+    expect(row(report, 'reason')[1]).toContain('without recording an end');
+    expect(row(report, '1')).toEqual(['1', at(0), 'started (do)', 'pid 101 on box', '—', 'killed (no end recorded; its process is gone)']);
+    expect(row(report, '2')).toEqual(['2', at(1), 'resumed (resume)', 'pid 102 on box', at(2), 'interrupted — stopped by SIGTERM']);
+    expect(row(report, '3')).toEqual(['3', at(3), 'resumed (resume)', 'pid 103 on box', at(4), 'suspended — waiting for review']);
+    expect(row(report, '4')[5]).toBe('killed (no end recorded; its process is gone)');
+    expect(report).toContain('continue it with `taskgraph resume R7` before merging');
+
+    // the same run while a live process holds its lease: running, and its open session is running
+    await store.acquireRunLease({ runId: 'R7', token: 't', pid: process.pid, host: 'box', now: new Date().toISOString(), ttlMs: 30_000 });
+    const live = await buildRunReport(store, 'R7', { lease: { host: 'box', isAlive: () => true } });
+    expect(row(live, 'status')).toEqual(['status', '**running**']);
+    expect(row(live, '4')[5]).toBe('running');
+    expect(row(live, '1')[5]).toBe('killed (no end recorded; its process is gone)');
+  });
+
+  it('removes terminal escape sequences and control characters that model or repository text brought in', async () => {
+    await seed();
+    await store.appendTaskNote('P1', 'auth.2', 'output:\u001b[2J\u001b]0;owned\u0007 all tests passed\rfake');
+    const report = await buildRunReport(store, 'R1');
+    expect(report).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(report).toContain('output: all tests passed\\x0dfake');
   });
 });
 

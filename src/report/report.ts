@@ -1,28 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../store/store.js';
-import { closeOpenFence, code, codeBlock, formatDuration, table, usd } from './markdown.js';
+import { blockquote, closeOpenFence, code, codeBlock, formatDuration, plainText, table, usd } from './markdown.js';
 import { redactSecrets } from './redact.js';
-import { summarizeRun, type RunSummary } from './run-summary.js';
+import { runCommits, type RunCommits } from './run-commits.js';
+import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summary.js';
+
+export type { ReportCommit, RunCommits } from './run-commits.js';
 
 /**
  * The run report (DESIGN.md §2 step 5 "Review" and step 7 "Complete"): what the run did, per
- * task and per node status, tokens, cost and time, the commits, and how to merge the branch.
+ * task and per node status, tokens, cost and time, its sessions, the commits, and how to merge
+ * the branch. Rebuilt from the store and the branch every time (issue 8 item 1), so the report
+ * written at the end of a session, `taskgraph report RUN` and `taskgraph report RUN --print` are
+ * the same bytes.
  */
-
-/** A commit made by the run, newest last. */
-export interface ReportCommit {
-  /** full or abbreviated hash; shown abbreviated to 12 characters */
-  sha: string;
-  /** the commit message (first line shown) */
-  message: string;
-}
-
-/** Data the store does not hold, passed by the caller. */
-export interface ReportExtra {
-  /** commits on the run's branch since its base commit (e.g. from the workspace) */
-  commits?: ReportCommit[];
-}
 
 /** Directory, relative to the project, where reports are written. */
 export const REPORTS_DIR = join('.taskgraph', 'reports');
@@ -43,23 +35,46 @@ function firstLine(text: string, limit = 200): string {
 function overview(s: RunSummary): string {
   const { run } = s;
   const rows: Array<[string, string | undefined]> = [
-    ['status', `**${run.status}**`],
-    ['reason', run.reason],
+    ['status', `**${s.status}**`],
+    ['reason', s.status === 'interrupted' && run.status === 'running' ? 'its process stopped without recording an end (killed, or its lease expired)' : run.reason],
     ['command', run.command],
-    ['goal', s.goal],
     ['plan', run.planId],
     ['project', run.projectDir],
     ['branch', run.branch],
     ['worktree', run.worktree],
     ['base commit', run.baseCommit],
     ['started', run.createdAt],
-    ['finished', s.finishedAt ?? `— (${run.status}; last update ${run.updatedAt})`],
+    ['finished', s.finishedAt ?? `— (${s.status}; last update ${run.updatedAt})`],
     ['wall time', `${formatDuration(s.wallMs)}${s.finishedAt ? '' : ' so far'}`],
   ];
   return table(
     ['field', 'value'],
     rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, v]),
   );
+}
+
+/** The goal as written (Markdown, in a block quote so its headings stay inside the section). */
+function goalSection(s: RunSummary): string | undefined {
+  if (s.goal === undefined || s.goal.trim() === '') return undefined;
+  return `## Goal\n\n${blockquote(closeOpenFence(s.goal.trimEnd()))}`;
+}
+
+/** One row per session: started, resumed, and how each ended (killed ones derived from the lease). */
+function timelineSection(s: RunSummary): string {
+  if (s.sessions.length === 0) return '## Timeline\n\nNo sessions recorded for this run.';
+  const rows = s.sessions.map((session, i) => [
+    session.number,
+    session.startedAt,
+    i === 0 ? `started (${session.command})` : `resumed (${session.command})`,
+    `pid ${session.pid} on ${session.host}`,
+    session.endedAt,
+    session.view === 'killed'
+      ? 'killed (no end recorded; its process is gone)'
+      : session.view === 'running'
+        ? 'running'
+        : `${session.view === 'succeeded' || session.view === 'failed' ? `finished: ${session.view}` : session.view}${session.reason ? ` — ${firstLine(session.reason)}` : ''}`,
+  ]);
+  return ['## Timeline', table(['session', 'started', 'what', 'process', 'ended', 'how it ended'], rows, ['r'])].join('\n\n');
 }
 
 function tasksSection(s: RunSummary): string {
@@ -131,10 +146,13 @@ function totalsSection(s: RunSummary): string {
   ].join('\n\n');
 }
 
-function commitsSection(extra: ReportExtra): string {
-  const commits = extra.commits ?? [];
-  if (commits.length === 0) return '## Commits\n\nNo commits.';
-  return `## Commits\n\n${commits.map((c) => `- ${code(c.sha.slice(0, 12))} ${firstLine(c.message)}`).join('\n')}`;
+function commitsSection(s: RunSummary, git: RunCommits): string {
+  if (git.unavailable) {
+    return `## Commits\n\nThe commits on ${code(s.run.branch ?? '')} cannot be listed (the branch was deleted, or the repository moved): ${git.unavailable}`;
+  }
+  if (git.commits.length === 0) return '## Commits\n\nNo commits.';
+  const range = s.run.baseCommit && s.run.branch ? ` (${code(`git log ${s.run.baseCommit.slice(0, 12)}..${s.run.branch}`)})` : '';
+  return `## Commits\n\nOn ${code(s.run.branch ?? '')}, oldest first${range}:\n\n${git.commits.map((c) => `- ${code(c.sha.slice(0, 12))} ${firstLine(c.message)}`).join('\n')}`;
 }
 
 function mergeSection(s: RunSummary): string {
@@ -142,12 +160,14 @@ function mergeSection(s: RunSummary): string {
   if (!run.branch) return '## How to merge\n\nThis run made no branch, so there is nothing to merge.';
   const branch = shellQuote(run.branch);
   const parts = ['## How to merge'];
-  if (run.status === 'suspended') {
+  if (s.status === 'suspended') {
     parts.push(`The run is suspended${run.reason ? ` (${run.reason})` : ''}. Answer it, then continue with ${code(`taskgraph resume ${run.id}`)} before merging.`);
-  } else if (run.status === 'failed') {
+  } else if (s.status === 'failed') {
     parts.push(`The run failed${run.reason ? ` (${run.reason})` : ''}: review the branch before merging any of it.`);
-  } else if (run.status === 'running') {
-    parts.push('The run is still running (or was killed): wait for it or resume it before merging.');
+  } else if (s.status === 'interrupted') {
+    parts.push(`The run was interrupted${run.status === 'interrupted' && run.reason ? ` (${run.reason})` : ''}: continue it with ${code(`taskgraph resume ${run.id}`)} before merging.`);
+  } else if (s.status === 'running') {
+    parts.push(`The run is still running (${code(`taskgraph status ${run.id}`)}): wait for it before merging.`);
   }
   parts.push(
     `The work is on branch ${code(run.branch)}${run.worktree ? ` (worktree ${code(run.worktree)})` : ''}. From the project directory:`,
@@ -169,36 +189,44 @@ function mergeSection(s: RunSummary): string {
 }
 
 /**
- * Renders a run report as Markdown from a {@link RunSummary}. Pure. Secrets are not removed
- * here; {@link buildRunReport} does that.
+ * Renders a run report as Markdown from a {@link RunSummary} and the branch's commits. Pure.
+ * Secrets and control characters are not removed here; {@link buildRunReport} does that.
  * @param summary from {@link summarizeRun}
- * @param extra commits made by the run
+ * @param git the run's commits from {@link runCommits}
  */
-export function renderRunReport(summary: RunSummary, extra: ReportExtra = {}): string {
-  return `${[
+export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }): string {
+  const sections = [
     `# taskgraph run ${summary.run.id}`,
     overview(summary),
+    goalSection(summary),
+    timelineSection(summary),
     tasksSection(summary),
     nodesSection(summary),
     totalsSection(summary),
-    commitsSection(extra),
+    commitsSection(summary, git),
     mergeSection(summary),
-  ].join('\n\n')}\n`;
+  ];
+  return `${sections.filter((x): x is string => x !== undefined).join('\n\n')}\n`;
 }
 
 /**
- * Builds the Markdown report of a run: overview (id, status, reason, command, goal, branch,
- * worktree, start/finish, wall time), tasks (status, attempts, tokens, cost USD) with their
- * notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4 decimals, duration
- * ms), failures, totals, commits, and how to merge and clean up. Secrets found in the
- * environment are redacted ({@link redactSecrets}).
+ * Builds the Markdown report of a run from the store and its branch: overview (id, status —
+ * `interrupted` for a run whose process is gone —, reason, command, plan, branch, worktree,
+ * start/finish, wall time), the goal as written, the timeline of sessions (started, resumed, and
+ * how each ended: killed, interrupted, suspended, finished), tasks (status, attempts, tokens, cost
+ * USD) with their notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4
+ * decimals, duration ms), failures, totals, the commits (`git log base..branch` in the project
+ * directory), and how to merge and clean up. Secrets found in the environment are redacted
+ * ({@link redactSecrets}); escape sequences and control characters that a model or a repository
+ * wrote are removed ({@link plainText}), so the text is safe to print.
  * @param store the store (any {@link Store} implementation)
  * @param runId the run
- * @param extra commits made by the run
- * @throws TaskgraphError `NOT_FOUND` for an unknown run; store errors pass through
+ * @param options the reader's clock and lease liveness check (defaults: now, this host)
+ * @throws TaskgraphError `NOT_FOUND` for an unknown run; store errors pass through (git errors do not: see {@link runCommits})
  */
-export async function buildRunReport(store: Store, runId: string, extra: ReportExtra = {}): Promise<string> {
-  return redactSecrets(renderRunReport(await summarizeRun(store, runId), extra));
+export async function buildRunReport(store: Store, runId: string, options: SummaryOptions = {}): Promise<string> {
+  const summary = await summarizeRun(store, runId, options);
+  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run))));
 }
 
 /**
@@ -207,12 +235,12 @@ export async function buildRunReport(store: Store, runId: string, extra: ReportE
  * @param store the store
  * @param runId the run
  * @param projectDir the project directory
- * @param extra commits made by the run
+ * @param options the reader's clock and lease liveness check
  * @returns the path written
  * @throws TaskgraphError `NOT_FOUND` for an unknown run; file system errors pass through
  */
-export async function writeRunReport(store: Store, runId: string, projectDir: string, extra: ReportExtra = {}): Promise<string> {
-  const text = await buildRunReport(store, runId, extra);
+export async function writeRunReport(store: Store, runId: string, projectDir: string, options: SummaryOptions = {}): Promise<string> {
+  const text = await buildRunReport(store, runId, options);
   const dir = join(projectDir, REPORTS_DIR);
   await mkdir(dir, { recursive: true });
   const path = join(dir, `${runId.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);

@@ -1,7 +1,8 @@
 import type { ErrorRecord } from '../core/errors.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { PlanRecord, Task } from '../core/task.js';
-import type { AttemptRecord, RunRecord, RunTaskRecord, Store } from '../store/store.js';
+import { effectiveRunStatus, holderState, sessionViews, type LeaseOptions, type SessionView } from '../engine/run-lease.js';
+import type { AttemptSummary, RunLease, RunRecord, RunSession, RunStatus, RunTaskRecord, Store } from '../store/store.js';
 
 /**
  * The numbers behind a run report (DESIGN.md §2 steps 5 and 7): per task, per node and in total,
@@ -50,13 +51,31 @@ export interface NodeSummary {
   lastError?: ErrorRecord;
 }
 
+/** A session of the run with how it ended, killed ones derived (see `sessionViews`). */
+export interface SessionSummary extends RunSession {
+  view: SessionView;
+}
+
+/** How a summary reads the lease: the reader's clock and the liveness check (defaults: now, this host). */
+export interface SummaryOptions {
+  /** `Date.now()` of the reader */
+  now?: number;
+  lease?: LeaseOptions;
+}
+
 /** Everything a run report shows. */
 export interface RunSummary {
   run: RunRecord;
+  /** what the run is now: the stored status, except `interrupted` for a `running` run whose lease holder is gone */
+  status: RunStatus;
+  /** the run's lease, when a process holds one (token left out of every view) */
+  lease?: RunLease;
+  /** the run's sessions in start order */
+  sessions: SessionSummary[];
   plan?: PlanRecord;
   /** the goal from `run.options.goal`, else the plan's goal */
   goal?: string;
-  /** ISO time the run reached `succeeded`/`failed` (its last update); absent while running or suspended */
+  /** ISO time the run reached `succeeded`/`failed` (its last update); absent while running, suspended or interrupted */
   finishedAt?: string;
   /** createdAt to the last update, ms */
   wallMs: number;
@@ -78,7 +97,7 @@ function addUsage(into: UsageTotals, from: UsageTotals): void {
 
 function summarizeNode(
   id: string,
-  attempts: AttemptRecord[],
+  attempts: AttemptSummary[],
   base: { kind?: string; task?: string; status: string },
 ): NodeSummary {
   const usage = emptyUsage();
@@ -106,15 +125,17 @@ function summarizeNode(
 }
 
 /**
- * Reads a run, its plan, node states, attempts and task states from the store and sums them.
+ * Reads a run, its plan, node states, attempts, task states, lease and sessions from the store
+ * and sums them. Linear in nodes + attempts + tasks (attempts and usage are grouped once).
  *
  * Tasks listed: every task with a run task record, every atomic task of the run's plan, and every
  * task named by a node; in plan order, then by id. Nodes: in graph order, then any others.
  * @param store the store
  * @param runId the run
+ * @param options the reader's clock and liveness check, for the effective status and killed sessions
  * @throws TaskgraphError `NOT_FOUND` for an unknown run; store errors pass through
  */
-export async function summarizeRun(store: Store, runId: string): Promise<RunSummary> {
+export async function summarizeRun(store: Store, runId: string, options: SummaryOptions = {}): Promise<RunSummary> {
   const run = await store.getRun(runId);
   if (!run) {
     throw new TaskgraphError('NOT_FOUND', `no run ${runId}`, {
@@ -124,14 +145,20 @@ export async function summarizeRun(store: Store, runId: string): Promise<RunSumm
   }
   const plan = run.planId ? await store.getPlan(run.planId) : undefined;
   const planTasks = run.planId ? await store.listTasks(run.planId) : [];
-  const [runNodes, attempts, runTasks] = await Promise.all([
+  const [runNodes, attempts, runTasks, lease, sessions] = await Promise.all([
     store.listRunNodes(runId),
-    store.listAttempts(runId),
+    store.listAttemptSummaries(runId),
     store.listRunTasks(runId),
+    store.getRunLease(runId),
+    store.listRunSessions(runId),
   ]);
+  const now = options.now ?? Date.now();
+  const status = effectiveRunStatus(run, lease, now, options.lease);
+  const leaseLive = lease !== undefined && holderState(lease, now, options.lease) === 'live';
+  const views = sessionViews(sessions, leaseLive);
 
   const specs = new Map(run.graph.nodes.map((n) => [n.id, n]));
-  const byNode = new Map<string, AttemptRecord[]>();
+  const byNode = new Map<string, AttemptSummary[]>();
   for (const attempt of attempts) {
     const list = byNode.get(attempt.nodeId) ?? [];
     list.push(attempt);
@@ -152,18 +179,23 @@ export async function summarizeRun(store: Store, runId: string): Promise<RunSumm
 
   const runTaskById = new Map(runTasks.map((t) => [t.taskId, t]));
   const planTaskById = new Map(planTasks.map((t) => [t.id, t]));
-  const nodeTaskIds = nodes.flatMap((n) => (n.task === undefined ? [] : [n.task]));
+  const usageByTask = new Map<string, UsageTotals>();
+  for (const node of nodes) {
+    if (node.task === undefined) continue;
+    let usage = usageByTask.get(node.task);
+    if (!usage) usageByTask.set(node.task, (usage = emptyUsage()));
+    addUsage(usage, node.usage);
+  }
   const taskIds = [
     ...new Set([
-      ...planTasks.filter((t) => t.atomic || runTaskById.has(t.id) || nodeTaskIds.includes(t.id)).map((t) => t.id),
-      ...[...runTaskById.keys(), ...nodeTaskIds].filter((id) => !planTaskById.has(id)).sort(),
+      ...planTasks.filter((t) => t.atomic || runTaskById.has(t.id) || usageByTask.has(t.id)).map((t) => t.id),
+      ...[...new Set([...runTaskById.keys(), ...usageByTask.keys()])].filter((id) => !planTaskById.has(id)).sort(),
     ]),
   ];
   const tasks = taskIds.map((id): TaskSummary => {
     const planTask = planTaskById.get(id);
     const runTask = runTaskById.get(id);
-    const usage = emptyUsage();
-    for (const node of nodes) if (node.task === id) addUsage(usage, node.usage);
+    const usage = { ...(usageByTask.get(id) ?? emptyUsage()) };
     return {
       id,
       ...(planTask ? { title: planTask.title } : {}),
@@ -188,6 +220,9 @@ export async function summarizeRun(store: Store, runId: string): Promise<RunSumm
   const goal = typeof run.options['goal'] === 'string' ? run.options['goal'] : plan?.goal;
   return {
     run,
+    status,
+    ...(lease ? { lease } : {}),
+    sessions: sessions.map((session, i) => ({ ...session, view: views[i]! })),
     ...(plan ? { plan } : {}),
     ...(goal === undefined ? {} : { goal }),
     ...(finished ? { finishedAt: run.updatedAt } : {}),

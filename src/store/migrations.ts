@@ -256,6 +256,39 @@ CREATE TABLE context_overrides (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'run-lease-and-sessions',
+    // DESIGN.md §6: one process owns a run through its lease (one row per run while held; the
+    // holder's random token fences heartbeat and release); one row per session of the run (the
+    // process that started it and each that continued it). `run_nodes.started_at` holds when a
+    // `running` node's attempt started, so `status` can show its elapsed time; NULL otherwise.
+    sql: `
+CREATE TABLE run_leases (
+  run_id       TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  token        TEXT NOT NULL,
+  pid          INTEGER NOT NULL,
+  host         TEXT NOT NULL,
+  acquired_at  TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+);
+
+CREATE TABLE run_sessions (
+  run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  number     INTEGER NOT NULL,          -- 1-based, in start order
+  command    TEXT NOT NULL,
+  pid        INTEGER NOT NULL,
+  host       TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_at   TEXT,
+  outcome    TEXT,                      -- succeeded | failed | suspended | interrupted; NULL while running or when killed
+  reason     TEXT,
+  PRIMARY KEY (run_id, number)
+);
+
+ALTER TABLE run_nodes ADD COLUMN started_at TEXT;
+`,
+  },
 ];
 
 /**

@@ -53,7 +53,8 @@ function writeRunWorkspace(s: Statements, runId: string, workspace: WorkspaceSna
 }
 
 /**
- * Inserts a `running` attempt and sets its node `running` (attempts = number, lastAttemptSeq = seq).
+ * Inserts a `running` attempt and sets its node `running` (attempts = number, lastAttemptSeq = seq,
+ * startedAt = the attempt's startedAt).
  * @returns the new seq
  * @throws SqliteError SQLITE_CONSTRAINT_FOREIGNKEY when the run does not exist
  */
@@ -62,7 +63,7 @@ export function writeStartAttempt(s: Statements, attempt: Omit<AttemptRecord, 's
   const output = encodeOutput(attempt.output);
   writeBlob(s, output);
   const seq = Number(s.insertAttempt.run(attemptValues(record, storedJson(attempt.ingredients), output)).lastInsertRowid);
-  s.markNodeRunning.run(attempt.runId, attempt.nodeId, attempt.number, seq);
+  s.startNodeRunning.run(attempt.runId, attempt.nodeId, attempt.number, seq, attempt.startedAt);
   return seq;
 }
 

@@ -7,6 +7,7 @@ import { secretRedactor } from '../security/redact.js';
 import { decodeOutput, type EncodedOutput } from './sqlite-outputs.js';
 import type {
   AttemptRecord,
+  AttemptSummary,
   CacheEntry,
   DecisionRecord,
   RunNodeRecord,
@@ -82,6 +83,7 @@ export interface RunRow {
 /** A `run_nodes` row. */
 export interface RunNodeRow {
   run_id: string; node_id: string; status: string; attempts: number; task: string | null; last_attempt_seq: number | null;
+  started_at: string | null;
 }
 /** A `run_tasks` row. */
 export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
@@ -228,11 +230,14 @@ export const RUN_PATCH_COLUMNS: Readonly<Record<string, { column: string; json: 
 };
 
 /**
- * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq).
+ * Run node -> positional values (run_id, node_id, status, attempts, task, last_attempt_seq, started_at).
  * @param lastAttemptSeq overrides `node.lastAttemptSeq` when given
  */
 export function runNodeValues(node: RunNodeRecord, lastAttemptSeq?: number): Values {
-  return [node.runId, node.nodeId, node.status, node.attempts, node.task ?? null, lastAttemptSeq ?? node.lastAttemptSeq ?? null];
+  return [
+    node.runId, node.nodeId, node.status, node.attempts, node.task ?? null, lastAttemptSeq ?? node.lastAttemptSeq ?? null,
+    node.startedAt ?? null,
+  ];
 }
 
 /** Run node row -> record. */
@@ -245,6 +250,7 @@ export function runNodeFromRow(row: RunNodeRow): RunNodeRecord {
   };
   if (row.task !== null) node.task = row.task;
   if (row.last_attempt_seq !== null) node.lastAttemptSeq = row.last_attempt_seq;
+  if (row.started_at !== null) node.startedAt = row.started_at;
   return node;
 }
 
@@ -306,6 +312,30 @@ export function attemptOutcomeValues(a: AttemptOutcome, output: EncodedOutput): 
  */
 export function attemptValues(a: Omit<AttemptRecord, 'seq'>, ingredients: string, output: EncodedOutput): Values {
   return [a.runId, a.nodeId, a.number, a.cacheKey, ingredients, a.startedAt, ...attemptOutcomeValues(a, output)];
+}
+
+/** The columns of an attempt summary row (see `listAttemptSummaries` in sqlite-statements.ts). */
+export type AttemptSummaryRow = Pick<
+  AttemptRow,
+  'seq' | 'run_id' | 'node_id' | 'number' | 'status' | 'error' | 'suspend_reason' | 'input_tokens' | 'output_tokens' | 'cost_usd' | 'model' | 'calls' | 'started_at' | 'finished_at' | 'duration_ms'
+>;
+
+/** Attempt summary row -> summary (absent optional fields stay absent). */
+export function attemptSummaryFromRow(row: AttemptSummaryRow): AttemptSummary {
+  const a: AttemptSummary = {
+    seq: row.seq,
+    runId: row.run_id,
+    nodeId: row.node_id,
+    number: row.number,
+    status: row.status as AttemptRecord['status'],
+    usage: usageFromRow(row),
+    startedAt: row.started_at,
+  };
+  if (row.error !== null) a.error = parse<ErrorRecord>(row.error);
+  if (row.suspend_reason !== null) a.suspendReason = row.suspend_reason;
+  if (row.finished_at !== null) a.finishedAt = row.finished_at;
+  if (row.duration_ms !== null) a.durationMs = row.duration_ms;
+  return a;
 }
 
 /** Attempt row -> record. */

@@ -18,7 +18,7 @@ const TASK_UPDATE =
 const TASK_VALUES =
   '@title, @description, @acceptance, @dependencies, @files, @atomic, @parent, @depth, @tags, @notes, @status';
 /** positional order: `runNodeValues` */
-const RUN_NODE_VALUES = '(run_id, node_id, status, attempts, task, last_attempt_seq) VALUES (?, ?, ?, ?, ?, ?)';
+const RUN_NODE_VALUES = '(run_id, node_id, status, attempts, task, last_attempt_seq, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)';
 /** positional order: `attemptOutcomeValues` */
 const OUTCOME_COLUMNS =
   'status, output, output_blob, output_hash, error, suspend_reason, input_tokens, output_tokens, cost_usd, model, calls, ' +
@@ -85,12 +85,14 @@ const SQL = {
   /** positional: `runNodeValues` */
   upsertRunNode: `INSERT INTO run_nodes ${RUN_NODE_VALUES}
     ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
-      task = excluded.task, last_attempt_seq = excluded.last_attempt_seq`,
-  /** positional: run_id, node_id, attempts, seq */
-  markNodeRunning: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq)
-    VALUES (?, ?, 'running', ?, NULL, ?)
+      task = excluded.task, last_attempt_seq = excluded.last_attempt_seq, started_at = excluded.started_at`,
+  /** positional: run_id, node_id, attempts, seq, started_at (startAttempt) */
+  startNodeRunning: `INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq, started_at)
+    VALUES (?, ?, 'running', ?, NULL, ?, ?)
     ON CONFLICT (run_id, node_id) DO UPDATE SET status = 'running', attempts = excluded.attempts,
-      last_attempt_seq = excluded.last_attempt_seq`,
+      last_attempt_seq = excluded.last_attempt_seq, started_at = excluded.started_at`,
+  /** positional: attempts, started_at, run_id, node_id (a pure node still executing) */
+  markNodeRunning: `UPDATE run_nodes SET status = 'running', attempts = ?, started_at = ? WHERE run_id = ? AND node_id = ?`,
   listRunNodes: 'SELECT * FROM run_nodes WHERE run_id = ? ORDER BY rowid',
 
   upsertRunTask: `INSERT INTO run_tasks (run_id, task_id, attempt, status, start_commit)
@@ -107,8 +109,12 @@ const SQL = {
   finishAttempt: `UPDATE attempts SET (${OUTCOME_COLUMNS}) = (${placeholders(OUTCOME_COLUMNS)}) WHERE seq = ?`,
   listAttempts: `${ATTEMPT_SELECT} WHERE a.run_id = ? ORDER BY a.seq`,
   listAttemptsOfNode: `${ATTEMPT_SELECT} WHERE a.run_id = ? AND a.node_id = ? ORDER BY a.seq`,
+  /** the columns of an AttemptSummary (no output, ingredients, key or workspace) */
+  listAttemptSummaries: `SELECT seq, run_id, node_id, number, status, error, suspend_reason, input_tokens, output_tokens, cost_usd, model,
+      calls, started_at, finished_at, duration_ms
+    FROM attempts WHERE run_id = ? ORDER BY seq`,
   /** every node with a running attempt, and any node left `running`, goes back to `pending` */
-  interruptNodes: `UPDATE run_nodes SET status = 'pending'
+  interruptNodes: `UPDATE run_nodes SET status = 'pending', started_at = NULL
     WHERE run_id = @run_id AND (status = 'running'
       OR node_id IN (SELECT node_id FROM attempts WHERE run_id = @run_id AND status = 'running'))`,
   interruptAttempts: `UPDATE attempts SET status = 'interrupted', finished_at = @finished_at
@@ -129,6 +135,22 @@ const SQL = {
     ON CONFLICT (run_id, node_id) DO UPDATE SET decision = excluded.decision, by = excluded.by, at = excluded.at,
       comment = excluded.comment`,
   getDecision: 'SELECT * FROM decisions WHERE run_id = ? AND node_id = ?',
+
+  getLease: 'SELECT * FROM run_leases WHERE run_id = ?',
+  upsertLease: `INSERT INTO run_leases (run_id, token, pid, host, acquired_at, heartbeat_at)
+    VALUES (@run_id, @token, @pid, @host, @acquired_at, @heartbeat_at)
+    ON CONFLICT (run_id) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host,
+      acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at`,
+  /** positional: heartbeat_at, run_id, token */
+  heartbeatLease: 'UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND token = ?',
+  /** positional: run_id, token */
+  releaseLease: 'DELETE FROM run_leases WHERE run_id = ? AND token = ?',
+  insertSession: `INSERT INTO run_sessions (run_id, number, command, pid, host, started_at)
+    VALUES (@run_id, (SELECT coalesce(max(number), 0) + 1 FROM run_sessions WHERE run_id = @run_id), @command, @pid, @host, @started_at)
+    RETURNING number`,
+  endSession: `UPDATE run_sessions SET ended_at = @ended_at, outcome = @outcome, reason = @reason
+    WHERE run_id = @run_id AND number = @number`,
+  listSessions: 'SELECT * FROM run_sessions WHERE run_id = ? ORDER BY number',
 } as const;
 
 /** Every prepared statement of the store, by name. */

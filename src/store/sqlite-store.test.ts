@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
-import { MIGRATIONS } from './migrations.js';
+import { applyMigrations, MIGRATIONS } from './migrations.js';
 import { openStore, SqliteStore, STORE_RELATIVE_PATH } from './sqlite-store.js';
 import { attemptStart, expectCode, plan, run, usage } from './store-fixtures.case.js';
 import { storeConformance } from './store.case.js';
@@ -70,6 +70,31 @@ describe('SqliteStore (SQLite specifics)', () => {
       expect(versions).toStrictEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     } finally {
       raw.close();
+    }
+  });
+
+  it('migrates a version-3 database to the lease schema: node states kept, no startedAt, lease and sessions usable', async () => {
+    const path = freshPath();
+    await SqliteStore.open(path).close(); // creates the directory and the file
+    const db = new Database(path);
+    applyMigrations(db, path, MIGRATIONS.filter((m) => m.version <= 3));
+    db.close();
+    // a v3 store (as an older taskgraph wrote it): insert directly, since today's statements name started_at
+    const raw = new Database(path);
+    raw.prepare(`INSERT INTO runs (id, status, graph, command, options, project_dir, created_at, updated_at)
+      VALUES ('r1', 'running', '{"nodes":[],"edges":[]}', 'run', '{}', '/p', 'x', 'x')`).run();
+    raw.prepare(`INSERT INTO run_nodes (run_id, node_id, status, attempts, task, last_attempt_seq) VALUES ('r1', 'a', 'running', 1, 'T1', NULL)`).run();
+    raw.close();
+    const store = SqliteStore.open(path);
+    await store.migrate();
+    try {
+      expect(await store.listRunNodes('r1')).toStrictEqual([{ runId: 'r1', nodeId: 'a', status: 'running', attempts: 1, task: 'T1' }]);
+      expect(await store.getRunLease('r1')).toBeUndefined();
+      const lease = await store.acquireRunLease({ runId: 'r1', token: 't', pid: 1, host: 'h', now: '2025-01-01T00:00:00.000Z', ttlMs: 30_000 });
+      expect(await store.getRunLease('r1')).toStrictEqual(lease);
+      expect((await store.startRunSession({ runId: 'r1', command: 'resume', pid: 1, host: 'h', startedAt: 'y' })).number).toBe(1);
+    } finally {
+      await store.close();
     }
   });
 

@@ -7,19 +7,20 @@ import { applyMigrations } from './migrations.js';
 import { checkNewLink, type RequiresEdge } from './link-rules.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
 import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
+import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStartSession } from './sqlite-leases.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import { openDatabase } from './sqlite-open.js';
 import {
-  attemptFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
+  attemptFromRow, attemptSummaryFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
   runNodeFromRow, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
   RUN_PATCH_COLUMNS, REDACTED_RUN_COLUMNS, storedJson, storedText,
-  type AttemptRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
+  type AttemptRow, type AttemptSummaryRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
   type RunRow, type RunTaskRow, type TaskRow,
 } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
-  AttemptFinish, AttemptRecord, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, RunNodeRecord, RunRecord, RunTaskRecord,
-  Store, WorkspaceSnapshot,
+  AttemptFinish, AttemptRecord, AttemptSummary, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
+  RunLease, RunNodeRecord, RunRecord, RunSession, RunTaskRecord, SessionEnd, Store, WorkspaceSnapshot,
 } from './store.js';
 
 /** Database file of a project, relative to the project directory. */
@@ -54,6 +55,12 @@ const now = (): string => new Date().toISOString();
  * - Outputs over `BLOB_THRESHOLD_BYTES` live once in the `blobs` table (`sqlite-outputs.ts`),
  *   written in the transaction of the row that refers to them.
  * - `lastSuccessfulAttempt(nodeId, beforeRunId)` ignores attempts of `beforeRunId` itself.
+ * - Lease and sessions live in `run_leases` / `run_sessions` (`sqlite-leases.ts`); `acquireRunLease`
+ *   reads and replaces the lease in one `BEGIN IMMEDIATE` transaction, so two processes racing for
+ *   a free lease serialise and the second is refused. A same-holder acquire keeps `acquiredAt`.
+ *   `startRunSession` numbers the session max + 1 inside its insert.
+ * - `markNodeRunning` changes status, attempts and startedAt only; every other write of a node's
+ *   state (finish, skip, upsert, `interruptRunning`) clears startedAt unless it sets it.
  * - Orders: tasks in plan order (new tasks last); links by (from, to, type); run nodes and run
  *   tasks in insertion order; plans and runs newest first (createdAt, then insertion).
  *
@@ -401,6 +408,21 @@ export class SqliteStore implements Store {
     });
   }
 
+  markNodeRunning(runId: string, nodeId: string, attempts: number, startedAt: string): Promise<void> {
+    return this.guard('markNodeRunning', (s) => {
+      if (s.markNodeRunning.run(attempts, startedAt, runId, nodeId).changes === 0) {
+        throw new TaskgraphError('NOT_FOUND', `markNodeRunning: run ${runId} has no node ${nodeId}`, {
+          details: { runId, nodeId },
+          hint: 'mark only nodes of the run graph (createRun / expandRunGraph add their rows)',
+        });
+      }
+    });
+  }
+
+  listAttemptSummaries(runId: string): Promise<AttemptSummary[]> {
+    return this.guard('listAttemptSummaries', (s) => (s.listAttemptSummaries.all(runId) as AttemptSummaryRow[]).map(attemptSummaryFromRow));
+  }
+
   interruptRunning(runId: string): Promise<number> {
     return this.guard('interruptRunning', (s) =>
       this.write(() => {
@@ -437,6 +459,40 @@ export class SqliteStore implements Store {
       const row = s.getDecision.get(runId, nodeId) as DecisionRow | undefined;
       return row && decisionFromRow(row);
     });
+  }
+
+  // ---------------------------------------------------------------- lease and sessions
+
+  acquireRunLease(request: LeaseRequest): Promise<RunLease> {
+    return this.guard('acquireRunLease', (s) => this.write(() => writeAcquireLease(s, request)), {
+      missing: () => `run ${request.runId} not found`,
+    });
+  }
+
+  heartbeatRunLease(runId: string, token: string, now: string): Promise<boolean> {
+    return this.guard('heartbeatRunLease', (s) => s.heartbeatLease.run(now, runId, token).changes > 0);
+  }
+
+  releaseRunLease(runId: string, token: string): Promise<boolean> {
+    return this.guard('releaseRunLease', (s) => s.releaseLease.run(runId, token).changes > 0);
+  }
+
+  getRunLease(runId: string): Promise<RunLease | undefined> {
+    return this.guard('getRunLease', (s) => readLease(s, runId));
+  }
+
+  startRunSession(session: Omit<RunSession, 'number' | 'endedAt' | 'outcome' | 'reason'>): Promise<RunSession> {
+    return this.guard('startRunSession', (s) => this.write(() => writeStartSession(s, session)), {
+      missing: () => `run ${session.runId} not found`,
+    });
+  }
+
+  endRunSession(runId: string, number: number, end: SessionEnd): Promise<void> {
+    return this.guard('endRunSession', (s) => writeEndSession(s, runId, number, end));
+  }
+
+  listRunSessions(runId: string): Promise<RunSession[]> {
+    return this.guard('listRunSessions', (s) => readSessions(s, runId));
   }
 }
 

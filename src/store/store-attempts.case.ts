@@ -32,8 +32,8 @@ export function attemptCases(h: StoreHolder): void {
       expect(b.seq).toBeGreaterThan(a.seq);
       expect(await h.store.listAttempts('r1')).toStrictEqual([a, b]);
       expect(await h.store.listRunNodes('r1')).toStrictEqual([
-        { runId: 'r1', nodeId: 'a', status: 'running', attempts: 1, task: 'T1', lastAttemptSeq: a.seq },
-        { runId: 'r1', nodeId: 'b', status: 'running', attempts: 2, task: 'T1', lastAttemptSeq: b.seq },
+        { runId: 'r1', nodeId: 'a', status: 'running', attempts: 1, task: 'T1', lastAttemptSeq: a.seq, startedAt: a.startedAt },
+        { runId: 'r1', nodeId: 'b', status: 'running', attempts: 2, task: 'T1', lastAttemptSeq: b.seq, startedAt: b.startedAt },
         { runId: 'r1', nodeId: 'c', status: 'pending', attempts: 0 },
       ]);
       await expectCode(h.store.startAttempt(attemptStart('nope', 'a')), 'NOT_FOUND');
@@ -141,6 +141,21 @@ export function attemptCases(h: StoreHolder): void {
       expect(await h.store.listAttempts('r1', 'a')).toStrictEqual([a1, a2]);
       expect(await h.store.listAttempts('r2')).toStrictEqual([other]);
       expect(await h.store.listAttempts('nope')).toStrictEqual([]);
+    });
+
+    it('listAttemptSummaries returns every attempt of a run in seq order without its payload', async () => {
+      await h.store.createRun(run('r1'));
+      await h.store.createRun(run('r2'));
+      const a = await h.store.startAttempt(attemptStart('r1', 'a'));
+      await h.store.finishAttempt(success(a, { big: 'x'.repeat(100_000) }));
+      await h.store.startAttempt(attemptStart('r2', 'a'));
+      const b = await h.store.startAttempt(attemptStart('r1', 'b'));
+      await h.store.finishAttempt({ ...success(b), status: 'failed', output: undefined, error: { code: 'VERIFY_FAILED', message: 'red', retryable: false, details: { n: 1 } }, cache: undefined });
+      const full = await h.store.listAttempts('r1');
+      const strip = ({ output: _o, outputHash: _h, ingredients: _i, cacheKey: _k, workspaceAfter: _w, ...rest }: (typeof full)[number]) => rest;
+      expect(await h.store.listAttemptSummaries('r1')).toStrictEqual(full.map(strip));
+      expect((await h.store.listAttemptSummaries('r1'))[1]).toMatchObject({ status: 'failed', error: { code: 'VERIFY_FAILED' } });
+      expect(await h.store.listAttemptSummaries('nope')).toStrictEqual([]);
     });
 
     it('interruptRunning marks running attempts interrupted and their nodes pending, in one run only', async () => {

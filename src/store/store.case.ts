@@ -4,6 +4,7 @@ import { attemptCases } from './store-attempts.case.js';
 import { contextOverrideCases } from './store-context.case.js';
 import { finishedAttemptCases } from './store-finished.case.js';
 import { useStore } from './store-fixtures.case.js';
+import { leaseCases } from './store-leases.case.js';
 import { outputCases } from './store-outputs.case.js';
 import { planCases } from './store-plans.case.js';
 import { runCases } from './store-runs.case.js';
@@ -15,7 +16,8 @@ import { runCases } from './store-runs.case.js';
  * router). It checks round trips of every record type (JSON fields, absent optional fields),
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
  * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
- * migration, and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
+ * migration, the run lease (grant, refusal, expiry, take-over, fencing by token), sessions, the
+ * running mark of nodes, and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -32,5 +34,6 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     attemptCases(holder);
     finishedAttemptCases(holder);
     outputCases(holder);
+    leaseCases(holder);
   });
 }

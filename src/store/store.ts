@@ -109,6 +109,12 @@ export interface AttemptRecord {
   workspaceAfter?: WorkspaceSnapshot;
 }
 
+/**
+ * An attempt without its payload (output, ingredients, cache key, workspace): what listings and
+ * reports need — status, usage, error, timing — read without decoding outputs.
+ */
+export type AttemptSummary = Omit<AttemptRecord, 'output' | 'outputHash' | 'ingredients' | 'cacheKey' | 'workspaceAfter'>;
+
 /** A node's state in a run. */
 export interface RunNodeRecord {
   runId: string;
@@ -120,6 +126,79 @@ export interface RunNodeRecord {
   task?: string;
   /** seq of the attempt that produced the current status */
   lastAttemptSeq?: number;
+  /**
+   * ISO time the node's current attempt started executing; present only while the node is
+   * `running` (set by {@link Store.startAttempt} and {@link Store.markNodeRunning}, cleared by
+   * any other write of the node's state)
+   */
+  startedAt?: string;
+}
+
+/**
+ * The lease of a run (DESIGN.md §6): the one process allowed to work on the run. The holder
+ * heartbeats it; a lease whose heartbeat is older than the caller's TTL counts as free. The
+ * token is a random value only the holder knows: heartbeat and release must name it, so a holder
+ * whose lease was taken over (it was paused past the TTL) cannot keep or drop the new holder's.
+ */
+export interface RunLease {
+  runId: string;
+  /** random token of the holder (never shown to people: `details` of `RUN_LOCKED` omit it) */
+  token: string;
+  /** process id of the holder */
+  pid: number;
+  /** host name of the holder (`os.hostname()`) */
+  host: string;
+  /** ISO time the holder took the lease */
+  acquiredAt: string;
+  /** ISO time of the holder's last heartbeat */
+  heartbeatAt: string;
+}
+
+/** What {@link Store.acquireRunLease} is asked. Times are the caller's clock (hosts sharing a store keep their clocks in sync, e.g. NTP; the TTL dwarfs normal skew). */
+export interface LeaseRequest {
+  runId: string;
+  token: string;
+  pid: number;
+  host: string;
+  /** ISO time of the request: becomes acquiredAt and heartbeatAt */
+  now: string;
+  /** ms: a lease whose heartbeatAt is more than this before `now` is expired, so free */
+  ttlMs: number;
+  /**
+   * token of the current holder, which the caller found dead (same host, its pid gone): that
+   * lease is taken over at once, without waiting for the TTL. Ignored when another token holds it.
+   */
+  takeOver?: string;
+}
+
+/** How a session of a run ended (a session with no end whose lease is gone was killed). */
+export type SessionOutcome = 'succeeded' | 'failed' | 'suspended' | 'interrupted';
+
+/**
+ * One session of a run: the process that started it, or one that continued it (`resume`,
+ * `approve`, `reject`, `answer`), from taking the lease to releasing it.
+ */
+export interface RunSession {
+  runId: string;
+  /** 1-based, in start order */
+  number: number;
+  /** the CLI command (`do`, `run`, `resume`, `approve`, `reject`, `answer`) or the library caller's name */
+  command: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+  /** absent while the session runs, or when its process died (then it shows as killed) */
+  endedAt?: string;
+  outcome?: SessionOutcome;
+  /** one line: why it ended so (the run's reason) */
+  reason?: string;
+}
+
+/** How {@link Store.endRunSession} closes a session. */
+export interface SessionEnd {
+  endedAt: string;
+  outcome: SessionOutcome;
+  reason?: string;
 }
 
 /** A task's state in a run: refinement counter and the commit it started from. */
@@ -273,6 +352,16 @@ export interface Store {
   recordCacheHit(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, runWorkspace?: WorkspaceSnapshot): Promise<AttemptRecord>;
   /** all attempts of a run in seq order, optionally of one node */
   listAttempts(runId: string, nodeId?: string): Promise<AttemptRecord[]>;
+  /** all attempts of a run in seq order without their payload (see {@link AttemptSummary}): for `status` and reports on large runs */
+  listAttemptSummaries(runId: string): Promise<AttemptSummary[]>;
+  /**
+   * Marks a node that is still executing `running`, with its attempt number and start time, so
+   * `status` shows it (the engine calls it only for nodes that run longer than a short delay;
+   * side-effecting nodes get the same mark from {@link Store.startAttempt}). Leaves
+   * `lastAttemptSeq` and `task` as they are.
+   * Rejects `NOT_FOUND` when the run has no such node.
+   */
+  markNodeRunning(runId: string, nodeId: string, attempts: number, startedAt: string): Promise<void>;
   /** Marks every `running` attempt of the run `interrupted` and its node `pending` (resume). Returns how many. */
   interruptRunning(runId: string): Promise<number>;
   /** latest successful (succeeded or cached) attempt of a node id across all runs, for `why` */
@@ -284,4 +373,27 @@ export interface Store {
   // decisions
   putDecision(decision: DecisionRecord): Promise<void>;
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined>;
+
+  // lease and sessions (DESIGN.md §6)
+  /**
+   * Takes the run's lease atomically when it is free, expired (heartbeatAt more than
+   * `request.ttlMs` before `request.now`), held by `request.takeOver` (a holder the caller found
+   * dead), or already held by `request.token` (then it is refreshed). Rules: `lease-rules.ts`.
+   * Rejects `NOT_FOUND` for an unknown run, and `RUN_LOCKED` otherwise, with
+   * `details: { runId, pid, host, acquiredAt, heartbeatAt }` of the holder (no token), a message
+   * naming who holds it since when, and a hint.
+   */
+  acquireRunLease(request: LeaseRequest): Promise<RunLease>;
+  /** Sets heartbeatAt = `now` if `token` still holds the lease; false when it does not (lost or released). */
+  heartbeatRunLease(runId: string, token: string, now: string): Promise<boolean>;
+  /** Drops the lease if `token` holds it; false when it did not (a no-op). */
+  releaseRunLease(runId: string, token: string): Promise<boolean>;
+  /** The run's lease, if any process holds one (expired or not: the caller judges). */
+  getRunLease(runId: string): Promise<RunLease | undefined>;
+  /** Records a new session of the run, numbered after the last one. Rejects `NOT_FOUND` for an unknown run. */
+  startRunSession(session: Omit<RunSession, 'number' | 'endedAt' | 'outcome' | 'reason'>): Promise<RunSession>;
+  /** Ends a session (ending it again overwrites the end). Rejects `NOT_FOUND` for an unknown session. */
+  endRunSession(runId: string, number: number, end: SessionEnd): Promise<void>;
+  /** The run's sessions in start order. */
+  listRunSessions(runId: string): Promise<RunSession[]>;
 }

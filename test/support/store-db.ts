@@ -43,3 +43,17 @@ export function byNode(rows: readonly AttemptRow[]): Map<string, AttemptRow[]> {
   return map;
 }
 
+
+/**
+ * Runs one read-only query against the project's SQLite store (safe while a taskgraph process
+ * writes: WAL readers never block the writer).
+ * @returns the rows
+ */
+export function queryStore<T = Record<string, unknown>>(projectDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(projectDir, '.taskgraph', 'taskgraph.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
