@@ -6,6 +6,7 @@ import { cacheKey, hashJson, keyIngredients, type KeyIngredients } from '../core
 import type { Json } from '../core/json.js';
 import { graphToSpec } from '../core/validate.js';
 import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/store.js';
+import type { BudgetStop } from './budget.js';
 import type { NodeExecutor, NodeOutcome } from './node-executor.js';
 import type { RunState } from './run-state.js';
 
@@ -13,7 +14,12 @@ import type { RunState } from './run-state.js';
 export interface NodeResult {
   status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'>;
   error?: ErrorRecord;
+  /** what the attempt spent: its model meter's sum when it called a model, else what the executor reported */
   usage?: Usage;
+  /** true when `usage` was already charged to the budget call by call (by the meter) */
+  metered?: boolean;
+  /** set when the node was stopped by a budget limit (it is `suspended` and runs again on resume) */
+  budgetStop?: BudgetStop;
 }
 
 /** Zero usage. */
@@ -195,13 +201,24 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     await state.writes.flush(); // nothing outside the process may depend on unrecorded results
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
+  const meter = state.meter?.(node);
   let outcome: NodeOutcome;
-  try {
-    outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
-  } catch (error) {
-    outcome = { status: 'failed', error: toErrorRecord(error) };
+  let budgetStop = node.kind === 'decompose' ? state.budget?.beforeDecomposition(node.task) : undefined;
+  if (budgetStop) outcome = { status: 'suspended', reason: budgetStop.reason };
+  else {
+    if (node.kind === 'decompose') state.budget?.decomposition(node.task);
+    try {
+      outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients, meter));
+    } catch (error) {
+      outcome = { status: 'failed', error: toErrorRecord(error) };
+    }
+    if (outcome.status === 'failed' && outcome.error.code === 'BUDGET_EXCEEDED') {
+      budgetStop = { reason: outcome.error.message, scope: outcome.error.details['scope'] === 'task' ? 'task' : 'run' };
+      outcome = { status: 'suspended', reason: budgetStop.reason };
+    }
   }
-  const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
+  const metered = meter !== undefined && meter.usage.calls > 0;
+  const usage = metered ? meter.usage : ((outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE);
   const finishedAt = new Date().toISOString();
   const durationMs = Date.now() - t0;
   const after = outcome.status === 'succeeded' && sideEffects && workspace ? await workspace.snapshot() : undefined;
@@ -233,14 +250,14 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     state.outputs.set(id, outcome.output);
     await expandIfNeeded(state, id, executor, outcome.output);
     finishEvent('succeeded', { usage });
-    return { status: 'succeeded', usage };
+    return { status: 'succeeded', usage, metered };
   }
   if (outcome.status === 'suspended') {
-    finishEvent('suspended', { reason: outcome.reason });
-    return { status: 'suspended' };
+    finishEvent('suspended', { reason: outcome.reason, usage });
+    return { status: 'suspended', usage, metered, ...(budgetStop ? { budgetStop } : {}) };
   }
   finishEvent('failed', { usage, error: outcome.error });
-  return { status: 'failed', error: outcome.error, usage };
+  return { status: 'failed', error: outcome.error, usage, metered };
 }
 
 /**
@@ -256,6 +273,7 @@ export async function expandIfNeeded(state: RunState, id: string, executor: Node
   if (expansion.planId && state.run.planId !== expansion.planId) {
     state.run = { ...state.run, planId: expansion.planId };
     await store.updateRun(state.run.id, { planId: expansion.planId, updatedAt: new Date().toISOString() });
+    await state.onPlan?.(); // a plan made by `taskgraph plan` is charged to this run
   }
   const fresh = expansion.nodes.filter((n) => !state.graph.nodes.has(n.id));
   const current = graphToSpec(state.graph);

@@ -5,7 +5,7 @@ import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
 import { redactError, TaskgraphError } from '../core/errors.js';
 import { Redactor } from '../security/redact.js';
-import type { ModelClient, ModelRequest, ModelResponse } from './model-client.js';
+import { type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from './model-client.js';
 import { Cassette, recordingModel, replayModel } from './cassette.js';
 import { createLanguageModel } from './providers.js';
 import { backoffDelayMs } from '../core/backoff.js';
@@ -13,12 +13,6 @@ import { classifyProviderError } from './provider-errors.js';
 import { findModelTimeout } from './timed-fetch.js';
 import { callUsage, validateTokens } from './usage.js';
 import type { Usage } from '../store/store.js';
-
-/**
- * Error codes of failures that happen before a request reaches a model (unknown profile, missing
- * key, a cassette without the answer): such a failure is not a model call and carries no usage.
- */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'MISSING_API_KEY', 'CASSETTE_MISS']);
 
 /** Options for {@link AiSdkModelClient}. */
 export interface AiSdkModelClientOptions {

@@ -1,6 +1,5 @@
 import type { Price } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
-import { isJsonObject } from '../core/json.js';
 import { costUsd } from '../core/pricing.js';
 import type { Usage } from '../store/store.js';
 
@@ -69,35 +68,4 @@ export function validateTokens(reported: ReportedTokens, who: string, modelName:
  */
 export function callUsage(tokens: { inputTokens: number; outputTokens: number }, price: Price | undefined, modelName: string): Usage {
   return { ...tokens, costUsd: costUsd(tokens, price), model: modelName, calls: 1 };
-}
-
-/** Zero usage (no call). */
-export const NO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }) as Usage;
-
-/**
- * Adds two usages: tokens, USD and calls summed, `model` from the later one when it has one.
- * @param a running total
- * @param b one more call's (or node's) usage
- */
-export function sumUsage(a: Usage, b: Usage): Usage {
-  const model = b.model ?? a.model;
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    costUsd: a.costUsd + b.costUsd,
-    calls: a.calls + b.calls,
-    ...(model !== undefined ? { model } : {}),
-  };
-}
-
-/**
- * Whether a value is a well-formed {@link Usage}: finite, non-negative counts, USD and calls (what
- * a `ModelClient` puts in `details.usage` of an error).
- * @param value anything, e.g. `error.details.usage`
- */
-export function isUsage(value: unknown): value is Usage {
-  if (!isJsonObject(value)) return false;
-  const v = value as Record<string, unknown>;
-  const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  return ok(v['inputTokens']) && ok(v['outputTokens']) && ok(v['costUsd']) && ok(v['calls']);
 }
