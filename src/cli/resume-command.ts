@@ -1,3 +1,4 @@
+import type { Budget } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { RunRecord } from '../store/store.js';
 import { openRunWorkspace } from '../workspace/git-workspace.js';
@@ -19,7 +20,12 @@ export async function resumeCommand(runId: string, opts: CommonOptions & BudgetF
     const progress = createProgress();
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
+        .engine({
+          observers: [progress.observer],
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...budgetOf(opts, project, (run.options['budget'] as Budget | undefined) ?? project.config.policy.budget),
+          ...(run.command === 'plan' ? { planOnly: true } : {}), // a `taskgraph plan` run only plans, in every session
+        })
         .resume(runId, await workspaceOf(project, run));
       progress.done();
       return await finishRun(project, summary, opts);

@@ -23,7 +23,7 @@ export interface ProjectHandle {
   models: ModelClient;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
-  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal }): Engine;
+  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
   close(): Promise<void>;
 }
 
@@ -76,6 +76,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
+          ...(o.planOnly ? { planOnly: true } : {}),
         });
       },
       close: () => store.close(),

@@ -44,6 +44,11 @@ export interface EngineOptions {
   budget?: Budget;
   observers?: readonly EngineObserver[];
   signal?: AbortSignal;
+  /**
+   * plan only (`taskgraph plan`): a `decompose` node saves its plan and sets the run's plan id,
+   * but adds no task nodes to the run's graph
+   */
+  planOnly?: boolean;
 }
 
 /** Where a new run works. */

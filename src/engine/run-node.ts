@@ -121,7 +121,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
   if (state.observed) state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
-  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
+  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string; cachedAt?: string } = {}) => {
     if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
   };
 
@@ -190,7 +190,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       else await store.recordFinishedAttempt(hit, row('cached'), sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {});
       state.outputs.set(id, entry.output);
       await expandIfNeeded(state, id, executor, entry.output);
-      finishEvent('cached');
+      finishEvent('cached', { cachedAt: entry.createdAt });
       return { status: 'cached' };
     }
   }
@@ -275,6 +275,7 @@ export async function expandIfNeeded(state: RunState, id: string, executor: Node
     await store.updateRun(state.run.id, { planId: expansion.planId, updatedAt: new Date().toISOString() });
     await state.onPlan?.(); // a plan made by `taskgraph plan` is charged to this run
   }
+  if (state.options.planOnly) return; // `taskgraph plan`: the plan is saved, its tasks do not run
   const fresh = expansion.nodes.filter((n) => !state.graph.nodes.has(n.id));
   const current = graphToSpec(state.graph);
   const extra = expansion.needs ?? {};

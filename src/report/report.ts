@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../store/store.js';
+import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
 import { closeOpenFence, code, codeBlock, formatDuration, table, usd } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { summarizeRun, type RunSummary } from './run-summary.js';
@@ -22,6 +23,8 @@ export interface ReportCommit {
 export interface ReportExtra {
   /** commits on the run's branch since its base commit (e.g. from the workspace) */
   commits?: ReportCommit[];
+  /** the Budget section's data ({@link budgetReport}); the section is left out without it */
+  budget?: BudgetReport;
 }
 
 /** Directory, relative to the project, where reports are written. */
@@ -181,6 +184,7 @@ export function renderRunReport(summary: RunSummary, extra: ReportExtra = {}): s
     tasksSection(summary),
     nodesSection(summary),
     totalsSection(summary),
+    ...(extra.budget ? [renderBudgetSection(extra.budget)] : []),
     commitsSection(extra),
     mergeSection(summary),
   ].join('\n\n')}\n`;
@@ -198,7 +202,7 @@ export function renderRunReport(summary: RunSummary, extra: ReportExtra = {}): s
  * @throws TaskgraphError `NOT_FOUND` for an unknown run; store errors pass through
  */
 export async function buildRunReport(store: Store, runId: string, extra: ReportExtra = {}): Promise<string> {
-  return redactSecrets(renderRunReport(await summarizeRun(store, runId), extra));
+  return redactSecrets(renderRunReport(await summarizeRun(store, runId), { ...extra, budget: extra.budget ?? (await budgetReport(store, runId)) }));
 }
 
 /**
