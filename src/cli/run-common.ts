@@ -43,12 +43,12 @@ export function budgetOf(flags: BudgetFlags, project: ProjectHandle, base: Budge
 
 const money = (usd: number) => `$${usd.toFixed(4)}`;
 
-/** One budget line as text: `cost $0.0123 of $0.25 (headroom $0.2377)`, `model calls 12 of 300 (default)`. */
+/** One budget line as text: `cost $0.0123 of $0.25 (headroom $0.2377)`, `model calls 12 of 300 (default; headroom 288)`. */
 export function formatBudgetLine(line: BudgetLine): string {
   const value = (n: number) => (line.key === 'maxCostUsd' ? money(n) : line.key === 'maxWallMs' ? `${(n / 1000).toFixed(1)} s` : String(Math.round(n)));
   const label = line.label.replace(/ \((USD|ms)\)$/, '');
   const state = line.reached ? 'reached' : `headroom ${value(line.headroom)}`;
-  return `${label} ${value(line.spent)} of ${value(line.limit)}${line.isDefault ? ' (default)' : ''} (${state})`;
+  return `${label} ${value(line.spent)} of ${value(line.limit)} (${line.isDefault ? 'default; ' : ''}${state})`;
 }
 
 /** The flag and a doubled value that raise a reached limit on resume, e.g. `--max-cost 0.50`. */

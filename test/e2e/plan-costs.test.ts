@@ -82,7 +82,7 @@ describe('plan then do, and the costs a run sees', () => {
     expect(plain.code, describeResult(plain)).toBe(0);
     expect(plain.stdout).toMatch(/model calls: 2, tokens: \d+ in \+ \d+ out, cost: \$0\.15\d\d/);
     expect(plain.stdout).toMatch(/planning: 1 model call\(s\), \$0\.1500 by `taskgraph plan` \(r-[0-9-a-f]+\), counted in this run/);
-    expect(plain.stdout).toMatch(/budget: cost \$0\.15\d\d of \$5\.0000 \(headroom \$4\.84\d\d\); model calls 2 of 300 \(default\)/);
+    expect(plain.stdout).toMatch(/budget: cost \$0\.15\d\d of \$5\.0000 \(headroom \$4\.84\d\d\); model calls 2 of 300 \(default; headroom 298\)/);
 
     // the report the resume wrote
     const report = await readFile(/report: (.+)/.exec(plain.stdout)![1]!.trim(), 'utf8');
