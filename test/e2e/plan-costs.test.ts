@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
+import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, type SeenRequest, udiff } from '../support/scripted-model.js';
 import { useScriptedProject } from '../support/scripted-project.js';
 import type { FakeReply } from '../../src/testing/fake-openai-server.js';
@@ -48,6 +49,9 @@ describe('plan then do, and the costs a run sees', () => {
     const planned = await cliJson(scripted.dir, ['plan', CHANGELOG.goal, '--json']);
     expect(planned.id).toMatch(/^p-[0-9a-f]{10}$/);
     expect(plannerCalls(CHANGELOG.goal)).toBe(1);
+    // the plan run's temporary worktree and branch are gone
+    expect(await git(scripted.dir, 'worktree', 'list', '--porcelain')).not.toContain('taskgraph/');
+    expect(await git(scripted.dir, 'branch', '--list', 'taskgraph/*')).toBe('');
 
     const done = await tg('do', CHANGELOG.goal, '--json');
     expect(done.code, describeResult(done)).toBe(0);
@@ -67,7 +71,7 @@ describe('plan then do, and the costs a run sees', () => {
     const replanned = JSON.parse(again.stdout);
     // the same plan came back: its `taskgraph plan` cost was paid by the first run that executed it
     expect(replanned.planning).toMatchObject({ planId: planned.id, chargedTo: summary.runId, usage: { calls: 0 } });
-  });
+  }, 180_000);
 
   it('plan then run PLAN: the planning cost is in the run totals, its budget and its report', async () => {
     const planned = await cliJson(scripted.dir, ['plan', LICENSE.goal, '--json']);
@@ -89,7 +93,7 @@ describe('plan then do, and the costs a run sees', () => {
     expect(report).toContain('## Budget');
     expect(report).toMatch(/\| cost \(USD\) \| 0\.15\d\d \| 5\.0000 \| 4\.84\d\d \|/);
     expect(report).toMatch(/planning of plan `p-[0-9a-f]+` by `taskgraph plan` .*: 0\.1500 USD in 1 model call\(s\), charged to this run/);
-  });
+  }, 180_000);
 
   it('do --max-cost stops during planning, before the planner call that would overspend', async () => {
     const r = await tg('do', GUIDE.goal, '--max-cost', '0.05', '--json');
