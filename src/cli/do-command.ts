@@ -1,37 +1,96 @@
-import type { GraphSpecInput } from '../core/graph.js';
 import { TaskgraphError } from '../core/errors.js';
+import type { GraphSpecInput } from '../core/graph.js';
 import { newRunId } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { planGraph } from '../planning/plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
 import type { BudgetFlags } from './budget-options.js';
+import { goalGraph, PLAN_NODE } from './goal-graph.js';
+import { choosePlan } from './plan-choice.js';
 import { createProgress } from './progress.js';
 import { budgetOf, type CommonOptions, finishRun, isGitRepo, readGoal } from './run-common.js';
 import { withProject } from './wiring.js';
 
-/** `taskgraph do GOAL`: plan (decompose node) and carry out every task on a new branch. */
-export async function doCommand(goalArg: string | undefined, opts: CommonOptions & BudgetFlags & { prd?: string; maxDepth?: number; concurrency?: number }): Promise<number> {
-  const goal = await readGoal(goalArg, opts.prd);
+/** Options of `taskgraph do`. */
+export type DoOptions = CommonOptions &
+  BudgetFlags & {
+    prd?: string;
+    maxDepth?: number;
+    concurrency?: number;
+    /** ask the planner again even when a saved plan for the same goal and project state exists */
+    replan?: boolean;
+    /** run this saved plan instead of planning a goal */
+    plan?: string;
+  };
+
+/**
+ * `taskgraph do GOAL`: plan (the `decompose` node `plan`) and carry out every task on a new branch.
+ * When a plan for the same goal and project state was saved before (by `taskgraph plan` or an
+ * earlier `do`), the `plan` node is a cache hit: that plan runs, with no planner call, and the
+ * command says so on stderr; `--replan` asks the planner again. `--plan ID` runs a given saved
+ * plan (like `taskgraph run ID`, as a `do` run). The planning cost of a plan made by `taskgraph
+ * plan` is charged to the first run that executes it (`engine/run-spend.ts`).
+ * @throws TaskgraphError GIT_ERROR outside a git repository with a commit; CONFIG_INVALID for a
+ *   goal together with `--plan`, or `--plan` with `--replan`; NOT_FOUND for an unknown plan id
+ */
+export async function doCommand(goalArg: string | undefined, opts: DoOptions): Promise<number> {
+  if (opts.plan !== undefined && (goalArg !== undefined || opts.prd !== undefined || opts.replan)) {
+    throw new TaskgraphError('CONFIG_INVALID', `--plan ${opts.plan} runs a saved plan: it takes no goal, --prd or --replan`, {
+      hint: 'either `taskgraph do --plan ID` or `taskgraph do "<goal>"` (add --replan to plan it again)',
+    });
+  }
+  const goal = opts.plan === undefined ? await readGoal(goalArg, opts.prd) : undefined;
   return withProject(opts, async (project) => {
     if (!(await isGitRepo(project.dir))) {
       throw new TaskgraphError('GIT_ERROR', `${project.dir} is not a git repository with a commit`, {
         hint: 'run `git init && git add -A && git commit -m init` first: taskgraph works on a branch and never touches your checkout',
       });
     }
+    let graph: GraphSpecInput;
+    let planId: string | undefined;
+    let runGoal: string;
+    if (opts.plan !== undefined) {
+      const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
+      graph = planGraph(plan, { config: project.config });
+      planId = plan.id;
+      runGoal = plan.goal;
+      process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
+    } else {
+      runGoal = goal!;
+      graph = goalGraph(runGoal, { id: 'do', maxDepth: opts.maxDepth });
+    }
     const runId = newRunId();
     const workspace = await createRunWorkspace({ projectDir: project.dir, runId });
     const progress = createProgress();
-    const graph: GraphSpecInput = {
-      id: 'do',
-      title: goal.split('\n')[0]!.slice(0, 120),
-      nodes: [{ id: 'plan', kind: 'decompose', config: { goal, ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}) } }],
-    };
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
-        .start({ graph, command: 'do', options: { goal }, runId, workspace });
+        .engine({
+          observers: [progress.observer, reusedPlanNotice()],
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.replan ? { force: [PLAN_NODE] } : {}),
+          ...budgetOf(opts, project),
+        })
+        .start({ graph, command: 'do', options: { goal: runGoal, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
       return await finishRun(project, summary, opts);
     } finally {
       progress.done();
     }
   });
+}
+
+/**
+ * An observer that says (on stderr) when the `plan` node was served from the cache: the saved plan
+ * for the same goal and project state runs, and no planner call is made.
+ */
+function reusedPlanNotice(): (event: EngineEvent) => void {
+  let planId: string | undefined;
+  return (event) => {
+    if (event.type === 'graph-expand' && event.by === PLAN_NODE && event.planId) planId = event.planId;
+    if (event.type === 'node-finish' && event.nodeId === PLAN_NODE && event.status === 'cached') {
+      process.stderr.write(
+        `reusing plan ${planId ?? '(saved)'} planned at ${event.cachedAt ?? 'an earlier run'} for the same goal and project state (no planner call); --replan plans again\n`,
+      );
+    }
+  };
 }

@@ -63,15 +63,18 @@ program
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => initCommand(opts(cmd))));
 
-common(program.command('plan [goal]').description('plan a goal into a task tree and save it'))
+common(program.command('plan [goal]').description('plan a goal into a task tree and save it (`do` with the same goal then runs this plan)'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
+  .option('--replan', 'ask the planner again even when a plan for the same goal and project state is saved')
   .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
 
 withBudgetFlags(common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
-  .option('--concurrency <n>', 'nodes running at once', int))
+  .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
+  .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal'))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
 withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))

@@ -1,3 +1,4 @@
+import type { Budget } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { RunLeaseHolder } from '../engine/run-lease.js';
 import type { RunRecord } from '../store/store.js';
@@ -48,7 +49,13 @@ export async function resumeLeased(
   const progress = createProgress();
   try {
     const summary = await project
-      .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...budgetOf(opts, project) })
+      .engine({
+        observers: [progress.observer],
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        // flags raise or lower single limits of the budget stored with the run
+        ...budgetOf(opts, project, (run.options['budget'] as Budget | undefined) ?? project.config.policy.budget),
+        ...(run.command === 'plan' ? { planOnly: true } : {}), // a `taskgraph plan` run only plans, in every session
+      })
       .resume(run.id, await workspaceOf(project, run), { lease: holder, command });
     progress.done();
     return await finishRun(project, summary, opts);

@@ -4,8 +4,10 @@ import { jsonTextDepth, MAX_DOCUMENT_DEPTH, tooDeepMessage } from '../core/docum
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { buildGraph } from '../core/validate.js';
+import type { Budget } from '../core/config.js';
 import type { RunSummary } from '../engine/engine.js';
 import { parseYamlText } from '../project/parse-yaml.js';
+import { type BudgetLine, budgetLines, type RunSpend, runSpend } from '../engine/run-spend.js';
 import { writeRunReport } from '../report/report.js';
 import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
@@ -31,10 +33,44 @@ export function exitCodeFor(status: RunSummary['status']): number {
   return status === 'succeeded' ? 0 : status === 'suspended' ? 3 : 1;
 }
 
-/** The run budget from the flags over `policy.budget`, as engine options. */
-export function budgetOf(flags: BudgetFlags, project: ProjectHandle) {
-  const budget = budgetFromFlags(flags, project.config.policy.budget);
+/**
+ * The run budget from the flags over `base` (default taskgraph.yaml `policy.budget`; on resume the
+ * budget stored with the run, so raising one limit keeps the others), as engine options.
+ */
+export function budgetOf(flags: BudgetFlags, project: ProjectHandle, base: Budget = project.config.policy.budget) {
+  const budget = budgetFromFlags(flags, base);
   return budget ? { budget } : {};
+}
+
+const money = (usd: number) => `$${usd.toFixed(4)}`;
+
+/** One budget line as text: `cost $0.0123 of $0.25 (headroom $0.2377)`, `model calls 12 of 300 (default; headroom 288)`. */
+export function formatBudgetLine(line: BudgetLine): string {
+  const value = (n: number) => (line.key === 'maxCostUsd' ? money(n) : line.key === 'maxWallMs' ? `${(n / 1000).toFixed(1)} s` : String(Math.round(n)));
+  const label = line.label.replace(/ \((USD|ms)\)$/, '');
+  const state = line.reached ? 'reached' : `headroom ${value(line.headroom)}`;
+  return `${label} ${value(line.spent)} of ${value(line.limit)} (${line.isDefault ? 'default; ' : ''}${state})`;
+}
+
+/** The flag and a doubled value that raise a reached limit on resume, e.g. `--max-cost 0.50`. */
+function raiseFlag(line: BudgetLine): string {
+  const doubled = line.limit * 2;
+  if (line.key === 'maxCostUsd') return `${line.flag} ${doubled.toFixed(2)}`;
+  if (line.key === 'maxWallMs') return `${line.flag} ${Math.max(1, Math.ceil(doubled / 60_000))}m`;
+  return `${line.flag} ${Math.ceil(doubled)}`;
+}
+
+/** Text lines about what the run spent against its budget, and the planning it is charged for. */
+export function spendLines(runId: string, spend: RunSpend, lines: readonly BudgetLine[]): string[] {
+  const out: string[] = [];
+  const p = spend.planning;
+  if (p && p.chargedTo === runId && p.usage.calls > 0) {
+    out.push(`  planning: ${p.usage.calls} model call(s), ${money(p.usage.costUsd)} by \`taskgraph plan\` (${p.planRuns.join(', ')}), counted in this run`);
+  } else if (p && p.chargedTo !== runId) {
+    out.push(`  planning: plan ${p.planId} was paid for by run ${p.chargedTo}`);
+  }
+  if (lines.length > 0) out.push(`  budget: ${lines.map(formatBudgetLine).join('; ')}`);
+  return out;
 }
 
 /** Whether `dir` is a git repository with at least one commit. */
@@ -71,20 +107,26 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
   const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir), summary.runId);
   const reportPath = report.path ?? null;
   if (report.warning) process.stderr.write(`${report.warning}\n`);
+  const spend = await runSpend(project.store, summary.runId);
+  const budget = budgetLines(run, spend);
   if (opts.json) {
-    process.stdout.write(`${safeJson({ ...summary, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits })}\n`);
+    process.stdout.write(`${safeJson({ ...summary, budget, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits })}\n`);
   } else {
     const c = summary.counts;
+    const t = spend.total;
     const lines = [
       '',
       `run ${summary.runId}: ${summary.status}${summary.reason ? ` (${summary.reason})` : ''}`,
       `  nodes: ${c.succeeded} executed, ${c.cached} cached, ${c.failed} failed, ${c.skipped} skipped, ${c.suspended} waiting`,
-      `  model calls: ${summary.usage.calls}, tokens: ${summary.usage.inputTokens} in + ${summary.usage.outputTokens} out, cost: $${summary.usage.costUsd.toFixed(4)}, time: ${(summary.wallMs / 1000).toFixed(1)} s`,
+      `  model calls: ${t.calls}, tokens: ${t.inputTokens} in + ${t.outputTokens} out, cost: ${money(t.costUsd)}, time: ${(summary.wallMs / 1000).toFixed(1)} s`,
+      ...spendLines(summary.runId, spend, budget),
     ];
     if (commits.length > 0) lines.push(`  commits on ${run.branch}:`, ...commits.map((k) => `    ${k.sha.slice(0, 10)} ${k.message}`));
     if (summary.status === 'succeeded' && run.branch) lines.push(`  merge: git merge ${run.branch}`);
     if (summary.status === 'suspended') {
-      if (summary.reason?.includes('budget reached')) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} --max-cost 5`);
+      const reached = budget.find((l) => l.reached && summary.reason?.includes('budget reached'));
+      if (reached) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} ${raiseFlag(reached)}`);
+      else if (summary.reason?.includes('budget reached')) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} --max-cost 5`);
       else if (summary.reason?.includes('needs a person')) lines.push(`  continue: taskgraph answer ${summary.runId} TASK "what to do differently" (or add a note, then resume)`);
       else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
     }

@@ -24,7 +24,7 @@ export interface ProjectHandle {
   models: ModelClient;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
-  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal }): Engine;
+  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
   close(): Promise<void>;
 }
 
@@ -77,6 +77,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
           signal: o.signal ?? interruptSignal, // SIGINT/SIGTERM stop the run (src/cli/interrupt.ts)
+          ...(o.planOnly ? { planOnly: true } : {}),
         });
       },
       close: () => store.close(),

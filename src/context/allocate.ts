@@ -139,6 +139,8 @@ async function shorten(
         action = 'summarized';
       } else failed = ' (the summary was empty)';
     } catch (error) {
+      // a budget stop ends the node (it runs again on resume); it must not leave a trimmed bundle in the cache
+      if ((error as { code?: unknown }).code === 'BUDGET_EXCEEDED') throw error;
       // the model failed: trim instead, and say why in the manifest
       failed = ` (summary failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 160)})`;
     }

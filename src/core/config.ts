@@ -82,7 +82,7 @@ export const BudgetSchema = z
 /**
  * Defaults of `policy.budget` when taskgraph.yaml sets none: a run stops (suspends, saying so)
  * after this many model calls or decompositions. A bound on runaway loops, not on normal work:
- * the demo makes 7 calls and 3 decompositions; a 20-task plan with 3 retries each makes ~80 calls.
+ * the demo makes 7 calls and 1 decomposition; a 20-task plan with 3 retries each makes ~80 calls.
  */
 export const DEFAULT_BUDGET = { maxModelCalls: 300, maxDecompositions: 25 } as const;
 

@@ -9,7 +9,9 @@ import type { KeyIngredients } from '../core/hash.js';
 import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { BudgetGuard } from './budget.js';
+import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
+import { ModelMeter } from './meter.js';
+import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
 import { noteSignature } from './refine.js';
 import type { EngineEvent, EngineObserver } from './events.js';
@@ -50,6 +52,11 @@ export interface EngineOptions {
    * abort reason's message (e.g. `stopped by SIGTERM`)
    */
   signal?: AbortSignal;
+  /**
+   * plan only (`taskgraph plan`): a `decompose` node saves its plan and sets the run's plan id,
+   * but adds no task nodes to the run's graph
+   */
+  planOnly?: boolean;
   /** run lease tunables (TTL, heartbeat interval); defaults in `run-lease.ts` */
   lease?: LeaseOptions;
 }
@@ -83,7 +90,10 @@ export interface RunSummary {
   status: RunStatus;
   reason?: string;
   counts: Record<NodeStatus, number>;
+  /** every session of the run, plus the planning it is charged for (`planning`) */
   usage: Usage;
+  /** the planning of a plan made by `taskgraph plan` that this run executes (see `run-spend.ts`) */
+  planning?: PlanningCharge;
   /** ms */
   wallMs: number;
 }
@@ -117,9 +127,10 @@ export class Engine {
       status: 'running',
       graph: graphToSpec(graph),
       command: start.command,
+      // the budget is kept with the run: every later session (resume) and view (report) uses it
       options: {
         ...(start.options ?? {}),
-        ...(this.options.budget ? { budget: { ...this.options.budget } as Json } : {}),
+        budget: { ...(this.options.budget ?? this.options.config.policy.budget) } as Json,
         ...keptOptionsOf(this.options),
       },
       projectDir: this.options.projectDir,
@@ -265,6 +276,20 @@ export class Engine {
       else s.addEventListener('abort', onAbort, { once: true });
     }
     const observers = this.options.observers ?? [];
+    const policy = this.options.config.policy;
+    const { limits, defaults } = effectiveBudget((initialRun.options['budget'] as Budget | undefined) ?? policy.budget);
+    const budget = new BudgetGuard(limits, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started, defaults);
+    let planning: PlanningCharge | undefined;
+    const chargePlanning = async () => {
+      if (planning) return;
+      planning = await planningCharge(store, state.run);
+      if (planning) budget.record(undefined, planning.usage, 'other');
+    };
+    const meterFor = (node: NodeSpec): ModelMeter | undefined => {
+      const models = this.options.models;
+      if (!models) return undefined;
+      return new ModelMeter(models, { beforeCall: () => budget.beforeCall(node.task), charge: (usage) => budget.charge(node.task, usage) });
+    };
     const state: RunState = {
       run: initialRun,
       graph,
@@ -288,7 +313,10 @@ export class Engine {
           }
         }
       },
-      nodeContext: (node: NodeSpec, attempt: number, ingredients?: KeyIngredients): NodeContext => ({
+      budget,
+      meter: meterFor,
+      onPlan: chargePlanning,
+      nodeContext: (node: NodeSpec, attempt: number, ingredients?: KeyIngredients, models?: ModelMeter): NodeContext => ({
         runId: state.run.id,
         node,
         attempt,
@@ -296,7 +324,7 @@ export class Engine {
         projectDir: this.options.projectDir,
         config: this.options.config,
         workspace,
-        models: this.options.models,
+        models: models ?? meterFor(node), // every model call is metered and checked against the budget
         planId: state.run.planId,
         outputOf: (id) => outputs.get(id),
         scripts: this.options.scripts,
@@ -308,14 +336,14 @@ export class Engine {
     };
     const tasks = new TaskTracker(state);
     await tasks.init();
-    const policy = this.options.config.policy;
-    const runBudget = (initialRun.options['budget'] as Budget | undefined) ?? policy.budget;
-    const budget = new BudgetGuard(runBudget, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started);
     for (const a of history) {
       // what earlier sessions of this run spent counts against the same budget
       const outcome = a.status === 'failed' ? 'failed' : a.status === 'succeeded' ? 'succeeded' : 'other';
-      budget.record(graph.nodes.get(a.nodeId)?.task, a.usage, outcome);
+      const node = graph.nodes.get(a.nodeId);
+      budget.record(node?.task, a.usage, outcome);
+      if (isDecomposition(node?.kind, a)) budget.decomposition(node?.task);
     }
+    await chargePlanning(); // `run PLAN`, `do --plan`, a resumed run: the plan is known already
     state.emit({ type: 'run-start', runId: initialRun.id, nodes: graph.order.length, resumed });
     const concurrency = kept.concurrency ?? graph.concurrency ?? policy.concurrency;
 
@@ -366,10 +394,16 @@ export class Engine {
             fatal ??= done.thrown; // store or workspace failure: stop scheduling, keep state
             continue;
           }
-          const { status, error, usage } = done.result!;
+          const { status, error, usage, metered, budgetStop } = done.result!;
           const task = state.graph.nodes.get(done.id)!.task;
-          budget.record(task, usage, status === 'failed' ? 'failed' : status === 'succeeded' ? 'succeeded' : 'other');
+          // a metered node's calls were charged as they happened
+          budget.record(task, metered ? undefined : usage, status === 'failed' ? 'failed' : status === 'succeeded' ? 'succeeded' : 'other');
           if (usage) sessionUsage.push(usage);
+          if (budgetStop) {
+            // stopped before a model call: like a limit reached between nodes
+            if (budgetStop.scope === 'run') stopReason ??= budgetStop.reason;
+            else holdReason ??= budgetStop.reason;
+          }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
@@ -423,13 +457,13 @@ export class Engine {
     await store.updateRun(state.run.id, { status, ...(reason ? { reason } : {}), options: { ...state.run.options, activeMs }, updatedAt: new Date().toISOString() });
     state.emit({ type: 'run-finish', runId: state.run.id, status, ...(reason ? { reason } : {}) });
     const usage = { ...EMPTY_USAGE };
-    for (const u of [...history.map((a) => a.usage), ...sessionUsage]) {
+    for (const u of [...history.map((a) => a.usage), ...sessionUsage, ...(planning ? [planning.usage] : [])]) {
       usage.inputTokens += u.inputTokens;
       usage.outputTokens += u.outputTokens;
       usage.costUsd += u.costUsd;
       usage.calls += u.calls;
     }
-    return { runId: state.run.id, status, ...(reason ? { reason } : {}), counts, usage, wallMs: Date.now() - started };
+    return { runId: state.run.id, status, ...(reason ? { reason } : {}), counts, usage, ...(planning ? { planning } : {}), wallMs: Date.now() - started };
   }
 
   /** After a failure that is final: skip the node's downstream cone and the rest of its task. */

@@ -20,6 +20,8 @@ export type EngineEvent =
       durationMs: number;
       error?: ErrorRecord;
       reason?: string;
+      /** for a cache hit: when the cached output was made (ISO time) */
+      cachedAt?: string;
     }
   | { type: 'node-skip'; runId: string; nodeIds: string[]; because: string }
   | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string }

@@ -6,6 +6,7 @@ import { cacheKey, hashJson, keyIngredients, type KeyIngredients } from '../core
 import type { Json } from '../core/json.js';
 import { graphToSpec } from '../core/validate.js';
 import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/store.js';
+import type { BudgetStop } from './budget.js';
 import type { NodeExecutor, NodeOutcome } from './node-executor.js';
 import type { RunState } from './run-state.js';
 
@@ -16,7 +17,12 @@ import type { RunState } from './run-state.js';
 export interface NodeResult {
   status: Exclude<NodeStatus, 'pending' | 'running' | 'skipped'> | 'interrupted';
   error?: ErrorRecord;
+  /** what the attempt spent: its model meter's sum when it called a model, else what the executor reported */
   usage?: Usage;
+  /** true when `usage` was already charged to the budget call by call (by the meter) */
+  metered?: boolean;
+  /** set when the node was stopped by a budget limit (it is `suspended` and runs again on resume) */
+  budgetStop?: BudgetStop;
 }
 
 /** Zero usage. */
@@ -129,7 +135,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   const startedAt = new Date(t0).toISOString();
   state.marks?.begin(id, attemptNo, t0);
   if (state.observed) state.emit({ type: 'node-start', runId: run.id, nodeId: id, attempt: attemptNo, ...(node.task ? { task: node.task } : {}) });
-  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string } = {}) => {
+  const finishEvent = (status: NodeStatus, extra: { usage?: Usage; error?: ErrorRecord; reason?: string; cachedAt?: string } = {}) => {
     if (state.observed) state.emit({ type: 'node-finish', runId: run.id, nodeId: id, attempt: attemptNo, status, durationMs: Date.now() - t0, ...(node.task ? { task: node.task } : {}), ...extra });
   };
 
@@ -200,7 +206,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       else await store.recordFinishedAttempt(hit, row('cached'), sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {});
       state.outputs.set(id, entry.output);
       await expandIfNeeded(state, id, executor, entry.output);
-      finishEvent('cached');
+      finishEvent('cached', { cachedAt: entry.createdAt });
       return { status: 'cached' };
     }
   }
@@ -212,18 +218,29 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     await settle(state, id); // the started attempt marks the node running itself
     started = await store.startAttempt({ runId: run.id, nodeId: id, number: attemptNo, cacheKey: key, ingredients, usage: EMPTY_USAGE, startedAt });
   }
+  const meter = state.meter?.(node);
   let outcome: NodeOutcome;
-  try {
-    // a stop that came while the node was keyed or started: do not begin its work at all
-    if (state.signal.aborted) throw state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped');
-    outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients));
-  } catch (error) {
-    outcome = { status: 'failed', error: toErrorRecord(error) };
+  let budgetStop = node.kind === 'decompose' ? state.budget?.beforeDecomposition(node.task) : undefined;
+  if (budgetStop) outcome = { status: 'suspended', reason: budgetStop.reason };
+  else {
+    if (node.kind === 'decompose') state.budget?.decomposition(node.task);
+    try {
+      // a stop that came while the node was keyed or started: do not begin its work at all
+      if (state.signal.aborted) throw state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped');
+      outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients, meter));
+    } catch (error) {
+      outcome = { status: 'failed', error: toErrorRecord(error) };
+    }
+    if (outcome.status === 'failed' && outcome.error.code === 'BUDGET_EXCEEDED' && !state.signal.aborted) {
+      budgetStop = { reason: outcome.error.message, scope: outcome.error.details['scope'] === 'task' ? 'task' : 'run' };
+      outcome = { status: 'suspended', reason: budgetStop.reason };
+    }
   }
   await settle(state, id);
+  const metered = meter !== undefined && meter.usage.calls > 0;
   if (outcome.status === 'failed' && state.signal.aborted) {
     // stopped, not failed: the attempt is interrupted, the node pending again (no note, no refinement)
-    const usage = outcome.usage ?? EMPTY_USAGE;
+    const usage = metered ? meter!.usage : (outcome.usage ?? EMPTY_USAGE);
     const why = toErrorRecord(state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped'));
     const error = { ...why, details: { ...why.details, nodeError: outcome.error.message } }; // the stop, and what it did to the node
     const stop = { error, usage, finishedAt: new Date().toISOString(), durationMs: Date.now() - t0 };
@@ -233,9 +250,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       await store.recordFinishedAttempt({ runId: run.id, nodeId: id, number: attemptNo, status: 'interrupted', cacheKey: key, ingredients, startedAt, ...stop }, row('pending'));
     }
     finishEvent('pending', { usage, reason: 'interrupted: the run was stopped' });
-    return { status: 'interrupted', usage };
+    return { status: 'interrupted', usage, metered };
   }
-  const usage = (outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE;
+  const usage = metered ? meter!.usage : ((outcome.status !== 'suspended' ? outcome.usage : undefined) ?? EMPTY_USAGE);
   const finishedAt = new Date().toISOString();
   const durationMs = Date.now() - t0;
   const after = outcome.status === 'succeeded' && sideEffects && workspace ? await workspace.snapshot() : undefined;
@@ -267,14 +284,14 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     state.outputs.set(id, outcome.output);
     await expandIfNeeded(state, id, executor, outcome.output);
     finishEvent('succeeded', { usage });
-    return { status: 'succeeded', usage };
+    return { status: 'succeeded', usage, metered };
   }
   if (outcome.status === 'suspended') {
-    finishEvent('suspended', { reason: outcome.reason });
-    return { status: 'suspended' };
+    finishEvent('suspended', { reason: outcome.reason, usage });
+    return { status: 'suspended', usage, metered, ...(budgetStop ? { budgetStop } : {}) };
   }
   finishEvent('failed', { usage, error: outcome.error });
-  return { status: 'failed', error: outcome.error, usage };
+  return { status: 'failed', error: outcome.error, usage, metered };
 }
 
 /**
@@ -290,7 +307,9 @@ export async function expandIfNeeded(state: RunState, id: string, executor: Node
   if (expansion.planId && state.run.planId !== expansion.planId) {
     state.run = { ...state.run, planId: expansion.planId };
     await store.updateRun(state.run.id, { planId: expansion.planId, updatedAt: new Date().toISOString() });
+    await state.onPlan?.(); // a plan made by `taskgraph plan` is charged to this run
   }
+  if (state.options.planOnly) return; // `taskgraph plan`: the plan is saved, its tasks do not run
   const fresh = expansion.nodes.filter((n) => !state.graph.nodes.has(n.id));
   const current = graphToSpec(state.graph);
   const extra = expansion.needs ?? {};

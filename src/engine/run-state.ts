@@ -3,8 +3,10 @@ import type { Json } from '../core/json.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { RunRecord, Store } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
+import type { BudgetGuard } from './budget.js';
 import type { EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
+import type { ModelMeter } from './meter.js';
 import type { NodeContext } from './node-executor.js';
 import type { RunningMarks } from './running-marks.js';
 import type { Scheduler } from './scheduler.js';
@@ -35,7 +37,14 @@ export interface RunState {
   /** false when nobody listens: hot paths skip building events */
   readonly observed: boolean;
   emit(event: EngineEvent): void;
-  nodeContext(node: NodeSpec, attempt: number, ingredients?: KeyIngredients): NodeContext;
+  /** the run's budget: limits and what has been spent (this session and earlier ones); absent in forecasts */
+  readonly budget?: BudgetGuard;
+  /** a new model meter for one attempt of `node` (undefined when no model client is configured); absent in forecasts */
+  meter?(node: NodeSpec): ModelMeter | undefined;
+  /** `models` defaults to a new meter of the node's own */
+  nodeContext(node: NodeSpec, attempt: number, ingredients?: KeyIngredients, models?: ModelMeter): NodeContext;
+  /** called when the run's plan id is set by a `decompose` expansion (charges the planning of a reused plan) */
+  onPlan?(): Promise<void>;
   /** validates a spec against the registered kinds (throws GRAPH_INVALID) */
   buildGraph(spec: GraphSpec): Graph;
 }

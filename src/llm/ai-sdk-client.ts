@@ -5,12 +5,14 @@ import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
 import { redactError, TaskgraphError } from '../core/errors.js';
 import { Redactor } from '../security/redact.js';
-import type { ModelClient, ModelRequest, ModelResponse } from './model-client.js';
+import { type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from './model-client.js';
 import { Cassette, recordingModel, replayModel } from './cassette.js';
-import { costUsd } from './pricing.js';
 import { createLanguageModel } from './providers.js';
 import { backoffDelayMs } from '../core/backoff.js';
 import { classifyProviderError } from './provider-errors.js';
+import { findModelTimeout } from './timed-fetch.js';
+import { callUsage, validateTokens } from './usage.js';
+import type { Usage } from '../store/store.js';
 
 /** Options for {@link AiSdkModelClient}. */
 export interface AiSdkModelClientOptions {
@@ -30,8 +32,13 @@ export interface AiSdkModelClientOptions {
   retryMaxMs?: number;
   /** longest Retry-After in ms the client will wait; a longer one fails the call at once as retryable (default 60,000) */
   maxRetryAfterMs?: number;
-  /** per-attempt timeout in ms; a timed-out attempt is retried (default none) */
+  /**
+   * total timeout of one request in ms for profiles that set no `timeoutMs` (default 300,000); a
+   * timed-out request is retried as a transient failure
+   */
   timeoutMs?: number;
+  /** idle timeout (no byte received) of one request in ms for profiles that set no `idleTimeoutMs` (default 60,000) */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -46,9 +53,21 @@ export interface AiSdkModelClientOptions {
  * (or recorded into a cassette), and every error it throws is redacted (`security/redact.ts`,
  * with the values of `env`'s secret variables and of every profile's `apiKeyEnv`).
  *
+ * Every HTTP request is bounded by the profile's total and idle timeouts (`timeoutMs`,
+ * `idleTimeoutMs`; see `timed-fetch.ts`), so a server that never answers costs at most about
+ * (retries + 1) × the idle timeout plus the backoff waits. Token counts the server reports are
+ * checked (`usage.ts`): invalid usage fails the call, never becomes a credit.
+ *
+ * One `generate` is one model call (`usage.calls = 1`), whatever transport retries it took. An
+ * error from a call that reached the model (every code but {@link NOT_SENT_CODES}) carries that
+ * call's {@link Usage} in `details.usage`: the tokens the server reported for an answer that
+ * failed the schema, else zero tokens, and `calls: 1`; callers meter it like a success.
+ *
  * Errors (all TaskgraphError): `CONFIG_INVALID` (unknown profile, or both record and replay),
  * `MISSING_API_KEY`, `CASSETTE_MISS`, `PROVIDER_ERROR` (`retryable`, `details.status`),
- * `MODEL_OUTPUT_INVALID` (`details.text` = raw answer, `details.issues`), `ABORTED`;
+ * `MODEL_OUTPUT_INVALID` (`details.text` = raw answer, `details.issues`), `ABORTED`; a timeout
+ * is a retryable `PROVIDER_ERROR` (`details.timeout` = `total` | `idle`, `details.timeoutMs`);
+ * invalid usage is a `PROVIDER_ERROR` that is not retried;
  * cassette files: `NOT_FOUND` / `CONFIG_INVALID` from the constructor.
  */
 export class AiSdkModelClient implements ModelClient {
@@ -62,6 +81,7 @@ export class AiSdkModelClient implements ModelClient {
   private readonly retryMaxMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly timeoutMs: number | undefined;
+  private readonly idleTimeoutMs: number | undefined;
   private readonly liveModels = new Map<string, LanguageModelV4>();
   private readonly redactor: Redactor;
 
@@ -83,6 +103,7 @@ export class AiSdkModelClient implements ModelClient {
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.timeoutMs = options.timeoutMs;
+    this.idleTimeoutMs = options.idleTimeoutMs;
     if (options.replay) {
       this.mode = 'replay';
       this.cassette = Cassette.load(options.replay);
@@ -122,9 +143,6 @@ export class AiSdkModelClient implements ModelClient {
     const model = this.modelFor(request, profile);
 
     const attempt = async (): Promise<ModelResponse> => {
-      const timeout = this.timeoutMs !== undefined ? AbortSignal.timeout(this.timeoutMs) : undefined;
-      const signals = [request.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-      const abortSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
       const common = {
         model,
         ...(request.system !== undefined ? { system: request.system } : {}),
@@ -132,31 +150,42 @@ export class AiSdkModelClient implements ModelClient {
         maxRetries: 0,
         ...(profile.temperature !== undefined ? { temperature: profile.temperature } : {}),
         ...(profile.maxOutputTokens !== undefined ? { maxOutputTokens: profile.maxOutputTokens } : {}),
-        ...(abortSignal ? { abortSignal } : {}),
+        ...(request.signal ? { abortSignal: request.signal } : {}),
       };
+      let tokens = { inputTokens: 0, outputTokens: 0 };
       try {
         if (request.schema) {
           const result = await generateText({
             ...common,
             output: Output.object({ schema: request.schema, ...(request.schemaName ? { name: request.schemaName } : {}) }),
           });
-          return this.response(result.text, result.output, result.usage, profile, modelName, true);
+          return this.response(result.text, result.output, validateTokens(result.usage, who, modelName), profile, modelName, true);
         }
         const result = await generateText(common);
-        return this.response(result.text, undefined, result.usage, profile, modelName, false);
+        return this.response(result.text, undefined, validateTokens(result.usage, who, modelName), profile, modelName, false);
       } catch (error) {
+        let failure: TaskgraphError;
+        const timeout = findModelTimeout(error);
         if (request.signal?.aborted) {
-          throw new TaskgraphError('ABORTED', `model call ${who} was aborted`, { cause: error });
-        }
-        if (timeout?.aborted) {
-          throw new TaskgraphError('PROVIDER_ERROR', `model call ${who} timed out after ${this.timeoutMs} ms`, {
+          failure = new TaskgraphError('ABORTED', `model call ${who} was aborted`, { cause: error });
+        } else if (timeout) {
+          failure = new TaskgraphError('PROVIDER_ERROR', `model call ${who} timed out: ${timeout.message}`, {
             cause: error,
             retryable: true,
-            details: { timeoutMs: this.timeoutMs, model: modelName },
-            hint: 'raise the timeout or try a faster model',
+            details: { timeout: timeout.kind, timeoutMs: timeout.ms, model: modelName },
+            hint: `raise models.${request.profile}.${timeout.kind === 'total' ? 'timeoutMs' : 'idleTimeoutMs'} in taskgraph.yaml, or check that the model server is up`,
           });
+        } else {
+          try {
+            // an answer that failed the schema still cost what the server reports
+            if (NoObjectGeneratedError.isInstance(error) && error.usage) tokens = validateTokens(error.usage, who, modelName);
+            failure = toTaskgraphError(error, who, modelName);
+          } catch (invalid) {
+            failure = invalid as TaskgraphError;
+          }
         }
-        throw toTaskgraphError(error, who, modelName);
+        if (!NOT_SENT_CODES.has(failure.code)) failure.details.usage = { ...callUsage(tokens, profile.price, modelName) };
+        throw failure;
       }
     };
 
@@ -201,7 +230,10 @@ export class AiSdkModelClient implements ModelClient {
     }
     let live = this.liveModels.get(request.profile);
     if (!live) {
-      live = createLanguageModel(request.profile, profile, this.env);
+      live = createLanguageModel(request.profile, profile, this.env, {
+        ...(this.timeoutMs !== undefined ? { timeoutMs: this.timeoutMs } : {}),
+        ...(this.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.idleTimeoutMs } : {}),
+      });
       if (this.mode === 'record') {
         live = recordingModel(live, this.cassette!, { provider: profile.provider, modelId: profile.model });
       }
@@ -213,18 +245,13 @@ export class AiSdkModelClient implements ModelClient {
   private response(
     text: string,
     object: unknown,
-    usage: { inputTokens: number | undefined; outputTokens: number | undefined },
+    tokens: { inputTokens: number; outputTokens: number },
     profile: ModelProfile,
     modelName: string,
     structured: boolean,
   ): ModelResponse {
-    const tokens = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
-    return {
-      text,
-      ...(structured ? { object } : {}),
-      usage: { ...tokens, costUsd: costUsd(tokens, profile.price), model: modelName, calls: 1 },
-      model: modelName,
-    };
+    const usage: Usage = callUsage(tokens, profile.price, modelName);
+    return { text, ...(structured ? { object } : {}), usage, model: modelName };
   }
 }
 

@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { lock } from 'proper-lockfile';
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
@@ -145,9 +147,21 @@ export function providerFamily(aiSdkProvider: string): string {
   return aiSdkProvider.split('.')[0] ?? aiSdkProvider;
 }
 
-/** A cassette held in memory; {@link Cassette.save} writes it. Not safe across processes. */
+/**
+ * How {@link Cassette.save} waits for the cassette's lock (proper-lockfile): up to 200 tries, 5 ms
+ * growing to 200 ms apart (about 30 s in all); a lock not refreshed for 10 s counts as left over
+ * by a dead process and is taken over.
+ */
+export const CASSETTE_LOCK = { stale: 10_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 200, factor: 1.3 } } as const;
+
+/**
+ * A cassette held in memory; {@link Cassette.save} merges it into its file under a lock, so several
+ * processes (or several clients in one process) may record into one cassette at once.
+ */
 export class Cassette {
-  private readonly entries: Map<string, CassetteEntry>;
+  private entries: Map<string, CassetteEntry>;
+  /** hashes recorded by this instance since the last save: they win over the file's entries */
+  private readonly pending = new Set<string>();
 
   private constructor(
     /** the cassette's file path */
@@ -229,6 +243,7 @@ export class Cassette {
   /** records (or replaces) an exchange */
   set(hash: string, entry: CassetteEntry): void {
     this.entries.set(hash, entry);
+    this.pending.add(hash);
   }
 
   /** the request hashes, sorted */
@@ -244,27 +259,52 @@ export class Cassette {
   }
 
   /**
-   * Writes the file atomically: a temporary file in the same directory, then `rename` (atomic on
-   * POSIX file systems), so a killed process leaves either the old or the new cassette.
-   * Synchronous on purpose: concurrent calls in one process cannot interleave.
-   * @throws TaskgraphError `CONFIG_INVALID` when the file cannot be written
+   * Merges this cassette into its file: takes the file's lock (`<file>.lock`, proper-lockfile;
+   * {@link CASSETTE_LOCK}), re-reads the file, adds the entries recorded here since the last save
+   * (they replace the file's entry for the same request hash; every other entry of the file is
+   * kept), writes a temporary file in the same directory and renames it over the cassette (atomic
+   * on POSIX file systems), then releases the lock. Two processes recording at once therefore
+   * lose nothing, and a killed process leaves either the old or the new file. This instance then
+   * also holds the entries other processes recorded.
+   * @throws TaskgraphError `CONFIG_INVALID` when the lock cannot be taken, the file on disk has
+   *   become malformed (it is never overwritten then), or the file cannot be written
    */
-  save(): void {
+  async save(): Promise<void> {
+    let release: () => Promise<void>;
+    try {
+      release = await lock(this.file, {
+        ...CASSETTE_LOCK,
+        realpath: false,
+        // the rename below is atomic whoever holds the lock; a lost lock costs at most an entry of the other writer
+        onCompromised: () => undefined,
+      });
+    } catch (error) {
+      throw new TaskgraphError('CONFIG_INVALID', `cannot lock cassette ${this.file}: ${(error as Error).message}`, {
+        cause: error,
+        details: { file: this.file },
+        hint: `check that the directory is writable; remove ${this.file}.lock if no taskgraph process is recording`,
+      });
+    }
     const tmp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.tmp`);
     try {
-      writeFileSync(tmp, `${JSON.stringify(this.toJSON(), null, 2)}\n`, 'utf8');
-      renameSync(tmp, this.file);
-    } catch (error) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // the temporary file may not exist
+      const merged = existsSync(this.file) ? Cassette.load(this.file).entries : new Map<string, CassetteEntry>();
+      for (const [hash, entry] of this.entries) {
+        if (this.pending.has(hash) || !merged.has(hash)) merged.set(hash, entry);
       }
+      this.entries = merged;
+      await writeFile(tmp, `${JSON.stringify(this.toJSON(), null, 2)}\n`, 'utf8');
+      await rename(tmp, this.file);
+      this.pending.clear();
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined); // the temporary file may not exist
+      if (error instanceof TaskgraphError) throw error;
       throw new TaskgraphError('CONFIG_INVALID', `cannot write cassette ${this.file}: ${(error as Error).message}`, {
         cause: error,
         details: { file: this.file },
         hint: 'check that the directory exists and is writable',
       });
+    } finally {
+      await release().catch(() => undefined);
     }
   }
 }
@@ -322,7 +362,7 @@ export function recordingModel(model: LanguageModelV4, cassette: Cassette, optio
           request: encodeJson(params.prompt),
           response: toRecorded(result),
         });
-        if (options.autosave ?? true) cassette.save();
+        if (options.autosave ?? true) await cassette.save();
         return result;
       },
       wrapStream: async (): Promise<LanguageModelV4StreamResult> => {

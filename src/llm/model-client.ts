@@ -36,10 +36,18 @@ export interface ModelResponse {
 }
 
 /**
+ * Error codes of failures that happen before a request reaches a model (unknown profile, missing
+ * key, a cassette without the answer): such a failure is not a model call and carries no usage.
+ */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'MISSING_API_KEY', 'CASSETTE_MISS']);
+
+/**
  * Calls models by profile.
  * Rejects with TaskgraphError: `MISSING_API_KEY` (names the variable), `CASSETTE_MISS` (names the
  * label and request hash), `MODEL_OUTPUT_INVALID` (details.text = raw output, details.issues),
  * `PROVIDER_ERROR` (retryable for 429/5xx/timeouts), `CONFIG_INVALID` (unknown profile).
+ * Every rejection but {@link NOT_SENT_CODES} is a call that reached a model: it carries that
+ * call's `Usage` (`calls: 1`, the tokens the server reported, if any) in `details.usage`.
  */
 export interface ModelClient {
   generate(request: ModelRequest): Promise<ModelResponse>;

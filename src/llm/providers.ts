@@ -4,6 +4,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import type { ModelProfile } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
+import { DEFAULT_MODEL_IDLE_TIMEOUT_MS, DEFAULT_MODEL_TIMEOUT_MS, timedFetch } from './timed-fetch.js';
 
 /**
  * Model profile -> AI SDK language model (DESIGN.md §8). API keys come only from the environment
@@ -35,8 +36,28 @@ function readKey(profileName: string, profile: ModelProfile, env: NodeJS.Process
   return value;
 }
 
+/** Timeouts of a profile's model requests when the profile sets none (ms). */
+export interface TimeoutDefaults {
+  /** total timeout per request, ms (default {@link DEFAULT_MODEL_TIMEOUT_MS}) */
+  timeoutMs?: number;
+  /** idle timeout per request, ms (default {@link DEFAULT_MODEL_IDLE_TIMEOUT_MS}) */
+  idleTimeoutMs?: number;
+}
+
 /**
- * Builds the AI SDK language model for a profile.
+ * The total and idle timeouts (ms) of a profile's requests: the profile's `timeoutMs` /
+ * `idleTimeoutMs`, else `defaults`, else 300,000 / 60,000.
+ */
+export function profileTimeouts(profile: ModelProfile, defaults: TimeoutDefaults = {}): { totalMs: number; idleMs: number } {
+  return {
+    totalMs: profile.timeoutMs ?? defaults.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS,
+    idleMs: profile.idleTimeoutMs ?? defaults.idleTimeoutMs ?? DEFAULT_MODEL_IDLE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Builds the AI SDK language model for a profile. Every provider gets a {@link timedFetch}, so
+ * each HTTP request is bounded by the profile's total and idle timeouts ({@link profileTimeouts}).
  * - `openai`: `createOpenAI({ apiKey, baseURL }).chat(model)`: the Chat Completions API
  *   (`/v1/chat/completions`), which OpenAI-style fakes and proxies also speak.
  * - `anthropic`: `createAnthropic({ apiKey, baseURL })(model)` (Messages API).
@@ -46,19 +67,21 @@ function readKey(profileName: string, profile: ModelProfile, env: NodeJS.Process
  * @param profileName the profile's name, for error messages
  * @param profile the validated profile
  * @param env where API keys are read: `profile.apiKeyEnv`, else OPENAI_API_KEY / ANTHROPIC_API_KEY
+ * @param timeouts timeouts for a profile that sets none
  * @throws TaskgraphError `MISSING_API_KEY` naming the variable when the key is unset or empty
  *   (also for `openai-compatible` when `apiKeyEnv` is set but empty);
  *   `CONFIG_INVALID` when an `openai-compatible` profile has no `baseURL`
  */
-export function createLanguageModel(profileName: string, profile: ModelProfile, env: NodeJS.ProcessEnv): LanguageModelV4 {
+export function createLanguageModel(profileName: string, profile: ModelProfile, env: NodeJS.ProcessEnv, timeouts: TimeoutDefaults = {}): LanguageModelV4 {
+  const fetch = timedFetch(profileTimeouts(profile, timeouts));
   switch (profile.provider) {
     case 'openai': {
       const apiKey = readKey(profileName, profile, env, profile.apiKeyEnv ?? 'OPENAI_API_KEY');
-      return createOpenAI({ apiKey, ...(profile.baseURL ? { baseURL: profile.baseURL } : {}) }).chat(profile.model);
+      return createOpenAI({ apiKey, fetch, ...(profile.baseURL ? { baseURL: profile.baseURL } : {}) }).chat(profile.model);
     }
     case 'anthropic': {
       const apiKey = readKey(profileName, profile, env, profile.apiKeyEnv ?? 'ANTHROPIC_API_KEY');
-      return createAnthropic({ apiKey, ...(profile.baseURL ? { baseURL: profile.baseURL } : {}) })(profile.model);
+      return createAnthropic({ apiKey, fetch, ...(profile.baseURL ? { baseURL: profile.baseURL } : {}) })(profile.model);
     }
     case 'openai-compatible': {
       if (!profile.baseURL) {
@@ -75,6 +98,7 @@ export function createLanguageModel(profileName: string, profile: ModelProfile, 
       return createOpenAICompatible({
         name: OPENAI_COMPATIBLE_NAME,
         baseURL: profile.baseURL,
+        fetch,
         ...(apiKey ? { apiKey } : {}),
         supportsStructuredOutputs: true,
         includeUsage: true,

@@ -5,6 +5,7 @@ import { blockquote, closeOpenFence, code, codeBlock, formatDuration, plainText,
 import { redactSecrets } from './redact.js';
 import { runCommits, type RunCommits } from './run-commits.js';
 import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summary.js';
+import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
 
 export type { ReportCommit, RunCommits } from './run-commits.js';
 
@@ -193,8 +194,9 @@ function mergeSection(s: RunSummary): string {
  * Secrets and control characters are not removed here; {@link buildRunReport} does that.
  * @param summary from {@link summarizeRun}
  * @param git the run's commits from {@link runCommits}
+ * @param budget the Budget section's data ({@link budgetReport}); the section is left out without it
  */
-export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }): string {
+export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport): string {
   const sections = [
     `# taskgraph run ${summary.run.id}`,
     overview(summary),
@@ -203,6 +205,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     tasksSection(summary),
     nodesSection(summary),
     totalsSection(summary),
+    budget ? renderBudgetSection(budget) : undefined,
     commitsSection(summary, git),
     mergeSection(summary),
   ];
@@ -215,7 +218,8 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  * start/finish, wall time), the goal as written, the timeline of sessions (started, resumed, and
  * how each ended: killed, interrupted, suspended, finished), tasks (status, attempts, tokens, cost
  * USD) with their notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4
- * decimals, duration ms), failures, totals, the commits (`git log base..branch` in the project
+ * decimals, duration ms), failures, totals, the budget with the headroom left and what planning
+ * cost (`budget-section.ts`), the commits (`git log base..branch` in the project
  * directory), and how to merge and clean up. Secrets found in the environment are redacted
  * ({@link redactSecrets}); escape sequences and control characters that a model or a repository
  * wrote are removed ({@link plainText}), so the text is safe to print.
@@ -226,7 +230,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  */
 export async function buildRunReport(store: Store, runId: string, options: SummaryOptions = {}): Promise<string> {
   const summary = await summarizeRun(store, runId, options);
-  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run))));
+  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId))));
 }
 
 /**

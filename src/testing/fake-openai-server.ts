@@ -37,12 +37,18 @@ export interface FakeRequest {
  *   missing, tokens are estimated as `ceil(chars / 4)` (prompt: all message contents; completion:
  *   `content`), the rule of thumb "1 token ≈ 4 characters of English" from OpenAI's help article
  *   "What are tokens and how to count them?". Good enough for tests; not a tokenizer.
+ *   `usage` is sent as given, so a test can make the server report impossible counts (negative,
+ *   fractional, huge). With `trickleMs`, the headers go out at once and the JSON body follows one
+ *   byte every `trickleMs` ms (a server that is alive but too slow; SSE streams ignore it).
  * - `{ status, body?, headers? }`: that HTTP status with `body` as JSON (default: an OpenAI-style
  *   `{ error: { message, type, code } }`) and extra response headers (e.g. `Retry-After`).
+ * - `{ noAnswer: true }`: the request is read and nothing is ever sent back, not even headers (a
+ *   hung server); the connection stays open until the client gives up or the fake is closed.
  */
 export type FakeReply =
-  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number } }
-  | { status: number; body?: any; headers?: Record<string, string> };
+  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number }; trickleMs?: number }
+  | { status: number; body?: any; headers?: Record<string, string> }
+  | { noAnswer: true };
 
 /** Options for {@link startFakeOpenAIServer}. */
 export interface FakeOpenAIServerOptions {
@@ -96,6 +102,18 @@ function errorBody(status: number, message: string): unknown {
 
 let completionCounter = 0;
 
+/** Sends 200 headers at once, then `body` one byte every `everyMs` ms, until done or the client goes away. */
+async function trickle(res: ServerResponse, body: Buffer, everyMs: number): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.flushHeaders();
+  for (let i = 0; i < body.length; i++) {
+    if (res.destroyed || res.socket?.destroyed) return;
+    res.write(body.subarray(i, i + 1));
+    await sleep(everyMs);
+  }
+  res.end();
+}
+
 /**
  * Starts the fake on `127.0.0.1`, port chosen by the OS.
  * Routes: `POST /v1/chat/completions` (JSON or SSE when `stream: true`); anything else is 404.
@@ -141,6 +159,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
     }
     if (options.latencyMs) await sleep(options.latencyMs);
 
+    if ('noAnswer' in reply) return; // hold the connection: closeAllConnections() ends it
     if ('status' in reply) {
       sendJson(res, reply.status, reply.body ?? errorBody(reply.status, `fake server error ${reply.status}`), reply.headers);
       return;
@@ -167,14 +186,19 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
       return;
     }
 
-    sendJson(res, 200, {
+    const completion = {
       id,
       object: 'chat.completion',
       created,
       model,
       choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop', logprobs: null }],
       usage,
-    });
+    };
+    if (reply.trickleMs !== undefined) {
+      await trickle(res, Buffer.from(JSON.stringify(completion)), reply.trickleMs);
+      return;
+    }
+    sendJson(res, 200, completion);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,85 @@
+import { TaskgraphError } from '../core/errors.js';
+import { isUsage, NO_USAGE, sumUsage } from '../core/usage.js';
+import { type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from '../llm/model-client.js';
+import type { Usage } from '../store/store.js';
+import type { BudgetStop } from './budget.js';
+
+/**
+ * The model meter (issue 8 item 14): every model call counts, whatever node or phase makes it
+ * (planner levels and repairs, as-needed decomposition, the coder, context summaries) and whether
+ * it succeeds or fails. The engine gives each node attempt its own {@link ModelMeter} in place of
+ * the project's {@link ModelClient}; the meter asks the run's budget before each call, charges
+ * each call as it returns, and its sum is the usage recorded on the attempt.
+ */
+
+/** How a meter reaches the run's budget. */
+export interface MeterHooks {
+  /** before each call: the limit that forbids it, or undefined to go ahead */
+  beforeCall(): BudgetStop | undefined;
+  /** after each call, success or failure, with what it cost */
+  charge(usage: Usage): void;
+}
+
+/**
+ * What a failed call cost: the `details.usage` the client put on the error (tokens the server
+ * reported for an answer that failed the schema, `calls: 1`), nothing for a failure before any
+ * request ({@link NOT_SENT_CODES}, or a budget stop), else one call with no known tokens.
+ * @param error what `ModelClient.generate` rejected with
+ */
+export function usageOfFailure(error: unknown): Usage | undefined {
+  if (error instanceof TaskgraphError) {
+    if (NOT_SENT_CODES.has(error.code) || error.code === 'BUDGET_EXCEEDED') return undefined;
+    if (isUsage(error.details['usage'])) return error.details['usage'];
+  }
+  return { ...NO_USAGE, calls: 1 };
+}
+
+/**
+ * A {@link ModelClient} that meters another one for one node attempt.
+ * Rejects like the client it wraps, and with TaskgraphError `BUDGET_EXCEEDED` (the limit in the
+ * message, `details.scope` = `run` | `task`) before a call the budget does not allow; that call is
+ * not sent.
+ */
+export class ModelMeter implements ModelClient {
+  private total: Usage = { ...NO_USAGE };
+
+  /**
+   * @param inner the project's model client
+   * @param hooks the run's budget
+   */
+  constructor(
+    private readonly inner: ModelClient,
+    private readonly hooks: MeterHooks,
+  ) {}
+
+  /** Tokens, USD and calls of every call made through this meter so far, failed ones included. */
+  get usage(): Usage {
+    return { ...this.total };
+  }
+
+  /** See {@link ModelClient.generate}; the budget is checked first, the call charged after. */
+  async generate(request: ModelRequest): Promise<ModelResponse> {
+    const stop = this.hooks.beforeCall();
+    if (stop) {
+      throw new TaskgraphError('BUDGET_EXCEEDED', stop.reason, {
+        details: { scope: stop.scope, ...(request.label ? { label: request.label } : {}) },
+        hint: 'raise the limit and resume the run (e.g. taskgraph resume RUN --max-cost 5)',
+      });
+    }
+    let response: ModelResponse;
+    try {
+      response = await this.inner.generate(request);
+    } catch (error) {
+      const spent = usageOfFailure(error);
+      if (spent) this.add(spent);
+      throw error;
+    }
+    this.add(response.usage);
+    return response;
+  }
+
+  private add(usage: Usage): void {
+    this.total = sumUsage(this.total, usage);
+    this.hooks.charge(usage);
+  }
+}
