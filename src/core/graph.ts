@@ -20,6 +20,7 @@ export const NODE_KINDS = [
   'apply',
   'approval',
   'subgraph',
+  'setup',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

@@ -8,6 +8,7 @@ import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { llmExecutor } from './llm.js';
 import { scriptExecutor } from './script.js';
+import { setupExecutor } from './setup.js';
 import { verifyExecutor } from './verify.js';
 
 /**
@@ -30,6 +31,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     verifyExecutor,
     approvalExecutor,
     decomposeExecutor,
+    setupExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
