@@ -2,8 +2,9 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { newRunId } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { planGraph } from '../planning/plan-graph.js';
+import { baselineRoots, planGraph } from '../planning/plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
+import { baselineModeOf, rootFailure } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
 import { goalGraph, PLAN_NODE } from './goal-graph.js';
 import { choosePlan } from './plan-choice.js';
@@ -21,6 +22,8 @@ export type DoOptions = CommonOptions &
     replan?: boolean;
     /** run this saved plan instead of planning a goal */
     plan?: string;
+    /** how the base commit is treated: `strict`, `known-failures` or `off` (default `policy.baseline`) */
+    baseline?: string;
   };
 
 /**
@@ -29,7 +32,10 @@ export type DoOptions = CommonOptions &
  * earlier `do`), the `plan` node is a cache hit: that plan runs, with no planner call, and the
  * command says so on stderr; `--replan` asks the planner again. `--plan ID` runs a given saved
  * plan (like `taskgraph run ID`, as a `do` run). The planning cost of a plan made by `taskgraph
- * plan` is charged to the first run that executes it (`engine/run-spend.ts`).
+ * plan` is charged to the first run that executes it (`engine/run-spend.ts`). The `plan` node
+ * (and, with `--plan`, every task's first node) waits for the root nodes `setup` and `baseline`
+ * ({@link baselineRoots}), so a red base commit stops the run before any model call
+ * (`--baseline`, default `policy.baseline`, kept with the run).
  * @throws TaskgraphError GIT_ERROR outside a git repository with a commit; CONFIG_INVALID for a
  *   goal together with `--plan`, or `--plan` with `--replan`; NOT_FOUND for an unknown plan id
  */
@@ -46,18 +52,22 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         hint: 'run `git init && git add -A && git commit -m init` first: taskgraph works on a branch and never touches your checkout',
       });
     }
+    const baseline = baselineModeOf(opts.baseline, project);
     let graph: GraphSpecInput;
     let planId: string | undefined;
     let runGoal: string;
     if (opts.plan !== undefined) {
       const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
-      graph = planGraph(plan, { config: project.config });
+      graph = planGraph(plan, { config: project.config, baseline, worktree: true });
       planId = plan.id;
       runGoal = plan.goal;
       process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
     } else {
       runGoal = goal!;
-      graph = goalGraph(runGoal, { id: 'do', maxDepth: opts.maxDepth });
+      // the roots come first and the plan node waits for them (`needs` is not part of its cache key)
+      const roots = baselineRoots({ config: project.config, baseline, worktree: true });
+      const goalOnly = goalGraph(runGoal, { id: 'do', maxDepth: opts.maxDepth });
+      graph = { ...goalOnly, nodes: [...roots.nodes, ...goalOnly.nodes.map((n) => (n.id === PLAN_NODE ? { ...n, needs: [...(n.needs ?? []), ...roots.after] } : n))] };
     }
     const runId = newRunId();
     const workspace = await createRunWorkspace({ projectDir: project.dir, runId });
@@ -70,9 +80,12 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
           ...(opts.replan ? { force: [PLAN_NODE] } : {}),
           ...budgetOf(opts, project),
         })
-        .start({ graph, command: 'do', options: { goal: runGoal, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
+        .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
-      return await finishRun(project, summary, opts);
+      const code = await finishRun(project, summary, opts);
+      const stopped = await rootFailure(project, summary.runId);
+      if (stopped) throw stopped;
+      return code;
     } finally {
       progress.done();
     }

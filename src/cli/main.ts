@@ -47,6 +47,14 @@ const int = (v: string) => {
   return n;
 };
 
+/** `--baseline MODE` of `do` and `run PLAN` (default: policy.baseline in taskgraph.yaml). */
+const baselineOption = () =>
+  new Option('--baseline <mode>', 'how the base commit is verified before the first model call: strict (a failing check stops the run), known-failures (record the tests failing at the base; tasks fail only on new failures), off').choices([
+    'strict',
+    'known-failures',
+    'off',
+  ]);
+
 let exitCode = 0;
 /** Wraps an action: commander passes (...arguments, options, command); we hand the command first. */
 const act =
@@ -60,6 +68,7 @@ program
   .command('init')
   .description('write taskgraph.yaml, detecting language and test command')
   .option('--force', 'overwrite an existing taskgraph.yaml')
+  .option('--no-check', 'do not run the detected setup, build and test commands')
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => initCommand(opts(cmd))));
 
@@ -74,14 +83,16 @@ withBudgetFlags(common(program.command('do [goal]').description('plan a goal and
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
-  .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal'))
+  .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
+  .addOption(baselineOption()))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
 withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
-  .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running'))
+  .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running')
+  .addOption(baselineOption()))
   .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));
 
 withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))

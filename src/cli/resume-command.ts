@@ -4,6 +4,7 @@ import { RunLeaseHolder } from '../engine/run-lease.js';
 import type { RunRecord } from '../store/store.js';
 import { openRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { rootFailure } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
 import { createProgress } from './progress.js';
 import { budgetOf, type CommonOptions, finishRun } from './run-common.js';
@@ -58,7 +59,10 @@ export async function resumeLeased(
       })
       .resume(run.id, await workspaceOf(project, run), { lease: holder, command });
     progress.done();
-    return await finishRun(project, summary, opts);
+    const code = await finishRun(project, summary, opts);
+    const stopped = await rootFailure(project, summary.runId);
+    if (stopped) throw stopped;
+    return code;
   } finally {
     progress.done();
     await holder.release();

@@ -8,14 +8,24 @@ import { createRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { BudgetFlags } from './budget-options.js';
 import { createProgress } from './progress.js';
+import { baselineModeOf, rootFailure } from './baseline-outcome.js';
 import { budgetOf, type CommonOptions, finishRun, isGitRepo, loadGraphFile } from './run-common.js';
 import { withProject } from './wiring.js';
 
-/** `taskgraph run TARGET`: a graph file or a saved plan id. */
-export async function runCommand(target: string, opts: CommonOptions & BudgetFlags & { concurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean }): Promise<number> {
+/**
+ * `taskgraph run TARGET`: a graph file or a saved plan id. A plan's graph starts with the root
+ * nodes `setup` and `baseline` (`planGraph`), which every task waits for (`--baseline`, default
+ * `policy.baseline`); a graph file runs as written.
+ */
+export async function runCommand(
+  target: string,
+  opts: CommonOptions & BudgetFlags & { concurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean; baseline?: string },
+): Promise<number> {
   return withProject(opts, async (project) => {
     let graph: GraphSpecInput;
     let planId: string | undefined;
+    const baseline = baselineModeOf(opts.baseline, project);
+    const worktree = opts.worktree !== false && (await isGitRepo(project.dir));
     const file = resolve(target);
     if (existsSync(file)) graph = await loadGraphFile(file);
     else {
@@ -24,7 +34,7 @@ export async function runCommand(target: string, opts: CommonOptions & BudgetFla
         throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'a plan id looks like p-1a2b3c4d5e (printed by `taskgraph plan`); a graph file must exist' });
       }
       planId = plan.id;
-      graph = planGraph(plan, { config: project.config });
+      graph = planGraph(plan, { config: project.config, baseline, worktree });
     }
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
@@ -32,14 +42,17 @@ export async function runCommand(target: string, opts: CommonOptions & BudgetFla
     }
     const runId = newRunId();
     let workspace: Workspace | undefined;
-    if (opts.worktree !== false && (await isGitRepo(project.dir))) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    if (worktree) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
     const progress = createProgress();
     try {
       const summary = await project
         .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
-        .start({ graph, command: 'run', options: { target }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
+        .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
-      return await finishRun(project, summary, opts);
+      const code = await finishRun(project, summary, opts);
+      const stopped = await rootFailure(project, summary.runId);
+      if (stopped) throw stopped;
+      return code;
     } finally {
       progress.done();
     }

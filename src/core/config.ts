@@ -122,6 +122,9 @@ export function networkFor(safety: Safety, kind: CommandClass): 'none' | 'host' 
   return typeof safety.network === 'string' ? safety.network : safety.network[kind];
 }
 
+/** How a run treats its base commit (`policy.baseline`, `--baseline`); see the `baseline` node in planning/plan-graph.ts. */
+export const BaselineModeSchema = z.enum(['strict', 'known-failures', 'off']);
+
 /** {@link BudgetSchema} as a type. */
 export type Budget = z.infer<typeof BudgetSchema>;
 
@@ -192,6 +195,13 @@ export const ProjectConfigSchema = z
         protectConfig: z.boolean().default(true),
         /** largest file an edit may write, in bytes (default 1 MiB) */
         maxEditBytes: z.number().int().positive().default(1_048_576),
+        /**
+         * how `do` and `run PLAN` treat the base commit, verified before the first model call:
+         * `strict` (a failing check stops the run, BASELINE_FAILED), `known-failures` (the tests
+         * failing at the base are recorded and a task fails only on new failures), `off` (not
+         * verified: for goals whose failing tests are the point). `--baseline` overrides it.
+         */
+        baseline: BaselineModeSchema.default('strict'),
       })
       .strict()
       .default({
@@ -207,6 +217,7 @@ export const ProjectConfigSchema = z
         safety: { sandbox: 'auto', network: 'host' },
         protectConfig: true,
         maxEditBytes: 1_048_576,
+        baseline: 'strict',
       }),
   })
   .strict()

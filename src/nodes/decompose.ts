@@ -8,7 +8,7 @@ import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
 import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
-import { planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
+import { BASELINE_NODE_ID, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 
 const DecomposeConfig = z
@@ -111,16 +111,18 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     const plan = output as unknown as DecomposeOutput;
     assertTaskText(plan.tasks);
+    // with --baseline known-failures, the new verify nodes compare with the run's baseline
+    const knownFailures = isKnownFailuresBaseline(ctx.outputOf(BASELINE_NODE_ID));
     if (plan.parent) {
       // subtasks join the plan (kept when they exist: their notes survive a re-run)
       for (const t of plan.tasks) if (!(await ctx.store.getTask(plan.planId, t.id))) await ctx.store.putTask(t);
-      const nodes = planToNodes(plan.tasks, plan.leaves, { config: ctx.config });
+      const nodes = planToNodes(plan.tasks, plan.leaves, { config: ctx.config, knownFailures });
       // the parent's commit node now joins the subtasks' commits
       return { nodes, planId: plan.planId, needs: { [`${plan.parent}/commit`]: plan.leaves.map((l) => `${l}/commit`) } };
     }
     if (!(await ctx.store.getPlan(plan.planId))) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
     }
-    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks: plan.tasks, leaves: plan.leaves }, { config: ctx.config }), planId: plan.planId };
+    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks: plan.tasks, leaves: plan.leaves }, { config: ctx.config, knownFailures }), planId: plan.planId };
   },
 };

@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import { TaskgraphError } from '../core/errors.js';
-import type { Json } from '../core/json.js';
-import type { NodeExecutor } from '../engine/node-executor.js';
+import { TaskgraphError, type ErrorRecord } from '../core/errors.js';
+import { isJsonObject, type Json } from '../core/json.js';
+import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { pidDir } from '../engine/orphans.js';
-import { runGated } from '../sandbox/gate.js';
+import type { GateOptions } from '../sandbox/gate.js';
+import { dependencyHash } from '../verify/dependency-files.js';
+import { firstFailingLines } from '../verify/failure-lines.js';
+import { compareWithBaseline, failingSetOf, listIds, type BaselineMode } from '../verify/known-failures.js';
+import { runCheck } from '../verify/run-check.js';
+import { readSetupMarker, runSetup } from '../verify/setup-run.js';
 
 const VerifyConfig = z
   .object({
@@ -11,11 +16,80 @@ const VerifyConfig = z
     commands: z.array(z.string().min(1)).optional(),
     /** ms per command; default policy.commandTimeoutMs */
     timeoutMs: z.number().int().positive().optional(),
+    /**
+     * this node verifies the run's base commit (the root node `baseline`): `strict` fails with
+     * BASELINE_FAILED when a check fails; `known-failures` records the failing tests instead
+     */
+    baseline: z.enum(['strict', 'known-failures']).optional(),
   })
   .strict();
 
 /** Config of a `verify` node. */
 export type VerifyConfig = z.infer<typeof VerifyConfig>;
+
+/** One check of a baseline: its command, exit code and the tests failing at the base. */
+export interface BaselineCheck {
+  command: string;
+  exitCode: number | null;
+  /** failing test ids (sorted); empty when the check passed */
+  failing: string[];
+}
+
+/**
+ * Output of a baseline `verify` node: deterministic (no durations), so a baseline served from
+ * the cache and one run again give the same hash, and the verify nodes that take it as their
+ * `baseline` input keep their keys.
+ */
+export interface BaselineOutput {
+  baseline: BaselineMode;
+  /** every check passed at the base */
+  passed: boolean;
+  checks: BaselineCheck[];
+}
+
+/** The known failures of a `baseline` input: command -> failing ids, when it is a known-failures baseline. */
+function knownFailuresOf(input: Json | undefined): Map<string, string[]> | undefined {
+  if (!isJsonObject(input) || input['baseline'] !== 'known-failures' || !Array.isArray(input['checks'])) return undefined;
+  const known = new Map<string, string[]>();
+  for (const check of input['checks']) {
+    if (isJsonObject(check) && typeof check['command'] === 'string' && Array.isArray(check['failing'])) {
+      known.set(check['command'], check['failing'].filter((f): f is string => typeof f === 'string'));
+    }
+  }
+  return known;
+}
+
+function failed(error: ErrorRecord, output: Json): NodeOutcome {
+  return { status: 'failed', output, error };
+}
+
+/**
+ * Runs setup again when a task changed the dependency files since the worktree's last setup
+ * (the marker `setup` wrote). Nothing to do without a worktree, without `commands.setup`, or
+ * when setup never ran in this worktree.
+ * @returns a failed outcome when that setup fails, else undefined
+ */
+async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> {
+  const command = ctx.config.commands.setup;
+  if (!ctx.workspace || !command) return undefined;
+  const marker = await readSetupMarker(ctx.workspace.dir);
+  if (!marker) return undefined;
+  const deps = await dependencyHash(ctx.workspace.dir, await ctx.workspace.listFiles());
+  if (marker.dependencies === deps.hash && marker.command === command) return undefined;
+  ctx.log(`verify: the dependency files changed since the last setup (${listIds(deps.files)}): running setup again`);
+  const { error } = await runSetup(command, {
+    cwd: ctx.workspace.dir,
+    config: ctx.config,
+    projectDir: ctx.projectDir,
+    dependencies: deps.hash,
+    signal: ctx.signal,
+    pidDir: pidDir(ctx.projectDir, ctx.runId),
+    log: (m) => ctx.log(m),
+  });
+  if (!error) return undefined;
+  // the task changed a dependency file so that setup fails: a refinable verify failure
+  return failed({ ...error, code: 'VERIFY_FAILED', message: `verify failed: the dependency files changed and ${error.message}` }, { passed: false, checks: [] });
+}
 
 /**
  * `verify` nodes (DESIGN.md §4, §2 step 4): run the project's checks in the worktree with a
@@ -23,6 +97,16 @@ export type VerifyConfig = z.infer<typeof VerifyConfig>;
  * failing check fails the node with VERIFY_FAILED carrying `details.command`, `details.exitCode`
  * and the trimmed `details.output`, which refinement turns into a task note. Cache key adds the
  * commands and the worktree state, so an unchanged tree is not tested twice.
+ *
+ * - Before the checks, setup runs again when a task changed the dependency files
+ *   ({@link refreshSetup}).
+ * - `config.baseline` makes the node the run's baseline: the checks run over the base commit and
+ *   give a {@link BaselineOutput}; in `strict` mode a failing check fails the node with
+ *   BASELINE_FAILED (command, exit code, first failing lines, what to do), in `known-failures`
+ *   mode the failing tests are recorded (BASELINE_FAILED only when they cannot be told).
+ * - An input `baseline` holding a known-failures {@link BaselineOutput} makes a failing check
+ *   pass when every test failing now already failed at the base (`knownFailures` in the output);
+ *   a new failing test, or a failing set that cannot be told, fails it.
  */
 export const verifyExecutor: NodeExecutor<VerifyConfig> = {
   kind: 'verify',
@@ -36,38 +120,99 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
       ...(ctx.workspace ? { tree: (await ctx.workspace.snapshot()).tree } : {}),
     };
   },
-  async execute(config, _inputs, ctx) {
+  async execute(config, inputs, ctx) {
+    const commands = commandsOf(config, ctx.config.commands);
+    const stale = await refreshSetup(ctx);
+    if (stale) return stale;
+    const known = config.baseline ? undefined : knownFailuresOf(inputs['baseline']);
+    const gate = (): GateOptions => ({
+      kind: 'verify',
+      cwd: ctx.workspace?.dir ?? ctx.projectDir,
+      config: ctx.config,
+      projectDir: ctx.projectDir,
+      ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
+      signal: ctx.signal,
+      pidDir: pidDir(ctx.projectDir, ctx.runId),
+      log: (m) => ctx.log(m),
+    });
     const checks: Json[] = [];
-    for (const command of commandsOf(config, ctx.config.commands)) {
+    const baselineChecks: BaselineCheck[] = [];
+    const stillFailing: string[] = [];
+    for (const command of commands) {
       ctx.log(`verify: ${command}`);
-      const r = await runGated(command, {
-        kind: 'verify',
-        cwd: ctx.workspace?.dir ?? ctx.projectDir,
-        config: ctx.config,
-        projectDir: ctx.projectDir,
-        ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
-        signal: ctx.signal,
-        pidDir: pidDir(ctx.projectDir, ctx.runId),
-        log: ctx.log,
-      });
-      checks.push({ command, exitCode: r.exitCode, durationMs: r.durationMs });
-      if (r.exitCode !== 0) {
-        const why = r.timedOut ? 'timed out' : `exit code ${r.exitCode ?? r.signal}`;
-        return {
-          status: 'failed',
-          output: { passed: false, checks },
-          error: {
-            code: 'VERIFY_FAILED',
-            message: `verify failed: \`${command}\` (${why})`,
-            retryable: false,
-            details: { command, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut },
-          },
-        };
+      const { result: r, tests } = await runCheck(command, gate(), config.baseline !== undefined || known !== undefined);
+      const why = r.timedOut ? `timed out after ${config.timeoutMs ?? ctx.config.policy.commandTimeoutMs} ms` : `exit code ${r.exitCode ?? r.signal}`;
+      const set = tests ? failingSetOf(r.exitCode, r.timedOut, tests) : undefined;
+      const details = { command, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut };
+
+      if (config.baseline) {
+        if (set?.known && (r.exitCode === 0 || config.baseline === 'known-failures')) {
+          baselineChecks.push({ command, exitCode: r.exitCode, failing: set.failing });
+          continue;
+        }
+        return failed(baselineError(config.baseline, command, why, r.output, set, ctx), { baseline: config.baseline, passed: false, checks: baselineChecks as unknown as Json });
       }
+
+      checks.push({ command, exitCode: r.exitCode, durationMs: r.durationMs });
+      if (r.exitCode === 0) continue;
+      if (known && set?.known) {
+        const cmp = compareWithBaseline(set.failing, known.get(command) ?? []);
+        if (cmp.newFailures.length === 0) {
+          ctx.log(`verify: \`${command}\` fails only on tests that failed at the base (${listIds(cmp.stillFailing)})`);
+          stillFailing.push(...cmp.stillFailing);
+          continue;
+        }
+        return failed(
+          {
+            code: 'VERIFY_FAILED',
+            message: `verify failed: \`${command}\` (${why}): ${cmp.newFailures.length} new failing test${cmp.newFailures.length === 1 ? '' : 's'}: ${listIds(cmp.newFailures)}${cmp.stillFailing.length > 0 ? ` (${cmp.stillFailing.length} more failed at the base already)` : ''}`,
+            retryable: false,
+            details: { ...details, newFailures: cmp.newFailures, knownFailures: cmp.stillFailing },
+          },
+          { passed: false, checks },
+        );
+      }
+      const unknown = known && set && !set.known ? `; with --baseline known-failures any failure counts, because taskgraph cannot tell which tests failed: ${set.reason}` : '';
+      return failed({ code: 'VERIFY_FAILED', message: `verify failed: \`${command}\` (${why})${unknown}`, retryable: false, details }, { passed: false, checks });
     }
-    return { status: 'succeeded', output: { passed: true, checks } };
+    if (config.baseline) {
+      const output: BaselineOutput = { baseline: config.baseline, passed: baselineChecks.every((c) => c.exitCode === 0), checks: baselineChecks };
+      return { status: 'succeeded', output: output as unknown as Json };
+    }
+    return { status: 'succeeded', output: { passed: true, checks, ...(stillFailing.length > 0 ? { knownFailures: [...new Set(stillFailing)].sort() } : {}) } };
   },
 };
+
+/** The BASELINE_FAILED error of a baseline check that failed (strict) or whose failing tests cannot be told (known-failures). */
+function baselineError(
+  mode: BaselineMode,
+  command: string,
+  why: string,
+  output: string,
+  set: ReturnType<typeof failingSetOf> | undefined,
+  ctx: NodeContext,
+): ErrorRecord {
+  const failing = set?.known ? set.failing : [];
+  const firstLines = firstFailingLines(output);
+  const { build, test } = ctx.config.commands;
+  const needsBuild = build && test && command === test && !test.includes(build) ? ` If the tests need a build first, set commands.test to \`${build} && ${test}\`.` : '';
+  if (mode === 'known-failures') {
+    return {
+      code: 'BASELINE_FAILED',
+      message: `cannot tell which tests fail at the base commit: \`${command}\` (${why}): ${set && !set.known ? set.reason : 'no test output'}`,
+      retryable: false,
+      details: { command, output, firstLines, failing },
+      hint: `--baseline known-failures needs output taskgraph can read (pytest, node --test, TAP, vitest, jest, mocha, go test, cargo test --no-fail-fast), and every test to run; or make \`${command}\` pass at the base commit.${needsBuild}`,
+    };
+  }
+  return {
+    code: 'BASELINE_FAILED',
+    message: `the checks fail at the base commit, before any change: \`${command}\` (${why})${failing.length > 0 ? `; failing: ${listIds(failing)}` : ''}`,
+    retryable: false,
+    details: { command, output, firstLines, failing },
+    hint: `make \`${command}\` pass at the base commit (\`taskgraph init --force\` runs the detected commands and proposes fixes for a missing build step or test plugin), or run again with --baseline known-failures to record the tests failing now and fail a task only on new failures.${needsBuild}`,
+  };
+}
 
 function commandsOf(config: VerifyConfig, commands: { test?: string | undefined; build?: string | undefined }): string[] {
   if (config.commands && config.commands.length > 0) return config.commands;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema } from '../core/task.js';
 import { buildGraph } from '../core/validate.js';
-import { commitMessage, INDEX_NODE_ID, planIdFor, planToNodes, rootPlanNodes } from './plan-graph.js';
+import { BASELINE_NODE_ID, baselineRoots, commitMessage, INDEX_NODE_ID, planGraph, planIdFor, planToNodes, rootPlanNodes, SETUP_NODE_ID } from './plan-graph.js';
 
 const t = (id: string, dependencies: string[] = [], extra: Record<string, unknown> = {}) =>
   TaskSchema.parse({ planId: 'p', id, title: `Do ${id}`, description: `about ${id}`, dependencies, ...extra });
@@ -35,6 +35,40 @@ describe('rootPlanNodes', () => {
   });
   it('adds no index node to a plan without atomic tasks', () => {
     expect(rootPlanNodes({ id: 'p-1', goal: 'g', tasks: [], leaves: [] }, { config: ProjectConfigSchema.parse({}) })).toEqual([]);
+  });
+});
+
+describe('baselineRoots / planGraph', () => {
+  const config = (commands: Record<string, string>, baseline = 'strict') => ProjectConfigSchema.parse({ commands, policy: { baseline } });
+
+  it('setup runs first and only in a new worktree; the baseline waits for it; the rest waits for the last root', () => {
+    const full = baselineRoots({ config: config({ setup: 'npm ci', test: 'npm test' }), baseline: 'strict', worktree: true });
+    expect(full.nodes).toEqual([
+      { id: SETUP_NODE_ID, kind: 'setup', title: 'prepare the worktree (commands.setup)', config: {} },
+      { id: BASELINE_NODE_ID, kind: 'verify', title: 'verify the base commit', config: { baseline: 'strict' }, needs: [SETUP_NODE_ID] },
+    ]);
+    expect(full.after).toEqual([BASELINE_NODE_ID]);
+    expect(baselineRoots({ config: config({ setup: 'npm ci', test: 'npm test' }), baseline: 'strict', worktree: false }).nodes.map((n) => n.id)).toEqual([BASELINE_NODE_ID]);
+    expect(baselineRoots({ config: config({ setup: 'npm ci', test: 'npm test' }), baseline: 'off', worktree: true })).toEqual({ nodes: [expect.objectContaining({ id: SETUP_NODE_ID })], after: [SETUP_NODE_ID] });
+    expect(baselineRoots({ config: config({}), baseline: 'strict', worktree: true })).toEqual({ nodes: [], after: [] });
+  });
+
+  it("run PLAN: every task's first node waits for the baseline; with known-failures every verify takes its output as an input", () => {
+    const plan = { id: 'p-1', goal: 'g', createdAt: '', tasks: [t('T1'), t('T2', ['T1'])], meta: { leaves: ['T1', 'T2'] } };
+    const strict = buildGraph(planGraph(plan, { config: config({ setup: 'npm ci', test: 'npm test' }) }));
+    expect(strict.order.slice(0, 2)).toEqual([SETUP_NODE_ID, BASELINE_NODE_ID]);
+    expect(strict.preds.get('T1/context')).toEqual([BASELINE_NODE_ID]);
+    expect(strict.nodes.get('T1/verify')!.inputs).toEqual({ applied: { $ref: 'T1/apply', path: 'tree' } });
+
+    const known = buildGraph(planGraph(plan, { config: config({ test: 'npm test' }, 'known-failures') }));
+    expect(known.nodes.get(BASELINE_NODE_ID)!.config).toEqual({ baseline: 'known-failures' });
+    for (const id of ['T1/verify', 'T2/verify']) expect(known.nodes.get(id)!.inputs['baseline']).toEqual({ $ref: BASELINE_NODE_ID });
+
+    // the flag wins over policy.baseline; off leaves the plan as it was
+    const off = buildGraph(planGraph(plan, { config: config({ test: 'npm test' }, 'known-failures'), baseline: 'off' }));
+    expect(off.nodes.has(BASELINE_NODE_ID)).toBe(false);
+    expect(off.preds.get('T1/context')).toEqual([]);
+    expect(off.nodes.get('T1/verify')!.inputs['baseline']).toBeUndefined();
   });
 });
 

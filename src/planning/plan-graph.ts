@@ -17,7 +17,15 @@ import type { PlanRecord, Task } from '../core/task.js';
  * failed task skips only the tasks that depend on it.
  */
 export interface PlanGraphOptions {
-  config: Pick<ProjectConfig, 'roles' | 'commands'>;
+  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'>;
+  /**
+   * `--baseline known-failures`: every `T/verify` takes the `baseline` node's output as its
+   * input `baseline` (part of its cache key), so it fails only on tests that did not fail at
+   * the base commit
+   */
+  knownFailures?: boolean;
+  /** node ids every task's first node (`T/context`) waits for: the root `setup` / `baseline` nodes of `run PLAN` */
+  after?: readonly string[];
 }
 
 /**
@@ -42,6 +50,7 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         priority,
         config: { task: id },
         inputs: Object.fromEntries(deps.map((d) => [`dep:${d}`, { $ref: `${d}/commit` }])),
+        ...(options.after && options.after.length > 0 ? { needs: [...options.after] } : {}),
       },
       {
         id: `${id}/edit`,
@@ -53,7 +62,15 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         inputs: { context: { $ref: `${id}/context` } },
       },
       { id: `${id}/apply`, kind: 'apply', task: id, title: `apply ${id}`, priority, config: {}, inputs: { edit: { $ref: `${id}/edit` } } },
-      { id: `${id}/verify`, kind: 'verify', task: id, title: `verify ${id}`, priority, config: {}, inputs: { applied: { $ref: `${id}/apply`, path: 'tree' } } },
+      {
+        id: `${id}/verify`,
+        kind: 'verify',
+        task: id,
+        title: `verify ${id}`,
+        priority,
+        config: {},
+        inputs: { applied: { $ref: `${id}/apply`, path: 'tree' }, ...(options.knownFailures ? { baseline: { $ref: BASELINE_NODE_ID } } : {}) },
+      },
       {
         id: `${id}/commit`,
         kind: 'script',
@@ -66,6 +83,57 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
     );
   });
   return nodes;
+}
+
+/** Node id of the root node that runs `commands.setup` in a new worktree (see {@link baselineRoots}). */
+export const SETUP_NODE_ID = 'setup';
+
+/** Node id of the root node that verifies the base commit (see {@link baselineRoots}). */
+export const BASELINE_NODE_ID = 'baseline';
+
+/** How a run treats its base commit: `policy.baseline` or `--baseline`. */
+export type RunBaselineMode = ProjectConfig['policy']['baseline'];
+
+/** Options of {@link baselineRoots}. */
+export interface BaselineRootOptions {
+  config: Pick<ProjectConfig, 'commands'>;
+  /** how the base commit is treated; `off` adds no `baseline` node */
+  baseline: RunBaselineMode;
+  /** whether the run has a new worktree of its own (`setup` runs only there) */
+  worktree: boolean;
+}
+
+/**
+ * The root nodes of `do` and `run PLAN` graphs, which run before the first model call:
+ *
+ * - `setup` (kind `setup`, `nodes/setup.ts`): `commands.setup` in the run's new worktree; only
+ *   when the run has a worktree and the project has a setup command.
+ * - `baseline` (kind `verify` with `config.baseline`, `nodes/verify.ts`): the project's checks over
+ *   the base commit, after `setup`; cached by the worktree tree, so an unchanged base is verified
+ *   once. Absent when the mode is `off` or the project has no test command.
+ *
+ * @returns the nodes and `after`, the ids the rest of the graph waits for (the `plan` node of
+ *   `do`, every task's first node in `run PLAN`): `baseline`, else `setup`, else none
+ */
+export function baselineRoots(options: BaselineRootOptions): { nodes: NodeSpecInput[]; after: string[] } {
+  const nodes: NodeSpecInput[] = [];
+  const setup = options.worktree && !!options.config.commands.setup;
+  if (setup) nodes.push({ id: SETUP_NODE_ID, kind: 'setup', title: 'prepare the worktree (commands.setup)', config: {} });
+  if (options.baseline !== 'off' && options.config.commands.test) {
+    nodes.push({
+      id: BASELINE_NODE_ID,
+      kind: 'verify',
+      title: 'verify the base commit',
+      config: { baseline: options.baseline },
+      ...(setup ? { needs: [SETUP_NODE_ID] } : {}),
+    });
+  }
+  return { nodes, after: nodes.length > 0 ? [nodes[nodes.length - 1]!.id] : [] };
+}
+
+/** Whether a `baseline` node's output asks verify nodes to compare with known failures (see {@link PlanGraphOptions.knownFailures}). */
+export function isKnownFailuresBaseline(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && (output as { baseline?: unknown }).baseline === 'known-failures';
 }
 
 /** Node id of a plan's root `index` node (see {@link rootPlanNodes}). */
@@ -160,10 +228,18 @@ export function subplanFor(parent: Task, planned: readonly Task[], leaves: reado
 }
 
 /**
- * The graph that carries out a saved plan (`taskgraph run PLAN`, `why PLAN NODE`): the atomic
- * tasks in the execution order recorded with the plan (`meta.leaves`), else in plan order.
+ * The graph that carries out a saved plan (`taskgraph run PLAN`, `why PLAN NODE`): the root
+ * nodes `setup` and `baseline` ({@link baselineRoots}), which every task's first node waits for,
+ * then the atomic tasks in the execution order recorded with the plan (`meta.leaves`), else in
+ * plan order.
+ * @param options `baseline` defaults to `policy.baseline`, `worktree` (the run gets a worktree
+ *   of its own, so `setup` runs) to true
  */
-export function planGraph(plan: PlanRecord, options: PlanGraphOptions): GraphSpecInput {
+export function planGraph(plan: PlanRecord, options: PlanGraphOptions & { baseline?: RunBaselineMode; worktree?: boolean }): GraphSpecInput {
   const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
-  return { id: plan.id, title: plan.goal.slice(0, 120), nodes: rootPlanNodes({ id: plan.id, goal: plan.goal, tasks: plan.tasks, leaves }, options) };
+  const baseline = options.baseline ?? options.config.policy.baseline;
+  const roots = baselineRoots({ config: options.config, baseline, worktree: options.worktree ?? true });
+  const knownFailures = baseline === 'known-failures' && roots.nodes.some((n) => n.id === BASELINE_NODE_ID);
+  const nodes = rootPlanNodes({ id: plan.id, goal: plan.goal, tasks: plan.tasks, leaves }, { config: options.config, knownFailures, after: roots.after });
+  return { id: plan.id, title: plan.goal.slice(0, 120), nodes: [...roots.nodes, ...nodes] };
 }
