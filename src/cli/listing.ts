@@ -151,14 +151,32 @@ export async function reportCommand(runId: string, opts: CommonOptions & { print
   });
 }
 
-/** `taskgraph init`. */
-export async function initCommand(opts: { project: string; force?: boolean; json?: boolean }): Promise<number> {
-  const result = await initProject(opts.project, { ...(opts.force ? { force: true } : {}) });
-  if (opts.json) out(safeJson({ path: result.path, created: result.created, config: result.config }));
-  else {
-    out(`wrote ${result.path}`);
-    out(`language: ${result.config.language || 'unknown'}; test command: ${result.config.commands.test ?? '(none found: set commands.test)'}`);
-    out('next: edit the model profiles, then `taskgraph do "<goal>"`');
+/**
+ * `taskgraph init`: writes taskgraph.yaml and says what the check of the detected commands found
+ * (`--no-check` skips it). Command output is repository text: every line goes through safeText.
+ */
+export async function initCommand(opts: { project: string; force?: boolean; check?: boolean; json?: boolean }): Promise<number> {
+  const log = opts.json ? undefined : (m: string) => process.stderr.write(`checking ${safeText(m)}\n`);
+  const result = await initProject(opts.project, { ...(opts.force ? { force: true } : {}), check: opts.check !== false, checkOptions: log ? { log } : {} });
+  if (opts.json) {
+    out(safeJson({ path: result.path, created: result.created, detected: result.detected, check: result.check ?? null, config: result.config }));
+    return 0;
   }
+  const c = result.config.commands;
+  out(`wrote ${result.path}`);
+  out(`language: ${result.config.language || 'unknown'}`);
+  out(`commands: setup ${c.setup ?? '(none)'}; build ${c.build ?? '(none)'}; test ${c.test ?? '(none found: set commands.test)'}`);
+  if (result.check) {
+    out('\ncheck (each detected command, once, in the project directory):');
+    for (const k of result.check.checks) {
+      const how = k.status === 'green' ? 'green' : k.status === 'missing' ? `missing tool: ${k.tool}` : k.status === 'timeout' ? 'timed out' : `red, exit ${k.exitCode}`;
+      out(`  ${k.step.padEnd(5)}  ${k.command}${k.note ? ` (${k.note})` : ''}: ${how} (${(k.durationMs / 1000).toFixed(1)} s)`);
+      for (const line of k.firstLines.slice(0, 8)) out(`      | ${line}`);
+    }
+    for (const p of result.check.proposals) out(`${p.applied ? 'applied' : 'proposal'}: ${p.key} = ${p.value}\n  ${p.reason}`);
+    const test = result.check.checks.filter((k) => k.step === 'test').at(-1);
+    if (test && test.status !== 'green') out('\nthe tests are not green here: `taskgraph do` stops at a red base commit until they pass (or use --baseline known-failures)');
+  } else if (opts.check === false) out('check skipped (--no-check)');
+  out('next: edit the model profiles, then `taskgraph do "<goal>"`');
   return 0;
 }

@@ -3,18 +3,25 @@ import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
-import { detectCommands } from './detect.js';
+import { detectCommands, type DetectedCommands } from './detect.js';
+import { type CheckOptions, type CheckReport, checkCommands } from './init-check.js';
 import { CONFIG_FILE_NAMES, parseProjectConfig } from './load-config.js';
 
 /**
  * `taskgraph init`: writes a commented `taskgraph.yaml` for the project (detected language and
- * commands, example model profiles, policy defaults) and keeps `.taskgraph/` out of git.
+ * setup/build/test commands, example model profiles, policy defaults including the network of
+ * commands and the baseline), runs the detected commands once to say what it found
+ * (`init-check.ts`), and keeps `.taskgraph/` out of git.
  */
 
 /** Options for {@link initProject}. */
 export interface InitOptions {
   /** overwrite an existing `taskgraph.yaml` / `taskgraph.yml` */
   force?: boolean;
+  /** run the detected commands once (default true; `init --no-check` sets false) */
+  check?: boolean;
+  /** timeouts, progress and abort of the check */
+  checkOptions?: CheckOptions;
 }
 
 /** What {@link initProject} did. */
@@ -25,6 +32,10 @@ export interface InitResult {
   config: ProjectConfig;
   /** false when an existing file was overwritten (`force`) */
   created: boolean;
+  /** what detection found (before any fix the check applied) */
+  detected: DetectedCommands;
+  /** the check of the detected commands; absent with `check: false` */
+  check?: CheckReport;
 }
 
 /** Base URL of a local Ollama server's OpenAI-compatible API (Ollama docs, "OpenAI compatibility"). */
@@ -45,6 +56,9 @@ export interface ConfigTemplateInput {
   language: string;
   test?: string;
   build?: string;
+  setup?: string;
+  /** comment lines written under `commands:` (what init's check found and proposes), without `#` */
+  notes?: string[];
 }
 
 /**
@@ -55,10 +69,10 @@ export interface ConfigTemplateInput {
  */
 export function renderConfigTemplate(input: ConfigTemplateInput): string {
   const policy = ProjectConfigSchema.parse({}).policy;
-  const command = (key: 'test' | 'build', value: string | undefined, example: string) =>
-    value === undefined
-      ? `  # ${key}: ${scalar(example)}   # not detected: set the command that ${key === 'test' ? 'runs the tests' : 'builds the project'}`
-      : `  ${key}: ${scalar(value)}`;
+  const what = { test: 'runs the tests', build: 'builds the project', setup: 'installs the dependencies' } as const;
+  const command = (key: 'test' | 'build' | 'setup', value: string | undefined, example: string) =>
+    value === undefined ? `  # ${key}: ${scalar(example)}   # not detected: set the command that ${what[key]}` : `  ${key}: ${scalar(value)}`;
+  const notes = (input.notes ?? []).map((n) => `  # ${n.replace(/\s+/g, ' ')}`);
   const envAllowlist =
     policy.envAllowlist.length === 0 ? '[]' : `[${policy.envAllowlist.map((v) => scalar(v)).join(', ')}]`;
 
@@ -82,10 +96,12 @@ rules:
 # Style guide text given to the coder model (or leave empty).
 styleGuide: ""
 
-# Commands run in the run's git worktree. \`test\` is the verify step after each task.
+# Commands run in the run's git worktree. \`setup\` prepares each new worktree (installs the
+# dependencies) before anything else, and again when a task changes a lock file. \`test\` is the
+# verify step after each task; it also runs once over the base commit before the first model
+# call (see policy.baseline).
 commands:
-${command('test', input.test, 'npm test')}
-${command('build', input.build, 'npm run build')}
+${[...notes, command('setup', input.setup, 'npm ci'), command('test', input.test, 'npm test'), command('build', input.build, 'npm run build')].join('\n')}
   # run: "npm start"
 
 # Model profiles: a named model choice per role. Prices are USD per 1,000,000 tokens and
@@ -146,6 +162,19 @@ policy:
   envAllowlist: ${envAllowlist}
   # characters of command output kept in notes and outputs (head + tail)
   outputLimit: ${policy.outputLimit}
+  # How commands are confined. sandbox: auto (bubblewrap or unshare when available), required
+  # (refuse to run commands without one) or off. network: host lets commands reach the network
+  # (setup needs the package registry; test suites often talk to local services); none gives
+  # each command an empty network namespace of its own.
+  safety:
+    sandbox: ${policy.safety.sandbox}
+    network: ${typeof policy.safety.network === 'string' ? policy.safety.network : 'host'}
+    # one setting per class of command instead:  network: { setup: host, verify: none, command: none }
+  # The base commit is verified with commands.test before the first model call. strict: a
+  # failure stops the run (BASELINE_FAILED) before any model is paid; known-failures: the tests
+  # failing at the base are recorded and a task fails only on new failures; off: not verified.
+  # \`taskgraph do --baseline MODE\` overrides it for one run.
+  baseline: ${policy.baseline}
 `;
 }
 
@@ -158,6 +187,18 @@ async function fileExists(path: string): Promise<boolean> {
   }
 }
 
+/** The comment lines init writes under `commands:` for what its check found. */
+export function checkNotes(report: CheckReport): string[] {
+  const notes: string[] = [];
+  for (const p of report.proposals) {
+    notes.push(p.applied ? `init: ${p.key} is \`${p.value}\`: ${p.reason}` : `init proposes ${p.key} = \`${p.value}\`: ${p.reason}`);
+  }
+  const last = new Map(report.checks.map((c) => [c.step, c]));
+  const test = last.get('test');
+  if (test && test.status !== 'green') notes.push(`init: \`${test.command}\` is ${test.status} now; a run stops at a red base (policy.baseline) until it passes`);
+  return notes;
+}
+
 /**
  * Writes `<projectDir>/taskgraph.yaml` with the detected language and commands
  * ({@link detectCommands}), `name` = the directory's name, example model profiles `planner` and
@@ -165,10 +206,14 @@ async function fileExists(path: string): Promise<boolean> {
  * defaults; then makes sure `.taskgraph/` (runs, reports, database) is ignored by git by writing
  * `.taskgraph/.gitignore` containing `*` when it does not exist.
  *
+ * Unless `check` is false, the detected setup, test and build commands run once in the project
+ * directory first ({@link checkCommands}); a fix the check proved (the tests pass only after the
+ * build) is written, other proposals are written as comments, and everything is in the result.
+ *
  * An existing `taskgraph.yml` counts as an existing configuration and is the file overwritten
  * under `force`.
  * @param projectDir the project directory (must exist)
- * @param options `force` to overwrite an existing configuration
+ * @param options `force` to overwrite an existing configuration; `check: false` to skip the check
  * @throws TaskgraphError `CONFIG_INVALID` when a configuration exists and `force` is not set
  *   (hint: `--force`); `INTERNAL` if the rendered file does not validate (a bug)
  */
@@ -189,22 +234,29 @@ export async function initProject(projectDir: string, options: InitOptions = {})
   }
 
   const detected = await detectCommands(dir);
-  const text = renderConfigTemplate({
-    name: basename(dir) || 'project',
-    language: detected.language,
-    ...(detected.test === undefined ? {} : { test: detected.test }),
-    ...(detected.build === undefined ? {} : { build: detected.build }),
-  });
   const path = existing ?? join(dir, CONFIG_FILE_NAMES[0]);
-  let config: ProjectConfig;
-  try {
-    config = parseProjectConfig(text, path);
-  } catch (error) {
-    throw new TaskgraphError('INTERNAL', `init rendered an invalid ${path}; this is a taskgraph bug`, {
-      cause: error,
-      details: { text },
+  const render = (commands: Pick<DetectedCommands, 'test' | 'build' | 'setup'>, notes: string[] = []) => {
+    const text = renderConfigTemplate({
+      name: basename(dir) || 'project',
+      language: detected.language,
+      ...(commands.test === undefined ? {} : { test: commands.test }),
+      ...(commands.build === undefined ? {} : { build: commands.build }),
+      ...(commands.setup === undefined ? {} : { setup: commands.setup }),
+      notes,
     });
+    try {
+      return { text, config: parseProjectConfig(text, path) };
+    } catch (error) {
+      throw new TaskgraphError('INTERNAL', `init rendered an invalid ${path}; this is a taskgraph bug`, { cause: error, details: { text } });
+    }
+  };
+  let rendered = render(detected);
+  let check: CheckReport | undefined;
+  if (options.check !== false && (detected.setup || detected.test || detected.build)) {
+    check = await checkCommands(dir, { ...detected }, rendered.config, options.checkOptions ?? {});
+    rendered = render(check.commands, checkNotes(check));
   }
+  const { text, config } = rendered;
   await writeFile(path, text, 'utf8');
 
   const stateDir = join(dir, '.taskgraph');
@@ -212,5 +264,5 @@ export async function initProject(projectDir: string, options: InitOptions = {})
   const gitignore = join(stateDir, '.gitignore');
   if (!(await fileExists(gitignore))) await writeFile(gitignore, '*\n', 'utf8');
 
-  return { path, config, created: existing === undefined };
+  return { path, config, created: existing === undefined, detected, ...(check ? { check } : {}) };
 }
