@@ -66,7 +66,7 @@ const act =
 
 program
   .command('init')
-  .description('write taskgraph.yaml, detecting language and test command')
+  .description('write taskgraph.yaml (detected language and setup, build and test commands), then run those commands once and say what they did')
   .option('--force', 'overwrite an existing taskgraph.yaml')
   .option('--no-check', 'do not run the detected setup, build and test commands')
   .option('--json', 'machine-readable output')

@@ -42,8 +42,9 @@ export interface TestOutput {
 
 /**
  * Keeps only the leaves: an id is dropped when another failing id extends it (`suite` when
- * `suite > test` failed; go's `TestX` when `TestX/sub` failed), since a parent fails because a
- * child did.
+ * `suite > test` failed; go's `pkg > TestX` when `pkg > TestX/sub` failed; a `/` before the last
+ * ` > `, as in a package path, is no such boundary), since a parent fails because a child did.
+ * @returns the leaves, sorted and unique
  */
 export function leafIds(ids: Iterable<string>): string[] {
   const unique = [...new Set(ids)].sort();
