@@ -131,6 +131,13 @@ describe('the baseline and commands.setup', () => {
     expect(attempts(second, 'setup').map((a) => a.status)).toEqual(['succeeded']);
     expect(attempts(second, 'baseline').map((a) => a.status)).toEqual(['cached']);
     expect(attempts(second, 'T1/verify').map((a) => a.status)).toEqual(['cached']);
+
+    // run PLAN in the default (strict) mode: every task waits for the baseline, so nothing reaches the coder
+    const asked = model.requests.length;
+    const planRun = await runCli(['-C', scripted.dir, 'run', status.plan.id]);
+    expect(planRun.code, describeResult(planRun)).toBe(1);
+    expect(planRun.stderr).toContain('error [BASELINE_FAILED]');
+    expect(model.requests).toHaveLength(asked);
   });
 });
 
