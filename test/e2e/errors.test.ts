@@ -26,6 +26,8 @@ commands: { test: node test/run.mjs }
 models:
   planner: { provider: openai, model: gpt-4o-mini }
   coder: { provider: openai, model: gpt-4o-mini }
+# the sample's base is red on purpose (see examples/calculator/taskgraph.yaml)
+policy: { baseline: off }
 `;
 
 describe('errors: clear messages, no corrupted state', () => {
