@@ -27,7 +27,9 @@ test('setup installed the locked dependencies', () => assert.equal(readFileSync(
 test('legacy: rounding is exact', () => assert.equal(0.1 + 0.2, 0.3));
 `;
 const KNOWN = 'test/unit/calc.test.mjs > legacy: rounding is exact';
-const SETUP = 'mkdir -p .deps && cp package-lock.json .deps/ready';
+/** the setup: "installs" the locked dependencies (a script, so the lock file stays editable: see protected-files.ts rule 5) */
+const SETUP = 'node scripts/install.mjs';
+const INSTALL = "import { copyFileSync, mkdirSync } from 'node:fs';\nmkdirSync('.deps', { recursive: true });\ncopyFileSync('package-lock.json', '.deps/ready');\n";
 
 const GOAL = 'Add multiply to the calculator, lock its dependencies, then make add faster.';
 const PLAN = planJson([
@@ -57,7 +59,7 @@ describe('the baseline and commands.setup', () => {
     },
   });
   const scripted = useScriptedProject(model, {
-    files: { '.gitignore': '.deps/\n', 'package-lock.json': LOCK, 'test/unit/calc.test.mjs': UNIT_TESTS },
+    files: { '.gitignore': '.deps/\n', 'package-lock.json': LOCK, 'scripts/install.mjs': INSTALL, 'test/unit/calc.test.mjs': UNIT_TESTS },
     config: (yaml) =>
       edit(
         edit(edit(yaml, /\n {2}test: node test\/run\.mjs\n/, `\n  setup: ${SETUP}\n  test: node --test test/unit/\n`), /\n {2}maxAttempts: 3\n {2}maxDepth: 2\n/, '\n  maxAttempts: 1\n  maxDepth: 0\n'),
