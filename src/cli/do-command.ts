@@ -24,6 +24,8 @@ export type DoOptions = CommonOptions &
     plan?: string;
     /** how the base commit is treated: `strict`, `known-failures` or `off` (default `policy.baseline`) */
     baseline?: string;
+    /** forecast the run instead of running it (`engine/forecast.ts`) */
+    dryRun?: boolean;
   };
 
 /**
@@ -68,6 +70,11 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       const roots = baselineRoots({ config: project.config, baseline, worktree: true });
       const goalOnly = goalGraph(runGoal, { id: 'do', maxDepth: opts.maxDepth });
       graph = { ...goalOnly, nodes: [...roots.nodes, ...goalOnly.nodes.map((n) => (n.id === PLAN_NODE ? { ...n, needs: [...(n.needs ?? []), ...roots.after] } : n))] };
+    }
+    if (opts.dryRun) {
+      const { forecastTarget, printForecast } = await import('./forecast-commands.js');
+      const label = planId ? `a new \`do\` of plan ${planId}` : 'a new `do` of this goal';
+      return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true }, opts.replan ? [PLAN_NODE] : []), opts.json);
     }
     const runId = newRunId();
     const workspace = await createRunWorkspace({ projectDir: project.dir, runId });

@@ -1,70 +1,120 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TaskgraphError } from '../core/errors.js';
-import { GraphSpecSchema, type GraphSpecInput } from '../core/graph.js';
-import { graphFromSpec } from '../core/validate.js';
-import { forecastGraph, type NodeForecast } from '../engine/forecast.js';
+import type { GraphSpecInput } from '../core/graph.js';
+import { type Forecast, forecastRun } from '../engine/forecast.js';
 import { planGraph } from '../planning/plan-graph.js';
-import { GitWorkspace } from '../workspace/git-workspace.js';
-import type { CommonOptions } from './commands.js';
-import { isGitRepo, loadGraphFile } from './commands.js';
+import { goalGraph } from './goal-graph.js';
+import type { RunRecord } from '../store/store.js';
+import { createScratchWorktree } from '../workspace/scratch-worktree.js';
+import { type CommonOptions, isGitRepo, loadGraphFile } from './run-common.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
 const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
-/** Resolves a target (graph file, plan id or run id) to a graph, its plan and its base commit. */
-async function graphOf(project: ProjectHandle, target: string): Promise<{ graph: GraphSpecInput; planId?: string; baseCommit?: string }> {
-  const file = resolve(target);
-  if (existsSync(file)) return { graph: await loadGraphFile(file) };
-  const plan = await project.store.getPlan(target);
-  if (plan) {
-    return { graph: planGraph(plan, { config: project.config }), planId: plan.id };
+/** The run a forecast is about: the graph it starts with, its plan, and whether it gets a worktree. */
+export interface ForecastTarget {
+  graph: GraphSpecInput;
+  planId?: string;
+  /** one line for people: what is forecast */
+  label: string;
+  /** false for `run FILE --no-worktree` */
+  worktree: boolean;
+}
+
+/** The graph a new run of `run` would start with: the same command with the same goal, plan or file. */
+async function targetOfRun(project: ProjectHandle, run: RunRecord): Promise<ForecastTarget> {
+  if (run.command === 'do' && typeof run.options['goal'] === 'string') {
+    const plan = run.graph.nodes.find((n) => n.id === 'plan' && n.kind === 'decompose');
+    const maxDepth = plan?.config['maxDepth'];
+    return { graph: goalGraph(run.options['goal'], { id: 'do', ...(typeof maxDepth === 'number' ? { maxDepth } : {}) }), label: `a new \`do\` of run ${run.id}'s goal`, worktree: true };
   }
-  const run = await project.store.getRun(target);
-  if (run) return { graph: run.graph, ...(run.planId ? { planId: run.planId } : {}), ...(run.baseCommit ? { baseCommit: run.baseCommit } : {}) };
-  throw new TaskgraphError('NOT_FOUND', `"${target}" is not a graph file, plan id or run id`, { hint: 'list runs with `taskgraph runs`' });
+  const target = typeof run.options['target'] === 'string' ? run.options['target'] : undefined;
+  const plan = run.planId && target === run.planId ? await project.store.getPlan(run.planId) : undefined;
+  if (plan) return { graph: planGraph(plan, { config: project.config }), planId: plan.id, label: `a new run of plan ${plan.id}`, worktree: !!run.worktree };
+  return { graph: run.graph, ...(run.planId ? { planId: run.planId } : {}), label: `a new run of run ${run.id}'s graph`, worktree: !!run.worktree };
 }
 
 /**
- * Forecasts a target for a new run started now: the worktree would start at the project's HEAD
- * (or, for a run id, the run's base commit).
+ * Resolves what to forecast: a graph file, a saved plan id or a run id (a new run of the same
+ * command, goal, plan or graph).
+ * @throws TaskgraphError NOT_FOUND when `target` is none of them
  */
-export async function forecastTarget(project: ProjectHandle, target: string): Promise<NodeForecast[]> {
-  const { graph, planId, baseCommit } = await graphOf(project, target);
-  const git = (await isGitRepo(project.dir)) ? new GitWorkspace(project.dir, 'HEAD') : undefined;
-  const base = git ? await git.commitSnapshot(baseCommit ?? 'HEAD') : undefined;
-  const built = graphFromSpec(GraphSpecSchema.parse(graph));
-  return forecastGraph(built, { store: project.store, executors: project.executors, scripts: project.scripts, projectDir: project.dir, config: project.config }, planId, base, git);
+export async function resolveForecastTarget(project: ProjectHandle, target: string): Promise<ForecastTarget> {
+  const file = resolve(target);
+  if (existsSync(file)) return { graph: await loadGraphFile(file), label: `a new run of ${target}`, worktree: true };
+  const plan = await project.store.getPlan(target);
+  if (plan) return { graph: planGraph(plan, { config: project.config }), planId: plan.id, label: `a new run of plan ${plan.id}`, worktree: true };
+  const run = await project.store.getRun(target);
+  if (run) return targetOfRun(project, run);
+  throw new TaskgraphError('NOT_FOUND', `"${target}" is not a graph file, plan id or run id`, { hint: 'list runs with `taskgraph runs`, plans with `taskgraph plan`' });
 }
 
-/** Prints a forecast: what would run, cached and dirty counts, estimated cost. */
-export function printForecast(forecast: NodeForecast[], json: boolean | undefined): number {
-  const willRun = forecast.filter((f) => f.willRun);
-  const cost = willRun.reduce((s, f) => s + (f.estimatedCostUsd ?? 0), 0);
-  const unknownCost = willRun.filter((f) => (f.kind === 'llm' || f.kind === 'decompose') && f.estimatedCostUsd === undefined).length;
+/**
+ * Forecasts a new run of `target` started now: in a scratch worktree at the project's HEAD (what
+ * a new run's worktree would hold), never the checkout.
+ * @param force node ids the run would force (`--force`)
+ */
+export async function forecastTarget(project: ProjectHandle, target: ForecastTarget, force: readonly string[] = []): Promise<Forecast & { base?: string; label: string }> {
+  const scratch = target.worktree && (await isGitRepo(project.dir)) ? await createScratchWorktree(project.dir, 'HEAD') : undefined;
+  try {
+    const forecast = await forecastRun({
+      store: project.store,
+      executors: project.executors,
+      scripts: project.scripts,
+      projectDir: project.dir,
+      config: project.config,
+      graph: target.graph,
+      ...(target.planId ? { planId: target.planId } : {}),
+      ...(scratch ? { workspace: scratch.workspace } : {}),
+      force,
+    });
+    return { ...forecast, label: target.label, ...(scratch ? { base: scratch.commit } : {}) };
+  } finally {
+    await scratch?.dispose();
+  }
+}
+
+/** Prints a forecast (or its JSON): what would run and why, cached and dirty counts, estimated cost. */
+export function printForecast(forecast: Forecast & { base?: string; label: string }, json: boolean | undefined): number {
   if (json) {
-    out(safeJson({ nodes: forecast, cached: forecast.length - willRun.length, dirty: willRun.length, estimatedCostUsd: cost, modelNodesWithoutEstimate: unknownCost }));
+    out(safeJson({ ...forecast, dirty: forecast.willRun }));
     return 0;
   }
-  for (const f of forecast) out(`${f.willRun ? 'run   ' : 'cached'}  ${f.nodeId}${f.willRun ? `  (${f.reason})` : ''}${f.estimatedCostUsd !== undefined ? `  ~$${f.estimatedCostUsd.toFixed(4)}` : ''}`);
-  out(`\n${willRun.length} would run, ${forecast.length - willRun.length} cached; estimated model cost $${cost.toFixed(4)}${unknownCost > 0 ? ` (+ ${unknownCost} model node(s) with no earlier attempt to estimate from)` : ''}`);
+  out(`forecast for ${forecast.label}${forecast.base ? ` from ${forecast.base.slice(0, 10)} (HEAD)` : ''}:`);
+  for (const f of forecast.nodes) {
+    const cost = f.estimate ? `  ~$${f.estimate.costUsd.toFixed(4)} (${f.estimate.calls} call${f.estimate.calls === 1 ? '' : 's'}, ${f.estimate.inputTokens} tokens in + ${f.estimate.outputTokens} out)` : '';
+    out(`${f.willRun ? (f.certain ? 'run   ' : 'after ') : 'cached'}  ${f.nodeId}${f.willRun ? `  (${safeText(f.reason)})` : ''}${cost}`);
+  }
+  for (const id of forecast.expands) out(`plus the nodes of the plan ${id} will make (not known before it runs)`);
+  const after = forecast.willRun - forecast.certain;
+  out(
+    `\n${forecast.willRun} would run (${forecast.certain} certain${after > 0 ? `, ${after} after a node that will run` : ''}), ${forecast.cached} cached; ` +
+      `estimated model cost $${forecast.estimatedCostUsd.toFixed(4)} in at least ${forecast.modelCalls} call${forecast.modelCalls === 1 ? '' : 's'}`,
+  );
   return 0;
 }
 
 /** `taskgraph why TARGET NODE`: whether the node will run in a new run, and which ingredient of its key changed. */
 export async function whyCommand(target: string, nodeId: string, opts: CommonOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const forecast = await forecastTarget(project, target);
-    const f = forecast.find((x) => x.nodeId === nodeId);
-    if (!f) throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${target}`, { hint: `nodes: ${forecast.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.length > 10 ? ', ...' : ''}` });
+    const forecast = await forecastTarget(project, await resolveForecastTarget(project, target));
+    const f = forecast.nodes.find((x) => x.nodeId === nodeId);
+    if (!f) {
+      const expands = forecast.expands.length > 0 ? ` (${forecast.expands.join(', ')} will plan anew, so its tasks' nodes are not known yet)` : '';
+      throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${forecast.label}${expands}`, {
+        hint: `nodes: ${forecast.nodes.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.nodes.length > 10 ? ', ...' : ''}`,
+      });
+    }
     if (opts.json) out(safeJson(f));
     else {
-      out(`${nodeId}: ${f.willRun ? 'will run' : 'will not run (cached)'}`);
-      if (f.willRun) out(`why: ${f.reason}`);
+      out(`${nodeId}: ${f.willRun ? (f.certain ? 'will run' : 'will probably run') : 'will not run (cached)'}`);
+      if (f.willRun) out(`why: ${safeText(f.reason)}`);
       if (f.changed.length > 0) out(`changed ingredients: ${f.changed.join(', ')}`);
       if (f.key) out(`cache key: ${f.key}`);
+      if (f.estimate) out(`estimated cost: $${f.estimate.costUsd.toFixed(4)} (${f.estimate.basis})`);
     }
     return 0;
   });

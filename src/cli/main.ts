@@ -84,7 +84,8 @@ withBudgetFlags(common(program.command('do [goal]').description('plan a goal and
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
-  .addOption(baselineOption()))
+  .addOption(baselineOption())
+  .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running'))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
 withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))

@@ -38,7 +38,9 @@ export async function runCommand(
     }
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
-      return printForecast(await forecastTarget(project, planId ?? file), opts.json);
+      const label = planId ? `a new run of plan ${planId}` : `a new run of ${target}`;
+      const forecast = await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: opts.worktree !== false }, opts.force ?? []);
+      return printForecast(forecast, opts.json);
     }
     const runId = newRunId();
     let workspace: Workspace | undefined;

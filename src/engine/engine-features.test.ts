@@ -5,14 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { TaskSchema } from '../core/task.js';
-import { buildGraph } from '../core/validate.js';
 import { AiSdkModelClient } from '../llm/ai-sdk-client.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply, type FakeRequest } from '../testing/fake-openai-server.js';
 import { Engine, type EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
-import { forecastGraph } from './forecast.js';
 import type { ScriptFunction } from './node-executor.js';
 import { failureSignature } from './refine.js';
 
@@ -60,33 +58,6 @@ describe('early cutoff', () => {
     const second = await engine().start({ graph: graph(3), command: 'test' });
     expect(executed()).toEqual(['a']);
     expect(second.counts).toMatchObject({ succeeded: 1, cached: 2 });
-  });
-});
-
-describe('why / dry-run forecast', () => {
-  it('names the changed ingredient and the upstream node that will run', async () => {
-    const { engine, base } = await setup();
-    const graph = (b: string) =>
-      buildGraph({
-        nodes: [
-          { id: 'a', kind: 'script', config: { fn: 'echo', args: 'A' } },
-          { id: 'b', kind: 'script', config: { fn: 'echo', args: b }, inputs: { a: { $ref: 'a' } } },
-          { id: 'c', kind: 'script', config: { fn: 'noop' }, inputs: { b: { $ref: 'b' } } },
-          { id: 'd', kind: 'script', config: { fn: 'noop' }, inputs: { a: { $ref: 'a' } } },
-          { id: 'e', kind: 'script', config: { fn: 'echo', args: 'E' } },
-        ],
-      });
-    await engine().start({ graph: { nodes: [...graph('B1').nodes.values()] }, command: 'test' });
-    const forecast = await forecastGraph(graph('B2'), base, undefined, undefined);
-    const by = Object.fromEntries(forecast.map((f) => [f.nodeId, f]));
-    expect(by['a']).toMatchObject({ willRun: false, reason: 'cached' });
-    expect(by['b']).toMatchObject({ willRun: true, reason: 'config changed', changed: ['config'] });
-    expect(by['c']!.willRun).toBe(true);
-    expect(by['c']!.reason).toContain('upstream b will run');
-    expect(by['d']).toMatchObject({ willRun: false });
-    expect(by['e']).toMatchObject({ willRun: false });
-    const fresh = await forecastGraph(buildGraph({ nodes: [{ id: 'z', kind: 'script', config: { fn: 'noop' } }] }), base, undefined, undefined);
-    expect(fresh[0]).toMatchObject({ willRun: true, reason: 'never ran before' });
   });
 });
 

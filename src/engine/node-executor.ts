@@ -69,6 +69,23 @@ export interface NodeExecutor<C = unknown> {
   readonly recordStart?: boolean;
   /** whether the kind cannot run without a git worktree */
   readonly needsWorkspace?: boolean;
+  /**
+   * whether a forecast (`engine/forecast.ts`) may execute this node for real to learn its output:
+   * no model call, no command, quick and deterministic, and no effect but on the store and the
+   * run's worktree — a forecast runs in a scratch worktree and a scratch store (`context`, `apply`,
+   * `git-commit`, pure `script` functions). Other nodes are never executed by a forecast.
+   */
+  forecastSafe?(config: C): boolean;
+  /**
+   * the output a forecast assumes this node produces when it runs and succeeds, for nodes it may
+   * not execute but whose success it can assume (`verify`: the checks pass); the forecast says so
+   */
+  forecastOutput?(config: C, inputs: Record<string, Json>): Json;
+  /**
+   * kinds that call models: the model calls a new execution would make, for a forecast's cost
+   * estimate (input tokens counted from the rendered prompt where the inputs are known)
+   */
+  estimate?(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<ModelEstimate>;
   /** the kind's own cache-key ingredients (template hash, model id, worktree state, task notes ...) */
   keyIngredients?(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<Record<string, Json>>;
   execute(config: C, inputs: Record<string, Json>, ctx: NodeContext): Promise<NodeOutcome>;
@@ -80,6 +97,20 @@ export interface NodeExecutor<C = unknown> {
   expand?(output: Json, ctx: NodeContext): Promise<{ nodes: NodeSpecInput[]; planId?: string; needs?: Record<string, string[]> }>;
 }
 
+/** The model calls a node would make (a forecast's cost estimate, `engine/estimate.ts`). */
+export interface ModelEstimate {
+  /** model profile the calls use */
+  profile: string;
+  /** tokens sent, all calls together */
+  inputTokens: number;
+  /** tokens expected back, all calls together */
+  outputTokens: number;
+  /** model calls (at least) */
+  calls: number;
+  /** where the figures come from, one phrase: "prompt counted", "last attempt", "role default" ... */
+  basis: string;
+}
+
 /** A registered TypeScript function for `script` nodes. */
 export interface ScriptFunction {
   /** bump when the function's behaviour changes (part of the cache key) */
@@ -88,6 +119,8 @@ export interface ScriptFunction {
   sideEffects: boolean;
   run(args: Json, inputs: Record<string, Json>, ctx: NodeContext): Promise<Json>;
   description: string;
+  /** safe to run inside a forecast: no waiting, deterministic, effects only on the worktree (see {@link NodeExecutor.forecastSafe}) */
+  forecastSafe?: boolean;
 }
 
 /** Script functions by name. */

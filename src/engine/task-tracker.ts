@@ -1,6 +1,7 @@
 import type { ErrorRecord } from '../core/errors.js';
-import { GraphSpecSchema } from '../core/graph.js';
+import { GraphSpecSchema, NodeSpecSchema } from '../core/graph.js';
 import { graphToSpec } from '../core/validate.js';
+import { splitTaskNodes } from '../planning/plan-graph.js';
 import type { RunTaskRecord } from '../store/store.js';
 import { REFINABLE_CODES, failureNote, failureSignature, noteSignature } from './refine.js';
 import type { RunState } from './run-state.js';
@@ -156,19 +157,11 @@ export class TaskTracker {
     if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
     const stored = await store.getTask(run.planId, task);
     if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
-    const goal = [stored.title, stored.description, ...stored.acceptance.map((a) => `- ${a}`)].filter(Boolean).join('\n');
     const commit = graph.nodes.get(commitId)!;
     const spec = graphToSpec(graph);
-    const nodes = spec.nodes.map((n) => (n.id === commitId ? { ...n, inputs: { plan: { $ref: replanId, path: 'planId' } }, needs: [] } : n));
-    nodes.push({
-      id: replanId,
-      kind: 'decompose',
-      title: `split ${task} into smaller tasks`,
-      priority: commit.priority,
-      config: { goal, task },
-      inputs: {},
-      needs: [],
-    });
+    const [replanNode, commitNode] = splitTaskNodes(stored, commit.priority);
+    const nodes = spec.nodes.map((n) => (n.id === commitId ? { ...n, inputs: commitNode!.inputs!, needs: [] } : n));
+    nodes.push(NodeSpecSchema.parse(replanNode));
     const next = this.state.buildGraph(GraphSpecSchema.parse({ ...spec, nodes }));
     const superseded = this.nodesOf(task).filter((n) => n !== commitId);
     await store.expandRunGraph(run.id, graphToSpec(next), [{ runId: run.id, nodeId: replanId, status: 'pending', attempts: 0 }]);

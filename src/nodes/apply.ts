@@ -50,6 +50,8 @@ export const applyExecutor: NodeExecutor<ApplyConfig> = {
   needsWorkspace: true,
   requiredInputs: ['edit'],
   sideEffects: () => true,
+  // deterministic and confined to the worktree: a forecast applies the edit in its scratch worktree
+  forecastSafe: () => true,
   async keyIngredients(_config, _inputs, ctx) {
     const { maxEditBytes, protectConfig } = ctx.config.policy;
     return { workspace: { ...(await ctx.workspace!.snapshot()) }, limits: { maxEditBytes, protectConfig } };

@@ -17,9 +17,9 @@ import { projectIndexScript } from './project-index-script.js';
 export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<string, ScriptFunction>([
   [
     'noop',
-    { version: 1, sideEffects: false, description: 'returns its args and inputs', run: async (args, inputs) => ({ args, inputs }) },
+    { version: 1, sideEffects: false, forecastSafe: true, description: 'returns its args and inputs', run: async (args, inputs) => ({ args, inputs }) },
   ],
-  ['echo', { version: 1, sideEffects: false, description: 'returns its args', run: async (args) => args }],
+  ['echo', { version: 1, sideEffects: false, forecastSafe: true, description: 'returns its args', run: async (args) => args }],
   [
     'sleep',
     {
@@ -50,6 +50,7 @@ export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<strin
     {
       version: 1,
       sideEffects: false,
+      forecastSafe: true,
       description: 'joins string inputs',
       run: async (args, inputs) => {
         const sep = isJsonObject(args) && typeof args['separator'] === 'string' ? args['separator'] : '\n';
@@ -65,6 +66,7 @@ export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<strin
     {
       version: 1,
       sideEffects: true,
+      forecastSafe: true,
       description: 'commits the worktree with args.message',
       run: async (args, _inputs, ctx): Promise<Json> => {
         if (!ctx.workspace) throw new TaskgraphError('RUN_STATE', 'git-commit needs a run worktree');

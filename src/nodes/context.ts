@@ -186,6 +186,9 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   cacheable: true,
   needsWorkspace: true,
   sideEffects: () => false,
+  // reads the store and the worktree only; a summary call goes through ctx.models, which a
+  // forecast replaces with one that refuses (the forecast then says the bundle is not known)
+  forecastSafe: () => true,
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     // only the store-side facts: files, docs and INDEX.md are covered by the worktree tree
     const site = runSite(ctx);

@@ -7,7 +7,9 @@ import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
-import { PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
+import { buildPlannerPrompt, PLANNER_PROMPT_VERSION, PLANNER_SYSTEM_PROMPT } from '../planning/prompts.js';
+import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
+import { outputTokensPerCall } from '../engine/estimate.js';
 import { BASELINE_NODE_ID, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 
@@ -76,6 +78,22 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       ...(config.task ? { task: { ...(await taskOf(ctx, config.task)), status: null } as unknown as Json } : {}),
     };
   },
+  async estimate(config, _inputs, ctx) {
+    const profile = profileOf(config, ctx, 'planner');
+    const parent = config.task ? await taskOf(ctx, config.task) : undefined;
+    const maxDepth = parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth);
+    const prompt = buildPlannerPrompt({ goal: config.goal, project: await projectContext(ctx), depth: 0, maxDepth, ...(parent ? { notes: parent.notes } : {}) });
+    const p = ctx.config.models[profile];
+    const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
+    const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'planner');
+    return {
+      profile,
+      inputTokens: countTokens(PLANNER_SYSTEM_PROMPT, family) + countTokens(prompt, family),
+      outputTokens: out.tokens,
+      calls: 1,
+      basis: `one planner call, input counted from its prompt, ${out.basis}; each task it marks non-atomic adds a call`,
+    };
+  },
   async execute(config, _inputs, ctx) {
     if (!ctx.models) {
       throw new TaskgraphError('CONFIG_INVALID', 'planning needs a model, but none is configured', {
@@ -116,13 +134,16 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     if (plan.parent) {
       // subtasks join the plan (kept when they exist: their notes survive a re-run)
       for (const t of plan.tasks) if (!(await ctx.store.getTask(plan.planId, t.id))) await ctx.store.putTask(t);
-      const nodes = planToNodes(plan.tasks, plan.leaves, { config: ctx.config, knownFailures });
+      // the stored tasks: a subtask split again by a later failure is expanded as split
+      const nodes = planToNodes(await ctx.store.listTasks(plan.planId), plan.leaves, { config: ctx.config, knownFailures });
       // the parent's commit node now joins the subtasks' commits
       return { nodes, planId: plan.planId, needs: { [`${plan.parent}/commit`]: plan.leaves.map((l) => `${l}/commit`) } };
     }
     if (!(await ctx.store.getPlan(plan.planId))) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
     }
-    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks: plan.tasks, leaves: plan.leaves }, { config: ctx.config, knownFailures }), planId: plan.planId };
+    // the stored tasks: a task an earlier run split into subtasks (ADaPT) is expanded as split
+    const tasks = await ctx.store.listTasks(plan.planId);
+    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks, leaves: plan.leaves }, { config: ctx.config, knownFailures }), planId: plan.planId };
   },
 };

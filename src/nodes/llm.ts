@@ -6,6 +6,8 @@ import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-exec
 import { parseEdit } from '../workspace/edit-format.js';
 import type { EditFormat } from '../workspace/workspace.js';
 import { DEFAULT_EDIT_FORMAT, editSystemPrompt, fillTemplate, renderEditPrompt } from './llm-prompts.js';
+import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
+import { outputTokensPerCall } from '../engine/estimate.js';
 
 const LlmConfig = z
   .object({
@@ -85,6 +87,14 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
         maxOutputTokens: profile?.maxOutputTokens ?? null,
       },
     };
+  },
+  async estimate(config, inputs, ctx) {
+    const profile = profileOf(config, ctx);
+    const { system, prompt } = render(config, inputs, editFormatOf(profile, ctx));
+    const p = ctx.config.models[profile];
+    const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
+    const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, config.template === 'edit' ? 'coder' : 'other');
+    return { profile, inputTokens: countTokens(system, family) + countTokens(prompt, family), outputTokens: out.tokens, calls: 1, basis: `input counted from the prompt, ${out.basis}` };
   },
   async execute(config, inputs, ctx): Promise<NodeOutcome> {
     if (!ctx.models) {

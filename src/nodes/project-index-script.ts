@@ -65,6 +65,7 @@ async function worktreeFiles(ctx: NodeContext): Promise<Array<{ path: string; te
 export const projectIndexScript: ScriptFunction = {
   version: 1,
   sideEffects: true,
+  forecastSafe: true,
   description: 'writes and commits INDEX.md, the project index (module map and goals done)',
   async run(rawArgs, _inputs, ctx): Promise<Json> {
     if (!ctx.workspace) throw new TaskgraphError('RUN_STATE', 'project-index needs a run worktree');

@@ -36,6 +36,7 @@ export function scriptExecutor(scripts: ScriptRegistry): NodeExecutor<ScriptConf
     configSchema: ScriptConfig,
     cacheable: true,
     sideEffects: (config) => scripts.get(config.fn)?.sideEffects ?? false,
+    forecastSafe: (config) => scripts.get(config.fn)?.forecastSafe === true,
     async keyIngredients(config, _inputs, ctx) {
       const fn = lookup(config.fn);
       const extra: Record<string, Json> = { fn: config.fn, fnVersion: fn.version };

@@ -36,11 +36,19 @@ export interface PlanGraphOptions {
 export function planToNodes(tasks: readonly Task[], leaves: readonly string[], options: PlanGraphOptions): NodeSpecInput[] {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const nodes: NodeSpecInput[] = [];
+  const split = new Set(tasks.filter((t) => t.parent !== undefined && byId.has(t.parent)).map((t) => t.parent!));
   leaves.forEach((id, index) => {
     const task = byId.get(id);
     if (!task) return;
     const deps = task.dependencies.filter((d) => leaves.includes(d));
     const priority = leaves.length - index;
+    if (split.has(id)) {
+      // an atomic task that an earlier run split into subtasks (ADaPT): its replan and its joining
+      // commit, exactly as the run that split it left them; the cached replan re-expands into the
+      // subtasks, so a re-run goes straight to them
+      nodes.push(...splitTaskNodes(task, priority, options.after));
+      return;
+    }
     nodes.push(
       {
         id: `${id}/context`,
@@ -134,6 +142,42 @@ export function baselineRoots(options: BaselineRootOptions): { nodes: NodeSpecIn
 /** Whether a `baseline` node's output asks verify nodes to compare with known failures (see {@link PlanGraphOptions.knownFailures}). */
 export function isKnownFailuresBaseline(output: unknown): boolean {
   return typeof output === 'object' && output !== null && (output as { baseline?: unknown }).baseline === 'known-failures';
+}
+
+/**
+ * The nodes of a task split into subtasks by as-needed decomposition (ADaPT, arXiv:2311.05772):
+ * `<task>/replan`, a `decompose` node that plans the task anew with its failure notes, and
+ * `<task>/commit`, which takes the replan's plan id and (once the replan expands) waits for every
+ * subtask's commit, so the tasks that depend on the split task still wait for all of it. Shared by
+ * the engine, which splits a task at run time (`engine/task-tracker.ts`), and by
+ * {@link planToNodes}, which gives a later run of the plan the same two nodes.
+ * @param task the split task (its title, description and acceptance criteria are the replan's goal)
+ * @param priority the task's scheduling priority
+ * @param after ids the replan waits for besides nothing else (the root `baseline`/`setup` nodes of a plan graph)
+ */
+export function splitTaskNodes(task: Pick<Task, 'id' | 'title' | 'description' | 'acceptance' | 'tags'>, priority: number | undefined, after: readonly string[] = []): NodeSpecInput[] {
+  const goal = [task.title, task.description, ...task.acceptance.map((a) => `- ${a}`)].filter(Boolean).join('\n');
+  return [
+    {
+      id: `${task.id}/replan`,
+      kind: 'decompose',
+      title: `split ${task.id} into smaller tasks`,
+      ...(priority !== undefined ? { priority } : {}),
+      config: { goal, task: task.id },
+      inputs: {},
+      needs: [...after],
+    },
+    {
+      id: `${task.id}/commit`,
+      kind: 'script',
+      task: task.id,
+      title: `commit ${task.id}`,
+      ...(priority !== undefined ? { priority } : {}),
+      config: { fn: 'git-commit', args: { message: commitMessage(task) } },
+      inputs: { plan: { $ref: `${task.id}/replan`, path: 'planId' } },
+      needs: [],
+    },
+  ];
 }
 
 /** Node id of a plan's root `index` node (see {@link rootPlanNodes}). */
