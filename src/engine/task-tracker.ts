@@ -94,7 +94,7 @@ export class TaskTracker {
    * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once.
    */
   async afterFailure(id: string, error: ErrorRecord): Promise<FailureDecision> {
-    const { store, run, workspace } = this.state;
+    const { store, run } = this.state;
     const task = this.state.graph.nodes.get(id)!.task;
     if (!task) return { action: 'fail' };
     const current: RunTaskRecord = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' };
@@ -122,11 +122,7 @@ export class TaskTracker {
     const hold = seenBefore !== undefined;
     await store.putRunTask({ ...current, attempt: current.attempt + 1, status: hold ? 'needs-human' : 'running' });
     await store.putRunNodes(ids.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task })));
-    if (workspace && current.startCommit) {
-      const start = await workspace.commitSnapshot(current.startCommit);
-      await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
-      await workspace.resetTo(current.startCommit);
-    }
+    await this.resetToStart(current);
     for (const nodeId of ids) this.state.outputs.delete(nodeId);
     this.state.scheduler.reset(ids);
     if (hold) {
@@ -157,6 +153,8 @@ export class TaskTracker {
     if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
     const stored = await store.getTask(run.planId, task);
     if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
+    // the subtasks start from where the task started, not from its last failed attempt's files
+    await this.resetToStart(current);
     const commit = graph.nodes.get(commitId)!;
     const spec = graphToSpec(graph);
     const [replanNode, commitNode] = splitTaskNodes(stored, commit.priority);
@@ -175,6 +173,15 @@ export class TaskTracker {
     this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
     this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
     return true;
+  }
+
+  /** Puts the worktree back to the commit the task started from, recording that state first (write, then act). */
+  private async resetToStart(current: RunTaskRecord): Promise<void> {
+    const { store, run, workspace } = this.state;
+    if (!workspace || !current.startCommit) return;
+    const start = await workspace.commitSnapshot(current.startCommit);
+    await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
+    await workspace.resetTo(current.startCommit);
   }
 
   /** Marks tasks whose nodes were skipped as skipped. */
