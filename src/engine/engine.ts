@@ -261,11 +261,14 @@ export class Engine {
     const outputs = new Map<string, Json>();
     const attempts = new Map<string, number>();
     const history = await store.listAttempts(initialRun.id);
+    const states = new Map<string, NodeStatus>((await store.listRunNodes(initialRun.id)).map((n) => [n.nodeId, n.status]));
     for (const a of history) {
       attempts.set(a.nodeId, Math.max(attempts.get(a.nodeId) ?? 0, a.number));
-      if ((a.status === 'succeeded' || a.status === 'cached') && a.output !== undefined) outputs.set(a.nodeId, a.output);
+      // only the outputs of nodes that stand finished: a node reset for a retry, or superseded by
+      // a split, must not feed its old output to anyone (another task's context, above all)
+      const done = states.get(a.nodeId) === 'succeeded' || states.get(a.nodeId) === 'cached';
+      if (done && (a.status === 'succeeded' || a.status === 'cached') && a.output !== undefined) outputs.set(a.nodeId, a.output);
     }
-    const states = new Map<string, NodeStatus>((await store.listRunNodes(initialRun.id)).map((n) => [n.nodeId, n.status]));
     const controller = new AbortController();
     setMaxListeners(0, controller.signal); // every running node (and its model call) listens to it
     // SIGINT/SIGTERM (the caller's signal) and a lost lease stop the run alike

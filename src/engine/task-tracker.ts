@@ -168,7 +168,10 @@ export class TaskTracker {
     this.state.graph = next;
     this.state.run = { ...run, graph: graphToSpec(next) };
     this.state.scheduler.grow(next);
-    for (const n of superseded) this.state.scheduler.finish(n, 'skipped');
+    for (const n of superseded) {
+      this.state.scheduler.finish(n, 'skipped');
+      this.state.outputs.delete(n); // the failed attempts' edit is no earlier output of anyone's
+    }
     this.close(task);
     this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
     this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
