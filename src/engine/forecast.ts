@@ -120,6 +120,10 @@ const INGREDIENT_WORDS: Record<string, string> = {
   'extra:family': 'tokenizer changed',
   'extra:summarizer': 'summarizer model changed',
   'extra:maxDepth': 'decomposition depth changed',
+  'extra:worktree': 'a new worktree (setup runs once in each)',
+  'extra:dependencies': 'dependency files changed',
+  'extra:command': 'the command changed',
+  'extra:baseline': 'the baseline mode changed',
 };
 
 /** Words for a changed ingredient, naming the upstream node of an input when there is one. */
