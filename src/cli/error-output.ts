@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pc from 'picocolors';
+import picocolors from 'picocolors';
 import { TaskgraphError } from '../core/errors.js';
 import { redactSecrets } from '../report/redact.js';
 import { safeText } from './safe-text.js';
@@ -109,6 +109,8 @@ export function writeTrace(error: unknown, options: ErrorOutputOptions): string 
  */
 export function reportError(error: unknown, options: ErrorOutputOptions): number {
   const out = options.stderr ?? process.stderr;
+  // colour only on a terminal (picocolors alone also colours any stream when CI or FORCE_COLOR is set)
+  const pc = picocolors.createColors(Boolean((out as { isTTY?: boolean }).isTTY) && !('NO_COLOR' in process.env));
   if (error instanceof TaskgraphError && error.code !== 'INTERNAL') {
     out.write(`${pc.red('error')} [${error.code}]: ${safeText(error.message)}\n`);
     if (error.hint) out.write(`${pc.dim('hint')}: ${safeText(error.hint)}\n`);

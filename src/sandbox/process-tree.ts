@@ -132,15 +132,24 @@ export function killProcessTree(handle: ProcessTreeHandle, alive: boolean): numb
   const targets = new Set(alive ? descendantPids(handle.pid) : []);
   if (handle.cookie) for (const pid of pidsWithEnv(TREE_COOKIE_VAR, handle.cookie)) targets.add(pid);
   let delivered = 0;
+  const killed = new Set<number>();
   const send = (id: number) => {
     try {
       process.kill(id, 'SIGKILL');
       delivered++;
+      return true;
     } catch {
-      // already gone, or not ours
+      return false; // already gone, or not ours
     }
   };
   if (handle.pid > 1) send(-handle.pid);
-  for (const pid of targets) if (pid > 1 && pid !== process.pid) send(pid);
+  for (const pid of targets) if (pid > 1 && pid !== process.pid && send(pid)) killed.add(pid);
+  // a process that was forking while the first sweep read /proc leaves a child the sweep did not
+  // see; sweep the cookie again until a pass finds no process it has not signalled (at most 5)
+  for (let pass = 0; handle.cookie && pass < 5; pass++) {
+    const fresh = pidsWithEnv(TREE_COOKIE_VAR, handle.cookie).filter((pid) => pid > 1 && pid !== process.pid && !killed.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) if (send(pid)) killed.add(pid);
+  }
   return delivered;
 }
