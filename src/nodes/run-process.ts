@@ -36,6 +36,11 @@ export interface RunShellOptions {
    * the `/proc` sweeps for escaped processes (tens of ms on a busy machine) are skipped
    */
   pidNamespace?: boolean;
+  /**
+   * applied to the captured text before it is trimmed to `limit` (a secret redactor), so a
+   * secret cut by the trimming never survives as an unrecognisable fragment
+   */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -124,7 +129,10 @@ export function runProcess(argv: readonly string[], options: RunShellOptions): P
     const settle = () => {
       if (settled) return;
       cleanUp();
-      const text = (b: typeof out) => trimMiddle(b.total <= cap ? b.head : `${b.head}\n[...]\n${b.tail}`, options.limit);
+      // redacted before trimming; a secret cut where head or tail ends sits in the middle part
+      // that the trimming drops (the buffers hold 4 × limit, the trimmed text keeps limit)
+      const clean = options.redact ?? ((t: string) => t);
+      const text = (b: typeof out) => trimMiddle(b.total <= cap ? clean(b.head) : `${clean(b.head)}\n[...]\n${clean(b.tail)}`, options.limit);
       resolve({
         exitCode: exited?.code ?? null,
         signal: exited?.signal ?? null,

@@ -164,3 +164,32 @@ describe('runGated where no sandbox tool works (a PATH without bwrap and unshare
     expect(sandboxNotice(configWith({ sandbox: 'auto' }))).toBeUndefined();
   });
 });
+
+describe('runGated redaction', () => {
+  it('redacts before trimming: a secret cut by the output limit leaves no fragment', async () => {
+    const secret = 'gate-trim-Zq81Xw0PLm5VbN3c7RtY';
+    process.env['GATE_TRIM_TEST_API_KEY'] = secret;
+    try {
+      const cwd = tempDir();
+      const limit = 1_000;
+      // head keeps 40 % of the limit: the secret starts 10 characters before that cut
+      const filler = 'x'.repeat(Math.floor(limit * 0.4) - 10);
+      const r = await runGated(`printf '%s' '${filler}'; printf '%s' "$GATE_SECRET"; head -c 5000 /dev/zero | tr '\\0' y`, {
+        kind: 'command',
+        cwd,
+        projectDir: cwd,
+        config: configWith({ sandbox: 'off' }),
+        env: { PATH: process.env['PATH'] ?? '', GATE_SECRET: secret },
+        limit,
+      });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain('characters trimmed');
+      for (const text of [r.stdout, r.output]) {
+        expect(text).not.toContain(secret.slice(0, 10));
+        expect(text).not.toContain(secret.slice(-10));
+      }
+    } finally {
+      delete process.env['GATE_TRIM_TEST_API_KEY'];
+    }
+  });
+});

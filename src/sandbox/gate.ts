@@ -98,7 +98,9 @@ export async function runGated(command: string, options: GateOptions): Promise<P
       }
     }
   }
-  const result = await runProcess(argv, {
+  // a command that prints a secret it found never hands it to a record, a prompt or the terminal
+  const secrets = secretRedactor();
+  return runProcess(argv, {
     cwd: options.cwd,
     timeoutMs: options.timeoutMs ?? policy.commandTimeoutMs,
     env,
@@ -106,10 +108,8 @@ export async function runGated(command: string, options: GateOptions): Promise<P
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.pidDir ? { pidDir: options.pidDir } : {}),
     pidNamespace,
+    redact: (text) => secrets.redact(text),
   });
-  // a command that prints a secret it found never hands it to a record, a prompt or the terminal
-  const secrets = secretRedactor();
-  return { ...result, output: secrets.redact(result.output), stdout: secrets.redact(result.stdout), stderr: secrets.redact(result.stderr) };
 }
 
 function noSandbox(status: SandboxStatus): TaskgraphError {
