@@ -133,8 +133,10 @@ function nodesSection(s: RunSummary): string {
   return parts.join('\n\n');
 }
 
-function totalsSection(s: RunSummary): string {
+function totalsSection(s: RunSummary, budget?: BudgetReport): string {
   const t = s.totals;
+  const planning = budget?.spend.planning;
+  const charged = planning && planning.chargedTo === s.run.id && planning.usage.calls > 0 ? planning.usage : undefined;
   return [
     '## Totals',
     [
@@ -143,6 +145,12 @@ function totalsSection(s: RunSummary): string {
       `- model calls: ${t.calls}`,
       `- node attempts: ${t.attempts} (${t.executed} executed, ${t.cacheHits} cache hits)`,
       `- node time: ${formatDuration(t.durationMs)} (sum over attempts; wall time ${formatDuration(s.wallMs)})`,
+      ...(charged && budget
+        ? [
+            `- planning charged to this run (plan ${code(planning!.planId)} by \`taskgraph plan\`): ${usd(charged.costUsd)} USD in ${charged.calls} model call(s)`,
+            `- cost with planning: ${usd(budget.spend.total.costUsd)} USD in ${budget.spend.total.calls} model call(s)`,
+          ]
+        : []),
     ].join('\n'),
   ].join('\n\n');
 }
@@ -204,7 +212,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     timelineSection(summary),
     tasksSection(summary),
     nodesSection(summary),
-    totalsSection(summary),
+    totalsSection(summary, budget),
     budget ? renderBudgetSection(budget) : undefined,
     commitsSection(summary, git),
     mergeSection(summary),

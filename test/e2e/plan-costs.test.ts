@@ -93,6 +93,8 @@ describe('plan then do, and the costs a run sees', () => {
     expect(report).toContain('## Budget');
     expect(report).toMatch(/\| cost \(USD\) \| 0\.15\d\d \| 5\.0000 \| 4\.84\d\d \|/);
     expect(report).toMatch(/planning of plan `p-[0-9a-f]+` by `taskgraph plan` .*: 0\.1500 USD in 1 model call\(s\), charged to this run/);
+    // the Totals say what the run's own nodes spent, and the cost with the planning it pays for
+    expect(report).toMatch(/- planning charged to this run \(plan `p-[0-9a-f]+` by `taskgraph plan`\): 0\.1500 USD in 1 model call\(s\)\n- cost with planning: 0\.15\d\d USD in 2 model call\(s\)/);
   }, 180_000);
 
   it('do --max-cost stops during planning, before the planner call that would overspend', async () => {
