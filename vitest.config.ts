@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // two test files at once on CI's two cores (vitest's default is cores - 1 = 1): the end-to-end
+    // files spend most of their time waiting on git, sqlite and child processes
+    poolOptions: { forks: { minForks: 1, maxForks: 2 } },
   },
 });

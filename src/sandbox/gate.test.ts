@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
+import { resetSecretRedactor } from '../security/redact.js';
 import { sandboxStatus } from './detect.js';
 import { type GateOptions, runGated, sandboxNotice } from './gate.js';
 import { configWith, markedSleep, pathWithout, pidsOfSleep, tempDir, waitUntil } from './sandbox-fixtures.case.js';
@@ -169,6 +170,7 @@ describe('runGated redaction', () => {
   it('redacts before trimming: a secret cut by the output limit leaves no fragment', async () => {
     const secret = 'gate-trim-Zq81Xw0PLm5VbN3c7RtY';
     process.env['GATE_TRIM_TEST_API_KEY'] = secret;
+    resetSecretRedactor(); // the process-wide redactor read process.env before the variable was set
     try {
       const cwd = tempDir();
       const limit = 1_000;
@@ -190,6 +192,7 @@ describe('runGated redaction', () => {
       }
     } finally {
       delete process.env['GATE_TRIM_TEST_API_KEY'];
+      resetSecretRedactor();
     }
   });
 });
