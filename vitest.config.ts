@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // a temporary XDG_CACHE_HOME per test file: worktrees never land in the real ~/.cache
+    setupFiles: ['test/support/cache-home.ts'],
   },
 });

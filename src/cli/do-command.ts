@@ -77,7 +77,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true }, opts.replan ? [PLAN_NODE] : []), opts.json);
     }
     const runId = newRunId();
-    const workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    const workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });
     const progress = createProgress();
     try {
       const summary = await project

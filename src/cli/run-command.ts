@@ -44,7 +44,7 @@ export async function runCommand(
     }
     const runId = newRunId();
     let workspace: Workspace | undefined;
-    if (worktree) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    if (worktree) workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });
     const progress = createProgress();
     try {
       const summary = await project
