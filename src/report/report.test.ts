@@ -235,7 +235,7 @@ describe('buildRunReport', () => {
     expect(row(removed, 'branch')).toEqual(['branch', "taskgraph/R0 (run R0's: this run was fully cached)"]);
     expect(removed).toContain('the branch of run `R0` already holds this result');
     expect(removed).not.toContain('git worktree remove');
-    expect(removed).toContain('git branch -d taskgraph/R0');
+    expect(removed).toContain('taskgraph clean --branches');
     const deleted = renderRunReport(summary, { commits: [], unavailable: 'unknown revision' }, undefined, { branchExists: false, worktreeExists: false });
     expect(row(deleted, 'branch')).toEqual(['branch', 'taskgraph/R0 (deleted)']);
     expect(deleted).toContain('The branch `taskgraph/R0` no longer exists');

@@ -192,6 +192,11 @@ function mergeSection(s: RunSummary, place: RunPlace): string {
       'sh',
     ),
   );
+  if (place.reused) {
+    parts.push(`Then clean up the worktree of run ${code(place.reused.runId)} and the branch:`);
+    parts.push(codeBlock('taskgraph clean --branches', 'sh'));
+    return parts.join('\n\n');
+  }
   const cleanup = [...(worktree ? [`git worktree remove ${shellQuote(worktree)}`] : []), `git branch -d ${branch}`];
   parts.push(worktree ? 'Then clean up the worktree and the branch (or `taskgraph clean --branches`):' : 'Then delete the branch:');
   parts.push(codeBlock(cleanup.join('\n'), 'sh'));
