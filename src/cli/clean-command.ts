@@ -1,8 +1,8 @@
 import { rmdir, stat } from 'node:fs/promises';
 import { TaskgraphError } from '../core/errors.js';
 import { RunLeaseHolder } from '../engine/run-lease.js';
-import { runGit } from '../workspace/git-run.js';
-import { deleteRunBranch, hasBranch, listWorktrees, removeRunWorkspace } from '../workspace/run-worktree.js';
+import { gitText, runGit } from '../workspace/git-run.js';
+import { deleteRunBranch, listWorktrees, removeRunWorkspace } from '../workspace/run-worktree.js';
 import { worktreeParentDir } from '../workspace/worktree-location.js';
 import { type CleanCandidate, parseOlderThan, type ScratchCandidate, selectLeftoverScratch, selectRunsToClean } from './clean-selection.js';
 import { isGitRepo } from './run-common.js';
@@ -31,15 +31,17 @@ interface CleanError {
 const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
-/** Every run of the project with its lease and what of it is still on disk. */
+/** Every run of the project with its lease and what of it is still on disk (one git call for all branches). */
 async function candidatesOf(project: ProjectHandle): Promise<CleanCandidate[]> {
+  const refs = await gitText(project.dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/taskgraph/']);
+  const branches = new Set(refs.split('\n').filter(Boolean).map((ref) => ref.slice('refs/heads/'.length)));
   const out: CleanCandidate[] = [];
   for (const run of await project.store.listRuns()) {
     out.push({
       run,
       lease: await project.store.getRunLease(run.id),
       worktreeExists: run.worktree ? await isDir(run.worktree) : false,
-      branchExists: run.branch ? await hasBranch(project.dir, run.branch) : false,
+      branchExists: run.branch ? branches.has(run.branch) : false,
     });
   }
   return out;
