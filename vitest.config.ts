@@ -9,5 +9,7 @@ export default defineConfig({
     // two test files at once on CI's two cores (vitest's default is cores - 1 = 1): the end-to-end
     // files spend most of their time waiting on git, sqlite and child processes
     poolOptions: { forks: { minForks: 1, maxForks: 2 } },
+    // a temporary XDG_CACHE_HOME per test file: worktrees never land in the real ~/.cache
+    setupFiles: ['test/support/cache-home.ts'],
   },
 });

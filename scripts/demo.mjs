@@ -31,7 +31,7 @@ step('the worktree passes the tests; your checkout was not touched');
 console.log(spawnSync(process.execPath, ['test/run.mjs'], { cwd: run.worktree, encoding: 'utf8' }).stdout.trim());
 console.log(`\ngit status of ${dir}: ${git(dir, 'status', '--porcelain') || 'clean'}`);
 
-step('the same goal again: every node is served from the cache (no model call, no test run)');
+step('the same goal again: every node is served from the cache (no model call, no test run, no new branch)');
 taskgraph(dir, 'do', GOAL, '--replay', CASSETTE);
 
 step('next');
@@ -40,3 +40,4 @@ console.log(`${tg} status                      # tasks and nodes of the newest r
 console.log(`${tg} graph ${run.planId} --format mermaid`);
 console.log(`cat ${dir}/.taskgraph/reports/${run.id}.md`);
 console.log(`git -C ${dir} merge ${run.branch}`);
+console.log(`${tg} clean --branches              # then remove the run's worktree (in your cache directory) and branch`);

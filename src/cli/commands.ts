@@ -5,3 +5,4 @@ export { runCommand } from './run-command.js';
 export { decideCommand, resumeCommand } from './resume-command.js';
 export { planCommand } from './plan-command.js';
 export { graphCommand, schemaCommand } from './graph-command.js';
+export { cleanCommand } from './clean-command.js';

@@ -7,9 +7,10 @@ import { createRunWorkspace } from '../workspace/git-workspace.js';
 import { baselineModeOf, rootFailure } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
 import { goalGraph, PLAN_NODE } from './goal-graph.js';
+import { warnIfConfigUncommitted } from './config-tracked.js';
 import { choosePlan } from './plan-choice.js';
 import { createProgress } from './progress.js';
-import { budgetOf, type CommonOptions, finishRun, isGitRepo, readGoal } from './run-common.js';
+import { budgetOf, type CommonOptions, finishRun, isGitRepo, settleCachedRerun, readGoal } from './run-common.js';
 import { withProject } from './wiring.js';
 
 /** Options of `taskgraph do`. */
@@ -37,7 +38,9 @@ export type DoOptions = CommonOptions &
  * plan` is charged to the first run that executes it (`engine/run-spend.ts`). The `plan` node
  * (and, with `--plan`, every task's first node) waits for the root nodes `setup` and `baseline`
  * ({@link baselineRoots}), so a red base commit stops the run before any model call
- * (`--baseline`, default `policy.baseline`, kept with the run).
+ * (`--baseline`, default `policy.baseline`, kept with the run). A run in which nothing ran and
+ * whose result an earlier run's branch holds keeps no branch or worktree of its own
+ * (`cached-rerun.ts`). An uncommitted taskgraph.yaml is one warning line (`config-tracked.ts`).
  * @throws TaskgraphError GIT_ERROR outside a git repository with a commit; CONFIG_INVALID for a
  *   goal together with `--plan`, or `--plan` with `--replan`; NOT_FOUND for an unknown plan id
  */
@@ -54,6 +57,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         hint: 'run `git init && git add -A && git commit -m init` first: taskgraph works on a branch and never touches your checkout',
       });
     }
+    await warnIfConfigUncommitted(project.dir);
     const baseline = baselineModeOf(opts.baseline, project);
     let graph: GraphSpecInput;
     let planId: string | undefined;
@@ -77,7 +81,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true }, opts.replan ? [PLAN_NODE] : []), opts.json);
     }
     const runId = newRunId();
-    const workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    const workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });
     const progress = createProgress();
     try {
       const summary = await project
@@ -89,6 +93,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         })
         .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
+      await settleCachedRerun(project, summary);
       const code = await finishRun(project, summary, opts);
       const stopped = await rootFailure(project, summary.runId);
       if (stopped) throw stopped;

@@ -58,7 +58,7 @@ export async function resolveForecastTarget(project: ProjectHandle, target: stri
  * @param force node ids the run would force (`--force`)
  */
 export async function forecastTarget(project: ProjectHandle, target: ForecastTarget, force: readonly string[] = []): Promise<Forecast & { base?: string; label: string }> {
-  const scratch = target.worktree && (await isGitRepo(project.dir)) ? await createScratchWorktree(project.dir, 'HEAD') : undefined;
+  const scratch = target.worktree && (await isGitRepo(project.dir)) ? await createScratchWorktree(project.dir, 'HEAD', project.config.worktreeDir) : undefined;
   try {
     const forecast = await forecastRun({
       store: project.store,

@@ -1,12 +1,15 @@
+import { basename, resolve } from 'node:path';
 import { TaskgraphError } from '../core/errors.js';
 import { effectiveRunStatus, holderState, sessionViews } from '../engine/run-lease.js';
 import { renderTree } from '../planning/render.js';
 import { initProject } from '../project/init.js';
 import { formatDuration, usd } from '../report/markdown.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
+import { placeLine, runPlace } from '../report/run-place.js';
 import type { AttemptSummary, RunLease, RunNodeRecord } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { withProject } from './wiring.js';
+import { commitConfigCommand, type ConfigCommitState, configCommitState } from './config-tracked.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
@@ -67,7 +70,8 @@ function leaseLine(lease: RunLease, now: number): string {
 /**
  * `taskgraph status [RUN]`: a run's status as it is now, its tasks, and every node with its
  * status, attempts, tokens and cost (USD); a running node shows how long it has run; a `running`
- * run whose process is gone shows `interrupted` and how to resume it. Default: the newest run.
+ * run whose process is gone shows `interrupted` and how to resume it; the branch and worktree
+ * stored with the run, and whether they still exist (`report/run-place.ts`). Default: the newest run.
  * Linear in nodes + attempts; printed with one write.
  */
 export async function statusCommand(runArg: string | undefined, opts: CommonOptions): Promise<number> {
@@ -83,6 +87,7 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
       store.listRunSessions(run.id),
     ]);
     const plan = run.planId ? await store.getPlan(run.planId) : undefined;
+    const place = await runPlace(run);
     const now = Date.now();
     const status = effectiveRunStatus(run, lease, now);
     const live = lease !== undefined && holderState(lease, now) === 'live';
@@ -96,6 +101,7 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
         safeJson(
           {
             run: { ...rest, status, ...(status !== run.status ? { storedStatus: run.status } : {}) },
+            place: { branchExists: place.branchExists ?? null, worktreeExists: place.worktreeExists ?? null, fullyCachedAs: place.reused?.runId ?? null },
             lease: lease ? { pid: lease.pid, host: lease.host, acquiredAt: lease.acquiredAt, heartbeatAt: lease.heartbeatAt, live } : null,
             sessions: sessions.map((s, i) => ({ ...s, view: views[i] })),
             tasks,
@@ -118,7 +124,8 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
       if (status === 'interrupted') lines.push(`  resume: taskgraph resume ${run.id}`);
       if (status === 'running' && lease) lines.push(`  ${leaseLine(lease, now)}`);
     }
-    if (run.branch) lines.push(`branch ${run.branch}, worktree ${run.worktree ?? '-'}`);
+    const where = placeLine(run, place);
+    if (where) lines.push(where);
     if (plan) {
       const statuses = new Map(tasks.map((t) => [t.taskId, `${t.status}${t.attempt > 1 ? ` x${t.attempt}` : ''}`]));
       lines.push('', `plan ${plan.id}: ${plan.goal.split('\n')[0]}`, renderTree(plan.tasks, { statuses }));
@@ -151,19 +158,31 @@ export async function reportCommand(runId: string, opts: CommonOptions & { print
   });
 }
 
+/** What `init` says about committing the configuration: runs check out HEAD, so it must be in git. */
+function commitAdvice(state: ConfigCommitState, file: string): string {
+  const why = `commit ${file}: runs work in a worktree checked out from HEAD, which has only committed files`;
+  if (state === 'committed') return `${file} is committed as written: runs (worktrees checked out from HEAD) see it`;
+  if (state === 'no-repository') return `${why}; this is not a git repository with a commit yet: git init && git add -A && git commit -m init`;
+  return `${why}: ${commitConfigCommand(file)}`;
+}
+
 /**
- * `taskgraph init`: writes taskgraph.yaml and says what the check of the detected commands found
- * (`--no-check` skips it). Command output is repository text: every line goes through safeText.
+ * `taskgraph init`: writes taskgraph.yaml, says plainly that it must be committed (with the
+ * command), and what the check of the detected commands found (`--no-check` skips it). Command
+ * output is repository text: every line goes through safeText. JSON: `commit` holds the command.
  */
 export async function initCommand(opts: { project: string; force?: boolean; check?: boolean; json?: boolean }): Promise<number> {
   const log = opts.json ? undefined : (m: string) => process.stderr.write(`checking ${safeText(m)}\n`);
   const result = await initProject(opts.project, { ...(opts.force ? { force: true } : {}), check: opts.check !== false, checkOptions: log ? { log } : {} });
+  const file = basename(result.path);
+  const commitState = await configCommitState(resolve(opts.project), file);
   if (opts.json) {
-    out(safeJson({ path: result.path, created: result.created, detected: result.detected, check: result.check ?? null, config: result.config }));
+    out(safeJson({ path: result.path, created: result.created, detected: result.detected, check: result.check ?? null, config: result.config, commit: commitConfigCommand(file) }));
     return 0;
   }
   const c = result.config.commands;
   out(`wrote ${result.path}`);
+  out(commitAdvice(commitState, file));
   out(`language: ${result.config.language || 'unknown'}`);
   out(`commands: setup ${c.setup ?? '(none)'}; build ${c.build ?? '(none)'}; test ${c.test ?? '(none found: set commands.test)'}`);
   if (result.check) {

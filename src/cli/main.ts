@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { TaskgraphError } from '../core/errors.js';
 import { redactWrites } from '../security/redact-output.js';
 import { contextPreviewCommand } from './context-commands.js';
-import { decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
+import { cleanCommand, decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
 import { withBudgetFlags } from './budget-options.js';
 import { exitQuietlyOnClosedPipe, reportError, reportUncaughtErrors } from './error-output.js';
 import { whyCommand } from './forecast-commands.js';
@@ -190,6 +190,15 @@ program
   .description('write the Markdown report of a run to .taskgraph/reports/')
   .option('--print', 'print it instead of the path')
   .action(act(async (cmd, run: string) => reportCommand(run, opts(cmd))));
+
+program
+  .command('clean')
+  .description("remove the worktrees of finished runs (succeeded, failed, interrupted) and scratch worktrees left by killed processes; never a live or suspended run")
+  .option('--dry-run', 'list what would be removed, remove nothing')
+  .option('--older-than <duration>', 'only runs that finished at least this long ago, e.g. 7d, 12h')
+  .option('--branches', "also delete the runs' taskgraph/<run> branches")
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd) => cleanCommand(opts(cmd))));
 
 program
   .command('schema')

@@ -36,7 +36,7 @@ export async function planCommand(
   const goal = await readGoal(goalArg, opts.prd);
   return withProject(opts, async (project) => {
     const runId = newRunId();
-    const workspace = (await isGitRepo(project.dir)) ? await createRunWorkspace({ projectDir: project.dir, runId }) : undefined;
+    const workspace = (await isGitRepo(project.dir)) ? await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir }) : undefined;
     const progress = createProgress();
     let cachedAt: string | undefined;
     const watch = (e: EngineEvent) => {
@@ -52,7 +52,7 @@ export async function planCommand(
       reason = summary.reason;
     } finally {
       progress.done();
-      if (workspace) await removeRunWorkspace({ projectDir: project.dir, runId, force: true }).catch(() => undefined);
+      if (workspace) await removeRunWorkspace({ projectDir: project.dir, dir: workspace.dir, force: true }).catch(() => undefined);
     }
     const spend = await runSpend(project.store, runId);
     const cost = `${spend.nodes.calls} model call${spend.nodes.calls === 1 ? '' : 's'}, $${spend.nodes.costUsd.toFixed(4)}`;

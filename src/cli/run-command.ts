@@ -7,15 +7,18 @@ import { planGraph } from '../planning/plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { BudgetFlags } from './budget-options.js';
+import { warnIfConfigUncommitted } from './config-tracked.js';
 import { createProgress } from './progress.js';
 import { baselineModeOf, rootFailure } from './baseline-outcome.js';
-import { budgetOf, type CommonOptions, finishRun, isGitRepo, loadGraphFile } from './run-common.js';
+import { budgetOf, type CommonOptions, finishRun, isGitRepo, loadGraphFile, settleCachedRerun } from './run-common.js';
 import { withProject } from './wiring.js';
 
 /**
  * `taskgraph run TARGET`: a graph file or a saved plan id. A plan's graph starts with the root
  * nodes `setup` and `baseline` (`planGraph`), which every task waits for (`--baseline`, default
- * `policy.baseline`); a graph file runs as written.
+ * `policy.baseline`); a graph file runs as written. A run of a plan in which nothing ran, whose
+ * result an earlier run's branch holds, keeps no branch or worktree of its own
+ * (`cached-rerun.ts`). In a worktree, an uncommitted taskgraph.yaml is one warning line.
  */
 export async function runCommand(
   target: string,
@@ -26,6 +29,7 @@ export async function runCommand(
     let planId: string | undefined;
     const baseline = baselineModeOf(opts.baseline, project);
     const worktree = opts.worktree !== false && (await isGitRepo(project.dir));
+    if (worktree) await warnIfConfigUncommitted(project.dir);
     const file = resolve(target);
     if (existsSync(file)) graph = await loadGraphFile(file);
     else {
@@ -44,13 +48,14 @@ export async function runCommand(
     }
     const runId = newRunId();
     let workspace: Workspace | undefined;
-    if (worktree) workspace = await createRunWorkspace({ projectDir: project.dir, runId });
+    if (worktree) workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });
     const progress = createProgress();
     try {
       const summary = await project
         .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
         .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
+      await settleCachedRerun(project, summary);
       const code = await finishRun(project, summary, opts);
       const stopped = await rootFailure(project, summary.runId);
       if (stopped) throw stopped;

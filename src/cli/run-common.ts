@@ -12,6 +12,8 @@ import { writeRunReport } from '../report/report.js';
 import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
+import { settleFullyCachedRun } from './cached-rerun.js';
+import { reusedBranchOf } from '../report/run-place.js';
 import { safeJson, safeText } from './safe-text.js';
 import type { ProjectHandle } from './wiring.js';
 
@@ -100,9 +102,28 @@ export async function readGoal(goal: string | undefined, prd: string | undefined
   return goal;
 }
 
-/** Prints (or prints as JSON) a finished session of a run, writes its report, returns the exit code. */
+/**
+ * After a new run of `do` or `run PLAN`: a fully cached run whose result an earlier run's branch
+ * already holds gives up its own branch and worktree (`cached-rerun.ts`). A failure to do so is
+ * one warning line on stderr; the run then keeps its branch and worktree.
+ */
+export async function settleCachedRerun(project: ProjectHandle, summary: RunSummary): Promise<void> {
+  try {
+    await settleFullyCachedRun(project.store, project.dir, summary);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    process.stderr.write(`${safeText(`warning: run ${summary.runId} was fully cached but keeps its own branch and worktree (${reason})`)}\n`);
+  }
+}
+
+/**
+ * Prints (or prints as JSON) a finished session of a run, writes its report, returns the exit
+ * code. A fully cached run that points at an earlier run's branch says so (`fully cached: ...`;
+ * JSON: `fullyCached: { run, branch }`).
+ */
 export async function finishRun(project: ProjectHandle, summary: RunSummary, opts: CommonOptions): Promise<number> {
   const run = (await project.store.getRun(summary.runId))!;
+  const reused = reusedBranchOf(run);
   const { commits } = await runCommits(run); // the same list the report shows (git log base..branch)
   const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir), summary.runId);
   const reportPath = report.path ?? null;
@@ -110,7 +131,8 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
   const spend = await runSpend(project.store, summary.runId);
   const budget = budgetLines(run, spend);
   if (opts.json) {
-    process.stdout.write(`${safeJson({ ...summary, budget, branch: run.branch ?? null, worktree: run.worktree ?? null, report: reportPath, commits })}\n`);
+    const fullyCached = reused ? { fullyCached: { run: reused.runId, branch: reused.branch } } : {};
+    process.stdout.write(`${safeJson({ ...summary, budget, branch: run.branch ?? null, worktree: run.worktree ?? null, ...fullyCached, report: reportPath, commits })}\n`);
   } else {
     const c = summary.counts;
     const t = spend.total;
@@ -121,6 +143,7 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       `  model calls: ${t.calls}, tokens: ${t.inputTokens} in + ${t.outputTokens} out, cost: ${money(t.costUsd)}, time: ${(summary.wallMs / 1000).toFixed(1)} s`,
       ...spendLines(summary.runId, spend, budget),
     ];
+    if (reused) lines.push(`  fully cached: nothing ran; branch ${reused.branch} already holds this result (no new branch or worktree)`);
     if (commits.length > 0) lines.push(`  commits on ${run.branch}:`, ...commits.map((k) => `    ${k.sha.slice(0, 10)} ${k.message}`));
     if (summary.status === 'succeeded' && run.branch) lines.push(`  merge: git merge ${run.branch}`);
     if (summary.status === 'suspended') {

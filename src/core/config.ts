@@ -152,10 +152,11 @@ export const ProjectConfigSchema = z
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**
-     * where run worktrees live; default `<user cache dir>/taskgraph/worktrees/<project>-<hash>`
-     * (outside the project, so nothing of the checkout leaks into a run)
+     * the parent directory of run (and scratch) worktrees, relative to the project directory;
+     * default `<user cache dir>/worktrees/<project>-<hash>` (`workspace/worktree-location.ts`),
+     * outside the project, so nothing of the checkout leaks into a run
      */
-    worktreeDir: z.string().optional(),
+    worktreeDir: z.string().min(1).optional(),
     /** INDEX.md, the root task's project index: `commit: true` also commits it on the run branch */
     index: z.object({ commit: z.boolean().default(false) }).strict().default({ commit: false }),
     /** context budget in tokens for each `context` node (the bundle never exceeds it) */

@@ -1,7 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
 import { resetSecretRedactor } from '../security/redact.js';
 import { GraphSpecSchema } from '../core/graph.js';
@@ -9,13 +10,17 @@ import { keyIngredients } from '../core/hash.js';
 import { TaskSchema } from '../core/task.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord, Usage } from '../store/store.js';
-import { buildRunReport, writeRunReport } from './report.js';
+import { buildRunReport, renderRunReport, writeRunReport } from './report.js';
+import { summarizeRun } from './run-summary.js';
 import { rejectionOf } from '../../test/support/expect-error.js';
 import { createTempDir, git } from '../../test/support/project.js';
 
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-01T10:02:05.000Z';
 const SECRET = 'sk-test-0123456789abcdef';
+/** the run's worktree: an existing directory (a missing one is reported as removed) */
+const WORKTREE = mkdtempSync(join(tmpdir(), 'taskgraph-report-wt-'));
+afterAll(() => rmSync(WORKTREE, { recursive: true, force: true }));
 
 let store: SqliteStore;
 
@@ -46,7 +51,7 @@ function runRecord(patch: Partial<RunRecord> = {}): RunRecord {
     options: { goal: 'Add a login page' },
     planId: 'P1',
     projectDir: '/home/me/shop',
-    worktree: '/home/me/shop/.taskgraph/worktrees/R1',
+    worktree: WORKTREE,
     branch: 'taskgraph/R1',
     baseCommit: 'a'.repeat(40),
     createdAt: T0,
@@ -187,7 +192,8 @@ describe('buildRunReport', () => {
     expect(report).toContain('git merge --ff-only taskgraph/R1');
     expect(report).toContain('git merge taskgraph/R1 ');
     expect(report).toContain('cd /home/me/shop\n');
-    expect(report).toContain('git worktree remove /home/me/shop/.taskgraph/worktrees/R1');
+    expect(row(report, 'worktree')).toEqual(['worktree', WORKTREE]);
+    expect(report).toContain(`git worktree remove ${WORKTREE}`);
     expect(report).toContain('review the branch before merging');
   });
 
@@ -219,6 +225,21 @@ describe('buildRunReport', () => {
     expect(plain).toContain('nothing to merge');
     expect(plain).toContain('No commits.');
     expect(row(plain, 'auth.1/edit')).toEqual(['auth.1/edit', 'llm', 'auth.1', 'pending', '0', '0', '0', '0', '0.0000', '0']);
+  });
+
+  it('says when the stored worktree was removed, the branch deleted, or the branch is an earlier run\'s (fully cached)', async () => {
+    await seed({ status: 'succeeded', reason: undefined, worktree: '/gone/r-1', branch: 'taskgraph/R0' });
+    const summary = await summarizeRun(store, 'R1');
+    const removed = renderRunReport(summary, { commits: [] }, undefined, { branchExists: true, worktreeExists: false, reused: { runId: 'R0', branch: 'taskgraph/R0' } });
+    expect(row(removed, 'worktree')).toEqual(['worktree', '/gone/r-1 (removed)']);
+    expect(row(removed, 'branch')).toEqual(['branch', "taskgraph/R0 (run R0's: this run was fully cached)"]);
+    expect(removed).toContain('the branch of run `R0` already holds this result');
+    expect(removed).not.toContain('git worktree remove');
+    expect(removed).toContain('taskgraph clean --branches');
+    const deleted = renderRunReport(summary, { commits: [], unavailable: 'unknown revision' }, undefined, { branchExists: false, worktreeExists: false });
+    expect(row(deleted, 'branch')).toEqual(['branch', 'taskgraph/R0 (deleted)']);
+    expect(deleted).toContain('The branch `taskgraph/R0` no longer exists');
+    expect(deleted).not.toContain('git merge');
   });
 
   it('rejects an unknown run with NOT_FOUND', async () => {

@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import { blockquote, closeOpenFence, code, codeBlock, formatDuration, plainText, table, usd } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { runCommits, type RunCommits } from './run-commits.js';
+import { runPlace, type RunPlace } from './run-place.js';
 import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summary.js';
 import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
 
@@ -33,16 +34,19 @@ function firstLine(text: string, limit = 200): string {
   return line.length > limit ? `${line.slice(0, limit)}...` : line;
 }
 
-function overview(s: RunSummary): string {
+function overview(s: RunSummary, place: RunPlace): string {
   const { run } = s;
+  const branch = run.branch
+    ? `${run.branch}${place.reused ? ` (run ${place.reused.runId}'s: this run was fully cached)` : ''}${place.branchExists === false ? ' (deleted)' : ''}`
+    : undefined;
   const rows: Array<[string, string | undefined]> = [
     ['status', `**${s.status}**`],
     ['reason', s.status === 'interrupted' && run.status === 'running' ? 'its process stopped without recording an end (killed, or its lease expired)' : run.reason],
     ['command', run.command],
     ['plan', run.planId],
     ['project', run.projectDir],
-    ['branch', run.branch],
-    ['worktree', run.worktree],
+    ['branch', branch],
+    ['worktree', run.worktree ? `${run.worktree}${place.worktreeExists === false ? ' (removed)' : ''}` : undefined],
     ['base commit', run.baseCommit],
     ['started', run.createdAt],
     ['finished', s.finishedAt ?? `— (${s.status}; last update ${run.updatedAt})`],
@@ -164,11 +168,17 @@ function commitsSection(s: RunSummary, git: RunCommits): string {
   return `## Commits\n\nOn ${code(s.run.branch ?? '')}, oldest first${range}:\n\n${git.commits.map((c) => `- ${code(c.sha.slice(0, 12))} ${firstLine(c.message)}`).join('\n')}`;
 }
 
-function mergeSection(s: RunSummary): string {
+function mergeSection(s: RunSummary, place: RunPlace): string {
   const { run } = s;
   if (!run.branch) return '## How to merge\n\nThis run made no branch, so there is nothing to merge.';
+  if (place.branchExists === false) {
+    return `## How to merge\n\nThe branch ${code(run.branch)} no longer exists (deleted by \`taskgraph clean --branches\`, or by hand after a merge): there is nothing left to merge. The records of the run above come from the store.`;
+  }
   const branch = shellQuote(run.branch);
   const parts = ['## How to merge'];
+  if (place.reused) {
+    parts.push(`Nothing ran in this run: every node came from the cache, and the branch of run ${code(place.reused.runId)} already holds this result, so the run made no branch or worktree of its own.`);
+  }
   if (s.status === 'suspended') {
     parts.push(`The run is suspended${run.reason ? ` (${run.reason})` : ''}. Answer it, then continue with ${code(`taskgraph resume ${run.id}`)} before merging.`);
   } else if (s.status === 'failed') {
@@ -178,9 +188,8 @@ function mergeSection(s: RunSummary): string {
   } else if (s.status === 'running') {
     parts.push(`The run is still running (${code(`taskgraph status ${run.id}`)}): wait for it before merging.`);
   }
-  parts.push(
-    `The work is on branch ${code(run.branch)}${run.worktree ? ` (worktree ${code(run.worktree)})` : ''}. From the project directory:`,
-  );
+  const worktree = run.worktree && place.worktreeExists !== false ? run.worktree : undefined;
+  parts.push(`The work is on branch ${code(run.branch)}${worktree ? ` (worktree ${code(worktree)})` : ''}. From the project directory:`);
   parts.push(
     codeBlock(
       [
@@ -191,8 +200,13 @@ function mergeSection(s: RunSummary): string {
       'sh',
     ),
   );
-  const cleanup = [...(run.worktree ? [`git worktree remove ${shellQuote(run.worktree)}`] : []), `git branch -d ${branch}`];
-  parts.push('Then clean up the worktree and the branch:');
+  if (place.reused) {
+    parts.push(`Then clean up the worktree of run ${code(place.reused.runId)} and the branch:`);
+    parts.push(codeBlock('taskgraph clean --branches', 'sh'));
+    return parts.join('\n\n');
+  }
+  const cleanup = [...(worktree ? [`git worktree remove ${shellQuote(worktree)}`] : []), `git branch -d ${branch}`];
+  parts.push(worktree ? 'Then clean up the worktree and the branch (or `taskgraph clean --branches`):' : 'Then delete the branch:');
   parts.push(codeBlock(cleanup.join('\n'), 'sh'));
   return parts.join('\n\n');
 }
@@ -203,11 +217,12 @@ function mergeSection(s: RunSummary): string {
  * @param summary from {@link summarizeRun}
  * @param git the run's commits from {@link runCommits}
  * @param budget the Budget section's data ({@link budgetReport}); the section is left out without it
+ * @param place whether the stored branch and worktree still exist ({@link runPlace}); default: both assumed to exist
  */
-export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport): string {
+export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport, place: RunPlace = {}): string {
   const sections = [
     `# taskgraph run ${summary.run.id}`,
-    overview(summary),
+    overview(summary, place),
     goalSection(summary),
     timelineSection(summary),
     tasksSection(summary),
@@ -215,7 +230,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     totalsSection(summary, budget),
     budget ? renderBudgetSection(budget) : undefined,
     commitsSection(summary, git),
-    mergeSection(summary),
+    mergeSection(summary, place),
   ];
   return `${sections.filter((x): x is string => x !== undefined).join('\n\n')}\n`;
 }
@@ -228,7 +243,8 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  * USD) with their notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4
  * decimals, duration ms), failures, totals, the budget with the headroom left and what planning
  * cost (`budget-section.ts`), the commits (`git log base..branch` in the project
- * directory), and how to merge and clean up. Secrets found in the environment are redacted
+ * directory), and how to merge and clean up — saying so when the stored branch or worktree is
+ * gone (`taskgraph clean`) or is an earlier run's (a fully cached run; `run-place.ts`). Secrets found in the environment are redacted
  * ({@link redactSecrets}); escape sequences and control characters that a model or a repository
  * wrote are removed ({@link plainText}), so the text is safe to print.
  * @param store the store (any {@link Store} implementation)
@@ -238,7 +254,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  */
 export async function buildRunReport(store: Store, runId: string, options: SummaryOptions = {}): Promise<string> {
   const summary = await summarizeRun(store, runId, options);
-  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId))));
+  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId), await runPlace(summary.run))));
 }
 
 /**

@@ -94,8 +94,11 @@ describe('createRunWorkspace', () => {
 
     const ws = await createRunWorkspace({ projectDir: repo, runId: 'r-1' });
     expect(ws.branch).toBe('taskgraph/r-1');
-    expect(ws.dir).toBe(runWorktreeDir(repo, 'r-1'));
-    expect(ws.dir).toBe(path.join(repo, '.taskgraph', 'worktrees', 'r-1'));
+    expect(ws.dir).toBe(await runWorktreeDir(repo, 'r-1'));
+    // outside the project, in the user's cache directory (the test's XDG_CACHE_HOME)
+    expect(path.dirname(path.dirname(ws.dir))).toBe(path.join(process.env['XDG_CACHE_HOME']!, 'taskgraph', 'worktrees'));
+    expect(path.basename(path.dirname(ws.dir))).toMatch(/^repo-\d+-[0-9a-f]{12}$/);
+    expect(ws.dir.startsWith(repo)).toBe(false);
     expect(git(repo, 'rev-parse', 'refs/heads/taskgraph/r-1')).toBe(baseCommit);
     expect(await readFile(path.join(ws.dir, 'src/a.ts'), 'utf8')).toBe('export const a = 1;\n');
     expect(existsSync(path.join(ws.dir, 'notes.txt'))).toBe(false);
@@ -157,21 +160,37 @@ describe('open / remove', () => {
     await writeFile(path.join(ws.dir, 'b.txt'), 'b\n');
     const sha = await ws.commit('add b');
 
-    const again = await openRunWorkspace({ projectDir: repo, runId });
+    const again = await openRunWorkspace({ projectDir: repo, runId, dir: ws.dir });
     expect(again.dir).toBe(ws.dir);
 
     await rm(ws.dir, { recursive: true, force: true });
-    const revived = await openRunWorkspace({ projectDir: repo, runId });
+    const revived = await openRunWorkspace({ projectDir: repo, runId, dir: ws.dir });
     expect(await revived.readFile('b.txt')).toBe('b\n');
     expect((await revived.snapshot()).head).toBe(sha);
 
     await writeFile(path.join(revived.dir, 'dirty.txt'), 'x\n');
-    expect((await rejectionOf(removeRunWorkspace({ projectDir: repo, runId }))).code).toBe('GIT_ERROR');
-    await removeRunWorkspace({ projectDir: repo, runId, force: true });
+    expect((await rejectionOf(removeRunWorkspace({ projectDir: repo, dir: revived.dir }))).code).toBe('GIT_ERROR');
+    expect(await removeRunWorkspace({ projectDir: repo, dir: revived.dir, force: true })).toBe('removed');
     expect(existsSync(revived.dir)).toBe(false);
     expect(git(repo, 'rev-parse', ws.branch)).toBe(sha);
+    expect(await removeRunWorkspace({ projectDir: repo, dir: revived.dir, force: true })).toBe('gone');
 
-    expect((await rejectionOf(openRunWorkspace({ projectDir: repo, runId: 'r-never' }))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(openRunWorkspace({ projectDir: repo, runId: 'r-never', dir: path.join(base, 'r-never') }))).code).toBe('GIT_ERROR');
+  });
+
+  it('honours worktreeDir (relative to the project), resumes at the stored path, and never removes a directory that is not a worktree', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const ws = await createRunWorkspace({ projectDir: repo, runId: 'r-conf', worktreeDir: '../wt-conf' });
+    expect(ws.dir).toBe(path.join(path.dirname(repo), 'wt-conf', 'r-conf'));
+    // the stored path wins over wherever a new worktree would go now
+    const reopened = await openRunWorkspace({ projectDir: repo, runId: 'r-conf', dir: ws.dir, branch: 'taskgraph/r-conf' });
+    expect(reopened.dir).toBe(ws.dir);
+    const stranger = path.join(base, `not-a-worktree-${++counter}`);
+    await mkdir(stranger);
+    await writeFile(path.join(stranger, 'keep.txt'), 'mine\n');
+    const refused = await rejectionOf(removeRunWorkspace({ projectDir: repo, dir: stranger, force: true }));
+    expect(refused.message).toMatch(/not a git worktree/);
+    expect(existsSync(path.join(stranger, 'keep.txt'))).toBe(true);
   });
 });
 

@@ -8,19 +8,19 @@ import { computeEdit, type FileChange } from './edit-apply.js';
 import { editPaths, mapEditPaths, parseEdit } from './edit-format.js';
 import { assertRevision, gitText, runGit } from './git-run.js';
 import { normalizeRepoPath, resolveInside } from './safe-path.js';
-import { addRunWorktree, attachRunWorktree, type CreateRunWorkspaceOptions, type RunWorkspaceOptions } from './run-worktree.js';
+import { addRunWorktree, attachRunWorktree, type AttachRunWorkspaceOptions, type CreateRunWorkspaceOptions } from './run-worktree.js';
 import { commandFiles, protectedChanges, protectedError } from './protected-files.js';
 import type { ApplyEditOptions, ApplyResult, Workspace } from './workspace.js';
 
 export {
   removeRunWorkspace,
   runBranchName,
-  runWorktreeDir,
+  type AttachRunWorkspaceOptions,
   type CreateRunWorkspaceOptions,
   type RemoveRunWorkspaceOptions,
   type RunWorkspaceOptions,
 } from './run-worktree.js';
-
+export { runWorktreeDir } from './worktree-location.js';
 
 /** Identity used for commits when git has no `user.name` / `user.email` configured. */
 export const FALLBACK_IDENTITY = { name: 'taskgraph', email: 'taskgraph@localhost' } as const;
@@ -367,9 +367,10 @@ export class GitWorkspace implements Workspace {
 }
 
 /**
- * Creates a run's branch `taskgraph/<runId>` at `baseRef` and its worktree at
- * `<projectDir>/.taskgraph/worktrees/<runId>` (see `addRunWorktree`). The user's checkout (HEAD,
- * index, files) is not modified.
+ * Creates a run's branch `taskgraph/<runId>` at `baseRef` and its worktree outside the project,
+ * at `runWorktreeDir` (`worktree-location.ts`: `<user cache dir>/worktrees/<project key>/<runId>`,
+ * or under `options.worktreeDir`; see `addRunWorktree`). The user's checkout (HEAD, index,
+ * files) is not modified.
  * @throws TaskgraphError GIT_ERROR (not a git repository, no commits, bad baseRef, branch or
  *   directory already exists, invalid runId)
  */
@@ -379,11 +380,11 @@ export async function createRunWorkspace(options: CreateRunWorkspaceOptions): Pr
 }
 
 /**
- * Re-attaches to a run's worktree on resume; re-creates the worktree from the branch when its
- * directory vanished (see `attachRunWorktree`).
+ * Re-attaches to a run's worktree on resume, at the path and branch stored with the run;
+ * re-creates the worktree from the branch when its directory vanished (see `attachRunWorktree`).
  * @throws TaskgraphError GIT_ERROR (no such branch, directory is not that branch's worktree)
  */
-export async function openRunWorkspace(options: RunWorkspaceOptions): Promise<GitWorkspace> {
+export async function openRunWorkspace(options: AttachRunWorkspaceOptions): Promise<GitWorkspace> {
   const { dir, branch } = await attachRunWorktree(options);
   return new GitWorkspace(dir, branch);
 }

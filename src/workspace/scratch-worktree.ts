@@ -1,12 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { GitWorkspace } from './git-workspace.js';
 import { assertRevision, gitText, runGit } from './git-run.js';
+import { scratchWorktreeDir } from './worktree-location.js';
 
 /**
- * A throw-away git worktree: a detached checkout of one commit in the OS temp directory, sharing
- * the repository's object database. Forecasts (`engine/forecast.ts`) run the engine in one, so
+ * A throw-away git worktree: a detached checkout of one commit outside the project, next to the
+ * run worktrees (`worktree-location.ts`, named `scratch-<pid>-<host>-<random>` so `taskgraph
+ * clean` can remove one left by a killed process), sharing the repository's object database. Forecasts (`engine/forecast.ts`) run the engine in one, so
  * every file a node reads, every tree it hashes and every cached state it restores is exactly
  * what a new run's worktree would hold — never the user's checkout with its uncommitted and
  * untracked files. No branch is created; nothing in the user's checkout changes.
@@ -24,20 +25,21 @@ export interface ScratchWorktree {
 const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
 
 /**
- * Creates a detached worktree of `rev` in a new temporary directory.
+ * Creates a detached worktree of `rev` in a new directory ({@link scratchWorktreeDir}).
  * @param projectDir a directory inside the repository
  * @param rev a revision naming a commit (default `HEAD`)
+ * @param worktreeDir `worktreeDir` of taskgraph.yaml (the parent of worktrees), if set
  * @throws TaskgraphError GIT_ERROR when `rev` names no commit or git fails
  */
-export async function createScratchWorktree(projectDir: string, rev = 'HEAD'): Promise<ScratchWorktree> {
+export async function createScratchWorktree(projectDir: string, rev = 'HEAD', worktreeDir?: string): Promise<ScratchWorktree> {
   assertRevision(rev, 'revision');
   const commit = await gitText(projectDir, ['rev-parse', '--verify', `${rev}^{commit}`]);
-  const parent = await mkdtemp(path.join(tmpdir(), 'taskgraph-forecast-'));
-  const dir = path.join(parent, 'worktree');
+  const dir = await scratchWorktreeDir(projectDir, worktreeDir);
+  await mkdir(path.dirname(dir), { recursive: true });
   try {
     await runGit(projectDir, [...NO_HOOKS, 'worktree', 'add', '--quiet', '--detach', dir, commit]);
   } catch (error) {
-    await rm(parent, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
     throw error;
   }
   let disposed = false;
@@ -48,7 +50,7 @@ export async function createScratchWorktree(projectDir: string, rev = 'HEAD'): P
       if (disposed) return;
       disposed = true;
       await runGit(projectDir, ['worktree', 'remove', '--force', dir]).catch(() => undefined);
-      await rm(parent, { recursive: true, force: true }).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       await runGit(projectDir, ['worktree', 'prune']).catch(() => undefined);
     },
   };

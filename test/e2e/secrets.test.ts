@@ -12,7 +12,8 @@ import { useScriptedProject } from '../support/scripted-project.js';
  * Secrets (issue 8, "Sandbox and secrets"): secrets planted in the CLI's environment, echoed in a
  * provider's error body, and dug up by a model-written test appear nowhere taskgraph writes: not
  * in the store's files, any ref of the repository, the request bodies the model server received,
- * the reports and worktrees under .taskgraph/, or the CLI's stdout and stderr.
+ * the reports under .taskgraph/, the run's worktree (in the user cache directory), or the CLI's
+ * stdout and stderr.
  *
  * Planted (fresh random values on every run):
  * - the API key, in a variable a profile names with `apiKeyEnv` (a name no pattern would flag),
@@ -144,7 +145,7 @@ describe('secrets never leave through the store, the branch, the prompts, the re
     outputs.push([args.join(' '), r]);
     return r;
   };
-  let prepared: Promise<{ runId: string; retryPrompt: string; summary: { status: string; branch: string } }> | undefined;
+  let prepared: Promise<{ runId: string; retryPrompt: string; summary: { status: string; branch: string; worktree: string } }> | undefined;
   /** The scenario, run once for both tests: do (401), resume (leak check fails, retry passes), then the read commands. */
   const scenario = () =>
     (prepared ??= (async () => {
@@ -162,7 +163,7 @@ describe('secrets never leave through the store, the branch, the prompts, the re
       }
       const retries = model.coderRequests('T1');
       expect(retries).toHaveLength(2);
-      return { runId, retryPrompt: retries[1]!.user, summary: JSON.parse(resumed.stdout) as { status: string; branch: string } };
+      return { runId, retryPrompt: retries[1]!.user, summary: JSON.parse(resumed.stdout) as { status: string; branch: string; worktree: string } };
     })());
 
   it('keeps every planted value, in clear, out of the store, the branch, the prompts, the reports and the terminal', async () => {
@@ -180,6 +181,9 @@ describe('secrets never leave through the store, the branch, the prompts, the re
     const leaks: string[] = [];
     // the store: the database file and its WAL (every row, every blob, every freed page)
     for (const [path, bytes] of await filesUnder(join(dir, '.taskgraph'))) leaks.push(...occurrences(path, bytes, CLEAR));
+    // the run's worktree, outside the project (every file the run and its commands left there)
+    expect(summary.worktree.startsWith(dir)).toBe(false);
+    for (const [path, bytes] of await filesUnder(summary.worktree)) leaks.push(...occurrences(path, bytes, CLEAR));
     // every ref of the repository: messages and diffs, and the content of every file at every ref
     leaks.push(...occurrences('git log -p --all', await git(dir, 'log', '-p', '--all', '--format=%H%n%B'), CLEAR));
     const refs = (await git(dir, 'for-each-ref', '--format=%(objectname)')).split('\n').filter(Boolean);

@@ -23,10 +23,17 @@ export interface CliOptions {
 
 /**
  * The environment the CLI runs with: the test's environment without model API keys, plus a fixed
- * git identity, `CI=1` (plain progress lines instead of a redrawn frame) and `NO_COLOR=1`.
+ * git identity, `CI=1` (plain progress lines instead of a redrawn frame), `NO_COLOR=1` and
+ * `XDG_CACHE_HOME` = the test file's temporary cache directory (test/support/cache-home.ts), so
+ * run worktrees go there and never into the real `~/.cache`.
+ * @throws Error when the test file has no temporary cache directory (the setup file did not run)
  */
 export function cliEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...GIT_IDENTITY_ENV, CI: '1', NO_COLOR: '1' };
+  const cacheHome = process.env['XDG_CACHE_HOME'];
+  if (!cacheHome || !cacheHome.includes('taskgraph-cache-')) {
+    throw new Error('XDG_CACHE_HOME is not a temporary test directory: run the tests with vitest.config.ts (setupFiles: test/support/cache-home.ts)');
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...GIT_IDENTITY_ENV, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: cacheHome };
   delete env['OPENAI_API_KEY'];
   delete env['ANTHROPIC_API_KEY'];
   delete env['FORCE_COLOR'];
