@@ -4,6 +4,8 @@ import type { Task } from '../core/task.js';
 import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
+import { INDEX_PATH } from '../project/project-index.js';
+import { renderIndexItem } from './project-index-item.js';
 import { fenceLanguage } from './render.js';
 import { taskQuery } from './search-text.js';
 import { TIER_OF, type AssembleInput, type ContextSource, type CutEntry, type ItemOrigin } from './types.js';
@@ -75,6 +77,8 @@ export interface CollectOptions {
   family: TokenizerFamily;
   retrievalK: number;
   passagesPerFile: number;
+  /** whether the bundle may include the repository map (a non-zero allowance): the project index then leaves out what the map lists */
+  repoMap: boolean;
 }
 
 /**
@@ -102,12 +106,15 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
 
   // tier 1: project index
   out.push({ source: 'project', title: 'project index', heading: 'Project index (taskgraph.yaml)', body: renderProjectIndex(input.config), why: 'tier 1: project vision, rules, style guide and commands', origin: { config: 'taskgraph.yaml' } });
-  if (repoSet.has('INDEX.md')) {
-    const by = excluded.path('INDEX.md');
-    if (by) excludeCut('project', 'INDEX.md', { path: 'INDEX.md' }, by);
+  if (input.projectIndex) {
+    const by = excluded.path(INDEX_PATH);
+    const title = 'project index (INDEX.md)';
+    const origin: ItemOrigin = { planId: input.projectIndex.planId };
+    if (by) excludeCut('project', title, origin, by);
     else {
-      out.push({ source: 'project', title: 'INDEX.md', heading: 'Project index: INDEX.md', body: await read('INDEX.md'), fence: 'markdown', why: 'tier 1: the project index the root task keeps', origin: { path: 'INDEX.md' }, summarizable: true });
-      inFull.add('INDEX.md');
+      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) });
+      const why = `tier 1: the project index, output of plan ${input.projectIndex.planId}'s root task${opts.repoMap ? ' (files and symbols: see the repository map)' : ''}`;
+      if (body) out.push({ source: 'project', title, heading: 'Project index (INDEX.md, kept by taskgraph)', body, why, origin, summarizable: true });
     }
   }
 
