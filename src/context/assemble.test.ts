@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { TaskSchema, type Task } from '../core/task.js';
+import { INDEX_END, INDEX_START } from '../project/project-index.js';
 import { assembleContext, bundleManifestHash } from './assemble.js';
 import { renderBundle } from './render.js';
 import { countTokens } from './tokenizer.js';
@@ -104,6 +105,13 @@ describe('assembleContext', () => {
     expect(whole).toContain('- `src/billing/invoices.ts` — Invoice creation.; exports: createInvoice');
     expect(whole).toContain('- `src/billing/refunds.ts` — exports: refundInvoice');
     expect(noMap.items.some((i) => i.source === 'repo-map')).toBe(false);
+    // a committed INDEX.md (index.commit: true) is not retrieved next to the stored index it repeats
+    const committed = repo();
+    committed.set('INDEX.md', `# Index\n\n${INDEX_START}\n- \`src/billing/refunds.ts\` — exports: refundInvoice\nrefund invoice refunds\n${INDEX_END}\n`);
+    const withFile = await assembleContext(input(committed, { pins: [] }));
+    expect(withFile.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(false);
+    const plain = await assembleContext(input(committed, { pins: [], projectIndex: undefined }));
+    expect(plain.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(true);
     // an exclude of INDEX.md leaves the project index out
     const excluded = await assembleContext(input(repo(), { pins: [], excludes: ['INDEX.md'] }));
     expect(excluded.items.filter((i) => i.source === 'project')).toHaveLength(1);
