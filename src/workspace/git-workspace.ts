@@ -204,7 +204,7 @@ export class GitWorkspace implements Workspace {
    * @param descendant a commit sha (or another revision)
    * @throws TaskgraphError GIT_ERROR for a revision that is not one (empty, option-like), or when git fails otherwise
    */
-  isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     assertRevision(ancestor, 'commit');
     assertRevision(descendant, 'commit');
     // exit 0: yes; 1: no; 128: an unknown commit (nothing to build on either)
