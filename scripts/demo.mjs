@@ -25,7 +25,7 @@ console.log('(the model answers are replayed from a cassette of scripted respons
 taskgraph(dir, 'do', GOAL, '--replay', CASSETTE);
 
 const [run] = JSON.parse(spawnSync(process.execPath, [CLI, '-C', dir, 'runs', '--json'], { encoding: 'utf8' }).stdout);
-step(`the branch ${run.branch}: one commit per task, then INDEX.md`);
+step(`the branch ${run.branch}: one commit per task (the project index, INDEX.md, stays in the store)`);
 console.log(git(dir, 'log', '--reverse', '--format=%h %s', `main..${run.branch}`));
 step('the worktree passes the tests; your checkout was not touched');
 console.log(spawnSync(process.execPath, ['test/run.mjs'], { cwd: run.worktree, encoding: 'utf8' }).stdout.trim());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { TaskSchema, type Task } from '../core/task.js';
+import { INDEX_END, INDEX_START } from '../project/project-index.js';
 import { assembleContext, bundleManifestHash } from './assemble.js';
 import { renderBundle } from './render.js';
 import { countTokens } from './tokenizer.js';
@@ -40,9 +41,21 @@ function input(files: Map<string, string>, over: Partial<AssembleInput> = {}): A
     excludes: [],
     budget: 6000,
     family: 'cl100k_base',
+    projectIndex: PROJECT_INDEX,
     ...over,
   };
 }
+
+/** The stored project index of an earlier plan (the root task's output). */
+const PROJECT_INDEX = {
+  planId: 'p-0',
+  modules: [
+    { path: 'src/billing/invoices.ts', doc: 'Invoice creation.', exports: ['createInvoice'] },
+    { path: 'src/billing/refunds.ts', exports: ['refundInvoice'] },
+    { path: 'src/gone.ts', doc: 'Deleted since.', exports: ['gone'] },
+  ],
+  goals: ['- `p-0` Bill customers — T1 Issue the first invoices (done)'],
+};
 
 describe('assembleContext', () => {
   it('orders items by tier (pins right after the task) and records where each came from', async () => {
@@ -54,7 +67,8 @@ describe('assembleContext', () => {
     const ranks = b.items.map((i) => RANK_OF[i.source]);
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
     for (const i of b.items) expect(i.tier).toBe(TIER_OF[i.source]);
-    expect(b.items[1]!.origin).toEqual({ path: 'INDEX.md' });
+    expect(b.items[1]!.origin).toEqual({ planId: 'p-0' });
+    expect(b.items[1]!.text).toContain('- `p-0` Bill customers — T1 Issue the first invoices (done)');
     expect(b.items[2]!.text).toContain('refund of 5 returned 10');
     expect(b.items[3]!.origin.path).toBe('src/util/strings.ts');
     expect(b.items[4]!.text).toContain('Receipts are emailed');
@@ -71,6 +85,37 @@ describe('assembleContext', () => {
     expect(retrieved.some((i) => i.origin.path === 'src/billing/invoices.ts' || i.origin.taskId === 'T3')).toBe(false);
     expect(b.tokens).toBe(countTokens(renderBundle(b), 'cl100k_base'));
     expect(b.tokens).toBeLessThanOrEqual(b.budget);
+  });
+
+  it('shows the project index without what the repository map lists; a repository INDEX.md is an ordinary file', async () => {
+    const b = await assembleContext(input(repo(), { pins: [] }));
+    const index = b.items.find((i) => i.source === 'project' && i.title === 'project index (INDEX.md)')!;
+    // only the doc line of a file that still exists; no exports, no path-only lines, no project line
+    expect(index.text).toContain('- `src/billing/invoices.ts` — Invoice creation.');
+    expect(index.text).not.toContain('createInvoice');
+    expect(index.text).not.toContain('src/billing/refunds.ts');
+    expect(index.text).not.toContain('src/gone.ts');
+    expect(index.text).not.toContain('Sell things');
+    // the repository's INDEX.md is listed by the map like any file, and is no tier 1 item
+    expect(b.items.filter((i) => i.source === 'project')).toHaveLength(2);
+    expect(b.items.find((i) => i.source === 'repo-map')!.text.split('\n')).toContain('INDEX.md');
+    // without a repository map the module map is shown whole
+    const noMap = await assembleContext(input(repo(), { pins: [], options: { repoMapTokens: 0 } }));
+    const whole = noMap.items.find((i) => i.title === 'project index (INDEX.md)')!.text;
+    expect(whole).toContain('- `src/billing/invoices.ts` — Invoice creation.; exports: createInvoice');
+    expect(whole).toContain('- `src/billing/refunds.ts` — exports: refundInvoice');
+    expect(noMap.items.some((i) => i.source === 'repo-map')).toBe(false);
+    // a committed INDEX.md (index.commit: true) is not retrieved next to the stored index it repeats
+    const committed = repo();
+    committed.set('INDEX.md', `# Index\n\n${INDEX_START}\n- \`src/billing/refunds.ts\` — exports: refundInvoice\nrefund invoice refunds\n${INDEX_END}\n`);
+    const withFile = await assembleContext(input(committed, { pins: [] }));
+    expect(withFile.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(false);
+    const plain = await assembleContext(input(committed, { pins: [], projectIndex: undefined }));
+    expect(plain.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(true);
+    // an exclude of INDEX.md leaves the project index out
+    const excluded = await assembleContext(input(repo(), { pins: [], excludes: ['INDEX.md'] }));
+    expect(excluded.items.filter((i) => i.source === 'project')).toHaveLength(1);
+    expect(excluded.cutEntries).toContainEqual(expect.objectContaining({ title: 'project index (INDEX.md)', action: 'excluded' }));
   });
 
   it('allocates greedily in tier order when the budget is tight', async () => {

@@ -9,7 +9,8 @@ import type { AssembleInput, ContextBundle, CutEntry } from './types.js';
  * Context assembly (DESIGN.md §7, issue 4): the bundle of items an `llm` node is given for a
  * task, in tier order, under a token budget.
  *
- * Allocation order (tier numbers in brackets): project index [1] (taskgraph.yaml + INDEX.md),
+ * Allocation order (tier numbers in brackets): project index [1] (taskgraph.yaml + the stored
+ * project index, INDEX.md, without what the repository map lists),
  * the task with its notes [2], manual pins [9], outputs of `requires` dependencies in full [3],
  * plan siblings [4], `refers` links in short [5], files named by the task or its earlier edits
  * [6], the repository map [7], BM25 retrieval over repository files, earlier outputs and docs
@@ -42,12 +43,13 @@ export async function assembleContext(input: AssembleInput): Promise<ContextBund
   const index =
     input.index ??
     (await buildContextIndex({ repoFiles: input.repoFiles, readFile: input.readFile, docs: input.docs, earlierOutputs: input.earlierOutputs }));
+  const repoMapTokens = o.repoMapTokens ?? Math.min(REPO_MAP_MAX, Math.max(REPO_MAP_MIN, Math.floor(input.budget * REPO_MAP_SHARE)));
   const { candidates, cut: preCut } = await collectCandidates(input, index, {
     family: input.family,
     retrievalK: o.retrievalK ?? 24,
     passagesPerFile: o.passagesPerFile ?? 2,
+    repoMap: repoMapTokens > 0,
   });
-  const repoMapTokens = o.repoMapTokens ?? Math.min(REPO_MAP_MAX, Math.max(REPO_MAP_MIN, Math.floor(input.budget * REPO_MAP_SHARE)));
   const alloc = await allocate(candidates, {
     budget: input.budget,
     family: input.family,

@@ -4,6 +4,8 @@ import type { Task } from '../core/task.js';
 import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
+import { INDEX_PATH, INDEX_START } from '../project/project-index.js';
+import { renderIndexItem } from './project-index-item.js';
 import { fenceLanguage } from './render.js';
 import { taskQuery } from './search-text.js';
 import { TIER_OF, type AssembleInput, type ContextSource, type CutEntry, type ItemOrigin } from './types.js';
@@ -75,6 +77,8 @@ export interface CollectOptions {
   family: TokenizerFamily;
   retrievalK: number;
   passagesPerFile: number;
+  /** whether the bundle may include the repository map (a non-zero allowance): the project index then leaves out what the map lists */
+  repoMap: boolean;
 }
 
 /**
@@ -88,6 +92,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
   const task = input.task;
   const repoSet = new Set(input.repoFiles);
   const inFull = new Set<string>(); // paths whose whole text is a candidate already
+  const notRetrieved = new Set<string>(); // paths another item already stands for
   const excludeCut = (source: ContextSource, title: string, origin: ItemOrigin, by: string) =>
     cut.push({ source, tier: TIER_OF[source], title, origin, action: 'excluded', tokens: 0, reason: `excluded by override "${by}"` });
   const skippedWhy = new Map(index.skipped.map((s) => [s.path, s.reason]));
@@ -102,13 +107,18 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
 
   // tier 1: project index
   out.push({ source: 'project', title: 'project index', heading: 'Project index (taskgraph.yaml)', body: renderProjectIndex(input.config), why: 'tier 1: project vision, rules, style guide and commands', origin: { config: 'taskgraph.yaml' } });
-  if (repoSet.has('INDEX.md')) {
-    const by = excluded.path('INDEX.md');
-    if (by) excludeCut('project', 'INDEX.md', { path: 'INDEX.md' }, by);
+  if (input.projectIndex) {
+    const by = excluded.path(INDEX_PATH);
+    const title = 'project index (INDEX.md)';
+    const origin: ItemOrigin = { planId: input.projectIndex.planId };
+    if (by) excludeCut('project', title, origin, by);
     else {
-      out.push({ source: 'project', title: 'INDEX.md', heading: 'Project index: INDEX.md', body: await read('INDEX.md'), fence: 'markdown', why: 'tier 1: the project index the root task keeps', origin: { path: 'INDEX.md' }, summarizable: true });
-      inFull.add('INDEX.md');
+      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) });
+      const why = `tier 1: the project index, output of plan ${input.projectIndex.planId}'s root task${opts.repoMap ? ' (files and symbols: see the repository map)' : ''}`;
+      if (body) out.push({ source: 'project', title, heading: 'Project index (INDEX.md, kept by taskgraph)', body, why, origin, summarizable: true });
     }
+    // an INDEX.md committed by `index.commit: true` says it all again: no retrieval of it (pins still may)
+    if (repoSet.has(INDEX_PATH) && (await read(INDEX_PATH)).includes(INDEX_START)) notRetrieved.add(INDEX_PATH);
   }
 
   // tier 2: the task with its notes
@@ -242,7 +252,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
   const requiresIds = new Set(input.requires.map((r) => r.task.id));
   const allow = (p: Passage): boolean => {
     if (p.kind === 'output') return p.taskId !== undefined && !excluded.task(p.taskId) && !requiresIds.has(p.taskId) && !pinnedTasks.has(p.taskId);
-    return p.path !== undefined && !excluded.path(p.path) && !(p.kind === 'file' && inFull.has(p.path));
+    return p.path !== undefined && !excluded.path(p.path) && !(p.kind === 'file' && (inFull.has(p.path) || notRetrieved.has(p.path)));
   };
   for (const hit of searchPassages(index, query, opts.retrievalK, opts.passagesPerFile, allow)) {
     const p = hit.passage;

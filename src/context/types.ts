@@ -1,6 +1,7 @@
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 import type { ContextIndex } from './context-index.js';
+import type { BundleProjectIndex } from './project-index-item.js';
 import type { TokenizerFamily } from './tokenizer.js';
 
 /**
@@ -58,6 +59,8 @@ export interface ItemOrigin {
   url?: string;
   /** the config file, for the project index */
   config?: string;
+  /** the plan whose root task produced the project index (INDEX.md) */
+  planId?: string;
 }
 
 /** How an included item was shortened to fit. */
@@ -161,12 +164,18 @@ export interface AssembleInput {
   budget: number;
   family: TokenizerFamily;
   /**
-   * shortens oversized dependency outputs, named and pinned files, `refers` lists and INDEX.md
-   * (the task itself, the taskgraph.yaml index, the map and retrieved passages are trimmed)
+   * shortens oversized dependency outputs, named and pinned files, `refers` lists and the project
+   * index (the task itself, the taskgraph.yaml index, the map and retrieved passages are trimmed)
    */
   summarize?: SummarizeFn;
   /** every task of the plan, to resolve pinned task ids (optional: else the tasks above) */
   allTasks?: Task[];
+  /**
+   * the project index (INDEX.md) an earlier plan's root task produced for a commit this worktree
+   * holds (`nodes/project-index-lookup.ts`); tier 1, shown without what the repository map lists
+   * (`project-index-item.ts`). A repository file named INDEX.md is an ordinary file.
+   */
+  projectIndex?: BundleProjectIndex;
   /**
    * a prebuilt index (see `buildContextIndex`); when given, the map and retrieval read repository
    * files, docs and earlier outputs from it (not from `repoFiles`/`docs`/`earlierOutputs`), so

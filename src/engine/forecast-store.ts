@@ -203,6 +203,10 @@ export class ForecastStore implements Store {
   lastSuccessfulAttempt(nodeId: string, beforeRunId?: string): Promise<AttemptRecord | undefined> {
     return this.real.lastSuccessfulAttempt(nodeId, beforeRunId);
   }
+  /** The project's recent successful attempts of the node (the forecast's own attempts are not history). */
+  recentSuccessfulAttempts(nodeId: string, limit: number, beforeRunId?: string): Promise<AttemptRecord[]> {
+    return this.real.recentSuccessfulAttempts(nodeId, limit, beforeRunId);
+  }
   putDecision(decision: DecisionRecord): Promise<void> {
     return this.scratch.putDecision(decision);
   }

@@ -124,6 +124,10 @@ const INGREDIENT_WORDS: Record<string, string> = {
   'extra:dependencies': 'dependency files changed',
   'extra:command': 'the command changed',
   'extra:baseline': 'the baseline mode changed',
+  'extra:index': 'the project index changed (a newer one for the base commit)',
+  'extra:indexed': 'the indexed worktree changed',
+  'extra:previousGoals': 'the goals of the earlier project index changed',
+  'extra:goal': 'task statuses changed',
 };
 
 /** Words for a changed ingredient, naming the upstream node of an input when there is one. */

@@ -115,8 +115,16 @@ export interface ModelEstimate {
 export interface ScriptFunction {
   /** bump when the function's behaviour changes (part of the cache key) */
   version: number;
-  /** whether it changes the worktree */
-  sideEffects: boolean;
+  /**
+   * whether it changes the worktree: a flag, or a function of the node's `args` (the
+   * `project-index` function commits INDEX.md only when its args ask for it)
+   */
+  sideEffects: boolean | ((args: Json) => boolean);
+  /**
+   * the function's own cache-key ingredients beyond its name, version, args and inputs (what it
+   * reads from the worktree or the store), e.g. the worktree tree it indexes; called before `run`
+   */
+  keyIngredients?(args: Json, inputs: Record<string, Json>, ctx: NodeContext): Promise<Record<string, Json>>;
   run(args: Json, inputs: Record<string, Json>, ctx: NodeContext): Promise<Json>;
   description: string;
   /** safe to run inside a forecast: no waiting, deterministic, effects only on the worktree (see {@link NodeExecutor.forecastSafe}) */

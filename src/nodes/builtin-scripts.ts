@@ -12,7 +12,7 @@ import { projectIndexScript } from './project-index-script.js';
  * - `fail`: throws NODE_FAILED with `args.message`
  * - `concat`: joins string inputs in key order with `args.separator` (default "\n")
  * - `git-commit`: commits the worktree with `args.message` (conventional-commit message), returns `{ commit, message }`
- * - `project-index`: rewrites and commits INDEX.md after a plan's tasks (see `project-index-script.ts`)
+ * - `project-index`: builds the project index (INDEX.md) after a plan's tasks and returns it; with `args.commit` also commits INDEX.md (see `project-index-script.ts`)
  */
 export const builtinScripts: ReadonlyMap<string, ScriptFunction> = new Map<string, ScriptFunction>([
   [

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
-import { keyIngredients } from '../core/hash.js';
+import { cacheKey, keyIngredients } from '../core/hash.js';
+import type { Json } from '../core/json.js';
 import { TaskSchema } from '../core/task.js';
 import type { NodeContext } from '../engine/node-executor.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -75,5 +76,51 @@ describe('context node: retrieval index reuse', () => {
     const third = await execute(ctx);
     expect(workspace.reads - before).toBeGreaterThanOrEqual(30);
     expect(JSON.stringify(third)).toContain('return 70');
+  });
+});
+
+describe('context node: the stored project index', () => {
+  /** Records a successful `index` attempt of run `runId` whose output indexed `head`. */
+  async function storeIndex(ctx: NodeContext, runId: string, head: string, goal: string) {
+    const output: Json = {
+      kind: 'project-index', planId: 'p-0', path: 'INDEX.md', text: '# Project index\n', head, tree: 'f'.repeat(40), project: '**m**',
+      modules: [{ path: 'mod7.ts', doc: 'module 7', exports: ['feature7'] }, { path: 'mod8.ts', exports: ['feature8'] }],
+      goals: [`- \`p-0\` ${goal} — T1 ${goal} (done)`], committed: false,
+    };
+    const now = new Date().toISOString();
+    await ctx.store.createRun({ id: runId, status: 'succeeded', graph: { id: 'g', nodes: [], edges: [] } as never, command: 'do', options: {}, projectDir: '/p', createdAt: now, updatedAt: now });
+    const ing = keyIngredients('script', 1, { fn: 'project-index' }, {}, { run: runId });
+    await ctx.store.recordFinishedAttempt(
+      { runId, nodeId: 'index', number: 1, status: 'succeeded', cacheKey: cacheKey(ing), ingredients: ing, output, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 }, startedAt: now, finishedAt: now, durationMs: 1 },
+      { runId, nodeId: 'index', status: 'succeeded', attempts: 1 },
+    );
+  }
+
+  it('shows the index stored for the base commit as tier 1 (doc lines only next to the map), and keys on its hash', async () => {
+    const { dir, ctx } = await setup();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    const key = async () => cacheKey(keyIngredients('context', contextExecutor.version, { task: 'T1' }, {}, await contextExecutor.keyIngredients!({ task: 'T1' }, {}, ctx)));
+    const none = await key();
+    expect((await contextExecutor.keyIngredients!({ task: 'T1' }, {}, ctx))['index']).toBeNull();
+
+    // an index of a commit this worktree does not hold is not used
+    await storeIndex(ctx, 'r-other', 'e'.repeat(40), 'Elsewhere');
+    expect(await key()).toBe(none);
+
+    await storeIndex(ctx, 'r-0', head, 'Make modules');
+    const withIndex = await key();
+    expect(withIndex).not.toBe(none);
+    const out = await execute(ctx);
+    const bundle = (out as unknown as { output: { items: Array<{ title: string; text: string; origin: object }> } }).output;
+    const item = bundle.items.find((i) => i.title === 'project index (INDEX.md)')!;
+    expect(item.origin).toEqual({ planId: 'p-0' });
+    expect(item.text).toContain('- `p-0` Make modules — T1 Make modules (done)');
+    expect(item.text).toContain('- `mod7.ts` — module 7');
+    expect(item.text).not.toContain('feature7');
+    expect(item.text).not.toContain('mod8.ts');
+    // the same index again: the same key; a newer one for the same commit: a new key
+    expect(await key()).toBe(withIndex);
+    await storeIndex(ctx, 'r-2', head, 'Make more modules');
+    expect(await key()).not.toBe(withIndex);
   });
 });

@@ -13,6 +13,7 @@ import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { addUsage } from '../planning/plan-level.js';
 import type { Store, Usage } from '../store/store.js';
 import { GitWorkspace } from '../workspace/git-workspace.js';
+import { findProjectIndex, runBaseCommit, type FoundProjectIndex } from './project-index-lookup.js';
 import type { Workspace } from '../workspace/workspace.js';
 
 const ContextConfig = z
@@ -42,6 +43,8 @@ interface ContextSite {
   summarize?: SummarizeFn;
   /** a key for everything the retrieval index is built from, when indexes may be reused (see INDEX_CACHE) */
   indexKey?(earlierOutputs: Array<{ taskId: string; text: string }>): string;
+  /** the project index an earlier plan's root task produced for the base commit, if any (tier 1) */
+  projectIndex(): Promise<FoundProjectIndex | undefined>;
 }
 
 /** Retrieval indexes of this process, reused by context nodes that see the same worktree tree (a task's retry). */
@@ -98,6 +101,7 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
   const index = site.indexKey
     ? await INDEX_CACHE.get(site.indexKey(earlierOutputs), () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs }))
     : undefined;
+  const found = await site.projectIndex();
   return {
     config: site.config,
     task,
@@ -116,6 +120,7 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     allTasks: all,
     ...(site.summarize ? { summarize: site.summarize } : {}),
     ...(index ? { index } : {}),
+    ...(found ? { projectIndex: { planId: found.index.planId, modules: found.index.modules, goals: found.index.goals } } : {}),
   };
 }
 
@@ -161,6 +166,7 @@ function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
     // the worktree tree (hashed in this attempt's key ingredients) covers every file and doc the
     // index reads; earlier outputs are not in it. Without ingredients (outside the engine) no reuse.
     ...(ctx.ingredients?.extra['tree'] ? { indexKey: (earlier) => hashJson({ tree: ctx.ingredients!.extra['tree'], docs: ctx.config.docs, earlier }) } : {}),
+    projectIndex: async () => findProjectIndex(ctx.store, ctx.workspace!, await runBaseCommit(ctx), ctx.runId),
   };
 }
 
@@ -175,7 +181,9 @@ function depInputs(inputs: Record<string, Json>): Record<string, Json> {
  * items, where each came from, tokens, why it is there and what was cut. The cache key adds
  * everything the bundle is made of that is not already an input: the task (notes included), the
  * siblings' titles and run-local status, `refers` links, pins and excludes, docs globs, earlier
- * outputs, the project index, the budget and tokenizer, and the worktree tree (files, docs, INDEX.md).
+ * outputs, the project's taskgraph.yaml facts, the stored project index it shows (its hash: the
+ * index of the run's base commit, `project-index-lookup.ts`), the budget and tokenizer, and the
+ * worktree tree (files and docs).
  * The `llm` node that reads the bundle takes it as an input, so the bundle's hash (its manifest)
  * is in the llm node's key.
  */
@@ -190,7 +198,7 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   // forecast replaces with one that refuses (the forecast then says the bundle is not known)
   forecastSafe: () => true,
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
-    // only the store-side facts: files, docs and INDEX.md are covered by the worktree tree
+    // only the store-side facts: files and docs are covered by the worktree tree
     const site = runSite(ctx);
     const facts = await taskFacts(site, config.task);
     const c = ctx.config;
@@ -205,6 +213,7 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
       family: familyOf(c),
       summarizer: site.summarize ? (c.models['cheap']?.model ?? 'cheap') : null,
       tree: (await ctx.workspace!.snapshot()).tree,
+      index: (await site.projectIndex())?.hash ?? null,
       deps: Object.keys(depInputs(inputs)),
     };
   },
@@ -242,8 +251,8 @@ export interface PreviewProject {
 /**
  * The bundle a task's `context` node would be given in a new run (`taskgraph context preview`):
  * the same assembly, with files read from the project's checkout (HEAD and working files), the
- * task's stored pins and excludes, and what dependencies did taken from their latest successful
- * commit in any run.
+ * task's stored pins and excludes, what dependencies did taken from their latest successful
+ * commit in any run, and the stored project index of the checkout's HEAD.
  * @throws TaskgraphError NOT_FOUND for an unknown plan or task
  */
 export async function previewTaskContext(project: PreviewProject, planId: string, taskId: string): Promise<ContextBundle> {
@@ -254,14 +263,17 @@ export async function previewTaskContext(project: PreviewProject, planId: string
     const last = await project.store.lastSuccessfulAttempt(`${id}/commit`);
     if (last?.output !== undefined) deps[id] = last.output;
   }
+  const workspace = new GitWorkspace(project.dir, 'HEAD');
   const site: ContextSite = {
     store: project.store,
     config: project.config,
     planId,
-    workspace: new GitWorkspace(project.dir, 'HEAD'),
+    workspace,
     statusOf: async () => 'pending',
     earlierOutputs: () => [],
     editedFiles: async () => [],
+    // a new run starts from the checkout's HEAD
+    projectIndex: async () => findProjectIndex(project.store, workspace, (await workspace.commitSnapshot('HEAD')).head),
   };
   return assembleContext(await assembleInput(site, taskId, deps, project.config.contextBudget));
 }

@@ -29,9 +29,12 @@ describe('rootPlanNodes', () => {
     const graph = buildGraph({ nodes: rootPlanNodes({ id: 'p-1', goal: 'g', tasks, leaves: ['T1', 'T2'] }, { config: ProjectConfigSchema.parse({}) }) });
     expect(graph.order.at(-1)).toBe(INDEX_NODE_ID);
     const index = graph.nodes.get(INDEX_NODE_ID)!;
-    expect(index).toMatchObject({ kind: 'script', config: { fn: 'project-index', args: { planId: 'p-1', goal: 'g', leaves: ['T1', 'T2'] } } });
+    // by default the index is the node's output only; index.commit: true also commits INDEX.md
+    expect(index).toMatchObject({ kind: 'script', config: { fn: 'project-index', args: { planId: 'p-1', goal: 'g', leaves: ['T1', 'T2'], commit: false } } });
     expect(index.task).toBeUndefined();
     expect(graph.preds.get(INDEX_NODE_ID)).toEqual(['T1/commit', 'T2/commit']);
+    const committing = rootPlanNodes({ id: 'p-1', goal: 'g', tasks, leaves: ['T1', 'T2'] }, { config: ProjectConfigSchema.parse({ index: { commit: true } }) });
+    expect(committing.find((n) => n.id === INDEX_NODE_ID)).toMatchObject({ config: { args: { commit: true } }, title: 'update and commit INDEX.md, the project index' });
   });
   it('adds no index node to a plan without atomic tasks', () => {
     expect(rootPlanNodes({ id: 'p-1', goal: 'g', tasks: [], leaves: [] }, { config: ProjectConfigSchema.parse({}) })).toEqual([]);

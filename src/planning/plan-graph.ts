@@ -17,7 +17,8 @@ import type { PlanRecord, Task } from '../core/task.js';
  * failed task skips only the tasks that depend on it.
  */
 export interface PlanGraphOptions {
-  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'>;
+  /** the project's config; `index.commit` (default false) makes the root `index` node commit INDEX.md */
+  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'> & { index?: ProjectConfig['index'] };
   /**
    * `--baseline known-failures`: every `T/verify` takes the `baseline` node's output as its
    * input `baseline` (part of its cache key), so it fails only on tests that did not fail at
@@ -185,21 +186,23 @@ export const INDEX_NODE_ID = 'index';
 
 /**
  * The nodes of a whole plan (`taskgraph do`, `run PLAN`): {@link planToNodes} for every atomic
- * task, then the root task's `index` node, which waits for every task's commit and then writes
- * and commits INDEX.md, the project index (`project-index` script, `project/project-index.ts`).
- * Subplans of a split task (ADaPT) get no index node of their own: the root's waits for them
- * through the split task's commit.
+ * task, then the root task's `index` node, which waits for every task's commit and then builds
+ * the project index (`project-index` script, `nodes/project-index-script.ts`): its output, kept
+ * in the store, is tier 1 of later runs' context bundles. With `index.commit: true` (its args
+ * say `commit: true`) it also writes and commits INDEX.md. Subplans of a split task (ADaPT) get
+ * no index node of their own: the root's waits for them through the split task's commit.
  * @param plan the plan's id, goal, tasks and atomic task ids in execution order
  */
 export function rootPlanNodes(plan: { id: string; goal: string; tasks: readonly Task[]; leaves: readonly string[] }, options: PlanGraphOptions): NodeSpecInput[] {
   const nodes = planToNodes(plan.tasks, plan.leaves, options);
   const leaves = plan.leaves.filter((id) => nodes.some((n) => n.id === `${id}/commit`));
   if (leaves.length === 0) return nodes;
+  const commit = options.config.index?.commit === true;
   nodes.push({
     id: INDEX_NODE_ID,
     kind: 'script',
-    title: 'update INDEX.md, the project index',
-    config: { fn: 'project-index', args: { planId: plan.id, goal: plan.goal, leaves } },
+    title: commit ? 'update and commit INDEX.md, the project index' : 'build the project index (INDEX.md, kept in the store)',
+    config: { fn: 'project-index', args: { planId: plan.id, goal: plan.goal, leaves, commit } },
     inputs: Object.fromEntries(leaves.map((id) => [`task:${id}`, { $ref: `${id}/commit` }])),
   });
   return nodes;

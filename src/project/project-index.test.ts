@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { fileDocLine, INDEX_END, INDEX_START, MAX_FILES_LISTED, MAX_GOALS, moduleMap, renderIndexDocument, type IndexFacts } from './project-index.js';
+import {
+  buildProjectIndex,
+  fileDocLine,
+  goalsIn,
+  INDEX_END,
+  INDEX_START,
+  MAX_FILES_LISTED,
+  MAX_GOALS,
+  moduleEntries,
+  moduleLine,
+  moduleMap,
+  renderIndexDocument,
+  SYMBOLS_PER_LINE,
+  type IndexFacts,
+} from './project-index.js';
 
 const files = [
   { path: 'src/calc.js', text: '/** Adds two numbers. */\nexport function add(a, b) {\n  return a + b;\n}\nexport const PI = 3.14;\n' },
@@ -91,5 +105,37 @@ describe('renderIndexDocument', () => {
     expect(doc).not.toContain('old generated text');
     expect(doc.startsWith('# Mine\n\n')).toBe(true);
     expect(doc.endsWith(`${INDEX_END}\n`)).toBe(true);
+  });
+});
+
+describe('buildProjectIndex', () => {
+  it('returns the document with its parts as data; the module map lines are the entries rendered', () => {
+    const built = buildProjectIndex(undefined, facts('p-aaaa', 'Add multiply'));
+    expect(built.text).toBe(renderIndexDocument(undefined, facts('p-aaaa', 'Add multiply')));
+    expect(built.project).toBe('**calculator**: A small calculator.');
+    expect(built.modules.map((e) => moduleLine(e))).toEqual(moduleMap(files));
+    expect(built.modules.find((e) => e.path === 'src/billing/invoice.ts')).toEqual({ path: 'src/billing/invoice.ts', doc: 'Invoices: creation and totals.', exports: ['Invoice', 'total'] });
+    expect(built.goals).toEqual(['- `p-aaaa` Add multiply — T1 Add multiply (done); T2 Document it (done)']);
+  });
+
+  it('takes the earlier goals from `history` (a stored index) instead of the document, newest first', () => {
+    const stored = buildProjectIndex(undefined, facts('p-aaaa', 'Add multiply'));
+    const next = buildProjectIndex(undefined, facts('p-bbbb', 'Add divide', { history: stored.goals }));
+    expect(next.goals.map((l) => l.slice(3, 9))).toEqual(['p-bbbb', 'p-aaaa']);
+    expect(goalsIn(next.text)).toEqual(next.goals);
+    // history wins over the goals of an existing document, whose own text is still kept
+    const kept = buildProjectIndex(`# Ours\n\n${stored.text}`, facts('p-cccc', 'g', { history: [] }));
+    expect(kept.goals).toHaveLength(1);
+    expect(kept.text.startsWith('# Ours\n\n')).toBe(true);
+    expect(goalsIn('# no generated part\n- `p-1` x\n')).toEqual([]);
+  });
+
+  it('counts symbols left out of an entry', () => {
+    const many = { path: 'src/many.ts', text: Array.from({ length: SYMBOLS_PER_LINE + 3 }, (_, i) => `export const c${i} = ${i};`).join('\n') };
+    const [entry] = moduleEntries([many]);
+    expect(entry!.exports).toHaveLength(SYMBOLS_PER_LINE);
+    expect(entry!.more).toBe(3);
+    expect(moduleLine(entry!)).toMatch(/, … 3 more$/);
+    expect(moduleLine(entry!, { exports: false })).toBe('- `src/many.ts`');
   });
 });

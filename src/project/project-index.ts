@@ -1,9 +1,12 @@
 import { extractSymbols } from '../context/symbols.js';
 
 /**
- * INDEX.md, the project index the root task writes and keeps (issue 4, tier 1 of every context
- * bundle). taskgraph owns only the part between {@link INDEX_START} and {@link INDEX_END}; every
- * line outside the markers is the project's own and is kept as it is. The generated part holds:
+ * The project index (INDEX.md), the output of a plan's root task (the `index` node): stored with
+ * the run in the store, and tier 1 of the context bundles of later plans that build on it
+ * (`nodes/project-index-lookup.ts`, `context/project-index-item.ts`); written and committed as
+ * INDEX.md only with `index.commit: true`. In a committed INDEX.md taskgraph owns only the part
+ * between {@link INDEX_START} and {@link INDEX_END}; every line outside the markers is the
+ * project's own and is kept as it is. The generated part holds:
  *
  * - the project line (taskgraph.yaml `name` and `vision`),
  * - a module map: each file with its leading doc comment and exported symbols (the same
@@ -12,7 +15,7 @@ import { extractSymbols } from '../context/symbols.js';
  *   the same plan replaces its line, so the list is a history, not a log of every run.
  *
  * Pure: text in, text out. The `project-index` script (`nodes/project-index-script.ts`) does the
- * I/O and the commit.
+ * I/O and, when asked, the commit.
  */
 
 /** Opens the generated part of INDEX.md. */
@@ -25,7 +28,7 @@ export const INDEX_PATH = 'INDEX.md';
 /** Files listed one by one up to this count; above it the map lists directories. */
 export const MAX_FILES_LISTED = 120;
 /** Symbols named per file or directory line; the rest are counted. */
-const SYMBOLS_PER_LINE = 8;
+export const SYMBOLS_PER_LINE = 8;
 /** Goals kept in the history (newest first). */
 export const MAX_GOALS = 20;
 
@@ -45,6 +48,8 @@ export interface IndexFacts {
   files: Array<{ path: string; text: string }>;
   /** the plan this run carried out */
   goal: IndexGoal;
+  /** earlier goal lines, newest first (the project index the run started from); default: those of the existing document */
+  history?: readonly string[];
 }
 
 /** A file's leading doc comment, when it is about the file: followed by a blank line, one line, at most 120 chars. */
@@ -77,23 +82,36 @@ export function fileDocLine(text: string): string | undefined {
   return sentence.length > 120 ? `${sentence.slice(0, 119)}…` : sentence;
 }
 
-function names(list: string[]): string {
-  const shown = list.slice(0, SYMBOLS_PER_LINE).join(', ');
-  return list.length > SYMBOLS_PER_LINE ? `${shown}, … ${list.length - SYMBOLS_PER_LINE} more` : shown;
+/** One entry of the module map: a file, or (above {@link MAX_FILES_LISTED} files) a directory. */
+export interface ModuleEntry {
+  /** repository-relative file path; for a directory entry its path with a trailing `/` (`.` for the top level) */
+  path: string;
+  /** files under the directory (directory entries only) */
+  files?: number;
+  /** the file's leading doc line ({@link fileDocLine}; file entries only) */
+  doc?: string;
+  /** exported symbol names in file order, at most {@link SYMBOLS_PER_LINE} */
+  exports: string[];
+  /** exported symbols left out of `exports` (absent when none) */
+  more?: number;
+}
+
+function entrySymbols(list: string[]): Pick<ModuleEntry, 'exports' | 'more'> {
+  return { exports: list.slice(0, SYMBOLS_PER_LINE), ...(list.length > SYMBOLS_PER_LINE ? { more: list.length - SYMBOLS_PER_LINE } : {}) };
 }
 
 /**
- * The module map lines: `- \`path\` — doc line; exports: a, b` per file, or, above
- * {@link MAX_FILES_LISTED} files, `- \`dir/\` (N files) — exports: …` per directory (two levels).
+ * The module map as data: one entry per file (path order) with its doc line and exported symbols
+ * (the same extraction as the repository map, `context/symbols.ts`), or, above
+ * {@link MAX_FILES_LISTED} files, one entry per directory (two levels) with its file count and
+ * symbols. INDEX.md itself is never listed.
  */
-export function moduleMap(files: ReadonlyArray<{ path: string; text: string }>): string[] {
+export function moduleEntries(files: ReadonlyArray<{ path: string; text: string }>): ModuleEntry[] {
   const own = files.filter((f) => f.path !== INDEX_PATH).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (own.length <= MAX_FILES_LISTED) {
     return own.map((f) => {
       const doc = fileDocLine(f.text);
-      const symbols = extractSymbols(f.path, f.text).map((s) => s.name);
-      const parts = [doc, symbols.length > 0 ? `exports: ${names(symbols)}` : undefined].filter(Boolean);
-      return `- \`${f.path}\`${parts.length > 0 ? ` — ${parts.join('; ')}` : ''}`;
+      return { path: f.path, ...(doc ? { doc } : {}), ...entrySymbols(extractSymbols(f.path, f.text).map((s) => s.name)) };
     });
   }
   const dirs = new Map<string, { count: number; symbols: string[] }>();
@@ -105,9 +123,27 @@ export function moduleMap(files: ReadonlyArray<{ path: string; text: string }>):
     entry.symbols.push(...extractSymbols(f.path, f.text).map((s) => s.name));
     dirs.set(dir, entry);
   }
-  return [...dirs.entries()].map(
-    ([dir, e]) => `- \`${dir}\` (${e.count} file${e.count === 1 ? '' : 's'})${e.symbols.length > 0 ? ` — exports: ${names(e.symbols)}` : ''}`,
-  );
+  return [...dirs.entries()].map(([dir, e]) => ({ path: dir, files: e.count, ...entrySymbols(e.symbols) }));
+}
+
+/**
+ * One module map line: `- \`path\` — doc line; exports: a, b` for a file, `- \`dir/\` (N files)
+ * — exports: …` for a directory; `exports: false` leaves the symbols out (the repository map
+ * lists them).
+ */
+export function moduleLine(e: ModuleEntry, options: { exports?: boolean } = {}): string {
+  const shown = options.exports === false || e.exports.length === 0 ? undefined : `exports: ${e.exports.join(', ')}${e.more ? `, … ${e.more} more` : ''}`;
+  if (e.files !== undefined) return `- \`${e.path}\` (${e.files} file${e.files === 1 ? '' : 's'})${shown ? ` — ${shown}` : ''}`;
+  const parts = [e.doc, shown].filter(Boolean);
+  return `- \`${e.path}\`${parts.length > 0 ? ` — ${parts.join('; ')}` : ''}`;
+}
+
+/**
+ * The module map lines: `- \`path\` — doc line; exports: a, b` per file, or, above
+ * {@link MAX_FILES_LISTED} files, `- \`dir/\` (N files) — exports: …` per directory (two levels).
+ */
+export function moduleMap(files: ReadonlyArray<{ path: string; text: string }>): string[] {
+  return moduleEntries(files).map((e) => moduleLine(e));
 }
 
 /** One history line: `- \`p-…\` goal — T1 Add x (done), T2 … (done)`. */
@@ -117,14 +153,23 @@ function goalLine(g: IndexGoal): string {
   return `- \`${g.planId}\` ${goal.length > 200 ? `${goal.slice(0, 199)}…` : goal}${tasks ? ` — ${tasks}` : ''}`;
 }
 
-/** The history lines of an existing generated part (lines starting with `- \`p-`), in order. */
-function previousGoals(generated: string): Map<string, string> {
+/** The history lines of a generated part (lines starting with `- \`p-`), by plan id, in order. */
+function previousGoals(lines: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of generated.split('\n')) {
+  for (const line of lines) {
     const id = /^- `(p-[0-9a-f]+)`/.exec(line)?.[1];
     if (id && !out.has(id)) out.set(id, line);
   }
   return out;
+}
+
+/**
+ * The goal lines (newest first) of an INDEX.md's generated part; none when the document has no
+ * generated part.
+ */
+export function goalsIn(document: string): string[] {
+  if (!document.includes(INDEX_START)) return [];
+  return [...previousGoals(splitIndex(document).generated.split('\n')).values()];
 }
 
 /** Splits a document into the text before the generated part, the generated part and the text after. */
@@ -137,18 +182,31 @@ function splitIndex(existing: string): { before: string; generated: string; afte
   return { before: existing.slice(0, start), generated: existing.slice(start + INDEX_START.length, end), after: existing.slice(end + INDEX_END.length) };
 }
 
+/** What the root task's project index is made of: the document and its parts as data. */
+export interface ProjectIndexContent {
+  /** the whole document, as INDEX.md holds it (ends with a newline) */
+  text: string;
+  /** the project line (`**name**: vision`) */
+  project: string;
+  /** the module map */
+  modules: ModuleEntry[];
+  /** the goals done, newest first (this plan's line first), at most {@link MAX_GOALS} */
+  goals: string[];
+}
+
 /**
- * The new INDEX.md: `existing` with its generated part replaced (or appended when it has none;
- * a new file when `existing` is undefined). The project's own text is kept byte for byte.
+ * The project index: `existing` with its generated part replaced (or appended when it has none;
+ * a new document when `existing` is undefined). The project's own text is kept byte for byte.
+ * The earlier goals are `facts.history` when given, else those of `existing`'s generated part.
  * @param existing the current INDEX.md, if any
- * @returns the document, ending with a newline
  */
-export function renderIndexDocument(existing: string | undefined, facts: IndexFacts): string {
+export function buildProjectIndex(existing: string | undefined, facts: IndexFacts): ProjectIndexContent {
   const { before, generated, after } = splitIndex(existing ?? '');
-  const history = previousGoals(generated);
+  const history = previousGoals(facts.history ?? generated.split('\n'));
   history.delete(facts.goal.planId);
   const goals = [goalLine(facts.goal), ...[...history.values()]].slice(0, MAX_GOALS);
   const project = [facts.name ? `**${facts.name}**` : '', facts.vision.trim()].filter(Boolean).join(': ');
+  const modules = moduleEntries(facts.files);
   const body = [
     INDEX_START,
     '## Project',
@@ -157,14 +215,25 @@ export function renderIndexDocument(existing: string | undefined, facts: IndexFa
     '',
     '## Modules',
     '',
-    ...(facts.files.length > 0 ? moduleMap(facts.files) : ['(no files)']),
+    ...(facts.files.length > 0 ? modules.map((e) => moduleLine(e)) : ['(no files)']),
     '',
     '## Goals done (newest first)',
     '',
     ...goals,
     INDEX_END,
   ].join('\n');
-  if (existing === undefined || existing.trim() === '') return `# Project index\n\n${body}\n`;
-  if (!existing.includes(INDEX_START)) return `${existing.replace(/\n*$/, '\n\n')}${body}\n`;
-  return `${before}${body}${after.endsWith('\n') ? after : `${after}\n`}`;
+  let text: string;
+  if (existing === undefined || existing.trim() === '') text = `# Project index\n\n${body}\n`;
+  else if (!existing.includes(INDEX_START)) text = `${existing.replace(/\n*$/, '\n\n')}${body}\n`;
+  else text = `${before}${body}${after.endsWith('\n') ? after : `${after}\n`}`;
+  return { text, project, modules, goals };
+}
+
+/**
+ * The new INDEX.md ({@link buildProjectIndex}'s text).
+ * @param existing the current INDEX.md, if any
+ * @returns the document, ending with a newline
+ */
+export function renderIndexDocument(existing: string | undefined, facts: IndexFacts): string {
+  return buildProjectIndex(existing, facts).text;
 }

@@ -122,6 +122,9 @@ const SQL = {
   lastSuccessful: `${ATTEMPT_SELECT}
     WHERE a.node_id = @node_id AND a.status IN ('succeeded', 'cached') AND (@before IS NULL OR a.run_id <> @before)
     ORDER BY a.seq DESC LIMIT 1`,
+  recentSuccessful: `${ATTEMPT_SELECT}
+    WHERE a.node_id = @node_id AND a.status IN ('succeeded', 'cached') AND (@before IS NULL OR a.run_id <> @before)
+    ORDER BY a.seq DESC LIMIT @limit`,
 
   /** positional: `cacheValues`; a later entry for the same key replaces the earlier in place */
   upsertCache: `INSERT INTO cache_entries (${CACHE_COLUMNS}) VALUES (${placeholders(CACHE_COLUMNS)})

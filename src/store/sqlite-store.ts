@@ -54,7 +54,7 @@ const now = (): string => new Date().toISOString();
  *   `node.lastAttemptSeq` to `finish.seq`.
  * - Outputs over `BLOB_THRESHOLD_BYTES` live once in the `blobs` table (`sqlite-outputs.ts`),
  *   written in the transaction of the row that refers to them.
- * - `lastSuccessfulAttempt(nodeId, beforeRunId)` ignores attempts of `beforeRunId` itself.
+ * - `lastSuccessfulAttempt(nodeId, beforeRunId)` and `recentSuccessfulAttempts` ignore attempts of `beforeRunId` itself.
  * - Lease and sessions live in `run_leases` / `run_sessions` (`sqlite-leases.ts`); `acquireRunLease`
  *   reads and replaces the lease in one `BEGIN IMMEDIATE` transaction, so two processes racing for
  *   a free lease serialise and the second is refused. A same-holder acquire keeps `acquiredAt`.
@@ -436,6 +436,13 @@ export class SqliteStore implements Store {
     return this.guard('lastSuccessfulAttempt', (s) => {
       const row = s.lastSuccessful.get({ node_id: nodeId, before: beforeRunId ?? null }) as AttemptRow | undefined;
       return row && attemptFromRow(row);
+    });
+  }
+
+  recentSuccessfulAttempts(nodeId: string, limit: number, beforeRunId?: string): Promise<AttemptRecord[]> {
+    return this.guard('recentSuccessfulAttempts', (s) => {
+      const rows = s.recentSuccessful.all({ node_id: nodeId, before: beforeRunId ?? null, limit: Math.max(0, Math.floor(limit)) }) as AttemptRow[];
+      return rows.map(attemptFromRow);
     });
   }
 

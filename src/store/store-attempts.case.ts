@@ -196,6 +196,12 @@ export function attemptCases(h: StoreHolder): void {
       expect((await h.store.lastSuccessfulAttempt('a', 'r3'))?.seq).toBe(second.seq);
       expect((await h.store.lastSuccessfulAttempt('a', 'r2'))?.seq).toBe(first.seq);
       expect(await h.store.lastSuccessfulAttempt('b')).toBeUndefined();
+      // newest first, bounded, optionally outside a run
+      expect((await h.store.recentSuccessfulAttempts('a', 10)).map((a) => a.seq)).toEqual([second.seq, first.seq]);
+      expect(await h.store.recentSuccessfulAttempts('a', 1)).toStrictEqual([second]);
+      expect((await h.store.recentSuccessfulAttempts('a', 10, 'r2')).map((a) => a.seq)).toEqual([first.seq]);
+      expect(await h.store.recentSuccessfulAttempts('a', 0)).toEqual([]);
+      expect(await h.store.recentSuccessfulAttempts('b', 10)).toEqual([]);
     });
   });
 

@@ -366,6 +366,12 @@ export interface Store {
   interruptRunning(runId: string): Promise<number>;
   /** latest successful (succeeded or cached) attempt of a node id across all runs, for `why` */
   lastSuccessfulAttempt(nodeId: string, beforeRunId?: string): Promise<AttemptRecord | undefined>;
+  /**
+   * the newest successful (succeeded or cached) attempts of a node id across all runs, newest
+   * first, at most `limit` (attempts of `beforeRunId` left out); e.g. the project indexes earlier
+   * plans' `index` nodes produced (`project/stored-index.ts`)
+   */
+  recentSuccessfulAttempts(nodeId: string, limit: number, beforeRunId?: string): Promise<AttemptRecord[]>;
 
   // cache
   getCache(key: string): Promise<CacheEntry | undefined>;

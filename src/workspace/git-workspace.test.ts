@@ -389,6 +389,18 @@ describe('commit / listFiles / readFile', () => {
     expect(git(ws.dir, 'status', '--porcelain')).toBe('');
   });
 
+  it('isAncestor: a commit and its ancestors yes, a later or unknown commit no, an option-like revision refused', async () => {
+    const { repo, ws } = await newWorkspace({ 'a.txt': 'a\n' });
+    const base = git(repo, 'rev-parse', 'HEAD');
+    await ws.writeFile('b.txt', 'b\n');
+    const next = await ws.commit('feat: b');
+    expect(await ws.isAncestor(base, next)).toBe(true);
+    expect(await ws.isAncestor(next, next)).toBe(true);
+    expect(await ws.isAncestor(next, base)).toBe(false);
+    expect(await ws.isAncestor('e'.repeat(40), next)).toBe(false);
+    await expect(ws.isAncestor('--all', next)).rejects.toMatchObject({ code: 'GIT_ERROR' });
+  });
+
   it('writeFile creates directories and refuses paths outside the worktree', async () => {
     const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
     await ws.writeFile('docs/deep/INDEX.md', '# i\n');

@@ -198,6 +198,20 @@ export class GitWorkspace implements Workspace {
   }
 
   /**
+   * Whether `ancestor` is `descendant` or one of its ancestors (`git merge-base --is-ancestor`).
+   * A commit the repository does not have (a deleted and pruned branch) is no ancestor.
+   * @param ancestor a commit sha (or another revision)
+   * @param descendant a commit sha (or another revision)
+   * @throws TaskgraphError GIT_ERROR for a revision that is not one (empty, option-like), or when git fails otherwise
+   */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    assertRevision(ancestor, 'commit');
+    assertRevision(descendant, 'commit');
+    // exit 0: yes; 1: no; 128: an unknown commit (nothing to build on either)
+    return runGit(this.dir, ['merge-base', '--is-ancestor', ancestor, descendant], { okCodes: [0, 1, 128] }).then((r) => r.code === 0);
+  }
+
+  /**
    * Parses a model answer (unified diff, SEARCH/REPLACE blocks or whole files), checks every path
    * with `resolveInside`, computes all new contents in memory, checks them against `options`
    * (size limit, protected configuration) and only then writes them; a write failure rolls back

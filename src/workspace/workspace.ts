@@ -41,6 +41,8 @@ export interface Workspace {
   restore(snapshot: WorkspaceSnapshot): Promise<void>;
   /** The snapshot of a clean checkout of `commit` (its sha and tree), without changing anything. */
   commitSnapshot(commit: string): Promise<WorkspaceSnapshot>;
+  /** Whether commit `ancestor` is `descendant` or one of its ancestors; false for a commit the repository lacks. */
+  isAncestor(ancestor: string, descendant: string): Promise<boolean>;
   /** `git reset --hard commit` + `git clean -fd`: back to a task's starting commit. */
   resetTo(commit: string): Promise<void>;
   /**

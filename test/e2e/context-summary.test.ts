@@ -13,10 +13,10 @@ import { useScriptedProject } from '../support/scripted-project.js';
  */
 
 const GOAL = 'Add multiply to the calculator.';
-const PLAN = planJson([{ id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js'] }]);
-const SUMMARY = 'SUMMARY: INDEX.md lists 400 calculator modules, one feature each.';
+const PLAN = planJson([{ id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js', 'docs/FEATURES.md'] }]);
+const SUMMARY = 'SUMMARY: docs/FEATURES.md lists 400 calculator modules, one feature each.';
 /** About 8,000 tokens: far over the per-item share of a 3,000-token budget. */
-const BIG_INDEX = `# Index\n\n${Array.from({ length: 400 }, (_, i) => `- \`src/mod${i}.js\`: module ${i} handles feature ${i} of the calculator.`).join('\n')}\n`;
+const BIG_DOC = `# Features\n\n${Array.from({ length: 400 }, (_, i) => `- \`src/mod${i}.js\`: module ${i} handles feature ${i} of the calculator.`).join('\n')}\n`;
 
 describe('context: summaries with the cheap model profile', () => {
   const coder = scriptedModel({ planner: PLAN, coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) } });
@@ -31,7 +31,7 @@ describe('context: summaries with the cheap model profile', () => {
   const scripted = useScriptedProject(
     { ...coder, respond },
     {
-      files: { 'INDEX.md': BIG_INDEX },
+      files: { 'docs/FEATURES.md': BIG_DOC },
       config: (yaml) =>
         `${yaml.replace(
           'models:\n',
@@ -40,29 +40,29 @@ describe('context: summaries with the cheap model profile', () => {
     },
   );
 
-  it('summarizes INDEX.md with the cheap profile, shows the summary to the coder and counts the call', async () => {
+  it('summarizes a file the task names with the cheap profile, shows the summary to the coder and counts the call', async () => {
     const { dir } = scripted;
     const r = await runCli(['-C', dir, 'do', GOAL, '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const summary = JSON.parse(r.stdout);
 
-    // the summary request: the cheap model, given the whole INDEX.md
+    // the summary request: the cheap model, given the whole file
     expect(summaries.length).toBeGreaterThanOrEqual(1);
     expect(summaries.every((s) => s.model === 'cheap-model')).toBe(true);
     expect(summaries.some((s) => String(s.messages.at(-1)?.content).includes('module 399 handles feature 399'))).toBe(true);
 
     // the coder sees the summary, not the 8,000-token file
     const prompt = coder.coderRequests('T1')[0]!.user;
-    expect(prompt).toContain('Project index: INDEX.md');
+    expect(prompt).toContain('# File docs/FEATURES.md');
     expect(prompt).toContain(SUMMARY);
     expect(prompt).not.toContain('module 399 handles');
 
     // the manifest says what happened; the context attempt carries the call
     const context = readAttemptResults(dir, summary.runId).find((a) => a.node_id === 'T1/context')!;
     const bundle = JSON.parse(context.output!);
-    const index = bundle.items.find((i: { title: string }) => i.title === 'INDEX.md');
-    expect(index.shortened).toMatchObject({ action: 'summarized' });
-    expect(index.cut).toMatch(/^summarized from \d+ to \d+ tokens$/);
+    const doc = bundle.items.find((i: { title: string }) => i.title === 'docs/FEATURES.md');
+    expect(doc.shortened).toMatchObject({ action: 'summarized' });
+    expect(doc.cut).toMatch(/^summarized from \d+ to \d+ tokens$/);
     expect(bundle.tokens).toBeLessThanOrEqual(3000);
     expect(context.calls).toBe(summaries.length);
     // planner + coder + the summaries

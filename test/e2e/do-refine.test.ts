@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readAttemptResults } from '../support/attempt-outputs.js';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
 import { git, readTree } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
@@ -13,19 +14,13 @@ const PLAN = planJson([
   { id: 'T2', title: 'Document multiply in the README', files: ['README.md'], dependencies: ['T1'] },
 ]);
 const FAILING_CHECK = 'FAIL multiply multiplies: expected -6, got 6';
-const GOAL2 = 'Start a changelog.';
-const PLAN2 = planJson([{ id: 'T1', title: 'Add a changelog', description: 'Create CHANGELOG.md.', files: ['CHANGELOG.md'] }]);
-const CHANGELOG = '# Changelog\n\n- multiply\n';
 
 describe('taskgraph do: plan, edit, verify, refine, commit', () => {
   const model = scriptedModel({
-    planner: (req) => (req.user.includes(GOAL2) ? PLAN2 : PLAN),
+    planner: PLAN,
     coder: {
       // the first answer has a sign bug (test fails); the retry, which sees the note, is right
-      T1: (req) =>
-        req.user.includes('Add a changelog')
-          ? udiff([['CHANGELOG.md', null, CHANGELOG]])
-          : udiff([['src/calc.js', calc.src, calc.withMultiply(req.attempt === 1 ? 'Math.abs(a) * b' : 'a * b')]]),
+      T1: (req) => udiff([['src/calc.js', calc.src, calc.withMultiply(req.attempt === 1 ? 'Math.abs(a) * b' : 'a * b')]]),
       T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
     },
   });
@@ -58,17 +53,17 @@ describe('taskgraph do: plan, edit, verify, refine, commit', () => {
     const wire = scripted.server.requests.map((b) => JSON.stringify(b.messages));
     expect(wire.filter((m) => m.includes('Notes from earlier attempts') && m.includes(FAILING_CHECK))).toHaveLength(1);
 
-    // one commit per task, conventional messages, then the root task's INDEX.md, on the run's branch only
+    // one commit per task, conventional messages, on the run's branch only (the project index is
+    // the root task's output in the store, not a commit: test/e2e/project-index.test.ts)
     const subjects = (await git(dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`)).split('\n');
-    expect(subjects).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README', 'docs(index): update INDEX.md']);
+    expect(subjects).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
     expect(summary.commits.map((c: { message: string }) => c.message)).toEqual(subjects);
-    const body = await git(dir, 'log', '-1', '--format=%B', `${summary.branch}~2`);
+    const body = await git(dir, 'log', '-1', '--format=%B', `${summary.branch}~1`);
     expect(body).toContain('Taskgraph-Task: T1');
-    expect(await git(dir, 'rev-parse', `${summary.branch}~3`)).toBe(headBefore);
-    expect(await git(dir, 'show', '--name-only', '--format=', summary.branch)).toBe('INDEX.md');
+    expect(await git(dir, 'rev-parse', `${summary.branch}~2`)).toBe(headBefore);
 
-    // INDEX.md: the project line, the module map and the goal with its tasks
-    const index = await git(dir, 'show', `${summary.branch}:INDEX.md`);
+    // the root task's project index: the project line, the module map and the goal with its tasks
+    const index = JSON.parse(readAttemptResults(dir, runId).find((a) => a.node_id === 'index')!.output!).text as string;
     expect(index).toContain('**calculator**');
     expect(index).toMatch(/- `src\/calc\.js` — exports: add, subtract, multiply/);
     expect(index).toContain(`${GOAL.replace(/\.$/, '')}`);
@@ -110,30 +105,5 @@ describe('taskgraph do: plan, edit, verify, refine, commit', () => {
     expect(planTasks['T2'].notes).toEqual([]);
     const runs = await cliJson(dir, ['runs', '--json']);
     expect(runs[0]).toMatchObject({ id: runId, status: 'succeeded', command: 'do', branch: summary.branch });
-  });
-
-  it('keeps INDEX.md: the next goal reads it as tier 1 context and adds its own line under the earlier one', async () => {
-    const { dir } = scripted.project;
-    const [first] = await cliJson(dir, ['runs', '--json']);
-    await git(dir, 'merge', '--ff-only', first.branch);
-    // a line of the project's own, outside the generated part, must survive
-    const own = `# Calculator index\n\nOwned by the team.\n\n${await readFile(join(dir, 'INDEX.md'), 'utf8').then((t) => t.slice(t.indexOf('<!--')))}`;
-    await writeFile(join(dir, 'INDEX.md'), own);
-    await git(dir, 'commit', '-qam', 'docs: own intro');
-
-    const r = await runCli(['-C', dir, 'do', GOAL2, '--json']);
-    expect(r.code, describeResult(r)).toBe(0);
-    const summary = JSON.parse(r.stdout);
-    const prompt = model.coderRequests('T1').at(-1)!.user;
-    expect(prompt).toContain('Owned by the team.');
-    expect(prompt).toContain('T1 Add multiply (done)');
-
-    const index = await git(dir, 'show', `${summary.branch}:INDEX.md`);
-    expect(index.startsWith('# Calculator index\n\nOwned by the team.\n')).toBe(true);
-    expect(index).toContain('- `CHANGELOG.md` — Changelog');
-    const goals = index.split('\n').filter((l) => l.startsWith('- `p-'));
-    expect(goals).toHaveLength(2);
-    expect(goals[0]).toContain('Start a changelog. — T1 Add a changelog (done)');
-    expect(goals[1]).toContain('T2 Document multiply in the README (done)');
   });
 });

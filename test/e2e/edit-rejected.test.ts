@@ -51,7 +51,7 @@ describe('taskgraph do: an edit that does not apply', () => {
     expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(calc.readmeWithMultiply());
     const subjects = (await git(dir, 'log', '--reverse', '--format=%s', `main..${summary.branch}`)).split('\n');
-    expect(subjects).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README', 'docs(index): update INDEX.md']);
+    expect(subjects).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
 
     const status = await cliJson(dir, ['status', summary.runId, '--json']);
     const notes = Object.fromEntries(status.plan.tasks.map((t: { id: string; notes: string[] }) => [t.id, t.notes]));

@@ -230,7 +230,6 @@ describe('kill -9 and resume: `do` in the middle of a task', () => {
       'feat(T1): add multiply',
       'feat(T2): document multiply in the README',
       'feat(T3): add a changelog',
-      'docs(index): update INDEX.md',
     ]);
     const callsBefore = model.requests.length;
 
