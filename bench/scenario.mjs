@@ -27,7 +27,12 @@ const log = (msg) => process.stderr.write(`  [${scenario}] ${msg}\n`);
 const LATENCY_MS = 50;
 
 function engineFor(store, dir, url, concurrency, observers = []) {
-  const config = ProjectConfigSchema.parse({ models: { bench: { provider: 'openai-compatible', baseURL: url, model: 'bench' } } });
+  // the scenarios make ~1,000 model calls per run: above the default bound on runaway loops
+  // (DEFAULT_BUDGET, 300 calls), which the makespan and incremental figures are not about
+  const config = ProjectConfigSchema.parse({
+    models: { bench: { provider: 'openai-compatible', baseURL: url, model: 'bench' } },
+    policy: { budget: { maxModelCalls: 100_000 } },
+  });
   const { executors, scripts } = defaultRegistry();
   const models = new AiSdkModelClient({ profiles: config.models, retries: 0 });
   return new Engine({ store, executors, scripts, projectDir: dir, config, models, concurrency, observers });
