@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { TaskgraphError } from '../core/errors.js';
 import { redactWrites } from '../security/redact-output.js';
 import { contextPreviewCommand } from './context-commands.js';
+import { contextEvalCommand } from './context-eval-command.js';
 import { cleanCommand, decideCommand, doCommand, graphCommand, planCommand, resumeCommand, runCommand, schemaCommand } from './commands.js';
 import { withBudgetFlags } from './budget-options.js';
 import { exitQuietlyOnClosedPipe, reportError, reportUncaughtErrors } from './error-output.js';
@@ -139,9 +140,8 @@ link
   .option('--json', 'machine-readable output')
   .action(act(async (cmd, task: string | undefined) => linkLsCommand(task, opts(cmd))));
 
-program
-  .command('context')
-  .description('the context bundle a task is given')
+const context = program.command('context').description('the context bundle a task is given, and how good bundles are');
+context
   .command('preview <task>')
   .description("show the bundle TASK's context node would get; --pin/--exclude are stored and honoured on re-runs")
   .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
@@ -151,6 +151,13 @@ program
   .option('--unexclude <entry...>', 'drop a stored exclude')
   .option('--json', 'machine-readable output (the whole bundle)')
   .action(act(async (cmd, task: string) => contextPreviewCommand(task, opts(cmd))));
+context
+  .command('eval')
+  .description("replay the repository's last N commits that change source files: how much of what each changed its bundle held, next to plain BM25 over whole files")
+  .option('--commits <n>', 'commits to replay (default 20)', int)
+  .option('--budget <tokens>', 'tokens per bundle (default: contextBudget of taskgraph.yaml)', int)
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd) => contextEvalCommand(opts(cmd))));
 
 program
   .command('why <target> <node>')
