@@ -64,7 +64,8 @@ export async function changedSourceFiles(repoDir: string, parent: string, sha: s
   const byPath = new Map(files.map((f) => [f.path, f]));
   for (const p of parsePatch(patch)) {
     const file = byPath.get(p.oldFileName ?? '');
-    if (file) file.hunks.push(...p.hunks.map((h) => ({ oldStart: h.oldStart, oldLines: h.oldLines })));
+    // jsdiff numbers a pure addition by the line it goes before (git's `-6,0` becomes 7): back to git's
+    if (file) file.hunks.push(...p.hunks.map((h) => ({ oldStart: h.oldLines === 0 ? h.oldStart - 1 : h.oldStart, oldLines: h.oldLines })));
   }
   return files;
 }
