@@ -72,6 +72,12 @@ function summaryLines(result) {
         ]
       : []),
     ...(result.context_assembly_ms_2000_files != null ? [`context bundle assembly on a 2,000-file repository: ${fmt(result.context_assembly_ms_2000_files, 1)} ms`] : []),
+    ...[...(result.context_eval ? [result.context_eval] : []), ...(result.context_eval_repos ?? [])].map(
+      (e) =>
+        `context eval of ${e.repo} (${e.commits} commits, ${e.changed_files} files, ${e.changed_hunks} hunks, budget ${fmt(e.budget)}): ` +
+        `taskgraph file recall ${fmt(e.file_recall, 3)}, hunk recall ${fmt(e.hunk_recall, 3)}, precision ${fmt(e.precision, 3)}, median ${fmt(e.median_tokens)} tokens; ` +
+        `BM25 whole files ${fmt(e.baseline.file_recall, 3)}, ${fmt(e.baseline.hunk_recall, 3)}, ${fmt(e.baseline.precision, 3)}, ${fmt(e.baseline.median_tokens)} tokens`,
+    ),
     ...(result.listings_100k
       ? [
           `listings of a ${fmt(result.listings_100k.nodes)}-node run (whole CLI process, ms; Node start-up alone ${fmt(result.listings_100k.cli_startup_ms)}): ` +

@@ -15,7 +15,10 @@ import { machineInfo, markdownReport, textReport } from './report.mjs';
 import { OVERHEAD_CONCURRENCY } from './taskgraph-runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+/** `--eval-repo DIR` (repeatable): more repositories for the context eval section */
+const evalRepos = argv.flatMap((a, i) => (a === '--eval-repo' && argv[i + 1] ? [argv[i + 1]] : a.startsWith('--eval-repo=') ? [a.slice('--eval-repo='.length)] : []));
 const asJson = args.has('--json');
 const skipLangGraph = args.has('--skip-langgraph');
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -27,18 +30,19 @@ const LANGGRAPH_MAX_PROJECTED_MS = 60_000;
 
 /**
  * Runs `node <script> ...argv` and parses the last stdout line as JSON.
+ * @param {number} [timeoutMs] kill the child after this long (default CHILD_TIMEOUT_MS)
  * @returns {Promise<object>} the child's result
  * @throws Error when the child fails, times out or prints no JSON
  */
-function child(script, argv) {
+function child(script, argv, timeoutMs = CHILD_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [join(here, script), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     const timer = setTimeout(() => {
-      log(`  ${script} ${argv.join(' ')}: over ${CHILD_TIMEOUT_MS / 1000} s, stopping it`);
+      log(`  ${script} ${argv.join(' ')}: over ${timeoutMs / 1000} s, stopping it`);
       proc.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
+    }, timeoutMs);
     proc.on('close', (code, signal) => {
       clearTimeout(timer);
       const last = out.trim().split('\n').pop();
@@ -155,6 +159,25 @@ if (existsSync(join(here, 'context.mjs'))) {
     log(`  failed: ${error.message}`);
   }
 }
+// context quality on real history (issue 9 item 9): this repository, then every --eval-repo DIR
+const EVAL_COMMITS = 20;
+const EVAL_BUDGET = 24_000;
+/** A replay of 20 commits reads and indexes every file 20 times: give it longer than other children. */
+const EVAL_TIMEOUT_MS = 900_000;
+let contextEval = null;
+const contextEvalRepos = [];
+for (const [label, dir] of [['this repository', join(here, '..')], ...evalRepos.map((d) => [d, d])]) {
+  log(`[context eval] ${label}: the last ${EVAL_COMMITS} commits that change source files, budget ${EVAL_BUDGET} ...`);
+  try {
+    const r = await child('context-eval.mjs', [dir, String(EVAL_COMMITS), String(EVAL_BUDGET)], EVAL_TIMEOUT_MS);
+    if (label === 'this repository') contextEval = r;
+    else contextEvalRepos.push({ dir, ...r });
+    log(`  taskgraph: file recall ${r.file_recall}, hunk recall ${r.hunk_recall}, precision ${r.precision}; BM25 whole files: ${r.baseline.file_recall}, ${r.baseline.hunk_recall}, ${r.baseline.precision} (${r.seconds} s)`);
+  } catch (error) {
+    notes.push(`context eval of ${label} failed: ${error.message}`);
+    log(`  failed: ${error.message}`);
+  }
+}
 let listings = null;
 log('[listings] status, runs and report of a 100,000-node run ...');
 try {
@@ -171,6 +194,12 @@ if (makespan) {
 if (incremental) {
   notes.push(
     `incremental: llm nodes whose prompts embed their predecessors' answers ($ref inputs); the fake answers with a hash of the prompt; one node's prompt changed at a time (the previous change reverted); ratio = Σ re-executed ÷ Σ cone over ${incremental.changes.map((c) => c.node).join(', ')}`,
+  );
+}
+
+if (contextEval || contextEvalRepos.length > 0) {
+  notes.push(
+    `context eval: \`taskgraph context eval\` as the library runs it (bench/context-eval.mjs): each of the last ${EVAL_COMMITS} non-merge commits that change source files is replayed at its parent in a scratch worktree with its message as the task, budget ${EVAL_BUDGET} cl100k_base tokens; recall and precision pooled over commits; baseline = BM25 over whole files, whole files in rank order until the budget is full (SWE-bench's retrieval)`,
   );
 }
 
@@ -193,6 +222,8 @@ const result = {
   edit_tokens: editFormats?.edit_tokens ?? null,
   edit_tokens_ratio_vs_whole: editFormats?.ratio_vs_whole ?? null,
   context_assembly_ms_2000_files: context?.context_assembly_ms_2000_files ?? null,
+  context_eval: contextEval,
+  context_eval_repos: contextEvalRepos,
   listings_100k: listings,
   overhead_us_per_node_plus_edge: perElement,
   langgraph_peak_rss_mb: lgRss,
