@@ -121,7 +121,9 @@ describe('evaluateContext', () => {
     await writeFile(join(docs, 'README.md'), '# b\n');
     await g('commit', '-q', '-am', 'docs');
     const base = { repoDir: docs, commits: 5, budget: 2000, family: 'cl100k_base' as const, config: ProjectConfigSchema.parse({}) };
-    await expect(evaluateContext(base)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(evaluateContext(base)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no non-merge commit/) });
+    // not a repository at all
+    await expect(evaluateContext({ ...base, repoDir: dir })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/not a git repository with commits/) });
     await expect(evaluateContext({ ...base, commits: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(evaluateContext({ ...base, budget: 100 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });

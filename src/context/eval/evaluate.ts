@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import type { ProjectConfig } from '../../core/config.js';
 import { TaskgraphError } from '../../core/errors.js';
 import { TaskSchema, type Task } from '../../core/task.js';
+import { runGit } from '../../workspace/git-run.js';
 import { createScratchWorktree } from '../../workspace/scratch-worktree.js';
 import { assembleContext } from '../assemble.js';
 import { buildContextIndex } from '../context-index.js';
@@ -128,7 +129,7 @@ export function pool(rows: readonly CommitCoverage[]): EvalFigures {
  * Replays the newest `commits` qualifying commits and measures both retrievals.
  * Scratch worktrees are removed after each commit, also on failure.
  * @returns the figures (fewer commits than asked when the history has fewer)
- * @throws TaskgraphError NOT_FOUND when no commit qualifies; CONFIG_INVALID for a bad count or
+ * @throws TaskgraphError NOT_FOUND when the directory is no git repository with commits, or no commit qualifies; CONFIG_INVALID for a bad count or
  *   budget; GIT_ERROR when git fails
  */
 export async function evaluateContext(o: EvalOptions): Promise<EvalReport> {
@@ -137,6 +138,12 @@ export async function evaluateContext(o: EvalOptions): Promise<EvalReport> {
   }
   if (!Number.isInteger(o.budget) || o.budget < 256) {
     throw new TaskgraphError('CONFIG_INVALID', `--budget must be a whole number of tokens ≥ 256, got ${String(o.budget)}`, { hint: 'pass e.g. --budget 24000, or leave it out for contextBudget of taskgraph.yaml' });
+  }
+  const head = await runGit(o.repoDir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { okCodes: [0, 1, 128] }).catch(() => undefined);
+  if (!head || head.code !== 0) {
+    throw new TaskgraphError('NOT_FOUND', `${o.repoDir} is not a git repository with commits`, {
+      hint: 'run context eval inside a git repository that has history (git init, then commit)',
+    });
   }
   const commits = await listEvalCommits(o.repoDir, o.commits);
   if (commits.length === 0) {
