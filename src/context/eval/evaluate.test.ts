@@ -7,7 +7,7 @@ import { BILLING, SHIPPING, writeEvalHistory } from '../fixtures/eval-history.js
 import { renderItem } from '../render.js';
 import { countTokens } from '../tokenizer.js';
 import { evaluateContext, type EvalReport } from './evaluate.js';
-import { listEvalCommits } from './history.js';
+import { listEvalCommits, markedGenerated } from './history.js';
 import { runGit } from '../../workspace/git-run.js';
 
 /**
@@ -126,5 +126,16 @@ describe('evaluateContext', () => {
     await expect(evaluateContext({ ...base, repoDir: dir })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/not a git repository with commits/) });
     await expect(evaluateContext({ ...base, commits: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(evaluateContext({ ...base, budget: 100 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('markedGenerated', () => {
+  it('finds the paths .gitattributes marks linguist-generated or linguist-vendored', async () => {
+    const repo = join(dir, 'attrs');
+    await mkdir(repo);
+    await runGit(repo, ['init', '-q']);
+    await writeFile(join(repo, '.gitattributes'), 'gen/** linguist-generated\nthird_party/** linguist-vendored=true\nkeep.ts linguist-generated=false\n');
+    const marked = await markedGenerated(repo, ['gen/api.ts', 'third_party/x.go', 'keep.ts', 'src/a.ts']);
+    expect([...marked].sort()).toEqual(['gen/api.ts', 'third_party/x.go']);
   });
 });

@@ -44,7 +44,8 @@ const PLAIN = ['-c', 'core.quotePath=false', '-c', 'diff.noprefix=false', '-c', 
 /**
  * Changed source files of `sha` against `parent` that existed at the parent, with their hunks.
  * Added and copied files are left out (nothing of them is at the parent); so are non-source
- * files ({@link isSourceFile}).
+ * files ({@link isSourceFile}) and files `.gitattributes` marks generated or vendored
+ * ({@link markedGenerated}).
  * @param repoDir a directory inside the repository
  */
 export async function changedSourceFiles(repoDir: string, parent: string, sha: string): Promise<EvalFile[]> {
@@ -59,6 +60,8 @@ export async function changedSourceFiles(repoDir: string, parent: string, sha: s
     if (letter === 'A' || letter === 'C' || !oldPath || !isSourceFile(oldPath)) continue;
     files.push({ path: oldPath, status: letter, hunks: [] });
   }
+  const marked = await markedGenerated(repoDir, files.map((f) => f.path));
+  files.splice(0, files.length, ...files.filter((f) => !marked.has(f.path)));
   if (files.length === 0) return files;
   const patch = (await runGit(repoDir, [...PLAIN, 'diff', '-U0', '-M', '--no-color', '--no-ext-diff', '--no-prefix', parent, sha, '--', ...files.map((f) => f.path)])).stdout;
   const byPath = new Map(files.map((f) => [f.path, f]));
@@ -68,6 +71,22 @@ export async function changedSourceFiles(repoDir: string, parent: string, sha: s
     if (file) file.hunks.push(...p.hunks.map((h) => ({ oldStart: h.oldLines === 0 ? h.oldStart - 1 : h.oldStart, oldLines: h.oldLines })));
   }
   return files;
+}
+
+/**
+ * Paths that `.gitattributes` marks `linguist-generated` or `linguist-vendored` (set or `true`),
+ * as the checkout in `repoDir` says (`git check-attr`; git before 2.40 cannot read another
+ * commit's attributes).
+ */
+export async function markedGenerated(repoDir: string, paths: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (paths.length === 0) return out;
+  const raw = (await runGit(repoDir, ['check-attr', '-z', '--stdin', 'linguist-generated', 'linguist-vendored'], { input: `${paths.join('\0')}\0` })).stdout.split('\0');
+  for (let i = 0; i + 2 < raw.length; i += 3) {
+    const value = raw[i + 2];
+    if (value === 'set' || value === 'true') out.add(raw[i]!);
+  }
+  return out;
 }
 
 /**

@@ -9,7 +9,8 @@
  *   `node_modules/` or a `__snapshots__/` directory, `*.min.js`/`*.min.css`, `*.map`, `*.snap`,
  *   `*.pb.go`, `*_pb2.py`, and names with `.generated.` or `_generated.` in them;
  * - binary formats are not source (images, archives, fonts, media, compiled objects, databases).
- * Everything else is. Files the context index does not read at the parent commit (binary by
+ * Everything else is. Files that `.gitattributes` marks `linguist-generated` or
+ * `linguist-vendored` are left out too (`history.ts`, read with git). Files the context index does not read at the parent commit (binary by
  * content, over 256 KiB) are left out as well, by the evaluation itself.
  */
 
