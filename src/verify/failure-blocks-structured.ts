@@ -87,7 +87,7 @@ function diagLines(diag: unknown): string[] {
 /**
  * One block per failing TAP test point (`not ok`, neither TODO nor SKIP) with diagnostics; a
  * point whose children failed is left out (the children are listed). Named like
- * `tap-results.ts`: `parent > child`, tape's `comment > assertion`.
+ * `tap-results.ts`: `parent > child`, tape's `comment > assertion`, node's `file > suite > test`.
  * @param text the command's output (lines that are not TAP are ignored)
  */
 export function tapBlocks(text: string): FailureBlock[] {
@@ -104,7 +104,9 @@ export function tapBlocks(text: string): FailureBlock[] {
       if (diag?.['failureType'] === 'subtestsFailed') return;
       const name = result.fullname || result.name || `#${result.id}`;
       const id = !name.includes(' > ') && comment ? `${comment} > ${name}` : name;
-      blocks.push(makeBlock(id, diagLines(diag)));
+      // node's test runner: the test's file first, as in tap-results.ts
+      const location = typeof diag?.['location'] === 'string' ? diag['location'].replace(/:\d+:\d+$/, '').replace(/^file:\/\//, '') : undefined;
+      blocks.push(makeBlock(location ? `${location} > ${id}` : id, diagLines(diag)));
     });
     p.on('child', watch);
   };
