@@ -125,6 +125,11 @@ describe('failureDigest over the corpus of real runner outputs', () => {
     expect(digest.text).toContain('line 499: something happened');
   });
 
+  it('says when the check timed out', () => {
+    const digest = failureDigest({ ...input('go-basic', 4000), exitCode: null, timedOut: true });
+    expect(digest.text).toContain('Exit code: null (timed out)\n');
+  });
+
   it('removes ANSI escapes', () => {
     const output = readFileSync(join(corpus, 'jest-basic.txt'), 'utf8').replace('expect(received)', '\u001b[2mexpect(\u001b[22m\u001b[31mreceived\u001b[39m)');
     const digest = failureDigest({ ...input('jest-basic', 4000), output });

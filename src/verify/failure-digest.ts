@@ -21,6 +21,8 @@ export interface DigestInput {
   command: string;
   /** its exit code (null when killed by a signal) */
   exitCode: number | null;
+  /** it was killed after its timeout (the output is what it printed until then) */
+  timedOut?: boolean;
   /** the command's combined output, as long as it was captured (ANSI escapes are removed here) */
   output: string;
   /** the JUnit XML report the command wrote, if any */
@@ -80,7 +82,7 @@ function blocksOf(text: string, junitXml: string | undefined): { sources: string
 export function failureDigest(input: DigestInput): Digest {
   const prefix = input.cwd ? (input.cwd.endsWith('/') ? input.cwd : `${input.cwd}/`) : undefined;
   const text = prefix ? stripAnsi(input.output).split(`file://${prefix}`).join('').split(prefix).join('') : stripAnsi(input.output);
-  const header = [`Command: ${cutLine(input.command)}`, `Exit code: ${String(input.exitCode)}`];
+  const header = [`Command: ${cutLine(input.command)}`, `Exit code: ${String(input.exitCode)}${input.timedOut ? ' (timed out)' : ''}`];
   const { sources, blocks } = blocksOf(text, input.junitXml);
   if (blocks.length === 0) {
     const head = `${header.join('\n')}\nOutput (head and tail):\n`;

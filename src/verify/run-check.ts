@@ -66,7 +66,7 @@ export async function runCheck(command: string, gate: GateOptions, readTests: bo
     const limit = gate.limit ?? gate.config.policy.outputLimit;
     const result = { ...full, output: trimMiddle(full.output, limit), stdout: trimMiddle(full.stdout, limit), stderr: trimMiddle(full.stderr, limit) };
     if (full.exitCode === 0 && !full.timedOut) return { command, result, tests };
-    const digest = failureDigest({ command, exitCode: full.exitCode, output: full.output, ...(xml !== undefined ? { junitXml: xml } : {}), cwd: gate.cwd, limit });
+    const digest = failureDigest({ command, exitCode: full.exitCode, timedOut: full.timedOut, output: full.output, ...(xml !== undefined ? { junitXml: xml } : {}), cwd: gate.cwd, limit });
     // output no reader recognises keeps its head and tail in `result.output` alone
     return { command, result, tests, ...(digest.sources.length > 0 ? { digest } : {}) };
   } finally {
