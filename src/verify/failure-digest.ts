@@ -129,10 +129,13 @@ export function failureDigest(input: DigestInput): Digest {
   blocks.forEach((block, b) => {
     if (!shown[b]) return;
     body.push(`- ${block.name}`);
+    const kept = [...chosen[b]!].sort((x, y) => x - y);
+    // the block's common indentation goes, the rest (a diff's, a nested frame's) stays
+    const indent = Math.min(...kept.map((i) => /^\s*/.exec(block.lines[i]!)![0].length));
     let last = -1;
-    for (const i of [...chosen[b]!].sort((x, y) => x - y)) {
+    for (const i of kept) {
       if (last >= 0 && i > last + 1) body.push('    …');
-      body.push(`    ${block.lines[i]!.trim() === '' ? '' : block.lines[i]!.replace(/^\s{0,4}/, '')}`);
+      body.push(`    ${block.lines[i]!.slice(indent)}`);
       last = i;
     }
   });
