@@ -175,6 +175,20 @@ describe('loop detection', () => {
     expect(existsSync(join(dir, 'ok.txt'))).toBe(true);
   });
 
+  it('holds a resumed task whose failure writes a note identical to an earlier one (failure digests hold no timings)', async () => {
+    const { engine, store } = await setup({ policy: { maxAttempts: 1, maxDepth: 0 } });
+    await planWith(store, ['T1']);
+    const graph: GraphSpecInput = { nodes: [{ id: 'T1/check', kind: 'command', task: 'T1', config: { run: 'echo "FAIL check: ok.txt missing"; exit 1' } }] };
+    const first = await engine().start({ graph, command: 'test', planId: 'p-test' });
+    expect(first.status).toBe('failed');
+    expect((await store.getTask('p-test', 'T1'))!.notes).toHaveLength(1);
+    // resume: attempt 1 again, the same failure, the same note: seen before, so held (and not appended twice)
+    const again = await engine().resume(first.runId);
+    expect(again.status).toBe('suspended');
+    expect(again.reason).toMatch(/T1 needs a person: the same failure twice/);
+    expect((await store.getTask('p-test', 'T1'))!.notes).toHaveLength(1);
+  });
+
   it('signatures ignore timings and absolute paths but not the failing test', () => {
     const err = (output: string) => ({ code: 'VERIFY_FAILED' as const, message: 'verify failed', retryable: false, details: { output } });
     expect(failureSignature(err('FAIL a.test.js > adds (12 ms)\n/tmp/x/run-1/src/a.js:3 Error: boom'))).toBe(

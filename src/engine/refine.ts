@@ -32,12 +32,20 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
  * @param nodeId the node that failed (`T1/verify`)
  * @param attempt the task attempt that failed (1-based)
  * @param error the recorded error; VERIFY_FAILED/COMMAND_FAILED carry `details.command`,
- *        `details.exitCode` and `details.output`; EDIT_* carry `details.reason`/`details.path`
- * @returns a Markdown note of at most a few KB (output is already trimmed by the node)
+ *        `details.exitCode` and `details.output`; a failed verify check also carries
+ *        `details.digest` (`verify/failure-digest.ts`: the command, exit code, failing tests,
+ *        their error lines and project frames), which the note then shows instead of the
+ *        command, exit code and head/tail output; EDIT_* carry `details.reason`/`details.path`
+ * @returns a Markdown note of at most a few KB (output and digest are already cut to
+ *        `policy.outputLimit` by the node)
  */
 export function failureNote(nodeId: string, attempt: number, error: ErrorRecord): string {
   const d = error.details;
   const lines = [`Attempt ${attempt} failed at ${nodeId} (${error.code}) [signature ${failureSignature(error)}]: ${firstLine(error.message)}`];
+  if (typeof d['digest'] === 'string' && d['digest'].trim() !== '') {
+    lines.push('```', d['digest'].trimEnd(), '```');
+    return secretRedactor().redact(lines.join('\n'));
+  }
   if (typeof d['command'] === 'string') lines.push(`Command: ${d['command']}`);
   if (typeof d['exitCode'] === 'number' || d['exitCode'] === null) lines.push(`Exit code: ${String(d['exitCode'])}`);
   if (typeof d['path'] === 'string') lines.push(`File: ${d['path']}`);

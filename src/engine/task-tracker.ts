@@ -100,15 +100,17 @@ export class TaskTracker {
     const current: RunTaskRecord = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' };
     if (!REFINABLE_CODES.has(error.code)) return this.fail(task, current);
 
-    // the note: idempotent, so a crash right after appending does not add it twice on resume
+    // the note: appended once (a crash right after appending does not add it twice on resume). An
+    // earlier note with the same signature, even a byte-identical one (failure digests hold no
+    // timings, so a resumed task that fails the same way writes the same note), is the same
+    // failure seen before
     const note = failureNote(id, current.attempt, error);
     const signature = failureSignature(error);
     let seenBefore: string | undefined;
     if (run.planId) {
       const stored = await store.getTask(run.planId, task);
       if (stored) {
-        const earlier = stored.notes.filter((n) => n !== note);
-        seenBefore = earlier.find((n) => noteSignature(n) === signature);
+        seenBefore = stored.notes.find((n) => noteSignature(n) === signature);
         if (stored.notes[stored.notes.length - 1] !== note) await store.appendTaskNote(run.planId, task, note);
       }
     }

@@ -94,8 +94,9 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
 /**
  * `verify` nodes (DESIGN.md §4, §2 step 4): run the project's checks in the worktree with a
  * timeout. All pass -> `{ passed: true, checks: [{ command, exitCode, durationMs }] }`. The first
- * failing check fails the node with VERIFY_FAILED carrying `details.command`, `details.exitCode`
- * and the trimmed `details.output`, which refinement turns into a task note. Cache key adds the
+ * failing check fails the node with VERIFY_FAILED carrying `details.command`, `details.exitCode`,
+ * the trimmed `details.output` and `details.digest` (the failing tests, their error lines and
+ * project frames: `verify/failure-digest.ts`), which refinement turns into a task note. Cache key adds the
  * commands and the worktree state, so an unchanged tree is not tested twice.
  *
  * - Before the checks, setup runs again when a task changed the dependency files
@@ -142,10 +143,11 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
     const stillFailing: string[] = [];
     for (const command of commands) {
       ctx.log(`verify: ${command}`);
-      const { result: r, tests } = await runCheck(command, gate(), config.baseline !== undefined || known !== undefined);
+      // failing tests are always read: the failure digest of a failed check becomes the retry's note
+      const { result: r, tests, digest } = await runCheck(command, gate(), true);
       const why = r.timedOut ? `timed out after ${config.timeoutMs ?? ctx.config.policy.commandTimeoutMs} ms` : `exit code ${r.exitCode ?? r.signal}`;
-      const set = tests ? failingSetOf(r.exitCode, r.timedOut, tests) : undefined;
-      const details = { command, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut };
+      const set = tests && (config.baseline !== undefined || known !== undefined) ? failingSetOf(r.exitCode, r.timedOut, tests) : undefined;
+      const details = { command, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut, ...(digest ? { digest: digest.text } : {}) };
 
       if (config.baseline) {
         if (set?.known && (r.exitCode === 0 || config.baseline === 'known-failures')) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { trimMiddle } from '../engine/refine.js';
 import type { ProcessResult } from '../nodes/run-process.js';
 import { type GateOptions, runGated } from '../sandbox/gate.js';
+import { type Digest, failureDigest } from './failure-digest.js';
 import { MAX_JUNIT_CHARS } from './junit-results.js';
 import { readTestResults, type TestResults } from './test-results.js';
 
@@ -22,6 +23,13 @@ export interface CheckRun {
   result: ProcessResult;
   /** the failing tests read from the output (when `readTests` was set) */
   tests?: TestResults;
+  /**
+   * the failure digest of the whole output (and JUnit report), at most the gate's limit
+   * (`policy.outputLimit`) characters: when `readTests` was set, the check failed (non-zero
+   * exit, signal or timeout) and a reader recognised the output (else `result.output`'s head and
+   * tail are all there is)
+   */
+  digest?: Digest;
 }
 
 /**
@@ -35,10 +43,11 @@ export const READ_LIMIT_CHARS = 1_000_000;
 export const JUNIT_FILE_PREFIX = '.taskgraph-junit-';
 
 /**
- * Runs `command` through {@link runGated} and, when `readTests` is set, reads its failing tests.
+ * Runs `command` through {@link runGated} and, when `readTests` is set, reads its failing tests
+ * and, when it fails, builds its failure digest (`failure-digest.ts`) from the whole output.
  * @param command the shell line (the project's own command, never model text)
  * @param gate the gate options (`kind`, `cwd`, config, timeout, signal ...); its `env` is kept
- * @param readTests whether to collect failing tests (sets `PYTEST_ADDOPTS`, reads the report)
+ * @param readTests whether to collect failing tests and the digest (sets `PYTEST_ADDOPTS`, reads the report)
  * @throws Error only when the shell cannot be spawned (see {@link runGated})
  */
 export async function runCheck(command: string, gate: GateOptions, readTests: boolean): Promise<CheckRun> {
@@ -56,7 +65,10 @@ export async function runCheck(command: string, gate: GateOptions, readTests: bo
     if (cut && xml === undefined) tests.incomplete = [tests.incomplete, `the output was longer than ${READ_LIMIT_CHARS} characters and was cut`].filter(Boolean).join('; ');
     const limit = gate.limit ?? gate.config.policy.outputLimit;
     const result = { ...full, output: trimMiddle(full.output, limit), stdout: trimMiddle(full.stdout, limit), stderr: trimMiddle(full.stderr, limit) };
-    return { command, result, tests };
+    if (full.exitCode === 0 && !full.timedOut) return { command, result, tests };
+    const digest = failureDigest({ command, exitCode: full.exitCode, timedOut: full.timedOut, output: full.output, ...(xml !== undefined ? { junitXml: xml } : {}), cwd: gate.cwd, limit });
+    // output no reader recognises keeps its head and tail in `result.output` alone
+    return { command, result, tests, ...(digest.sources.length > 0 ? { digest } : {}) };
   } finally {
     await rm(junit, { force: true }).catch(() => undefined);
   }
