@@ -147,7 +147,7 @@ describe('a forecast equals what the engine then does', () => {
     const afterSplit = await forecastAndRun(['do', GOAL_SPLIT]);
     expect(afterSplit.willRun).toEqual([]);
     expect(afterSplit.executed).toEqual([]);
-  });
+  }, 300_000);
 
   it('one node changed, after a resume, and a re-run with the same output', async () => {
     const dir = scripted.dir;
@@ -208,5 +208,5 @@ nodes:
     expect(shout.reason).toContain("runs unless ask's new output equals its old one");
     expect(cutoff.executed).toEqual(['ask']);
     expect(cutoff.certain).toEqual(['ask']);
-  });
+  }, 300_000);
 });
