@@ -45,6 +45,19 @@ describe('taskgraph do with review: a checker per task and a pull-request descri
   });
   const scripted = useScriptedProject(model, { config: withReview });
 
+  it('forecasts the review nodes as model calls that will run', async () => {
+    const { dir } = scripted.project;
+    const plan = JSON.parse((await runCli(['-C', dir, 'plan', GOAL, '--json'])).stdout);
+    const dry = await runCli(['-C', dir, 'run', plan.id, '--dry-run', '--json']);
+    expect(dry.code, describeResult(dry)).toBe(0);
+    const nodes = JSON.parse(dry.stdout).nodes as { nodeId: string; kind: string; willRun: boolean; estimate?: { profile: string; calls: number } }[];
+    expect(nodes.map((n) => n.nodeId)).toEqual(expect.arrayContaining(['T1/verify', 'T1/review', 'T1/commit', 'T2/review', 'index', 'review']));
+    for (const id of ['T1/review', 'T2/review', 'review']) {
+      expect(nodes.find((n) => n.nodeId === id)).toMatchObject({ kind: 'review', willRun: true, estimate: { profile: 'coder', calls: 1 } });
+    }
+    expect(model.reviewerRequests('T1')).toHaveLength(0);
+  });
+
   it('refines a task the reviewer fails (the retry carries the findings), then writes the PR description that `pr RUN` prints', async () => {
     const { dir } = scripted.project;
     const r = await runCli(['-C', dir, 'do', GOAL, '--json']);
