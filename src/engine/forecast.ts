@@ -115,6 +115,8 @@ const INGREDIENT_WORDS: Record<string, string> = {
   'extra:prompt': 'planner prompt version changed',
   'extra:project': 'project context changed',
   'extra:commands': 'verify commands changed',
+  'extra:gates': 'verify gates changed',
+  'extra:review': 'review prompt changed (task, criteria, diff or verify result)',
   'extra:env': 'environment allowlist changed',
   'extra:budget': 'context budget changed',
   'extra:family': 'tokenizer changed',

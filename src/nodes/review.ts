@@ -159,7 +159,7 @@ export const reviewExecutor: NodeExecutor<ReviewConfig> = {
     const profile = ctx.config.models[name];
     const { system, prompt } = await rendered(config, inputs, ctx);
     return {
-      prompt: sha256(`${REVIEW_PROMPT_VERSION}\u0000${system}\u0000${prompt}`),
+      review: sha256(`${REVIEW_PROMPT_VERSION}\u0000${system}\u0000${prompt}`),
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
     };
   },

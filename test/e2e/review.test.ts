@@ -146,3 +146,24 @@ describe('taskgraph do with verify.gates', () => {
     expect(retry!.user).toContain('src/calc.js: no-var: use const or let');
   });
 });
+
+describe('taskgraph do with review: the same findings twice are a loop', () => {
+  // every edit differs (so verify and review see new changes), but the reviewer repeats its finding at another line
+  const model = scriptedModel({
+    planner: planJson([{ id: 'T1', title: 'Add multiply', files: ['src/calc.js'] }]),
+    coder: { T1: (req) => udiff([['src/calc.js', calc.src, `${calc.withMultiply('a * b')}${'\n'.repeat(req.attempt)}`]]) },
+    reviewer: { T1: (req) => review('fail', [{ file: 'src/calc.js', line: 10 + req.attempt, severity: 'error', message: 'no test checks multiply with zero' }]) },
+  });
+  const scripted = useScriptedProject(model, { config: (yaml) => `${yaml}\nroles:\n  reviewer: coder\nreview:\n  task: true\n` });
+
+  it('holds the task for a person (exit 3) instead of retrying', async () => {
+    const r = await runCli(['-C', scripted.dir, 'do', 'Add multiply.', '--json']);
+    expect(r.code, describeResult(r)).toBe(3);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.status).toBe('suspended');
+    expect(summary.reason).toMatch(/T1 needs a person: the same failure twice/);
+    expect(model.reviewerRequests('T1')).toHaveLength(2);
+    expect(model.coderRequests('T1')).toHaveLength(2);
+    expect(summary.pr).toBeUndefined();
+  });
+});
