@@ -359,6 +359,6 @@ async function fallbackEstimate(node: NodeSpec, input: ForecastInput): Promise<M
   const edit = node.kind === 'llm' && node.config['template'] === 'edit';
   const prompt = typeof node.config['prompt'] === 'string' ? node.config['prompt'].length / 4 : 0;
   const inputTokens = edit || node.kind === 'decompose' || node.kind === 'review' ? input.config.contextBudget : Math.ceil(prompt);
-  const outputTokens = DEFAULT_OUTPUT_TOKENS[node.kind === 'decompose' ? 'planner' : edit ? 'coder' : 'other'];
+  const outputTokens = DEFAULT_OUTPUT_TOKENS[node.kind === 'decompose' ? 'planner' : node.kind === 'review' ? 'reviewer' : edit ? 'coder' : 'other'];
   return { profile, inputTokens, outputTokens, calls: 1, basis: `at most the context budget in, ${outputTokens} out (role default)` };
 }

@@ -168,7 +168,7 @@ export const reviewExecutor: NodeExecutor<ReviewConfig> = {
     const p = ctx.config.models[profile];
     const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
     const { system, prompt } = await rendered(config, inputs, ctx);
-    const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'other');
+    const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'reviewer');
     return { profile, inputTokens: countTokens(system, family) + countTokens(prompt, family), outputTokens: out.tokens, calls: 1, basis: `one reviewer call, input counted from its prompt, ${out.basis}` };
   },
   async execute(config, inputs, ctx): Promise<NodeOutcome> {

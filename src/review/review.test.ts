@@ -3,6 +3,7 @@ import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { TaskSchema } from '../core/task.js';
 import { buildGraph } from '../core/validate.js';
+import { outputTokensPerCall } from '../engine/estimate.js';
 import { failureNote, failureSignature } from '../engine/refine.js';
 import type { ModelClient, ModelRequest, ModelResponse } from '../llm/model-client.js';
 import { INDEX_NODE_ID, PR_REVIEW_NODE_ID, rootPlanNodes } from '../planning/plan-graph.js';
@@ -165,5 +166,11 @@ describe('askReviewer', () => {
   it('gives up with MODEL_OUTPUT_INVALID after maxRepairs', async () => {
     const client = answering(['{}', '{}']);
     await expect(askReviewer({ ...base, client, maxRepairs: 1 })).rejects.toMatchObject({ code: 'MODEL_OUTPUT_INVALID' });
+  });
+});
+
+describe('review estimates', () => {
+  it('a reviewer call without history is assumed to answer 600 tokens', () => {
+    expect(outputTokensPerCall(undefined, 'reviewer')).toEqual({ tokens: 600, basis: 'output 600 tokens per call (reviewer default)' });
   });
 });
