@@ -114,6 +114,21 @@ describe('taskgraph do with review: a checker per task and a pull-request descri
     }
   });
 
+  it('a fully cached re-run writes the same description from the stored review (no model call)', async () => {
+    const { dir } = scripted.project;
+    const calls = model.requests.length;
+    const r = await runCli(['-C', dir, 'do', GOAL, '--json']);
+    expect(r.code, describeResult(r)).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(model.requests.length).toBe(calls);
+    const runs = (await readFile(join(dir, '.taskgraph', 'reports', `${summary.runId}.pr.md`), 'utf8')).split('\n---\n');
+    const earlier = (await runCli(['-C', dir, 'runs', '--json'])).stdout;
+    const first = JSON.parse(earlier).find((x: { id: string; status: string }) => x.id !== summary.runId && x.status === 'succeeded').id as string;
+    const before = (await readFile(join(dir, '.taskgraph', 'reports', `${first}.pr.md`), 'utf8')).split('\n---\n');
+    expect(runs[0]).toBe(before[0]);
+    expect(runs[1]).toContain(`taskgraph run \`${summary.runId}\``);
+  });
+
   it('says what to do for a run without a PR description', async () => {
     const p = await runCli(['-C', scripted.dir, 'pr', 'no-such-run']);
     expect(p.code).toBe(1);
