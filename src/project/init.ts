@@ -113,6 +113,7 @@ ${[...notes, command('setup', input.setup, 'npm ci'), command('test', input.test
 verify:
   gates:
 ${gateLines(input.gates ?? [])}
+
 # The checker model (roles.reviewer, a cheap model is fine). task: each task's change is reviewed
 # against its acceptance criteria after verify (a "fail" verdict retries the task with the
 # findings as a note); pr: a plan-level review writes .taskgraph/reports/<run>.pr.md at the end
