@@ -11,6 +11,7 @@ import { whyCommand } from './forecast-commands.js';
 import { linkAddCommand, linkLsCommand, linkRmCommand } from './link-commands.js';
 import { installSignalHandlers, signalExitCode } from './interrupt.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
+import { prCommand } from './pr-command.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 
 /**
@@ -197,6 +198,12 @@ program
   .description('write the Markdown report of a run to .taskgraph/reports/')
   .option('--print', 'print it instead of the path')
   .action(act(async (cmd, run: string) => reportCommand(run, opts(cmd))));
+
+program
+  .command('pr <run>')
+  .description('print the pull-request description of a run (review.pr: true), as written to .taskgraph/reports/<run>.pr.md')
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd, run: string) => prCommand(run, opts(cmd))));
 
 program
   .command('clean')

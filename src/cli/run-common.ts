@@ -9,6 +9,7 @@ import type { RunSummary } from '../engine/engine.js';
 import { parseYamlText } from '../project/parse-yaml.js';
 import { type BudgetLine, budgetLines, type RunSpend, runSpend } from '../engine/run-spend.js';
 import { writeRunReport } from '../report/report.js';
+import { writePrDescription } from '../report/pr-description.js';
 import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
@@ -128,11 +129,12 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
   const report = await tryWriteReport(() => writeRunReport(project.store, summary.runId, project.dir), summary.runId);
   const reportPath = report.path ?? null;
   if (report.warning) process.stderr.write(`${report.warning}\n`);
+  const prPath = await tryWritePr(project, summary.runId);
   const spend = await runSpend(project.store, summary.runId);
   const budget = budgetLines(run, spend);
   if (opts.json) {
     const fullyCached = reused ? { fullyCached: { run: reused.runId, branch: reused.branch } } : {};
-    process.stdout.write(`${safeJson({ ...summary, budget, branch: run.branch ?? null, worktree: run.worktree ?? null, ...fullyCached, report: reportPath, commits })}\n`);
+    process.stdout.write(`${safeJson({ ...summary, budget, branch: run.branch ?? null, worktree: run.worktree ?? null, ...fullyCached, report: reportPath, ...(prPath ? { pr: prPath } : {}), commits })}\n`);
   } else {
     const c = summary.counts;
     const t = spend.total;
@@ -156,9 +158,25 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
     if (summary.status === 'failed') lines.push(`  details: taskgraph status ${summary.runId}; retry: taskgraph resume ${summary.runId}`);
     if (summary.status === 'interrupted') lines.push(`  resume: taskgraph resume ${summary.runId}`);
     if (reportPath) lines.push(`  report: ${reportPath}`);
+    if (prPath) lines.push(`  pull request: ${prPath} (taskgraph pr ${summary.runId})`);
     process.stdout.write(`${safeText(lines.join('\n'))}\n`);
   }
   return exitCodeFor(summary.status);
+}
+
+/**
+ * Writes the run's pull-request description (`.taskgraph/reports/<run>.pr.md`) when its plan-level
+ * review produced one; a failure to write it is one warning line, never the session's outcome.
+ * @returns the path written, or null (no description, or not writable)
+ */
+async function tryWritePr(project: ProjectHandle, runId: string): Promise<string | null> {
+  try {
+    return (await writePrDescription(project.store, runId, project.dir)) ?? null;
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    process.stderr.write(`${safeText(`warning: the pull-request description could not be written (${reason}); print it with: taskgraph pr ${runId}`)}\n`);
+    return null;
+  }
 }
 
 /** What {@link tryWriteReport} did: the report's path, or one warning line saying why there is none. */

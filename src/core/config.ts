@@ -125,6 +125,38 @@ export function networkFor(safety: Safety, kind: CommandClass): 'none' | 'host' 
 /** How a run treats its base commit (`policy.baseline`, `--baseline`); see the `baseline` node in planning/plan-graph.ts. */
 export const BaselineModeSchema = z.enum(['strict', 'known-failures', 'off']);
 
+/**
+ * One `verify.gates` entry: an extra check (lint, type check, coverage threshold) a task's verify
+ * runs after the test command. A string is a command named by itself; `{ name, command }` names it.
+ */
+export const GateSchema = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1).max(60), command: z.string().min(1) }).strict(),
+]);
+
+/** A {@link GateSchema} entry with its name filled in. */
+export interface VerifyGate {
+  /** what notes and messages call it (`lint`, `types`); the command itself for a plain string */
+  name: string;
+  /** the shell line, run through the command gate (`kind: 'verify'`) in the worktree */
+  command: string;
+}
+
+/**
+ * The gates of a config, named: `verify.gates` in order, a string entry named by its command.
+ * @param config the validated config (only `verify` is read)
+ */
+export function verifyGates(config: { verify: { gates: readonly z.infer<typeof GateSchema>[] } }): VerifyGate[] {
+  return config.verify.gates.map((g) => (typeof g === 'string' ? { name: g, command: g } : { name: g.name, command: g.command }));
+}
+
+/**
+ * `review`: the checker model (`roles.reviewer`). `task: true` adds a `T/review` node to every
+ * task (verdict + findings; a `fail` refines the task like a failed verify); `pr: true` adds the
+ * run's plan-level review, which writes the pull-request description. Both default to false.
+ */
+export const ReviewSchema = z.object({ task: z.boolean().default(false), pr: z.boolean().default(false) }).strict();
+
 /** {@link BudgetSchema} as a type. */
 export type Budget = z.infer<typeof BudgetSchema>;
 
@@ -164,9 +196,23 @@ export const ProjectConfigSchema = z
     models: z.record(z.string(), ModelProfileSchema).default({}),
     /** which profile each role uses (defaults: the profile named like the role) */
     roles: z
-      .object({ planner: z.string().default('planner'), coder: z.string().default('coder') })
+      .object({ planner: z.string().default('planner'), coder: z.string().default('coder'), reviewer: z.string().default('reviewer') })
       .strict()
-      .default({ planner: 'planner', coder: 'coder' }),
+      .default({ planner: 'planner', coder: 'coder', reviewer: 'reviewer' }),
+    /** the checker model's steps (see {@link ReviewSchema}); off by default */
+    review: ReviewSchema.default({ task: false, pr: false }),
+    /** `gates`: extra checks every task's verify runs after `commands.test` (see {@link GateSchema}) */
+    verify: z
+      .object({
+        // `gates:` with only commented entries under it (as `init` writes it) is YAML null: no gates
+        gates: z
+          .array(GateSchema)
+          .nullable()
+          .default([])
+          .transform((g) => g ?? []),
+      })
+      .strict()
+      .default({ gates: [] }),
     policy: z
       .object({
         /** attempts per task before it fails (refinement) */
@@ -223,6 +269,14 @@ export const ProjectConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    const reviewer = config.roles.reviewer;
+    if ((config.review.task || config.review.pr) && Object.keys(config.models).length > 0 && !(reviewer in config.models)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roles', 'reviewer'],
+        message: `review is on but the reviewer profile "${reviewer}" is not defined (known: ${Object.keys(config.models).join(', ')}); add a \`${reviewer}\` model profile or set roles.reviewer to one of them`,
+      });
+    }
     for (const [name, profile] of Object.entries(config.models)) {
       if (profile.fallback !== undefined && !(profile.fallback in config.models)) {
         ctx.addIssue({

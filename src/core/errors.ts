@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'EDIT_PROTECTED'
   /** the project's checks fail at the base commit, before any change */
   | 'BASELINE_FAILED'
+  /** the checker model's verdict on a task's change is `fail` (findings in details); refinable */
+  | 'REVIEW_FAILED'
   /** no sandbox where one is required, or the sandbox tool failed */
   | 'SANDBOX_ERROR'
   | 'INTERNAL';

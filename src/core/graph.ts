@@ -21,6 +21,7 @@ export const NODE_KINDS = [
   'approval',
   'subgraph',
   'setup',
+  'review',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

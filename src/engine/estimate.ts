@@ -17,9 +17,11 @@ import type { ModelEstimate } from './node-executor.js';
  * live models add prose around an edit and plans for real goals list more tasks:
  * - `coder`: 1,000 (an edit of 20–60 changed lines with a short explanation);
  * - `planner`: 1,500 (one level of 5–10 tasks with descriptions and acceptance criteria);
+ * - `reviewer`: 600 (a `review` node: a verdict with a handful of findings, or a pull request's
+ *   title, summary, risks and follow-ups);
  * - `other`: 500 (a custom `llm` node's answer).
  */
-export const DEFAULT_OUTPUT_TOKENS = { coder: 1_000, planner: 1_500, other: 500 } as const;
+export const DEFAULT_OUTPUT_TOKENS = { coder: 1_000, planner: 1_500, reviewer: 600, other: 500 } as const;
 
 /** Which {@link DEFAULT_OUTPUT_TOKENS} entry a node's calls fall under. */
 export type EstimateRole = keyof typeof DEFAULT_OUTPUT_TOKENS;

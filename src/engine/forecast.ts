@@ -115,6 +115,8 @@ const INGREDIENT_WORDS: Record<string, string> = {
   'extra:prompt': 'planner prompt version changed',
   'extra:project': 'project context changed',
   'extra:commands': 'verify commands changed',
+  'extra:gates': 'verify gates changed',
+  'extra:review': 'review prompt changed (task, criteria, diff or verify result)',
   'extra:env': 'environment allowlist changed',
   'extra:budget': 'context budget changed',
   'extra:family': 'tokenizer changed',
@@ -347,8 +349,8 @@ function blockerOf(id: string, f: NodeFacts): string {
  * role's default output.
  */
 async function fallbackEstimate(node: NodeSpec, input: ForecastInput): Promise<ModelEstimate | undefined> {
-  if (node.kind !== 'llm' && node.kind !== 'decompose') return undefined;
-  const role = node.kind === 'llm' ? 'coder' : 'planner';
+  if (node.kind !== 'llm' && node.kind !== 'decompose' && node.kind !== 'review') return undefined;
+  const role = node.kind === 'llm' ? 'coder' : node.kind === 'review' ? 'reviewer' : 'planner';
   const profile = typeof node.config['profile'] === 'string' ? node.config['profile'] : input.config.roles[role];
   const last = await input.store.lastSuccessfulAttempt(node.id);
   if (last && last.usage.calls > 0) {
@@ -356,7 +358,7 @@ async function fallbackEstimate(node: NodeSpec, input: ForecastInput): Promise<M
   }
   const edit = node.kind === 'llm' && node.config['template'] === 'edit';
   const prompt = typeof node.config['prompt'] === 'string' ? node.config['prompt'].length / 4 : 0;
-  const inputTokens = edit || node.kind === 'decompose' ? input.config.contextBudget : Math.ceil(prompt);
-  const outputTokens = DEFAULT_OUTPUT_TOKENS[node.kind === 'decompose' ? 'planner' : edit ? 'coder' : 'other'];
+  const inputTokens = edit || node.kind === 'decompose' || node.kind === 'review' ? input.config.contextBudget : Math.ceil(prompt);
+  const outputTokens = DEFAULT_OUTPUT_TOKENS[node.kind === 'decompose' ? 'planner' : node.kind === 'review' ? 'reviewer' : edit ? 'coder' : 'other'];
   return { profile, inputTokens, outputTokens, calls: 1, basis: `at most the context budget in, ${outputTokens} out (role default)` };
 }

@@ -24,6 +24,7 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
   'PATH_OUTSIDE_WORKTREE',
   'MODEL_OUTPUT_INVALID',
   'COMMAND_FAILED',
+  'REVIEW_FAILED',
 ]);
 
 /**
@@ -101,10 +102,26 @@ export function normalizeFailureLine(line: string): string {
  * @param error the recorded error (VERIFY_FAILED / COMMAND_FAILED carry `details.output`)
  */
 export function failureSignature(error: ErrorRecord): string {
+  // a review failure is its findings (file, severity, message; line numbers move between attempts)
+  const findings = error.code === 'REVIEW_FAILED' ? findingSignatureLines(error.details['findings']) : [];
+  if (findings.length > 0) return sha256(`${error.code}\n${findings.join('\n')}`).slice(0, 12);
   const output = typeof error.details['output'] === 'string' ? error.details['output'] : '';
   let lines = [...new Set(output.split('\n').filter((l) => FAILURE_LINE.test(l)).map(normalizeFailureLine))].sort();
   if (lines.length === 0) lines = [normalizeFailureLine(firstLine(error.message))];
   return sha256(`${error.code}\n${lines.join('\n')}`).slice(0, 12);
+}
+
+/**
+ * The lines of a review failure that identify it for loop detection: each finding of
+ * `details.findings` (`{ file, severity, message }`, see `review/review-schema.ts`) as severity,
+ * file and message, without line numbers (they move between attempts), sorted and unique.
+ */
+function findingSignatureLines(findings: unknown): string[] {
+  if (!Array.isArray(findings)) return [];
+  const lines = findings
+    .filter((f): f is Record<string, unknown> => typeof f === 'object' && f !== null && typeof (f as { message?: unknown }).message === 'string')
+    .map((f) => `${String(f['severity'] ?? '')} ${String(f['file'] ?? '')}: ${(f['message'] as string).replace(/\s+/g, ' ').trim().toLowerCase()}`);
+  return [...new Set(lines)].sort();
 }
 
 /** The signature written into a failure note, if any. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProjectConfig } from '../core/config.js';
+import { type ProjectConfig, verifyGates } from '../core/config.js';
 import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
@@ -23,13 +23,15 @@ export function editText(input: Json | undefined): string {
 /**
  * The checks an edit passes before it is written, from taskgraph.yaml: `policy.maxEditBytes`, and
  * with `policy.protectConfig` (default true) the protected configuration, including the files
- * `commands.test`, `commands.build` and `commands.setup` run.
+ * `commands.test`, `commands.build`, `commands.setup` and the `verify.gates` commands run (a task
+ * may not pass a lint gate by editing the lint script).
  */
 export function applyOptions(config: ProjectConfig): ApplyEditOptions {
   const { test, build, setup } = config.commands;
+  const gates = verifyGates(config).map((g) => g.command);
   return {
     maxEditBytes: config.policy.maxEditBytes,
-    ...(config.policy.protectConfig ? { protectConfig: { commands: [test, build, setup].filter((c): c is string => typeof c === 'string') } } : {}),
+    ...(config.policy.protectConfig ? { protectConfig: { commands: [test, build, setup, ...gates].filter((c): c is string => typeof c === 'string') } } : {}),
   };
 }
 

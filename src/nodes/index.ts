@@ -7,6 +7,7 @@ import { commandExecutor } from './command.js';
 import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { llmExecutor } from './llm.js';
+import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
 import { verifyExecutor } from './verify.js';
@@ -32,6 +33,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     approvalExecutor,
     decomposeExecutor,
     setupExecutor,
+    reviewExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

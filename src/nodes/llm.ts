@@ -41,7 +41,7 @@ function render(config: LlmConfig, inputs: Record<string, Json>, format: EditFor
  * The profile a call uses: the node's (default: the coder role's), or — model escalation — the
  * profile's `fallback` from the node's second attempt on (after a failure).
  */
-export function profileOf(config: { profile?: string | undefined }, ctx: Pick<NodeContext, 'config' | 'attempt'>, role: 'coder' | 'planner' = 'coder'): string {
+export function profileOf(config: { profile?: string | undefined }, ctx: Pick<NodeContext, 'config' | 'attempt'>, role: 'coder' | 'planner' | 'reviewer' = 'coder'): string {
   const name = config.profile ?? ctx.config.roles[role];
   const fallback = ctx.config.models[name]?.fallback;
   return ctx.attempt > 1 && fallback ? fallback : name;

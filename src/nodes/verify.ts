@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { verifyGates, type VerifyGate } from '../core/config.js';
 import { TaskgraphError, type ErrorRecord } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
@@ -105,6 +106,8 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
  *   give a {@link BaselineOutput}; in `strict` mode a failing check fails the node with
  *   BASELINE_FAILED (command, exit code, first failing lines, what to do), in `known-failures`
  *   mode the failing tests are recorded (BASELINE_FAILED only when they cannot be told).
+ * - After the test commands, a task's verify (not the baseline) runs `verify.gates` ({@link runGates});
+ *   a failing gate fails the node with a message naming the gate.
  * - An input `baseline` holding a known-failures {@link BaselineOutput} makes a failing check
  *   pass when every test failing now already failed at the base (`knownFailures` in the output);
  *   a new failing test, or a failing set that cannot be told, fails it.
@@ -118,8 +121,10 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
   // a forecast never runs the checks; it assumes they pass (and says so)
   forecastOutput: () => ({ passed: true, checks: [] }),
   async keyIngredients(config, _inputs, ctx) {
+    const gates = config.baseline ? [] : verifyGates(ctx.config);
     return {
       commands: commandsOf(config, ctx.config.commands),
+      ...(gates.length > 0 ? { gates: gates as unknown as Json } : {}),
       ...(ctx.workspace ? { tree: (await ctx.workspace.snapshot()).tree } : {}),
     };
   },
@@ -179,6 +184,10 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
       const unknown = known && set && !set.known ? `; with --baseline known-failures any failure counts, because taskgraph cannot tell which tests failed: ${set.reason}` : '';
       return failed({ code: 'VERIFY_FAILED', message: `verify failed: \`${command}\` (${why})${unknown}`, retryable: false, details }, { passed: false, checks });
     }
+    if (!config.baseline) {
+      const gateFailure = await runGates(verifyGates(ctx.config), gate, checks, config.timeoutMs ?? ctx.config.policy.commandTimeoutMs, ctx);
+      if (gateFailure) return gateFailure;
+    }
     if (config.baseline) {
       const output: BaselineOutput = { baseline: config.baseline, passed: baselineChecks.every((c) => c.exitCode === 0), checks: baselineChecks };
       return { status: 'succeeded', output: output as unknown as Json };
@@ -186,6 +195,35 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
     return { status: 'succeeded', output: { passed: true, checks, ...(stillFailing.length > 0 ? { knownFailures: [...new Set(stillFailing)].sort() } : {}) } };
   },
 };
+
+/**
+ * Runs the `verify.gates` of taskgraph.yaml (lint, type check, coverage threshold) after the test
+ * commands passed, in order, through the same command gate; each is recorded in `checks` with its
+ * `gate` name. The first failing gate fails the node with VERIFY_FAILED whose message names the
+ * gate and its command (so the failure note does), `details.gate` the name.
+ * @param checks the node's check records; each gate run is appended
+ * @returns the failed outcome, or undefined when every gate passed
+ */
+async function runGates(gates: readonly VerifyGate[], gate: () => GateOptions, checks: Json[], timeoutMs: number, ctx: NodeContext): Promise<NodeOutcome | undefined> {
+  for (const g of gates) {
+    ctx.log(`verify: gate ${g.name}: ${g.command}`);
+    const { result: r } = await runCheck(g.command, gate(), false);
+    checks.push({ command: g.command, gate: g.name, exitCode: r.exitCode, durationMs: r.durationMs });
+    if (r.exitCode === 0) continue;
+    const why = r.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${r.exitCode ?? r.signal}`;
+    const label = g.name === g.command ? `gate \`${g.command}\`` : `gate "${g.name}" (\`${g.command}\`)`;
+    return failed(
+      {
+        code: 'VERIFY_FAILED',
+        message: `verify failed: ${label} (${why}); the tests passed, the ${g.name === g.command ? 'gate' : `${g.name} gate`} did not`,
+        retryable: false,
+        details: { command: g.command, gate: g.name, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut },
+      },
+      { passed: false, checks },
+    );
+  }
+  return undefined;
+}
 
 /** The BASELINE_FAILED error of a baseline check that failed (strict) or whose failing tests cannot be told (known-failures). */
 function baselineError(

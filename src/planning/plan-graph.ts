@@ -7,9 +7,11 @@ import type { PlanRecord, Task } from '../core/task.js';
  * Turns a plan into the nodes that carry it out (DESIGN.md §2 step 4): for every atomic task
  * `T`, in execution order, the small graph
  *
- *   T/context -> T/edit (llm, coder) -> T/apply -> T/verify -> T/commit (git-commit)
+ *   T/context -> T/edit (llm, coder) -> T/apply -> T/verify [-> T/review] -> T/commit (git-commit)
  *
- * All five nodes carry `task: T`, so a failed apply or verify retries them together with the
+ * `T/review` (kind `review`, the checker model; `nodes/review.ts`) is there when `review.task` is
+ * on: its verdict is an input of the commit, and a `fail` refines the task like a failed verify.
+ * All the nodes carry `task: T`, so a failed apply or verify retries them together with the
  * failure note (refinement). `T/context` takes `dep:D` inputs from each dependency's commit, so
  * what a dependency did is in the context and in the cache key. Tasks share one worktree: the
  * engine keeps one task open at a time, and the priorities (earlier in `leaves` = higher) make
@@ -18,7 +20,7 @@ import type { PlanRecord, Task } from '../core/task.js';
  */
 export interface PlanGraphOptions {
   /** the project's config; `index.commit` (default false) makes the root `index` node commit INDEX.md */
-  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'> & { index?: ProjectConfig['index'] };
+  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'> & { index?: ProjectConfig['index']; review?: ProjectConfig['review'] };
   /**
    * `--baseline known-failures`: every `T/verify` takes the `baseline` node's output as its
    * input `baseline` (part of its cache key), so it fails only on tests that did not fail at
@@ -38,6 +40,7 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const nodes: NodeSpecInput[] = [];
   const split = new Set(tasks.filter((t) => t.parent !== undefined && byId.has(t.parent)).map((t) => t.parent!));
+  const review = options.config.review?.task === true;
   leaves.forEach((id, index) => {
     const task = byId.get(id);
     if (!task) return;
@@ -80,6 +83,19 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         config: {},
         inputs: { applied: { $ref: `${id}/apply`, path: 'tree' }, ...(options.knownFailures ? { baseline: { $ref: BASELINE_NODE_ID } } : {}) },
       },
+      ...(review
+        ? [
+            {
+              id: `${id}/review`,
+              kind: 'review' as const,
+              task: id,
+              title: `review ${id} against its acceptance criteria`,
+              priority,
+              config: { scope: 'task', task: id, profile: options.config.roles.reviewer },
+              inputs: { applied: { $ref: `${id}/apply`, path: 'tree' }, verify: { $ref: `${id}/verify` } },
+            },
+          ]
+        : []),
       {
         id: `${id}/commit`,
         kind: 'script',
@@ -87,7 +103,7 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         title: `commit ${id}`,
         priority,
         config: { fn: 'git-commit', args: { message: commitMessage(task) } },
-        inputs: { verified: { $ref: `${id}/verify`, path: 'passed' } },
+        inputs: { verified: { $ref: `${id}/verify`, path: 'passed' }, ...(review ? { reviewed: { $ref: `${id}/review`, path: 'verdict' } } : {}) },
       },
     );
   });
@@ -184,6 +200,9 @@ export function splitTaskNodes(task: Pick<Task, 'id' | 'title' | 'description' |
 /** Node id of a plan's root `index` node (see {@link rootPlanNodes}). */
 export const INDEX_NODE_ID = 'index';
 
+/** Node id of a plan's plan-level review, which writes the pull-request description (see {@link rootPlanNodes}). */
+export const PR_REVIEW_NODE_ID = 'review';
+
 /**
  * The nodes of a whole plan (`taskgraph do`, `run PLAN`): {@link planToNodes} for every atomic
  * task, then the root task's `index` node, which waits for every task's commit and then builds
@@ -191,6 +210,8 @@ export const INDEX_NODE_ID = 'index';
  * in the store, is tier 1 of later runs' context bundles. With `index.commit: true` (its args
  * say `commit: true`) it also writes and commits INDEX.md. Subplans of a split task (ADaPT) get
  * no index node of their own: the root's waits for them through the split task's commit.
+ * With `review.pr` on, the root `review` node (kind `review`, scope `run`) follows the index: it
+ * takes every task's commit and writes the pull-request description over the branch's whole diff.
  * @param plan the plan's id, goal, tasks and atomic task ids in execution order
  */
 export function rootPlanNodes(plan: { id: string; goal: string; tasks: readonly Task[]; leaves: readonly string[] }, options: PlanGraphOptions): NodeSpecInput[] {
@@ -205,6 +226,16 @@ export function rootPlanNodes(plan: { id: string; goal: string; tasks: readonly 
     config: { fn: 'project-index', args: { planId: plan.id, goal: plan.goal, leaves, commit } },
     inputs: Object.fromEntries(leaves.map((id) => [`task:${id}`, { $ref: `${id}/commit` }])),
   });
+  if (options.config.review?.pr === true) {
+    nodes.push({
+      id: PR_REVIEW_NODE_ID,
+      kind: 'review',
+      title: 'review the whole branch and write the pull-request description',
+      config: { scope: 'run', planId: plan.id, goal: plan.goal, leaves, profile: options.config.roles.reviewer },
+      inputs: Object.fromEntries(leaves.map((id) => [`task:${id}`, { $ref: `${id}/commit` }])),
+      needs: [INDEX_NODE_ID],
+    });
+  }
   return nodes;
 }
 

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { detectCommands, type DetectedCommands } from './detect.js';
+import { type DetectedGate, detectGates } from './detect-gates.js';
 import { type CheckOptions, type CheckReport, checkCommands } from './init-check.js';
 import { CONFIG_FILE_NAMES, parseProjectConfig } from './load-config.js';
 
@@ -59,6 +60,8 @@ export interface ConfigTemplateInput {
   setup?: string;
   /** comment lines written under `commands:` (what init's check found and proposes), without `#` */
   notes?: string[];
+  /** lint / type-check gates detected from config files: written commented out under `verify.gates` */
+  gates?: DetectedGate[];
 }
 
 /**
@@ -104,6 +107,21 @@ commands:
 ${[...notes, command('setup', input.setup, 'npm ci'), command('test', input.test, 'npm test'), command('build', input.build, 'npm run build')].join('\n')}
   # run: "npm start"
 
+# Extra checks every task's verify runs after commands.test, in order (lint, type check, coverage
+# threshold): a failing gate fails the task's verify with a note naming the gate. They do not run
+# over the base commit, so enable one only once it passes there. \`{ name, command }\` or a command.
+verify:
+  gates:
+${gateLines(input.gates ?? [])}
+
+# The checker model (roles.reviewer, a cheap model is fine). task: each task's change is reviewed
+# against its acceptance criteria after verify (a "fail" verdict retries the task with the
+# findings as a note); pr: a plan-level review writes .taskgraph/reports/<run>.pr.md at the end
+# (\`taskgraph pr RUN\`). Both need a \`reviewer\` model profile.
+review:
+  task: false
+  pr: false
+
 # Model profiles: a named model choice per role. Prices are USD per 1,000,000 tokens and
 # are used for cost accounting and budgets. The examples below use a local Ollama server
 # (https://ollama.com, OpenAI-compatible API, no API key): \`ollama pull ${DEFAULT_LOCAL_MODEL}\`.
@@ -145,6 +163,7 @@ models:
 roles:
   planner: planner
   coder: coder
+  # reviewer: reviewer   # the profile the review steps use (add it under models: first)
 
 # Safety and budgets (defaults shown).
 policy:
@@ -176,6 +195,12 @@ policy:
   # \`taskgraph do --baseline MODE\` overrides it for one run.
   baseline: ${policy.baseline}
 `;
+}
+
+/** The commented `verify.gates` entries for detected gates (or a commented example). */
+function gateLines(gates: readonly DetectedGate[]): string {
+  if (gates.length === 0) return '  #  - { name: lint, command: "npm run lint" }   # none detected';
+  return gates.map((g) => `  #  - { name: ${scalar(g.name)}, command: ${JSON.stringify(g.command)} }   # detected: ${g.source}`).join('\n');
 }
 
 async function fileExists(path: string): Promise<boolean> {
@@ -234,6 +259,7 @@ export async function initProject(projectDir: string, options: InitOptions = {})
   }
 
   const detected = await detectCommands(dir);
+  const gates = await detectGates(dir);
   const path = existing ?? join(dir, CONFIG_FILE_NAMES[0]);
   const render = (commands: Pick<DetectedCommands, 'test' | 'build' | 'setup'>, notes: string[] = []) => {
     const text = renderConfigTemplate({
@@ -243,6 +269,7 @@ export async function initProject(projectDir: string, options: InitOptions = {})
       ...(commands.build === undefined ? {} : { build: commands.build }),
       ...(commands.setup === undefined ? {} : { setup: commands.setup }),
       notes,
+      gates,
     });
     try {
       return { text, config: parseProjectConfig(text, path) };

@@ -11,7 +11,7 @@ describe('parseProjectConfig', () => {
     const config = parseProjectConfig('', 'taskgraph.yaml');
     expect(config.name).toBe('project');
     expect(config.models).toEqual({});
-    expect(config.roles).toEqual({ planner: 'planner', coder: 'coder' });
+    expect(config.roles).toEqual({ planner: 'planner', coder: 'coder', reviewer: 'reviewer' });
     expect(config.policy.maxAttempts).toBe(3);
     expect(config.policy.commandTimeoutMs).toBe(600_000);
   });

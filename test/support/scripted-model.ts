@@ -43,8 +43,11 @@ export function searchReplace(path: string, search: string, replace: string): st
 
 /** A request as the scripted model saw it. */
 export interface SeenRequest {
-  role: 'planner' | 'coder' | 'other';
-  /** task id for coder requests (`# Task T1:`), for planner requests decomposing a task (`## T2:`) */
+  role: 'planner' | 'coder' | 'reviewer' | 'other';
+  /**
+   * task id for coder requests (`# Task T1:`), for planner requests decomposing a task (`## T2:`),
+   * for reviewer requests the reviewed task (`# Review of task T1:`) or `PR` for the plan-level review
+   */
   task?: string;
   system: string;
   /** all user messages joined */
@@ -61,6 +64,10 @@ export function seen(req: FakeRequest): Omit<SeenRequest, 'attempt'> {
     const task = user.includes('# Task to decompose') ? /## (\S+):/.exec(user.slice(user.indexOf('# Task to decompose')))?.[1] : undefined;
     return { role: 'planner', system, user, ...(task ? { task } : {}) };
   }
+  if (system.startsWith('You are the reviewer')) {
+    const reviewed = /# Review of task (\S+):/.exec(user)?.[1];
+    return { role: 'reviewer', system, user, task: reviewed ?? 'PR' };
+  }
   const task = /# Task (\S+):/.exec(user)?.[1];
   if (task) return { role: 'coder', system, user, task };
   return { role: 'other', system, user };
@@ -72,6 +79,8 @@ export interface Script {
   planner?: string | ((req: SeenRequest, n: number) => string | FakeReply);
   /** coder answers per task id: a fixed text, or a function of the request (`req.attempt` counts this task's coder calls) */
   coder?: Record<string, string | ((req: SeenRequest) => string | FakeReply)>;
+  /** reviewer answers per reviewed task id, `PR` for the plan-level review (`req.attempt` counts this task's reviews) */
+  reviewer?: Record<string, string | ((req: SeenRequest) => string | FakeReply)>;
 }
 
 /** A scripted model: pass `respond` to `startFakeOpenAIServer`; `requests` lists what came in. */
@@ -80,6 +89,8 @@ export interface ScriptedModel {
   requests: SeenRequest[];
   /** coder requests for one task, in order */
   coderRequests(task: string): SeenRequest[];
+  /** reviewer requests for one task (`PR`: the plan-level review), in order */
+  reviewerRequests(task: string): SeenRequest[];
 }
 
 /**
@@ -102,9 +113,18 @@ export function scriptedModel(script: Script): ScriptedModel {
       const answer = script.coder[s.task]!;
       return wrap(typeof answer === 'string' ? answer : answer(entry));
     }
+    if (s.role === 'reviewer' && s.task && script.reviewer?.[s.task] !== undefined) {
+      const answer = script.reviewer[s.task]!;
+      return wrap(typeof answer === 'string' ? answer : answer(entry));
+    }
     return { status: 400, body: { error: { message: `the scripted model has no answer for this ${s.role} request (task ${s.task ?? '-'})` } } };
   };
-  return { respond, requests, coderRequests: (task) => requests.filter((r) => r.role === 'coder' && r.task === task) };
+  return {
+    respond,
+    requests,
+    coderRequests: (task) => requests.filter((r) => r.role === 'coder' && r.task === task),
+    reviewerRequests: (task) => requests.filter((r) => r.role === 'reviewer' && r.task === task),
+  };
 }
 
 /** Files of the sample calculator project and edits of them. */
