@@ -73,7 +73,7 @@ export interface FailureRef {
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]/g;
 const DEPENDENCY = /(^|[\\/])(node_modules|site-packages|dist-packages|\.venv|venv|vendor|\.cargo|go[\\/]pkg[\\/]mod|rustc[\\/][0-9a-f]+|lib[\\/]python\d[^\\/]*)([\\/]|$)|^node:|^internal[\\/]|<anonymous>/;
 const PY_FRAME = /File "([^"\n]+)", line (\d+)/g;
-const PATH_LINE = /(?:^|[\s(\[<'"`=]|file:\/\/)((?:[A-Za-z]:)?[\w@.+~\\/-]*[\w+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(\d+)(?::\d+)?/gm;
+const PATH_LINE = /(?:^|[\s(\[<>|'"`=]|file:\/\/)((?:[A-Za-z]:)?[\w@.+~\\/-]*[\w+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(\d+)(?::\d+)?/gm;
 
 /**
  * The repository file a path in test output names, or undefined.
