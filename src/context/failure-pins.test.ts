@@ -79,6 +79,11 @@ describe('failingTests', () => {
     expect(failingTests(fixture('tape.tap')).map((t) => t.name)).toEqual(['two times three', 'should throw']);
   });
 
+  it("reads the one-line-per-check format of the sample project's runner", () => {
+    expect(failingTests('ok   add adds\nFAIL multiply multiplies: expected -6, got 6\n2 passed, 1 failed')).toEqual([{ name: 'multiply multiplies' }]);
+    expect(failingTests('FAIL\texample.com/shop/calc\t0.117s\nFAIL src/a.test.js: nope')).toEqual([]);
+  });
+
   it('knows test files', () => {
     expect(['test/x.js', 'src/a.test.ts', 'tests/test_a.py', 'calc/calc_test.go', 'src/__tests__/a.js'].every(isTestFile)).toBe(true);
     expect(['src/a.ts', 'src/testing.ts', 'README.md'].some(isTestFile)).toBe(false);

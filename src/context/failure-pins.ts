@@ -8,7 +8,7 @@ import { enclosingBlock, type LineBlock } from './block-finder.js';
  * - `path:line` references and stack frames: JavaScript `at fn (file:line:col)`, vitest/jest
  *   `❯ file:line:col`, Python `File "x.py", line N`, pytest `x.py:12: AssertionError`, Go
  *   `file.go:12:`, cargo `src/x.rs:12:5`;
- * - failing test names (vitest/jest `FAIL file > a > b`, `×`/`✕`/`✖` lines, jest `●`, pytest
+ * - failing test names (vitest/jest `FAIL file > a > b`, `FAIL name: message`, `×`/`✕`/`✖` lines, jest `●`, pytest
  *   `FAILED x.py::name`, go `--- FAIL: TestX`, cargo `test a::b ... FAILED`, TAP `not ok`), looked
  *   up in the repository's test files.
  *
@@ -127,6 +127,8 @@ export interface FailingTest {
 const TEST_LINES: Array<{ re: RegExp; sep: RegExp; file?: boolean }> = [
   // vitest / jest: ` FAIL  test/calc.test.js > math > multiplies`
   { re: /^\s*FAIL\s+(\S+\.\w+)\s+>\s+(.+)$/, sep: /\s+>\s+/, file: true },
+  // one line per check: `FAIL multiply multiplies: expected -6, got 6` (the demo's runner, many small ones)
+  { re: /^\s*FAIL\s+(?!\S+\.\w+(?::|\s|$))([^:\n]+?):\s/, sep: /\s+>\s+/ },
   // vitest / jest / node --test: `× name 8ms`, `✕ name (3 ms)`, `✖ name (1.2ms)`
   { re: /^\s*[×✕✖✗]\s+(.+?)(?:\s+\(?\d+(?:\.\d+)?\s?m?s\)?)?$/, sep: /\s+>\s+/ },
   // jest: `● describe › name`
