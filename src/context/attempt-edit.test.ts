@@ -25,6 +25,8 @@ describe('attempt edits in failure notes', () => {
 
   it('summarises a diff by files and line counts', () => {
     expect(summarizeAttemptEdit(applied)).toBe("Edit of attempt 1 (applied, then failed): changed src/calc.js (+1 −0 lines); not shown again, a later attempt's edit is shown below.");
+    // git ends a path with a space in it with a tab
+    expect(summarizeAttemptEdit({ ...applied, text: '--- /dev/null\n+++ b/my notes.md\t\n@@ -0,0 +1 @@\n+hi' })).toContain('changed my notes.md (+1 −0 lines)');
   });
 
   it('shows the latest edit whole, marked applied-and-failed or rejected, and summarises older ones', () => {

@@ -67,7 +67,7 @@ export function splitAttemptEdit(note: string): { text: string; edit?: AttemptEd
  */
 export function summarizeAttemptEdit(edit: AttemptEdit): string {
   const lines = edit.text.split('\n');
-  const files = [...new Set(lines.flatMap((l) => /^\+\+\+ (?:b\/)?(\S+)/.exec(l)?.[1] ?? []).filter((f) => f !== '/dev/null'))];
+  const files = [...new Set(lines.flatMap((l) => /^\+\+\+ (?:b\/)?(.+?)\t?$/.exec(l)?.[1] ?? []).filter((f) => f !== '/dev/null'))];
   const added = lines.filter((l) => l.startsWith('+') && !l.startsWith('+++')).length;
   const removed = lines.filter((l) => l.startsWith('-') && !l.startsWith('---')).length;
   const what = files.length > 0 ? `changed ${files.join(', ')} (+${added} −${removed} lines)` : `${lines.length} lines`;
