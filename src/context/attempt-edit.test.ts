@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptEditSection, renderNotes, splitAttemptEdit, summarizeAttemptEdit, type AttemptEdit } from './attempt-edit.js';
+import { attemptEditSection, renderNotes, splitAttemptEdit, summarizeAttemptEdit, summarizeFailureNote, type AttemptEdit } from './attempt-edit.js';
 
 const diff = '--- a/src/calc.js\n+++ b/src/calc.js\n@@ -1,1 +1,2 @@\n export const add = (a, b) => a + b;\n+export const mul = (a, b) => Math.abs(a) * b;\n';
 const applied: AttemptEdit = { attempt: 1, status: 'applied', failedAt: 'T1/verify', text: diff.trimEnd() };
@@ -23,6 +23,18 @@ describe('attempt edits in failure notes', () => {
     expect(long).toContain('characters of the edit not recorded');
   });
 
+  it('summarises an older failure note to its first line, reason and failing lines', () => {
+    const note = 'Attempt 1 failed at T1/verify (VERIFY_FAILED) [signature 0123456789ab]: verify failed\nCommand: npm test\nReason: tests\nOutput:\n```\nok 1 - adds\nnot ok 2 - multiplies\n  expected: -6\n  ' + 'x'.repeat(300) + ' failed\nnot ok 3 - more\n```';
+    expect(summarizeFailureNote(note).split('\n')).toEqual([
+      'Attempt 1 failed at T1/verify (VERIFY_FAILED) [signature 0123456789ab]: verify failed',
+      'Reason: tests',
+      '> not ok 2 - multiplies',
+      '> expected: -6',
+      `> ${'x'.repeat(200)}`,
+      '(an older attempt: its output is not repeated; `taskgraph notes` shows it whole)',
+    ]);
+  });
+
   it('summarises a diff by files and line counts', () => {
     expect(summarizeAttemptEdit(applied)).toBe("Edit of attempt 1 (applied, then failed): changed src/calc.js (+1 −0 lines); not shown again, a later attempt's edit is shown below.");
     // git ends a path with a space in it with a tab
@@ -35,6 +47,7 @@ describe('attempt edits in failure notes', () => {
     const [r1, r2, r3] = renderNotes([n1, n2, 'a person: keep the sign']);
     expect(r1).toContain('Edit of attempt 1 (applied, then failed): changed src/calc.js');
     expect(r1).not.toContain('Math.abs');
+    expect(r1!.startsWith('Attempt 1 failed at T1/verify (VERIFY_FAILED): test failed\n(an older attempt: its output is not repeated')).toBe(true);
     expect(r2).toContain('#### Previous attempt: the edit of attempt 2');
     expect(r2).toContain('it was rejected, not applied (see the reason above)');
     expect(r2).toContain('<<<<<<< SEARCH\nnope');

@@ -6,8 +6,9 @@
  * edit is stored as part of the note, so it is recorded with the task exactly once, a resumed or
  * replayed run reads the same text, and the context node's cache key (the task's notes) covers it.
  *
- * A retry shows the latest note's edit in full, so the model can repair it; the edits of older
- * notes are summarised in one line each ({@link renderNotes}).
+ * A retry shows the latest note's edit in full, so the model can repair it; older attempts are
+ * summarised, not repeated: their edits in one line each, their failure notes in a few
+ * ({@link renderNotes}).
  */
 
 /** How the attempt's edit ended. */
@@ -75,19 +76,39 @@ export function summarizeAttemptEdit(edit: AttemptEdit): string {
   return `Edit of attempt ${edit.attempt} (${how}): ${what}; not shown again, a later attempt's edit is shown below.`;
 }
 
+/** A failure note's first line (`engine/refine.ts` failureNote). */
+const FAILURE_HEAD = /^Attempt (\d+) failed at /;
+/** Lines of test output that name a failure. */
+const FAILURE_LINE = /\b(fail(s|ed|ing|ure)?|error|exception|assert(ion)?|expected|panic(ked)?|not ok)\b|✖|×|✗/i;
+
 /**
- * The notes of a task as the coder reads them: every note in full, except that only the latest
+ * A failure note older than the latest one, in short: its first line, its `Reason:` line and
+ * at most 3 lines of its output that name a failure (each at most 200 characters).
+ */
+export function summarizeFailureNote(text: string): string {
+  const lines = text.split('\n');
+  const reason = lines.find((l) => l.startsWith('Reason: '));
+  const out = lines.indexOf('Output:');
+  const failing = out < 0 ? [] : lines.slice(out + 1).filter((l) => !l.startsWith('```') && FAILURE_LINE.test(l)).slice(0, 3);
+  return [lines[0] ?? '', ...(reason ? [reason] : []), ...failing.map((l) => `> ${l.trim().slice(0, 200)}`), '(an older attempt: its output is not repeated; `taskgraph notes` shows it whole)'].join('\n');
+}
+
+/**
+ * The notes of a task as the coder reads them. The latest failure note is shown whole; older
+ * failure notes in short ({@link summarizeFailureNote}); notes a person wrote in full. The latest
  * recorded edit is shown whole (headed "Previous attempt: ... repair it"); older edits are one
- * summary line each.
+ * summary line each ({@link summarizeAttemptEdit}).
  * @param notes the task's notes, oldest first
  * @returns the notes to render, same order and count
  */
 export function renderNotes(notes: readonly string[]): string[] {
-  const last = notes.map((n) => splitAttemptEdit(n).edit !== undefined).lastIndexOf(true);
-  return notes.map((note, i) => {
-    const { text, edit } = splitAttemptEdit(note);
-    if (!edit) return note;
-    if (i !== last) return `${text}\n\n${summarizeAttemptEdit(edit)}`;
+  const split = notes.map((n) => splitAttemptEdit(n));
+  const lastEdit = split.map((n) => n.edit !== undefined).lastIndexOf(true);
+  const lastFailure = notes.map((n) => FAILURE_HEAD.test(n)).lastIndexOf(true);
+  return split.map(({ text: full, edit }, i) => {
+    const text = i < lastFailure && FAILURE_HEAD.test(full) ? summarizeFailureNote(full) : full;
+    if (!edit) return text;
+    if (i !== lastEdit) return `${text}\n\n${summarizeAttemptEdit(edit)}`;
     const state =
       edit.status === 'applied'
         ? `it was applied and then failed at ${edit.failedAt} (see the output above); the worktree is back at the task's start, so repair this edit rather than starting over`

@@ -73,3 +73,30 @@ describe('taskgraph do: a retry sees its previous attempt and the code its failu
     expect(model.coderRequests('T1')).toHaveLength(2);
   });
 });
+
+describe('taskgraph do: the third try summarises the first', () => {
+  // the second failure differs from the first (else loop detection holds the task)
+  const answers = ['Math.abs(a) * b', 'timesHelper(a, b)', 'a * b'];
+  const model = scriptedModel({
+    planner: PLAN,
+    coder: { T1: (req) => udiff([['src/calc.js', calc.src, calc.withMultiply(answers[req.attempt - 1]!)]]) },
+  });
+  const scripted = useScriptedProject(model, {
+    files: { 'test/sign.spec.mjs': SPEC },
+    config: (yaml) => yaml.replace('test: node test/run.mjs', 'test: node --test test/sign.spec.mjs'),
+  });
+
+  it('shows attempt 2 whole and attempt 1 in short, naming its edit without repeating it', async () => {
+    const r = await runCli(['-C', scripted.project.dir, 'do', 'Add multiply to the calculator.', '--json']);
+    expect(r.code, describeResult(r)).toBe(0);
+    const third = model.coderRequests('T1')[2]!.user;
+    expect(third).toContain('Attempt 1 failed at T1/verify (VERIFY_FAILED)');
+    expect(third).toContain('(an older attempt: its output is not repeated; `taskgraph notes` shows it whole)');
+    expect(third).toContain('Edit of attempt 1 (applied, then failed): changed src/calc.js (+5 −0 lines); not shown again');
+    expect(third).not.toContain('Math.abs(a) * b');
+    expect(third).toContain('#### Previous attempt: the edit of attempt 2');
+    expect(third).toContain('+  return timesHelper(a, b);');
+    expect(third).toContain('timesHelper is not defined');
+    expect(third).toContain('# Named by the failure of attempt 2: test/sign.spec.mjs');
+  });
+});
