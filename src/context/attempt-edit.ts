@@ -47,19 +47,24 @@ export function attemptEditSection(edit: AttemptEdit): string {
 }
 
 /**
- * Splits a note into its failure text and the recorded edit, if any.
+ * Splits a note into its failure text and the recorded edit, if any. The section is found from
+ * the note's end: its closing fence is the note's last line, and the edit holds no backtick run
+ * as long, so text earlier in the note (test output that imitates the heading) cannot pose as it.
  * @param note a task note (any note: a person's notes have no edit)
  */
 export function splitAttemptEdit(note: string): { text: string; edit?: AttemptEdit } {
-  const m = HEADING.exec(note);
-  if (!m || m.index === undefined) return { text: note };
-  const rest = note.slice(m.index + m[0].length + 1);
-  const fence = /^(`{3,})[^\n]*\n/.exec(rest);
-  if (!fence) return { text: note };
-  const end = rest.lastIndexOf(`\n${fence[1]}`);
-  if (end < fence[0].length - 1) return { text: note };
-  const text = rest.slice(fence[0].length, end);
-  return { text: note.slice(0, m.index).trimEnd(), edit: { attempt: Number(m[1]), status: m[2] as AttemptEditStatus, failedAt: m[3]!, text } };
+  const close = /\n(`{3,})$/.exec(note);
+  if (!close) return { text: note };
+  const ticks = close[1]!;
+  const open = note.lastIndexOf(`\n${ticks}`, close.index - 1);
+  if (open < 0) return { text: note };
+  const fenceEnd = note.indexOf('\n', open + 1);
+  if (fenceEnd < 0 || fenceEnd > close.index || !/^(diff)?$/.test(note.slice(open + 1 + ticks.length, fenceEnd))) return { text: note };
+  const headStart = note.lastIndexOf('\n', open - 1) + 1;
+  const m = HEADING.exec(note.slice(headStart, open));
+  if (!m || m.index !== 0 || m[0].length !== open - headStart) return { text: note };
+  const text = note.slice(fenceEnd + 1, close.index);
+  return { text: note.slice(0, headStart).trimEnd(), edit: { attempt: Number(m[1]), status: m[2] as AttemptEditStatus, failedAt: m[3]!, text } };
 }
 
 /**

@@ -21,6 +21,7 @@ const REJECTED = new Set<ErrorRecord['code']>(['EDIT_REJECTED', 'EDIT_INVALID', 
  * @param state the run (its worktree and the edit node's output)
  * @param task the task id
  * @param failedAt the node that failed (`T1/verify`)
+ * @param error the error it recorded (its code tells a refused edit from an applied one)
  * @param attempt the task attempt that failed (1-based)
  * @param startCommit the commit the task started from (absent: no applied diff can be taken)
  * @returns the section to append to the failure note, or '' when there is no edit to show (the
