@@ -65,6 +65,11 @@ describe('taskgraph do: a retry sees its previous attempt and the code its failu
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain('#### Edit of attempt 1 (applied, then the task failed at T1/verify):');
 
+    // `context preview` shows the same pin, with its reason
+    const preview = await runCli(['-C', dir, 'context', 'preview', 'T1']);
+    expect(preview.code, describeResult(preview)).toBe(0);
+    expect(preview.stdout).toMatch(new RegExp(`failure +test/sign\\.spec\\.mjs:${SIGN_START}-${SIGN_START + 3} +\\d+ tokens +tier 10: named by the failure of attempt 1 `));
+
     // a second run of the same goal is served from the cache: the bundle's inputs are all in its key
     const again = await runCli(['-C', dir, 'do', 'Add multiply to the calculator.', '--json']);
     expect(again.code, describeResult(again)).toBe(0);
