@@ -8,7 +8,8 @@ import { TIER_OF, type ContextItem, type CutEntry, type ItemCut, type SummarizeF
  * Greedy budget allocation in tier order (issue 4): each candidate, in allocation order, gets
  * what it needs if that fits; an oversized one is summarized (when a callback is given and the
  * item is summarizable) or trimmed head + tail to its allowance; what cannot usefully fit is
- * dropped and recorded. Finally the rendered bundle is counted as one string and shortened from
+ * dropped and recorded. A `whole` candidate (code named by a failure) is never shortened: it is
+ * included whole or dropped, and all of them together take at most the per-item share. Finally the rendered bundle is counted as one string and shortened from
  * the end until that exact count is within the budget, so the bundle NEVER exceeds the budget.
  */
 
@@ -47,6 +48,7 @@ export async function allocate(candidates: Candidate[], opts: AllocateOptions): 
   const placed: Placed[] = [];
   const cut: CutEntry[] = [];
   let used = 0;
+  let failureTokens = 0; // tokens of `whole` items (code named by a failure) so far
 
   for (const cand of candidates) {
     const sep = placed.length > 0 ? sepTokens : 0;
@@ -73,6 +75,18 @@ export async function allocate(candidates: Candidate[], opts: AllocateOptions): 
 
     const full = renderItem(cand.heading, cand.body, cand.fence);
     const fullTokens = countTokens(full, family);
+    if (cand.whole) {
+      // whole or not at all; together at most the per-item share, so they never crowd out the rest
+      const room = Math.min(left, Math.floor(budget * opts.maxItemShare) - failureTokens);
+      if (fullTokens > room) {
+        cut.push({ ...base, action: 'dropped', tokens: fullTokens, reason: `needs ${fullTokens} tokens whole, ${Math.max(0, room)} left for code named by the failure: fewer blocks are shown, none trimmed` });
+        continue;
+      }
+      placed.push({ item: { ...base, text: full, tokens: fullTokens, why: cand.why }, cand, fullTokens });
+      used += sep + fullTokens;
+      failureTokens += fullTokens;
+      continue;
+    }
     if (fullTokens <= cap) {
       placed.push({ item: { ...base, text: full, tokens: fullTokens, why: cand.why }, cand, fullTokens });
       used += sep + fullTokens;
@@ -98,7 +112,7 @@ export async function allocate(candidates: Candidate[], opts: AllocateOptions): 
   while (total > budget && placed.length > 0) {
     const last = placed[placed.length - 1] as Placed;
     const target = last.item.tokens - (total - budget) - 2;
-    const again = target >= MIN_ITEM_TOKENS && !last.cand.fit ? await shorten(last.cand, target, last.fullTokens, { ...opts, summarize: undefined }) : undefined;
+    const again = target >= MIN_ITEM_TOKENS && !last.cand.fit && !last.cand.whole ? await shorten(last.cand, target, last.fullTokens, { ...opts, summarize: undefined }) : undefined;
     const base = { source: last.item.source, tier: last.item.tier, title: last.item.title, origin: last.item.origin };
     const prior = cut.findIndex((c) => c.title === last.item.title && c.source === last.item.source && (c.action === 'trimmed' || c.action === 'summarized'));
     if (prior >= 0) cut.splice(prior, 1);

@@ -1,4 +1,6 @@
 import picomatch from 'picomatch';
+import { renderNotes } from './attempt-edit.js';
+import { failurePins, latestFailure } from './failure-pins.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
@@ -29,6 +31,8 @@ export interface Candidate {
   origin: ItemOrigin;
   /** may be given to the summarize callback when oversized (else it is trimmed) */
   summarizable?: boolean;
+  /** included whole or not at all: never trimmed or summarized (code named by a failure) */
+  whole?: boolean;
   /** builds the body for a token allowance instead of trimming it (the repository map) */
   fit?: (maxTokens: number) => { body: string; note: string };
 }
@@ -36,13 +40,16 @@ export interface Candidate {
 /** Files named by a task glob that become items at most (more would crowd out every later tier). */
 export const MAX_NAMED_FILES = 24;
 
-/** Renders a task with its notes as Markdown (the tier 2 body). */
+/**
+ * Renders a task with its notes as Markdown (the tier 2 body). A note's recorded edit is shown
+ * whole for the latest attempt only, older ones in one line (`attempt-edit.ts` {@link renderNotes}).
+ */
 export function renderTaskBody(task: Task): string {
   const lines = [task.description];
   if (task.acceptance.length > 0) lines.push('', '## Acceptance criteria', ...task.acceptance.map((a) => `- ${a}`));
   if (task.files.length > 0) lines.push('', `Files: ${task.files.join(', ')}`);
   if (task.notes.length > 0) {
-    lines.push('', '## Notes from earlier attempts (fix these problems)', ...task.notes.map((n, i) => `### Note ${i + 1}\n${n}`));
+    lines.push('', '## Notes from earlier attempts (fix these problems)', ...renderNotes(task.notes).map((n, i) => `### Note ${i + 1}\n${n}`));
   }
   return lines.join('\n').trim();
 }
@@ -124,7 +131,10 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
   // tier 2: the task with its notes
   out.push({ source: 'task', title: `task ${task.id}`, heading: `Task ${task.id}: ${task.title}`, body: renderTaskBody(task), why: 'tier 2: the task and its notes', origin: { taskId: task.id } });
 
-  // tier 9, allocated third: pins
+  // tier 10, allocated third: the code the latest failure names, whole blocks
+  out.push(...(await failureCandidates(input, read, excluded, excludeCut)));
+
+  // tier 9, allocated fourth: pins
   const known = new Map<string, Task>();
   for (const t of [...(input.allTasks ?? []), ...input.siblings, ...input.refers, ...input.requires.map((r) => r.task)]) known.set(t.id, t);
   const outputs = new Map<string, string>(input.earlierOutputs.map((o) => [o.taskId, o.text]));
@@ -269,4 +279,41 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     });
   }
   return { candidates: out, cut };
+}
+
+/**
+ * The items of tier 10: each block the task's latest failure note names (`failure-pins.ts`),
+ * whole (never trimmed: `whole`), headed with its path and lines; `why` says "named by the
+ * failure of attempt N" and what named it. Excluded paths are left out (and said so).
+ */
+async function failureCandidates(
+  input: AssembleInput,
+  read: (path: string) => Promise<string>,
+  excluded: ReturnType<typeof excludeMatcher>,
+  excludeCut: (source: ContextSource, title: string, origin: ItemOrigin, by: string) => void,
+): Promise<Candidate[]> {
+  const failure = latestFailure(input.task.notes);
+  if (!failure) return [];
+  const out: Candidate[] = [];
+  for (const pin of await failurePins(failure.text, input.repoFiles.filter((p) => !excluded.path(p)), read)) {
+    const title = `${pin.path}:${pin.start}-${pin.end}`;
+    const origin: ItemOrigin = { path: pin.path, lines: [pin.start, pin.end] };
+    const by = excluded.path(pin.path);
+    if (by) {
+      excludeCut('failure', title, origin, by);
+      continue;
+    }
+    const what = pin.kind === 'function' ? 'the enclosing block' : 'the lines around it';
+    out.push({
+      source: 'failure',
+      title,
+      heading: `Named by the failure of attempt ${failure.attempt}: ${pin.path} lines ${pin.start}-${pin.end}`,
+      body: pin.text,
+      fence: fenceLanguage(pin.path),
+      why: `tier 10: named by the failure of attempt ${failure.attempt} (${pin.named.join(', ')}): ${what}`,
+      origin,
+      whole: true,
+    });
+  }
+  return out;
 }

@@ -12,10 +12,11 @@ import type { TokenizerFamily } from './tokenizer.js';
 
 /**
  * Where an item comes from, by tier (allocation order in brackets):
- * `project` 1 [1], `task` 2 [2], `pin` 9 [3], `dependency` 3 [4], `sibling` 4 [5], `refers` 5 [6],
- * `file` 6 [7], `repo-map` 7 [8], `retrieval` 8 [9].
+ * `project` 1 [1], `task` 2 [2], `failure` 10 [3], `pin` 9 [4], `dependency` 3 [5], `sibling` 4 [6],
+ * `refers` 5 [7], `file` 6 [8], `repo-map` 7 [9], `retrieval` 8 [10]. `failure` items are the
+ * code a retry's latest failure names (`failure-pins.ts`): whole blocks, never trimmed.
  */
-export type ContextSource = 'project' | 'task' | 'pin' | 'dependency' | 'sibling' | 'refers' | 'file' | 'repo-map' | 'retrieval';
+export type ContextSource = 'project' | 'task' | 'failure' | 'pin' | 'dependency' | 'sibling' | 'refers' | 'file' | 'repo-map' | 'retrieval';
 
 /** Tier number of each source, as numbered in issue 4 and DESIGN.md §7. */
 export const TIER_OF: Record<ContextSource, number> = {
@@ -28,23 +29,26 @@ export const TIER_OF: Record<ContextSource, number> = {
   'repo-map': 7,
   retrieval: 8,
   pin: 9,
+  failure: 10,
 };
 
 /**
- * Allocation rank of each source: items are allocated and rendered in this order. Pins (tier 9)
- * rank right after the task itself: a person pinned them on purpose, so they must not be crowded
+ * Allocation rank of each source: items are allocated and rendered in this order. The code named
+ * by the latest failure (tier 10) comes right after the task and its notes, which hold that
+ * failure. Pins (tier 9) rank next: a person pinned them on purpose, so they must not be crowded
  * out by dependency outputs or retrieval; they are still below the project index and the task.
  */
 export const RANK_OF: Record<ContextSource, number> = {
   project: 1,
   task: 2,
-  pin: 3,
-  dependency: 4,
-  sibling: 5,
-  refers: 6,
-  file: 7,
-  'repo-map': 8,
-  retrieval: 9,
+  failure: 3,
+  pin: 4,
+  dependency: 5,
+  sibling: 6,
+  refers: 7,
+  file: 8,
+  'repo-map': 9,
+  retrieval: 10,
 };
 
 /** Where an item's text came from. All fields optional; set what applies. */

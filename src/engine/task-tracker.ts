@@ -3,6 +3,7 @@ import { GraphSpecSchema, NodeSpecSchema } from '../core/graph.js';
 import { graphToSpec } from '../core/validate.js';
 import { splitTaskNodes } from '../planning/plan-graph.js';
 import type { RunTaskRecord } from '../store/store.js';
+import { attemptEditNote } from './attempt-edit-record.js';
 import { REFINABLE_CODES, failureNote, failureSignature, noteSignature } from './refine.js';
 import type { RunState } from './run-state.js';
 
@@ -91,6 +92,7 @@ export class TaskTracker {
 
   /**
    * After a node of a task failed: refine (note, reset, retry), hold for a person (loop), or fail.
+   * The note records the attempt's edit (`attempt-edit-record.ts`), so the retry can show it.
    * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once.
    */
   async afterFailure(id: string, error: ErrorRecord): Promise<FailureDecision> {
@@ -100,11 +102,11 @@ export class TaskTracker {
     const current: RunTaskRecord = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' };
     if (!REFINABLE_CODES.has(error.code)) return this.fail(task, current);
 
-    // the note: appended once (a crash right after appending does not add it twice on resume). An
-    // earlier note with the same signature, even a byte-identical one (failure digests hold no
-    // timings, so a resumed task that fails the same way writes the same note), is the same
-    // failure seen before
-    const note = failureNote(id, current.attempt, error);
+    // the note, with the attempt's edit (before the reset below): appended once (a crash right
+    // after appending does not add it twice on resume). An earlier note with the same signature,
+    // even a byte-identical one (failure digests hold no timings, so a resumed task that fails the
+    // same way writes the same note), is the same failure seen before
+    const note = failureNote(id, current.attempt, error) + (await attemptEditNote(this.state, task, id, error, current.attempt, current.startCommit));
     const signature = failureSignature(error);
     let seenBefore: string | undefined;
     if (run.planId) {

@@ -183,13 +183,16 @@ function depInputs(inputs: Record<string, Json>): Record<string, Json> {
  * siblings' titles and run-local status, `refers` links, pins and excludes, docs globs, earlier
  * outputs, the project's taskgraph.yaml facts, the stored project index it shows (its hash: the
  * index of the run's base commit, `project-index-lookup.ts`), the budget and tokenizer, and the
- * worktree tree (files and docs).
+ * worktree tree (files and docs). A retry's bundle also shows the previous attempt's edit and
+ * the code its failure names (`context/attempt-edit.ts`, `context/failure-pins.ts`): both are
+ * made from the task's notes and the worktree's files, so the key above covers them.
  * The `llm` node that reads the bundle takes it as an input, so the bundle's hash (its manifest)
  * is in the llm node's key.
  */
 export const contextExecutor: NodeExecutor<ContextConfig> = {
   kind: 'context',
-  version: 2,
+  // 3: a retry's bundle holds the code its latest failure names (tier 10) and the previous edit
+  version: 3,
   configSchema: ContextConfig,
   cacheable: true,
   needsWorkspace: true,

@@ -41,11 +41,17 @@ describe('taskgraph do: an edit that does not apply', () => {
     expect(t1b!.user).toMatch(/Attempt 1 failed at T1\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]: edit to src\/calc\.js does not apply/);
     expect(t1b!.user).toContain('File: src/calc.js');
     expect(t1b!.user).toMatch(/Reason: .*SEARCH/);
+    // the retry shows the rejected edit itself, marked as rejected, so the model can correct it
+    expect(t1b!.user).toContain('#### Previous attempt: the edit of attempt 1\nThis is the edit attempt 1 made; it was rejected, not applied (see the reason above)');
+    expect(t1b!.user).toContain(ABSENT_SEARCH.trimEnd());
+    expect(t1b!.user.indexOf('Reason: ')).toBeLessThan(t1b!.user.indexOf('#### Previous attempt'));
 
     const [t2a, t2b] = model.coderRequests('T2');
     expect(t2a!.user).not.toContain('Notes from earlier attempts');
     expect(t2b!.user).toMatch(/Attempt 1 failed at T2\/apply \(EDIT_REJECTED\) \[signature [0-9a-f]{12}\]: edit to README\.md does not apply/);
     expect(t2b!.user).toContain('File: README.md');
+    expect(t2b!.user).toContain(`it was rejected, not applied (see the reason above)`);
+    expect(t2b!.user).toContain(STALE_DIFF.trimEnd());
 
     // no trace of the rejected edits: the retries applied cleanly on the task's start commit
     expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));

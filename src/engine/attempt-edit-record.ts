@@ -1,0 +1,43 @@
+import type { ErrorRecord } from '../core/errors.js';
+import { isJsonObject } from '../core/json.js';
+import { attemptEditSection } from '../context/attempt-edit.js';
+import { secretRedactor } from '../security/redact.js';
+import { diffToTree } from '../workspace/tree-diff.js';
+import type { RunState } from './run-state.js';
+
+/** Error codes of an `apply` node that refused the edit (nothing was written). */
+const REJECTED = new Set<ErrorRecord['code']>(['EDIT_REJECTED', 'EDIT_INVALID', 'EDIT_PROTECTED', 'PATH_OUTSIDE_WORKTREE']);
+
+/**
+ * The note section recording the edit of a task's failed attempt (issue 9 item 2,
+ * `context/attempt-edit.ts`), taken before the worktree is reset:
+ *
+ * - the apply node refused the edit (EDIT_REJECTED, EDIT_INVALID, EDIT_PROTECTED,
+ *   PATH_OUTSIDE_WORKTREE): the model's edit text, the edit node's output, marked `rejected`;
+ * - a later node failed (verify, a command): `git diff` from the task's start commit to the
+ *   worktree's current tree (uncommitted and untracked files included), marked `applied`.
+ *
+ * Secrets are redacted as in the failure note.
+ * @param state the run (its worktree and the edit node's output)
+ * @param task the task id
+ * @param failedAt the node that failed (`T1/verify`)
+ * @param error the error it recorded (its code tells a refused edit from an applied one)
+ * @param attempt the task attempt that failed (1-based)
+ * @param startCommit the commit the task started from (absent: no applied diff can be taken)
+ * @returns the section to append to the failure note, or '' when there is no edit to show (the
+ *   model's answer was unusable, the run has no worktree, or the attempt changed nothing)
+ * @throws TaskgraphError GIT_ERROR when git cannot diff the worktree
+ */
+export async function attemptEditNote(state: RunState, task: string, failedAt: string, error: ErrorRecord, attempt: number, startCommit: string | undefined): Promise<string> {
+  let section = '';
+  if (failedAt === `${task}/apply` && REJECTED.has(error.code)) {
+    const out = state.outputs.get(`${task}/edit`);
+    const text = typeof out === 'string' ? out : isJsonObject(out) && typeof out['text'] === 'string' ? out['text'] : '';
+    section = attemptEditSection({ attempt, status: 'rejected', failedAt, text });
+  } else if (failedAt !== `${task}/edit` && failedAt !== `${task}/context` && state.workspace && startCommit) {
+    const snap = await state.workspace.snapshot();
+    const diff = await diffToTree(state.workspace.dir, startCommit, snap.tree);
+    section = attemptEditSection({ attempt, status: 'applied', failedAt, text: diff });
+  }
+  return section ? secretRedactor().redact(section) : '';
+}
