@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { failureDigest } from '../verify/failure-digest.js';
 import { attemptEditSection } from './attempt-edit.js';
 import { failingTests, failurePins, failureRefs, isTestFile, latestFailure, resolveRepoPath } from './failure-pins.js';
 
@@ -69,6 +70,15 @@ describe('resolveRepoPath', () => {
 });
 
 describe('failingTests', () => {
+  it('names the failing tests a failure digest lists (a verify note holds the digest, not the raw output)', () => {
+    for (const name of ['vitest.txt', 'jest.txt', 'pytest-x.txt', 'go.txt', 'cargo.txt']) {
+      const raw = failingTests(fixture(name)).map((t) => t.name);
+      const digest = failureDigest({ command: 'npm test', exitCode: 1, output: fixture(name), limit: 4000 });
+      expect(digest.sources.length, name).toBeGreaterThan(0);
+      expect(failingTests(digest.text).map((t) => t.name), name).toEqual(expect.arrayContaining(raw.slice(0, 1)));
+    }
+  });
+
   it('names the innermost failing tests of each runner', () => {
     expect(failingTests(fixture('vitest.txt')).map((t) => t.name)).toEqual(expect.arrayContaining(['subtracts', 'multiplies', 'deep fails', 'other bad']));
     expect(failingTests(fixture('vitest.txt'))).toContainEqual({ name: 'subtracts', path: 'test/calc.test.js' });

@@ -150,7 +150,25 @@ const TEST_LINES: Array<{ re: RegExp; sep: RegExp; file?: boolean }> = [
 export function failingTests(text: string): FailingTest[] {
   const out: FailingTest[] = [];
   const seen = new Set<string>();
+  let inDigest = false;
   for (const raw of text.replace(ANSI, '').split('\n')) {
+    // a failure digest (src/verify/failure-digest.ts) lists each failing test as `- name` under
+    // its `Failing tests (N, read from …):` heading, until its `Summary:`/`Dropped:` lines
+    if (/^Failing tests \(\d+, read from /.test(raw)) {
+      inDigest = true;
+      continue;
+    }
+    if (inDigest && /^(Summary|Dropped): /.test(raw)) inDigest = false;
+    const digestName = inDigest ? /^- (?!and \d+ more failing: )(.+)$/.exec(raw) : null;
+    if (digestName) {
+      const name = (digestName[1]!.split(/\s+(?:>|›)\s+|::/).pop() ?? '').replace(/\[.*\]$/, '').trim();
+      if (name.length >= 2 && name.length <= 200 && !seen.has(`\0${name}`)) {
+        seen.add(`\0${name}`);
+        out.push({ name });
+      }
+      if (out.length >= MAX_TEST_NAMES) break;
+      continue;
+    }
     for (const { re, sep, file } of TEST_LINES) {
       const m = re.exec(raw);
       if (!m) continue;
