@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { renderNotes } from './attempt-edit.js';
 import { failurePins, latestFailure } from './failure-pins.js';
+import { parseModelReads } from './model-reads.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
@@ -311,6 +312,31 @@ async function failureCandidates(
       body: pin.text,
       fence: fenceLanguage(pin.path),
       why: `tier 10: named by the failure of attempt ${failure.attempt} (${pin.named.join(', ')}): ${what}`,
+      origin,
+      whole: true,
+    });
+  }
+  // what the model asked for with its tools in that attempt (`model-reads.ts`), unless shown already
+  const asked = parseModelReads(failure.text);
+  const repoSet = new Set(input.repoFiles);
+  for (const r of asked?.reads ?? []) {
+    if (!repoSet.has(r.path) || out.some((c) => c.origin.path === r.path && c.origin.lines && c.origin.lines[0] <= r.start && c.origin.lines[1] >= r.end)) continue;
+    const title = `${r.path}:${r.start}-${r.end}`;
+    const origin: ItemOrigin = { path: r.path, lines: [r.start, r.end] };
+    const by = excluded.path(r.path);
+    if (by) {
+      excludeCut('failure', title, origin, by);
+      continue;
+    }
+    const lines = (await read(r.path)).split('\n');
+    if (r.start > lines.length) continue;
+    out.push({
+      source: 'failure',
+      title,
+      heading: `Asked for by the model in attempt ${asked!.attempt}: ${r.path} lines ${r.start}-${Math.min(r.end, lines.length)}`,
+      body: lines.slice(r.start - 1, r.end).join('\n'),
+      fence: fenceLanguage(r.path),
+      why: `tier 10: asked for by the model in attempt ${asked!.attempt} (${r.tool})`,
       origin,
       whole: true,
     });

@@ -55,6 +55,17 @@ export const ModelProfileSchema = z
         'Edit format the `edit` prompt asks this model for; default "udiff". "udiff": unified diffs (strong models); ' +
           '"search-replace": SEARCH/REPLACE blocks; "whole": complete files, for small files only',
       ),
+    /**
+     * whether `llm` edit nodes give this model read-only tools (`read_file`, `search`,
+     * `list_files`, `symbol`; `nodes/llm-tools.ts`) through the provider's tool calling (default
+     * false). The server must support tool calls (OpenAI, Anthropic; Ollama with qwen2.5-coder,
+     * llama3.1 and other tool-trained models)
+     */
+    tools: z.boolean().optional(),
+    /** model steps (requests) one tool-using call may take at most, the final answer included (default 6) */
+    maxSteps: z.number().int().min(1).max(50).optional(),
+    /** tokens of tool results one tool-using call may read in all (default 8,000); past it tools answer "budget exhausted" */
+    toolTokens: z.number().int().min(0).optional(),
   })
   .strict();
 

@@ -57,18 +57,37 @@ export class ModelMeter implements ModelClient {
     return { ...this.total };
   }
 
-  /** See {@link ModelClient.generate}; the budget is checked first, the call charged after. */
+  /**
+   * See {@link ModelClient.generate}; the budget is checked first, the call charged after. A
+   * request with tools is checked again before each step of its loop (a step the budget does not
+   * allow stops the loop with `BUDGET_EXCEEDED`); its steps are charged together when it returns.
+   */
   async generate(request: ModelRequest): Promise<ModelResponse> {
-    const stop = this.hooks.beforeCall();
-    if (stop) {
-      throw new TaskgraphError('BUDGET_EXCEEDED', stop.reason, {
-        details: { scope: stop.scope, ...(request.label ? { label: request.label } : {}) },
-        hint: 'raise the limit and resume the run (e.g. taskgraph resume RUN --max-cost 5)',
-      });
-    }
+    const check = () => {
+      const stop = this.hooks.beforeCall();
+      if (stop) {
+        throw new TaskgraphError('BUDGET_EXCEEDED', stop.reason, {
+          details: { scope: stop.scope, ...(request.label ? { label: request.label } : {}) },
+          hint: 'raise the limit and resume the run (e.g. taskgraph resume RUN --max-cost 5)',
+        });
+      }
+    };
+    check();
+    const sent = request.tools
+      ? {
+          ...request,
+          tools: {
+            ...request.tools,
+            beforeStep: () => {
+              check();
+              request.tools?.beforeStep?.();
+            },
+          },
+        }
+      : request;
     let response: ModelResponse;
     try {
-      response = await this.inner.generate(request);
+      response = await this.inner.generate(sent);
     } catch (error) {
       const spent = usageOfFailure(error);
       if (spent) this.add(spent);

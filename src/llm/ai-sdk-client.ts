@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LanguageModelV4 } from '@ai-sdk/provider';
-import { generateText, JSONParseError, NoObjectGeneratedError, Output, TypeValidationError } from 'ai';
+import { generateText, JSONParseError, NoObjectGeneratedError, Output, stepCountIs, tool, type ToolSet, TypeValidationError } from 'ai';
 import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
 import { redactError, TaskgraphError } from '../core/errors.js';
@@ -160,6 +160,25 @@ export class AiSdkModelClient implements ModelClient {
             output: Output.object({ schema: request.schema, ...(request.schemaName ? { name: request.schemaName } : {}) }),
           });
           return this.response(result.text, result.output, validateTokens(result.usage, who, modelName), profile, modelName, true);
+        }
+        if (request.tools) {
+          const tools = request.tools;
+          const set: ToolSet = {};
+          for (const [name, t] of Object.entries(tools.set)) {
+            set[name] = tool({ description: t.description, inputSchema: t.inputSchema, execute: async (input: unknown) => t.execute(input) });
+          }
+          const result = await generateText({
+            ...common,
+            tools: set,
+            stopWhen: stepCountIs(tools.maxSteps),
+            prepareStep: ({ stepNumber }) => {
+              if (stepNumber > 0) tools.beforeStep?.();
+              return undefined;
+            },
+          });
+          const steps = Math.max(1, result.steps.length);
+          const response = this.response(result.text, undefined, validateTokens(result.totalUsage, who, modelName), profile, modelName, false);
+          return { ...response, usage: { ...response.usage, calls: steps }, steps };
         }
         const result = await generateText(common);
         return this.response(result.text, undefined, validateTokens(result.usage, who, modelName), profile, modelName, false);

@@ -21,6 +21,33 @@ export interface ModelRequest {
   /** who asks, for error messages (e.g. node id `T1/edit`) */
   label?: string;
   signal?: AbortSignal;
+  /**
+   * read-only tools the model may call (AI SDK tool calling) before it answers; only for
+   * requests without `schema`. Each step of the loop is one HTTP request and one model call.
+   */
+  tools?: ModelTools;
+}
+
+/** One tool the model may call: its result is plain text handed back to the model. */
+export interface ModelTool {
+  description: string;
+  /** the arguments' schema (sent to the model as JSON Schema, checked before `execute`) */
+  inputSchema: z.ZodType;
+  /** runs the tool; resolves to the text the model sees (errors should be answered as text) */
+  execute(input: any): Promise<string>;
+}
+
+/** The tools of a request and the bounds of its loop. */
+export interface ModelTools {
+  /** tools by name (`read_file`, `search`, ...) */
+  set: Record<string, ModelTool>;
+  /** model steps (requests) at most, the final answer included (>= 1) */
+  maxSteps: number;
+  /**
+   * called before each step after the first (the budget check of a metered client); throwing a
+   * TaskgraphError stops the loop with it
+   */
+  beforeStep?: () => void;
 }
 
 /** What a model call returns. */
@@ -29,8 +56,10 @@ export interface ModelResponse {
   text: string;
   /** the parsed, schema-valid object when `schema` was given */
   object?: unknown;
-  /** tokens and USD cost of this call (calls = 1) */
+  /** tokens and USD cost of this call, all steps summed (calls = the steps a tool loop took, else 1) */
   usage: Usage;
+  /** model steps taken (1 without tools) */
+  steps?: number;
   /** `provider:model` */
   model: string;
 }

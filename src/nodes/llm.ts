@@ -8,6 +8,8 @@ import type { EditFormat } from '../workspace/workspace.js';
 import { DEFAULT_EDIT_FORMAT, editSystemPrompt, fillTemplate, renderEditPrompt } from './llm-prompts.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
+import { coderTools, DEFAULT_MAX_STEPS, DEFAULT_TOOL_TOKENS, type CoderTools } from './llm-tools.js';
+import type { ModelProfile } from '../core/config.js';
 
 const LlmConfig = z
   .object({
@@ -57,6 +59,18 @@ export function editFormatOf(profileName: string, ctx: Pick<NodeContext, 'config
 }
 
 /**
+ * Whether a call of this node gives the model read-only tools (`llm-tools.ts`): an `edit`
+ * template node whose profile sets `tools: true`, in a run with a worktree.
+ */
+export function usesTools(config: LlmConfig, profile: ModelProfile | undefined, ctx: Pick<NodeContext, 'workspace'>): profile is ModelProfile {
+  return config.template === 'edit' && profile?.tools === true && ctx.workspace !== undefined;
+}
+
+/** The line the edit prompt gains when the model has tools. */
+export const TOOLS_NOTE =
+  'You may call the read-only tools read_file, search, list_files and symbol to read code the context below does not show; read only what you need, then answer with the edit.';
+
+/**
  * `llm` nodes (DESIGN.md §4): render a prompt template with the inputs (or, for the `edit`
  * template, the context bundle) and call a model profile. Output `{ text, format? , json? }`.
  * A malformed answer (no edit in it, invalid JSON) fails the node with EDIT_INVALID /
@@ -65,6 +79,14 @@ export function editFormatOf(profileName: string, ctx: Pick<NodeContext, 'config
  * The `edit` template's prompts follow the profile's `editFormat` (see {@link editFormatOf}), so
  * the format is in the key through the rendered template hash; the answer is parsed whatever
  * format it comes in (`parseEdit` detects it).
+ *
+ * Tools (issue 9 item 7): when {@link usesTools}, the model may call `read_file`, `search`,
+ * `list_files` and `symbol` for up to the profile's `maxSteps` steps (default 6) and `toolTokens`
+ * tokens of results (default 8,000); each step is a model call (usage `calls`). The output then
+ * holds `tools: { calls: [{tool, args, resultTokens, status}], reads: [{path, start, end, tool}] }`
+ * (also on failure), which the engine records in the task's failure note so a retry pins what
+ * the model read. The cache key then adds the tool bounds and the worktree's tree (tool results
+ * depend on it).
  */
 export const llmExecutor: NodeExecutor<LlmConfig> = {
   kind: 'llm',
@@ -77,8 +99,12 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
     const name = profileOf(config, ctx);
     const profile = ctx.config.models[name];
     const { system, prompt } = render(config, inputs, editFormatOf(name, ctx));
+    const tools: Record<string, Json> = usesTools(config, profile, ctx)
+      ? { tools: { maxSteps: profile.maxSteps ?? DEFAULT_MAX_STEPS, toolTokens: profile.toolTokens ?? DEFAULT_TOOL_TOKENS, tree: (await ctx.workspace!.snapshot()).tree } }
+      : {};
     return {
       template: sha256(`${system}\u0000${prompt}`),
+      ...tools,
       model: {
         profile: name,
         provider: profile?.provider ?? null,
@@ -104,20 +130,33 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
     }
     const profile = profileOf(config, ctx);
     const { system, prompt } = render(config, inputs, editFormatOf(profile, ctx));
+    const p = ctx.config.models[profile];
+    let tools: CoderTools | undefined;
+    if (usesTools(config, p, ctx)) {
+      const workspace = ctx.workspace!;
+      tools = coderTools({
+        root: workspace.dir,
+        listFiles: () => workspace.listFiles(),
+        budgetTokens: p.toolTokens ?? DEFAULT_TOOL_TOKENS,
+        family: tokenizerFamily({ provider: p.provider, model: p.model }),
+      });
+    }
     const response = await ctx.models.generate({
       profile,
       ...(system ? { system } : {}),
-      prompt,
+      prompt: tools ? `${TOOLS_NOTE}\n\n${prompt}` : prompt,
       label: ctx.node.id,
       signal: ctx.signal,
+      ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS } } : {}),
     });
     const usage = response.usage;
+    const record: Record<string, Json> = tools ? { tools: { calls: tools.calls, reads: tools.reads } as unknown as Json } : {};
     if (config.output === 'edit') {
       try {
         const parsed = parseEdit(response.text);
-        return { status: 'succeeded', output: { text: response.text, format: parsed.format }, usage };
+        return { status: 'succeeded', output: { text: response.text, format: parsed.format, ...record }, usage };
       } catch (error) {
-        return { status: 'failed', output: { text: response.text }, error: toErrorRecord(error), usage };
+        return { status: 'failed', output: { text: response.text, ...record }, error: toErrorRecord(error), usage };
       }
     }
     if (config.output === 'json') {

@@ -136,6 +136,13 @@ models:
     baseURL: ${scalar(OLLAMA_BASE_URL)}
     model: ${scalar(DEFAULT_LOCAL_MODEL)}
     temperature: 0
+    # Read-only tools (read_file, search, list_files, symbol) the coder may call before it
+    # answers. Local models that handle tool calls well: qwen2.5-coder 7B and larger, llama3.1
+    # 8B and larger, mistral-nemo (via Ollama). Small or older models often do not; check your
+    # server's tool-calling support before you turn this on.
+    # tools: true
+    # maxSteps: 6        # model requests per edit, the answer included
+    # toolTokens: 8000   # tokens of tool results per edit
   # To use one of the profiles below, uncomment it and name it under \`roles:\`.
   # OpenAI (reads OPENAI_API_KEY). Check current prices at https://openai.com/api/pricing
   # openai-planner:
@@ -149,6 +156,7 @@ models:
   #   provider: anthropic
   #   model: claude-sonnet-4-5
   #   maxOutputTokens: 8192
+  #   tools: true          # OpenAI and Anthropic models handle tool calls
   #   price:
   #     input: 3.0
   #     output: 15.0

@@ -16,8 +16,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** One chat message as the fake hands it to `respond`; `content` is flattened to plain text. */
 export interface FakeChatMessage {
   role: string;
-  /** the message text; array content (`[{type:'text', text}]`) is joined with newlines */
+  /** the message text; array content (`[{type:'text', text}]`) is joined with newlines; a `tool` message's result text */
   content: string;
+  /** an assistant message's tool calls (`tool_calls`), arguments parsed from their JSON text */
+  toolCalls?: FakeToolCall[];
+  /** a `tool` message: the id of the call it answers */
+  toolCallId?: string;
+}
+
+/** A tool call of the fake's answer, or of an assistant message it received. */
+export interface FakeToolCall {
+  /** the function (tool) name */
+  name: string;
+  /** the arguments (sent as their JSON text, as OpenAI does) */
+  arguments: unknown;
+  /** the call id; default `call_<m>_<i>` (m = messages in the request, i = index), so a rerun of the same exchange gets the same ids */
+  id?: string;
 }
 
 /** What `respond` sees for each request. */
@@ -42,11 +56,17 @@ export interface FakeRequest {
  *   byte every `trickleMs` ms (a server that is alive but too slow; SSE streams ignore it).
  * - `{ status, body?, headers? }`: that HTTP status with `body` as JSON (default: an OpenAI-style
  *   `{ error: { message, type, code } }`) and extra response headers (e.g. `Retry-After`).
+ * - `{ toolCalls, content?, usage? }`: HTTP 200 with an assistant message that calls tools
+ *   (`tool_calls: [{ id, type: 'function', function: { name, arguments } }]`, `content` or
+ *   null) and `finish_reason: 'tool_calls'`; the client then runs the tools and sends their
+ *   results back as `role: 'tool'` messages ({@link FakeChatMessage.toolCallId}). JSON only: a
+ *   streaming request gets HTTP 500.
  * - `{ noAnswer: true }`: the request is read and nothing is ever sent back, not even headers (a
  *   hung server); the connection stays open until the client gives up or the fake is closed.
  */
 export type FakeReply =
   | { content: string; usage?: { prompt_tokens: number; completion_tokens: number }; trickleMs?: number }
+  | { toolCalls: FakeToolCall[]; content?: string; usage?: { prompt_tokens: number; completion_tokens: number } }
   | { status: number; body?: any; headers?: Record<string, string> }
   | { noAnswer: true };
 
@@ -71,6 +91,16 @@ export interface FakeOpenAIServer {
 /** Token estimate used when a reply gives no usage: `ceil(chars / 4)` (see {@link FakeReply}). */
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
+}
+
+/** A tool call's `arguments` JSON text, parsed (kept as text when it is not JSON). */
+function parseArguments(text: unknown): unknown {
+  if (typeof text !== 'string') return text ?? {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function flattenContent(content: unknown): string {
@@ -147,6 +177,10 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
     const messages: FakeChatMessage[] = (Array.isArray(body.messages) ? body.messages : []).map((m: any) => ({
       role: String(m?.role ?? ''),
       content: flattenContent(m?.content),
+      ...(Array.isArray(m?.tool_calls)
+        ? { toolCalls: m.tool_calls.map((c: any) => ({ id: String(c?.id ?? ''), name: String(c?.function?.name ?? ''), arguments: parseArguments(c?.function?.arguments) })) }
+        : {}),
+      ...(typeof m?.tool_call_id === 'string' ? { toolCallId: m.tool_call_id } : {}),
     }));
     const model = String(body.model ?? '');
 
@@ -167,10 +201,31 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
 
     const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
     const promptTokens = reply.usage?.prompt_tokens ?? Math.ceil(promptChars / 4);
-    const completionTokens = reply.usage?.completion_tokens ?? estimateTokens(reply.content);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
     const id = `chatcmpl-fake-${++completionCounter}`;
     const created = Math.floor(Date.now() / 1000);
+    if ('toolCalls' in reply) {
+      if (body.stream === true) {
+        sendJson(res, 500, errorBody(500, 'fake server: tool calls are answered to non-streaming requests only'));
+        return;
+      }
+      const calls = reply.toolCalls.map((c, i) => ({
+        id: c.id ?? `call_${messages.length}_${i}`,
+        type: 'function',
+        function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+      }));
+      const completionTokens = reply.usage?.completion_tokens ?? estimateTokens(JSON.stringify(calls) + (reply.content ?? ''));
+      sendJson(res, 200, {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: reply.content ?? null, tool_calls: calls }, finish_reason: 'tool_calls', logprobs: null }],
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      });
+      return;
+    }
+    const completionTokens = reply.usage?.completion_tokens ?? estimateTokens(reply.content);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 
     if (body.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
