@@ -59,8 +59,9 @@ export class ModelMeter implements ModelClient {
 
   /**
    * See {@link ModelClient.generate}; the budget is checked first, the call charged after. A
-   * request with tools is checked again before each step of its loop (a step the budget does not
-   * allow stops the loop with `BUDGET_EXCEEDED`); its steps are charged together when it returns.
+   * request with tools is charged step by step: before each step after the first, the steps so
+   * far are charged and the budget checked again (a step it does not allow stops the loop with
+   * `BUDGET_EXCEEDED`); the rest is charged when the call returns or fails.
    */
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const check = () => {
@@ -73,14 +74,17 @@ export class ModelMeter implements ModelClient {
       }
     };
     check();
+    let charged: Usage = { ...NO_USAGE };
     const sent = request.tools
       ? {
           ...request,
           tools: {
             ...request.tools,
-            beforeStep: () => {
+            beforeStep: (spent: Usage) => {
+              this.add(minus(spent, charged));
+              charged = spent;
               check();
-              request.tools?.beforeStep?.();
+              request.tools?.beforeStep?.(spent);
             },
           },
         }
@@ -90,15 +94,29 @@ export class ModelMeter implements ModelClient {
       response = await this.inner.generate(sent);
     } catch (error) {
       const spent = usageOfFailure(error);
-      if (spent) this.add(spent);
+      // steps charged already stand for the failed call; a larger reported usage adds the rest
+      if (spent && charged.calls === 0) this.add(spent);
+      else if (spent) this.add(minus(spent, charged));
       throw error;
     }
-    this.add(response.usage);
+    this.add(minus(response.usage, charged));
     return response;
   }
 
   private add(usage: Usage): void {
+    if (usage.calls === 0 && usage.inputTokens === 0 && usage.outputTokens === 0 && usage.costUsd === 0) return;
     this.total = sumUsage(this.total, usage);
     this.hooks.charge(usage);
   }
+}
+
+/** `a - b`, each count at least 0 (`model` from `a`). */
+function minus(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: Math.max(0, a.inputTokens - b.inputTokens),
+    outputTokens: Math.max(0, a.outputTokens - b.outputTokens),
+    costUsd: Math.max(0, a.costUsd - b.costUsd),
+    calls: Math.max(0, a.calls - b.calls),
+    ...(a.model !== undefined ? { model: a.model } : {}),
+  };
 }

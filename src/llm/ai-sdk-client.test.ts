@@ -4,6 +4,7 @@ import type { ModelProfile } from '../core/config.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer, type FakeReply, type FakeRequest } from '../testing/fake-openai-server.js';
 import { AiSdkModelClient, type AiSdkModelClientOptions } from './ai-sdk-client.js';
 import { rejectionOf } from '../../test/support/expect-error.js';
+import { TaskgraphError } from '../core/errors.js';
 
 let server: FakeOpenAIServer | undefined;
 afterEach(async () => {
@@ -211,5 +212,57 @@ describe('AiSdkModelClient against the loopback fake server', () => {
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain('baseURL');
     expect(() => new AiSdkModelClient({ profiles: {}, record: 'a.json', replay: 'b.json' })).toThrow(/record and replay/);
+  });
+});
+
+describe('AiSdkModelClient: tool calling', () => {
+  const echoTool = (seen: unknown[]) => ({
+    echo: {
+      description: 'echoes its text',
+      inputSchema: z.object({ text: z.string() }),
+      execute: async (input: { text: string }) => {
+        seen.push(input);
+        return `echo ${input.text}`;
+      },
+    },
+  });
+
+  it('runs the loop: tool calls, then `tool` messages, then the answer; steps are summed into one usage', async () => {
+    const s = await start(({ messages }) =>
+      messages.some((m) => m.role === 'tool')
+        ? { content: 'done', usage: { prompt_tokens: 30, completion_tokens: 5 } }
+        : { toolCalls: [{ name: 'echo', arguments: { text: 'hi' } }], usage: { prompt_tokens: 20, completion_tokens: 10 } },
+    );
+    const seen: unknown[] = [];
+    const res = await client(s.url).generate({ profile: 'coder', prompt: 'go', tools: { set: echoTool(seen), maxSteps: 4 } });
+    expect(res.text).toBe('done');
+    expect(res.steps).toBe(2);
+    expect(res.usage).toMatchObject({ inputTokens: 50, outputTokens: 15, calls: 2 });
+    expect(seen).toEqual([{ text: 'hi' }]);
+    expect(s.requests).toHaveLength(2);
+    expect(s.requests[0].tools[0].function.name).toBe('echo');
+    const tool = s.requests[1].messages.find((m: { role: string }) => m.role === 'tool');
+    expect(tool).toMatchObject({ role: 'tool', tool_call_id: 'call_1_0' });
+    expect(JSON.stringify(tool.content)).toContain('echo hi');
+  });
+
+  it('stops after maxSteps requests, whatever the model asks', async () => {
+    const s = await start(() => ({ toolCalls: [{ name: 'echo', arguments: { text: 'again' } }] }));
+    const res = await client(s.url).generate({ profile: 'coder', prompt: 'go', tools: { set: echoTool([]), maxSteps: 3 } });
+    expect(s.requests).toHaveLength(3);
+    expect(res.steps).toBe(3);
+    expect(res.usage.calls).toBe(3);
+  });
+
+  it('asks beforeStep before every step after the first; a throw stops the loop with it', async () => {
+    const s = await start(() => ({ toolCalls: [{ name: 'echo', arguments: { text: 'x' } }] }));
+    let asked = 0;
+    const stop = () => {
+      if (++asked === 2) throw new TaskgraphError('BUDGET_EXCEEDED', 'model calls limit reached');
+    };
+    const error = await rejectionOf(client(s.url).generate({ profile: 'coder', prompt: 'go', tools: { set: echoTool([]), maxSteps: 6, beforeStep: stop } }));
+    expect(error).toMatchObject({ code: 'BUDGET_EXCEEDED' });
+    expect(asked).toBe(2);
+    expect(s.requests).toHaveLength(2);
   });
 });

@@ -13,6 +13,7 @@ import { classifyProviderError } from './provider-errors.js';
 import { findModelTimeout } from './timed-fetch.js';
 import { callUsage, validateTokens } from './usage.js';
 import type { Usage } from '../store/store.js';
+import { sumUsage } from '../core/usage.js';
 
 /** Options for {@link AiSdkModelClient}. */
 export interface AiSdkModelClientOptions {
@@ -143,6 +144,7 @@ export class AiSdkModelClient implements ModelClient {
     const model = this.modelFor(request, profile);
 
     const attempt = async (): Promise<ModelResponse> => {
+      request.tools?.reset?.();
       const common = {
         model,
         ...(request.system !== undefined ? { system: request.system } : {}),
@@ -171,8 +173,12 @@ export class AiSdkModelClient implements ModelClient {
             ...common,
             tools: set,
             stopWhen: stepCountIs(tools.maxSteps),
-            prepareStep: ({ stepNumber }) => {
-              if (stepNumber > 0) tools.beforeStep?.();
+            prepareStep: ({ stepNumber, steps }) => {
+              if (stepNumber > 0 && tools.beforeStep) {
+                let spent: Usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+                for (const step of steps) spent = sumUsage(spent, callUsage(validateTokens(step.usage, who, modelName), profile.price, modelName));
+                tools.beforeStep(spent);
+              }
               return undefined;
             },
           });

@@ -44,10 +44,13 @@ export interface ModelTools {
   /** model steps (requests) at most, the final answer included (>= 1) */
   maxSteps: number;
   /**
-   * called before each step after the first (the budget check of a metered client); throwing a
-   * TaskgraphError stops the loop with it
+   * called before each step after the first with what the steps so far cost (tokens, USD,
+   * `calls` = steps): the budget check of a metered client; throwing a TaskgraphError stops the
+   * loop with it
    */
-  beforeStep?: () => void;
+  beforeStep?: (spent: Usage) => void;
+  /** called before each try of the whole exchange (a transient failure retries it from the first step): tools forget what the failed try recorded */
+  reset?: () => void;
 }
 
 /** What a model call returns. */

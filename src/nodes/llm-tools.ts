@@ -83,6 +83,8 @@ export interface CoderTools {
   reads: ModelRead[];
   /** result tokens used so far */
   usedTokens(): number;
+  /** forgets the calls, reads and tokens recorded so far (a retried exchange starts over) */
+  reset(): void;
 }
 
 /**
@@ -197,5 +199,10 @@ export function coderTools(options: CoderToolsOptions): CoderTools {
         }),
     },
   };
-  return { set, calls, reads, usedTokens: () => used };
+  const reset = () => {
+    calls.length = 0;
+    reads.length = 0;
+    used = 0;
+  };
+  return { set, calls, reads, usedTokens: () => used, reset };
 }

@@ -147,7 +147,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
       prompt: tools ? `${TOOLS_NOTE}\n\n${prompt}` : prompt,
       label: ctx.node.id,
       signal: ctx.signal,
-      ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS } } : {}),
+      ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS, reset: tools.reset } } : {}),
     });
     const usage = response.usage;
     const record: Record<string, Json> = tools ? { tools: { calls: tools.calls, reads: tools.reads } as unknown as Json } : {};

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAttemptResults } from '../support/attempt-outputs.js';
-import { cliJson, describeResult, runCli } from '../support/cli.js';
+import { describeResult, runCli } from '../support/cli.js';
 import { createSampleRepo } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
 import { useScriptedProject } from '../support/scripted-project.js';
@@ -66,8 +66,7 @@ describe('taskgraph do: the coder asks for more with read-only tools', () => {
     const bundles = attempts.filter((a) => a.node_id === 'T1/context');
     const bundle = JSON.parse(bundles[bundles.length - 1]!.output!) as { items: Array<{ source: string; why: string; title: string }> };
     expect(bundle.items.find((i) => i.title === 'src/calc.js:1-4')?.why).toBe('tier 10: asked for by the model in attempt 1 (read_file)');
-    const status = await cliJson(dir, ['status', summary.runId, '--json']);
-    expect(status.run.status ?? status.status).toBeDefined();
+    expect(summary.status).toBe('succeeded');
 
     // replay: a fresh copy of the project; the cassette answers every step (the server sees no request)
     const copy = await createSampleRepo({ config: TOOLS_CONFIG, baseURL: scripted.server.url }); // same taskgraph.yaml: retrieval may show it
