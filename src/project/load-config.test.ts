@@ -129,3 +129,15 @@ describe('empty values', () => {
     expect(error.message).toContain('models.coder.model:');
   });
 });
+
+describe('model profile tools (issue 9 item 7)', () => {
+  it('reads tools, maxSteps and toolTokens', () => {
+    const config = parseProjectConfig('models:\n  coder:\n    provider: openai\n    model: x\n    tools: true\n    maxSteps: 4\n    toolTokens: 3000\n', 'x.yaml');
+    expect(config.models['coder']).toMatchObject({ tools: true, maxSteps: 4, toolTokens: 3000 });
+  });
+
+  it('refuses a step bound below 1 and a negative token budget, naming the key', () => {
+    expect(thrownBy(() => parseProjectConfig('models:\n  coder:\n    provider: openai\n    model: x\n    maxSteps: 0\n', 'x.yaml')).message).toContain('models.coder.maxSteps');
+    expect(thrownBy(() => parseProjectConfig('models:\n  coder:\n    provider: openai\n    model: x\n    toolTokens: -1\n', 'x.yaml')).message).toContain('models.coder.toolTokens');
+  });
+});
