@@ -120,7 +120,8 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
     const p = ctx.config.models[profile];
     const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
     const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, config.template === 'edit' ? 'coder' : 'other');
-    return { profile, inputTokens: countTokens(system, family) + countTokens(prompt, family), outputTokens: out.tokens, calls: 1, basis: `input counted from the prompt, ${out.basis}` };
+    const steps = usesTools(config, p, ctx) ? `; with tools up to ${p.maxSteps ?? DEFAULT_MAX_STEPS} calls` : '';
+    return { profile, inputTokens: countTokens(system, family) + countTokens(prompt, family), outputTokens: out.tokens, calls: 1, basis: `input counted from the prompt, ${out.basis}${steps}` };
   },
   async execute(config, inputs, ctx): Promise<NodeOutcome> {
     if (!ctx.models) {
