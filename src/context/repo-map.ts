@@ -8,15 +8,16 @@ import { countTokens, type TokenizerFamily } from './tokenizer.js';
  * symbols, cut to a token allowance. Aider ranks with PageRank over a tree-sitter reference
  * graph; taskgraph ranks with BM25 of path + symbols against the task (see `rankFiles`).
  *
- * Files shown without symbols (no symbols, or not relevant) are listed by path only up to
- * {@link BARE_PATHS}; the rest are summarised by directory (`src/locales/: 40 files`). Whatever
- * is left out is the least relevant, and the map's last line says so.
+ * Files without symbols (data, docs, assets) are listed by path only when relevant to the task (or
+ * when the repository has at most {@link BARE_PATHS} files), at most {@link BARE_PATHS} of them;
+ * the rest are summarised by directory (`src/locales/: 40 files`). Whatever is left out is the
+ * least relevant, and the summary says so.
  */
 
 /** Symbols shown per file; the rest are counted (`… N more`). */
 const SYMBOLS_PER_FILE = 12;
 
-/** Files shown by path alone (no symbols shown), most relevant first; the rest are counted by directory. */
+/** Files without symbols listed by path, most relevant first; the rest are counted by directory. */
 export const BARE_PATHS = 20;
 
 /** Directory lines of the summary of files not listed by name; smaller directories are counted in the last line. */
@@ -78,8 +79,9 @@ function render(blocks: ReadonlyArray<{ lines: string[] }>, summary: readonly st
 
 /**
  * Renders ranked files into at most `maxTokens` tokens (counted exactly on the result).
- * Files with a relevance score > 0 are shown with their symbols; the first {@link BARE_PATHS}
- * others by path only; every other file is counted in a by-directory summary at the end (its
+ * Files with a relevance score > 0 are shown with their symbols, other code files by path;
+ * files without symbols as the module doc says; every other file is counted in a by-directory
+ * summary at the end (its
  * directory lines shrink, then go, when the allowance is tight). A file is listed whole or not
  * at all, and only less relevant files are left out for a more relevant one.
  * @param ranked files, most relevant first (see `rankFiles`)
@@ -90,11 +92,14 @@ export function renderRepoMap(ranked: Array<{ file: IndexedFile; score: number }
   const notListed: string[] = [];
   let used = 0;
   let bare = 0;
+  const small = ranked.length <= BARE_PATHS;
   // room for the summary's heading and a few of its lines, when there will be one
   const reserve = ranked.length > BARE_PATHS ? Math.min(Math.floor(maxTokens / 4), 120) : 0;
   for (const { file, score } of ranked) {
     const symbols = score > 0 && file.symbols.length > 0;
-    if (!symbols && bare >= BARE_PATHS) {
+    // code files are listed (by path when not relevant); files without symbols only when relevant or the repository is small
+    const plain = file.symbols.length === 0;
+    if (plain && (bare >= BARE_PATHS || (score === 0 && !small))) {
       notListed.push(file.path);
       continue;
     }
@@ -106,7 +111,7 @@ export function renderRepoMap(ranked: Array<{ file: IndexedFile; score: number }
       continue; // a smaller block of a less relevant file may still fit
     }
     blocks.push({ path: file.path, lines, symbols });
-    if (!symbols) bare++;
+    if (plain) bare++;
     used += cost;
   }
   // exact count: fewer directory lines first, then the least relevant blocks
