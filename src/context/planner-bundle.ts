@@ -13,7 +13,7 @@ import type { TokenizerFamily } from './tokenizer.js';
  * (INDEX.md), the repository map with symbols ranked by relevance to the goal, and the passages
  * retrieval finds for it, under `planner.contextBudget` tokens. The goal itself and the
  * taskgraph.yaml facts are already in the planner prompt, so the bundle's task and taskgraph.yaml
- * items are not repeated.
+ * items are not repeated, nor passages of the README excerpt the prompt shows.
  */
 
 /** Share of the planner budget the repository map may use (the planner needs the map most). */
@@ -38,6 +38,8 @@ export interface PlannerBundleInput {
   family: TokenizerFamily;
   /** the stored project index of the run's base commit, when there is one */
   projectIndex?: BundleProjectIndex;
+  /** a file the planner prompt shows already (the README excerpt): retrieved passages inside its first `lines` lines are left out */
+  shown?: { path: string; lines: number };
   /** a prebuilt retrieval index over `repoFiles` (built when absent) */
   index?: ContextIndex;
 }
@@ -98,7 +100,9 @@ export async function buildPlannerBundle(input: PlannerBundleInput): Promise<Pla
     options: { repoMapTokens: Math.floor(input.budget * PLANNER_MAP_SHARE) },
   });
   // the goal and taskgraph.yaml are in the planner prompt already
-  const kept = bundle.items.filter((i) => i.source !== 'task' && !(i.source === 'project' && i.origin.config !== undefined));
+  const shown = input.shown;
+  const repeated = (i: (typeof bundle.items)[number]) => shown !== undefined && i.source === 'retrieval' && i.origin.path === shown.path && (i.origin.lines?.[1] ?? Infinity) <= shown.lines;
+  const kept = bundle.items.filter((i) => i.source !== 'task' && !(i.source === 'project' && i.origin.config !== undefined) && !repeated(i));
   const text = renderBundle({ items: kept });
   return { text, tokens: bundle.tokens, budget: bundle.budget, cut: bundle.cut, hash: hashJson(text) };
 }

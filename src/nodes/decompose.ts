@@ -66,14 +66,16 @@ function plannerFamily(config: DecomposeConfig, ctx: NodeContext) {
  * worktree under `planner.contextBudget`; undefined without a worktree or with a budget of 0.
  * Reused within the process for the same worktree tree, goal, task, budget and project index.
  */
-async function plannerBundle(config: DecomposeConfig, ctx: NodeContext, parent: Task | undefined): Promise<PlannerBundle | undefined> {
+async function plannerBundle(config: DecomposeConfig, ctx: NodeContext, parent: Task | undefined, project: ProjectContext): Promise<PlannerBundle | undefined> {
   const workspace = ctx.workspace;
   const budget = ctx.config.planner.contextBudget;
   if (!workspace || budget === 0) return undefined;
   const found = await findProjectIndex(ctx.store, workspace, await runBaseCommit(ctx), ctx.runId);
   const family = plannerFamily(config, ctx);
   const task = parent ? { id: parent.id, title: parent.title, description: parent.description, acceptance: parent.acceptance, files: parent.files } : undefined;
-  const key = hashJson({ tree: (await workspace.snapshot()).tree, goal: config.goal, task: task ?? null, budget, family, index: found?.hash ?? null, config: { name: ctx.config.name } });
+  // the README excerpt the prompt shows is not retrieved again
+  const shown = project.readmePath && project.readme ? { path: project.readmePath, lines: project.readme.split('\n').length } : undefined;
+  const key = hashJson({ tree: (await workspace.snapshot()).tree, goal: config.goal, task: task ?? null, budget, family, index: found?.hash ?? null, shown: shown ?? null, config: ctx.config as unknown as Json });
   let bundle = BUNDLES.get(key);
   if (!bundle) {
     bundle = (async () => {
@@ -86,6 +88,7 @@ async function plannerBundle(config: DecomposeConfig, ctx: NodeContext, parent: 
         readFile: (p) => workspace.readFile(p),
         budget,
         family,
+        ...(shown ? { shown } : {}),
         ...(found ? { projectIndex: { planId: found.index.planId, modules: found.index.modules, goals: found.index.goals } } : {}),
       });
     })();
@@ -100,7 +103,7 @@ async function plannerBundle(config: DecomposeConfig, ctx: NodeContext, parent: 
 async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent: Task | undefined): Promise<ProjectContext> {
   const files = ctx.workspace ? await ctx.workspace.listFiles() : [];
   const project = await collectProjectContext(ctx.workspace?.dir ?? ctx.projectDir, ctx.config, files);
-  const bundle = await plannerBundle(config, ctx, parent);
+  const bundle = await plannerBundle(config, ctx, parent, project);
   return bundle && bundle.text !== '' ? { ...project, code: bundle.text } : project;
 }
 

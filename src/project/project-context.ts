@@ -18,6 +18,8 @@ export interface ProjectContext {
   styleGuide: string;
   /** first 2,000 chars of README.md/README (any case) or '' */
   readme: string;
+  /** the README's path, when there is one */
+  readmePath?: string;
   /** every path, in the order given (a prompt cuts the list by relevance, and says so) */
   files: string[];
 }
@@ -111,6 +113,7 @@ export async function collectProjectContext(
     rules: [...config.rules],
     styleGuide: await resolveDocument(projectDir, config.styleGuide),
     readme,
+    ...(readmeName !== undefined ? { readmePath: readmeName } : {}),
     files: [...files],
   };
 }
