@@ -80,8 +80,8 @@ describe('the planner sees code (issue 9 item 6) on a 219-file repository', () =
     // the file the goal names is retrieved or shown with its code
     expect(text).toContain('keepEmpty?: boolean;');
     // 150 locale files are one line, not 150
-    expect(text).toContain('src/locales/: 150 files');
-    expect(text).toContain('docs/中文/: 40 files');
+    expect(text).toContain('# Repository map (files by relevance to the goal, with exported symbols)');
+    expect(text).toContain('Not listed by name (least relevant to the goal), by directory:\nsrc/locales/: 150 files\ndocs/中文/: 40 files');
     expect(text).not.toContain('src/locales/l149.json');
     // not repeated from the planner prompt: the goal and taskgraph.yaml
     expect(text).not.toContain('Project index (taskgraph.yaml)');

@@ -97,7 +97,7 @@ export async function buildPlannerBundle(input: PlannerBundleInput): Promise<Pla
     family: input.family,
     ...(input.projectIndex ? { projectIndex: input.projectIndex } : {}),
     ...(input.index ? { index: input.index } : {}),
-    options: { repoMapTokens: Math.floor(input.budget * PLANNER_MAP_SHARE) },
+    options: { repoMapTokens: Math.floor(input.budget * PLANNER_MAP_SHARE), subject: 'goal' },
   });
   // the goal and taskgraph.yaml are in the planner prompt already
   const shown = input.shown;

@@ -51,8 +51,9 @@ function fileLines(f: IndexedFile, symbols: boolean): string[] {
  * for the rest. Empty when `paths` is.
  * @param paths repository-relative paths not listed by name
  * @param maxDirs directory lines at most (0: only the last line)
+ * @param subject what relevance is measured against, in words (`task`, `goal`)
  */
-export function summarizeByDirectory(paths: readonly string[], maxDirs: number = SUMMARY_DIRS): string[] {
+export function summarizeByDirectory(paths: readonly string[], maxDirs: number = SUMMARY_DIRS, subject: string = 'task'): string[] {
   if (paths.length === 0) return [];
   const byDir = new Map<string, number>();
   for (const p of paths) {
@@ -64,17 +65,14 @@ export function summarizeByDirectory(paths: readonly string[], maxDirs: number =
   const shown = dirs.slice(0, Math.max(0, maxDirs));
   const rest = paths.length - shown.reduce((n, [, c]) => n + c, 0);
   const lines = shown.map(([d, c]) => `${d}: ${c} file${c === 1 ? '' : 's'}`);
-  if (rest > 0) lines.push(`… and ${rest} more file${rest === 1 ? '' : 's'} (not shown: least relevant to the task)`);
+  if (rest > 0) lines.push(`… and ${rest} more file${rest === 1 ? '' : 's'} (not shown: least relevant to the ${subject})`);
   return lines;
 }
 
-/** The heading of the directory summary. */
-const SUMMARY_HEAD = 'Not listed by name (least relevant to the task), by directory:';
-
-function render(blocks: ReadonlyArray<{ lines: string[] }>, summary: readonly string[]): string {
+function render(blocks: ReadonlyArray<{ lines: string[] }>, summary: readonly string[], subject: string): string {
   const body = blocks.flatMap((b) => b.lines);
   if (summary.length === 0) return body.join('\n');
-  return [...body, ...(body.length > 0 ? [''] : []), SUMMARY_HEAD, ...summary].join('\n');
+  return [...body, ...(body.length > 0 ? [''] : []), `Not listed by name (least relevant to the ${subject}), by directory:`, ...summary].join('\n');
 }
 
 /**
@@ -86,8 +84,9 @@ function render(blocks: ReadonlyArray<{ lines: string[] }>, summary: readonly st
  * at all, and only less relevant files are left out for a more relevant one.
  * @param ranked files, most relevant first (see `rankFiles`)
  * @param maxTokens token allowance of the body
+ * @param subject what the files are ranked against, in words (`task`, default; `goal` for the planner)
  */
-export function renderRepoMap(ranked: Array<{ file: IndexedFile; score: number }>, maxTokens: number, family: TokenizerFamily): RepoMapBody {
+export function renderRepoMap(ranked: Array<{ file: IndexedFile; score: number }>, maxTokens: number, family: TokenizerFamily, subject: string = 'task'): RepoMapBody {
   const blocks: Array<{ path: string; lines: string[]; symbols: boolean }> = [];
   const notListed: string[] = [];
   let used = 0;
@@ -119,12 +118,12 @@ export function renderRepoMap(ranked: Array<{ file: IndexedFile; score: number }
   let text = '';
   for (;;) {
     let dirs = SUMMARY_DIRS;
-    let summary = summarizeByDirectory(notListed, dirs);
-    text = render(blocks, summary);
+    let summary = summarizeByDirectory(notListed, dirs, subject);
+    text = render(blocks, summary, subject);
     while (!fits(text) && dirs > 0) {
       dirs = dirs > 8 ? Math.floor(dirs / 2) : dirs - 1;
-      summary = summarizeByDirectory(notListed, dirs);
-      text = render(blocks, summary);
+      summary = summarizeByDirectory(notListed, dirs, subject);
+      text = render(blocks, summary, subject);
     }
     if (fits(text) || blocks.length === 0) break;
     notListed.push(blocks.pop()!.path);

@@ -26,7 +26,7 @@ describe('the planner sees code', () => {
     const user = plannerRequests()[0]!.user;
     expect(user).toContain("# Code (the project's files ranked by relevance to the goal)");
     // the repository map: src/calc.js first, with its symbols
-    expect(user).toMatch(/# Repository map[^\n]*\nsrc\/calc\.js\n( {2}\d+: .*\n)* {2}\d+: export function subtract\(a, b\)/);
+    expect(user).toMatch(/# Repository map \(files by relevance to the goal[^\n]*\nsrc\/calc\.js\n( {2}\d+: .*\n)* {2}\d+: export function subtract\(a, b\)/);
     // the README excerpt is in the prompt once, not retrieved again
     expect(user.split('A tiny calculator library').length).toBe(2);
     // and its code, retrieved
