@@ -53,7 +53,7 @@ export interface PlannerBundle {
   budget: number;
   /** what was left out or shortened, one line each (`title (action: reason)`) */
   cut: string[];
-  /** SHA-256 (hex) of `text`: the plan node's key ingredient */
+  /** SHA-256 (hex) of `text` (the plan node's key covers `text` through the project context it hashes) */
   hash: string;
 }
 
