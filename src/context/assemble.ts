@@ -49,6 +49,7 @@ export async function assembleContext(input: AssembleInput): Promise<ContextBund
     retrievalK: o.retrievalK ?? 24,
     passagesPerFile: o.passagesPerFile ?? 2,
     repoMap: repoMapTokens > 0,
+    subject: o.subject ?? 'task',
   });
   const alloc = await allocate(candidates, {
     budget: input.budget,

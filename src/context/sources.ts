@@ -87,6 +87,8 @@ export interface CollectOptions {
   passagesPerFile: number;
   /** whether the bundle may include the repository map (a non-zero allowance): the project index then leaves out what the map lists */
   repoMap: boolean;
+  /** what the repository map ranks against, in words (`task`, `goal`) */
+  subject: string;
 }
 
 /**
@@ -241,13 +243,13 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
   out.push({
     source: 'repo-map',
     title: 'repository map',
-    heading: 'Repository map (files by relevance to the task, with exported symbols)',
+    heading: `Repository map (files by relevance to the ${opts.subject}, with exported symbols)`,
     body: '',
     why: 'tier 7: files ranked by BM25 of path + exported symbols against the task',
     origin: {},
     fit: (maxTokens) => {
       const ranked = rankFiles(index, query, allowPath);
-      const map = renderRepoMap(ranked, maxTokens, opts.family);
+      const map = renderRepoMap(ranked, maxTokens, opts.family, opts.subject);
       return { body: map.text, note: `${map.listed} of ${ranked.length} files listed, ${map.withSymbols.length} with symbols` };
     },
   });

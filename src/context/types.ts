@@ -203,4 +203,6 @@ export interface AssembleOptions {
    * (default 0.5); the task itself and pins may use all that is left
    */
   maxItemShare?: number;
+  /** what the repository map ranks against, in its heading and cut lines (default `task`; the planner's bundle: `goal`) */
+  subject?: string;
 }

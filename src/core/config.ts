@@ -204,6 +204,15 @@ export const ProjectConfigSchema = z
     index: z.object({ commit: z.boolean().default(false) }).strict().default({ commit: false }),
     /** context budget in tokens for each `context` node (the bundle never exceeds it) */
     contextBudget: z.number().int().min(256).default(24_000),
+    /**
+     * the planner's code context: `contextBudget` is the token budget of the bundle every planner
+     * and decomposition prompt gets (project index, repository map ranked against the goal,
+     * retrieved passages); 0 turns it off (the prompt then lists file names only)
+     */
+    planner: z
+      .object({ contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000) })
+      .strict()
+      .default({ contextBudget: 8_000 }),
     models: z.record(z.string(), ModelProfileSchema).default({}),
     /** which profile each role uses (defaults: the profile named like the role) */
     roles: z

@@ -12,6 +12,9 @@ import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
 import { BASELINE_NODE_ID, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
+import type { ProjectContext } from '../planning/project-context.js';
+import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundle.js';
+import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
 
 const DecomposeConfig = z
   .object({
@@ -48,9 +51,60 @@ async function taskOf(ctx: NodeContext, id: string): Promise<Task> {
   return task;
 }
 
-async function projectContext(ctx: NodeContext) {
+/** Planner bundles of this process by what they are made of (key ingredients, estimate and execute build the same one). */
+const BUNDLES = new Map<string, Promise<PlannerBundle>>();
+const BUNDLES_MAX = 4;
+
+/** The tokenizer family of the planner profile. */
+function plannerFamily(config: DecomposeConfig, ctx: NodeContext) {
+  const p = ctx.config.models[profileOf(config, ctx, 'planner')];
+  return tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
+}
+
+/**
+ * The planner's code context for this node (`context/planner-bundle.ts`), built from the run's
+ * worktree under `planner.contextBudget`; undefined without a worktree or with a budget of 0.
+ * Reused within the process for the same worktree tree, goal, task, budget and project index.
+ */
+async function plannerBundle(config: DecomposeConfig, ctx: NodeContext, parent: Task | undefined, project: ProjectContext): Promise<PlannerBundle | undefined> {
+  const workspace = ctx.workspace;
+  const budget = ctx.config.planner.contextBudget;
+  if (!workspace || budget === 0) return undefined;
+  const found = await findProjectIndex(ctx.store, workspace, await runBaseCommit(ctx), ctx.runId);
+  const family = plannerFamily(config, ctx);
+  const task = parent ? { id: parent.id, title: parent.title, description: parent.description, acceptance: parent.acceptance, files: parent.files } : undefined;
+  // the README excerpt the prompt shows is not retrieved again
+  const shown = project.readmePath && project.readme ? { path: project.readmePath, lines: project.readme.split('\n').length } : undefined;
+  const key = hashJson({ tree: (await workspace.snapshot()).tree, goal: config.goal, task: task ?? null, budget, family, index: found?.hash ?? null, shown: shown ?? null, config: ctx.config as unknown as Json });
+  let bundle = BUNDLES.get(key);
+  if (!bundle) {
+    bundle = (async () => {
+      const repoFiles = await workspace.listFiles();
+      return buildPlannerBundle({
+        config: ctx.config,
+        goal: config.goal,
+        ...(task ? { task } : {}),
+        repoFiles,
+        readFile: (p) => workspace.readFile(p),
+        budget,
+        family,
+        ...(shown ? { shown } : {}),
+        ...(found ? { projectIndex: { planId: found.index.planId, modules: found.index.modules, goals: found.index.goals } } : {}),
+      });
+    })();
+    if (BUNDLES.size >= BUNDLES_MAX) BUNDLES.delete(BUNDLES.keys().next().value!);
+    BUNDLES.set(key, bundle);
+    bundle.catch(() => BUNDLES.delete(key));
+  }
+  return bundle;
+}
+
+/** The project as the planner sees it: the project index, the file list and the code context (when built). */
+async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent: Task | undefined): Promise<ProjectContext> {
   const files = ctx.workspace ? await ctx.workspace.listFiles() : [];
-  return collectProjectContext(ctx.workspace?.dir ?? ctx.projectDir, ctx.config, files);
+  const project = await collectProjectContext(ctx.workspace?.dir ?? ctx.projectDir, ctx.config, files);
+  const bundle = await plannerBundle(config, ctx, parent, project);
+  return bundle && bundle.text !== '' ? { ...project, code: bundle.text } : project;
 }
 
 /**
@@ -58,7 +112,9 @@ async function projectContext(ctx: NodeContext) {
  * time — recursive decomposition with schema validation and repair — and the engine adds the
  * plan's task nodes to the run graph ({@link planToNodes}). The plan id is derived from the
  * plan's content, so a cached plan re-expands into the very same tasks (and keeps their notes).
- * Cache key adds the planner prompt version, the planner model and the project context.
+ * Cache key adds the planner prompt version, the planner model and the project context, which
+ * holds the planner's code context (`planner.contextBudget`): a change to a file relevant to the
+ * goal re-plans, an unchanged project does not.
  */
 export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   kind: 'decompose',
@@ -70,21 +126,21 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   async keyIngredients(config, _inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx, 'planner');
     const profile = ctx.config.models[name];
+    const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     return {
       prompt: PLANNER_PROMPT_VERSION,
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
-      project: hashJson(await projectContext(ctx)),
-      ...(config.task ? { task: { ...(await taskOf(ctx, config.task)), status: null } as unknown as Json } : {}),
+      project: hashJson(await projectContext(config, ctx, parent)),
+      ...(parent ? { task: { ...parent, status: null } as unknown as Json } : {}),
     };
   },
   async estimate(config, _inputs, ctx) {
     const profile = profileOf(config, ctx, 'planner');
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     const maxDepth = parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth);
-    const prompt = buildPlannerPrompt({ goal: config.goal, project: await projectContext(ctx), depth: 0, maxDepth, ...(parent ? { notes: parent.notes } : {}) });
-    const p = ctx.config.models[profile];
-    const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
+    const prompt = buildPlannerPrompt({ goal: config.goal, project: await projectContext(config, ctx, parent), depth: 0, maxDepth, ...(parent ? { notes: parent.notes } : {}) });
+    const family = plannerFamily(config, ctx);
     const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'planner');
     return {
       profile,
@@ -104,7 +160,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     const result = await planGoal({
       goal: config.goal,
       ...(parent ? { notes: parent.notes } : {}),
-      project: await projectContext(ctx),
+      project: await projectContext(config, ctx, parent),
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
       maxDepth: parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth),

@@ -1,13 +1,14 @@
 import { MAX_TASKS_PER_LEVEL, type PlanIssue } from './plan-schema.js';
 import { FILE_LIST_LIMIT, type ProjectContext, README_EXCERPT_CHARS } from './project-context.js';
 import { formatPlanIssues } from './validate-plan.js';
+import { processQueryTerm, tokenizeText } from '../context/search-text.js';
 
 /**
  * Version of the planner prompts below. It goes into every cache key that covers a planner call:
  * bump it whenever the wording of {@link PLANNER_SYSTEM_PROMPT}, {@link buildPlannerPrompt} or
  * {@link buildRepairPrompt} changes, so cached plans made with the old wording become dirty.
  */
-export const PLANNER_PROMPT_VERSION = 1;
+export const PLANNER_PROMPT_VERSION = 2;
 
 /** Characters of a previous (invalid) answer quoted back to the model in a repair request. */
 export const REPAIR_ECHO_CHARS = 6000;
@@ -54,15 +55,19 @@ export interface PlannerPromptInput {
 
 /**
  * Builds the user prompt for one planner request: goal, project context (README trimmed to
- * {@link README_EXCERPT_CHARS} characters, at most {@link FILE_LIST_LIMIT} paths), the parent
- * task and its siblings when decomposing, notes from earlier attempts, and what to answer.
+ * {@link README_EXCERPT_CHARS} characters; the code context when given, else at most
+ * {@link FILE_LIST_LIMIT} paths, the most relevant to the goal, with a line counting the rest),
+ * the parent task and its siblings when decomposing, notes from earlier attempts, and what to answer.
  * @param input goal, project, parent, depth and notes
  * @returns Markdown text
  */
 export function buildPlannerPrompt(input: PlannerPromptInput): string {
   const parts: string[] = [];
   parts.push(`# Goal\n\n${input.goal.trim()}`);
-  parts.push(projectSection(input.project));
+  parts.push(projectSection(input.project, input.goal));
+  if (input.project.code?.trim()) {
+    parts.push(`# Code (the project's files ranked by relevance to the goal)\n\n${input.project.code.trim()}`);
+  }
   if (input.parent) parts.push(parentSection(input.parent));
   const notes = (input.notes ?? []).map((n) => n.trim()).filter((n) => n !== '');
   if (notes.length > 0) {
@@ -98,7 +103,22 @@ export function trimMiddle(text: string, limit: number): string {
   return `${text.slice(0, head)}\n[... ${text.length - head - tail} characters cut ...]\n${text.slice(text.length - tail)}`;
 }
 
-function projectSection(project: ProjectContext): string {
+/**
+ * Orders paths by relevance to the goal: how many of the goal's terms (stemmed, stop words out)
+ * the path's words hold, most first; equal ones keep their given order.
+ * @param files repository-relative paths
+ * @param goal the goal (and whatever else the request is about)
+ */
+export function rankPathsByGoal(files: readonly string[], goal: string): string[] {
+  const terms = new Set(tokenizeText(goal).flatMap((w) => processQueryTerm(w) ?? []));
+  const score = (path: string) => new Set(tokenizeText(path).flatMap((w) => processQueryTerm(w) ?? []).filter((w) => terms.has(w))).size;
+  return files
+    .map((f, i) => ({ f, i, s: score(f) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.f);
+}
+
+function projectSection(project: ProjectContext, goal: string): string {
   const lines: string[] = [`# Project: ${project.name}`];
   if (project.language?.trim()) lines.push(`\nLanguage: ${project.language.trim()}`);
   if (project.vision?.trim()) lines.push(`\n## Vision\n\n${project.vision.trim()}`);
@@ -117,9 +137,11 @@ function projectSection(project: ProjectContext): string {
     lines.push(`\n## README (excerpt)\n\n${excerpt}`);
   }
   const files = project.files ?? [];
-  if (files.length > 0) {
-    const shown = files.slice(0, FILE_LIST_LIMIT);
-    const more = files.length > shown.length ? `\n- ... and ${files.length - shown.length} more` : '';
+  if (files.length > 0 && !project.code?.trim()) {
+    // cut by relevance, never by name order; kept in the given order
+    const kept = new Set(files.length > FILE_LIST_LIMIT ? rankPathsByGoal(files, goal).slice(0, FILE_LIST_LIMIT) : files);
+    const shown = files.filter((f) => kept.has(f));
+    const more = files.length > shown.length ? `\n- … and ${files.length - shown.length} more (not shown: least relevant to the goal)` : '';
     lines.push(`\n## Files (${files.length})\n\n${shown.map((f) => `- ${f}`).join('\n')}${more}`);
   }
   return lines.join('\n');

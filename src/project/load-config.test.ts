@@ -46,6 +46,16 @@ describe('parseProjectConfig', () => {
     expect(error.message).toContain('line 5');
   });
 
+  it('validates planner.contextBudget: 8000 by default, 0 turns it off, 1..255 is refused with its path', () => {
+    expect(parseProjectConfig('', 'taskgraph.yaml').planner).toEqual({ contextBudget: 8000 });
+    expect(parseProjectConfig('planner: { contextBudget: 0 }', 'taskgraph.yaml').planner.contextBudget).toBe(0);
+    expect(parseProjectConfig('planner: { contextBudget: 4000 }', 'taskgraph.yaml').planner.contextBudget).toBe(4000);
+    const error = thrownBy(() => parseProjectConfig('planner: { contextBudget: 100 }', 'taskgraph.yaml'));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('planner.contextBudget: must be 0 (off) or at least 256 tokens');
+    expect(thrownBy(() => parseProjectConfig('planner: { budget: 100 }', 'taskgraph.yaml')).message).toContain('Unrecognized key: "budget"');
+  });
+
   it('lists every schema problem with its path', () => {
     const text = [
       'models:',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseProjectConfig } from './load-config.js';
-import { collectProjectContext, resolveDocument } from './project-context.js';
+import { collectProjectContext, findReadmeName, resolveDocument } from './project-context.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -40,8 +40,18 @@ describe('collectProjectContext', () => {
     expect(context.commands).toEqual({ test: 'npm test' });
     expect(context.readme).toHaveLength(2000);
     expect(context.readme.startsWith('# Shop\n')).toBe(true);
-    expect(context.files).toHaveLength(200);
-    expect(context.files[199]).toBe('src/f199.ts');
+    // never cut here (an alphabetical cut dropped what the goal was about): the prompt cuts by relevance
+    expect(context.files).toHaveLength(250);
+    expect(context.files[249]).toBe('src/f249.ts');
+  });
+
+  it('recognises the README whatever its case (Readme.md)', async () => {
+    await writeFile(join(dir, 'Readme.md'), '# Mixed case readme');
+    const context = await collectProjectContext(dir, parseProjectConfig('', 'taskgraph.yaml'), []);
+    expect(context.readme).toBe('# Mixed case readme');
+    expect(findReadmeName(['docs', 'readme.RST', 'Readme.md'])).toBe('Readme.md');
+    expect(findReadmeName(['readme.txt', 'README'])).toBe('README');
+    expect(findReadmeName(['notes.md'])).toBeUndefined();
   });
 
   it('uses README without extension, empty readme when none, and detects the language', async () => {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfig } from '../core/config.js';
 import { detectCommands } from './detect.js';
@@ -16,23 +16,37 @@ export interface ProjectContext {
   commands: { test?: string; build?: string };
   rules: string[];
   styleGuide: string;
-  /** first 2,000 chars of README.md/README or '' */
+  /** first 2,000 chars of README.md/README (any case) or '' */
   readme: string;
-  /** first 200 paths */
+  /** the README's path, when there is one */
+  readmePath?: string;
+  /** every path, in the order given (a prompt cuts the list by relevance, and says so) */
   files: string[];
 }
 
 /** Characters of the README kept in {@link ProjectContext.readme}. */
 export const README_LIMIT = 2_000;
 
-/** Paths kept in {@link ProjectContext.files}. */
-export const FILES_LIMIT = 200;
-
 /** Characters kept from a vision / style guide document named by path in `taskgraph.yaml`. */
 export const DOCUMENT_LIMIT = 8_000;
 
-/** README file names tried, in order. */
-export const README_NAMES = ['README.md', 'README', 'readme.md', 'README.markdown', 'README.txt', 'README.rst'] as const;
+/** README file names tried, in order; matched case-insensitively (`Readme.md`, `readme.rst`). */
+export const README_NAMES = ['README.md', 'README', 'README.markdown', 'README.txt', 'README.rst'] as const;
+
+/**
+ * The README of a directory: the entry whose name matches one of {@link README_NAMES} ignoring
+ * case, earliest name first (an exact-case match wins among same names). Undefined when there is
+ * none or the directory cannot be read.
+ * @param names the directory's entry names
+ */
+export function findReadmeName(names: readonly string[]): string | undefined {
+  for (const want of README_NAMES) {
+    const lower = want.toLowerCase();
+    const found = names.filter((n) => n.toLowerCase() === lower).sort((a, b) => Number(b === want) - Number(a === want) || (a < b ? -1 : 1));
+    if (found.length > 0) return found[0];
+  }
+  return undefined;
+}
 
 const DOCUMENT_EXTENSIONS = new Set(['.md', '.markdown', '.txt', '.rst']);
 
@@ -70,8 +84,9 @@ export async function resolveDocument(projectDir: string, value: string): Promis
  * - `vision`, `styleGuide`: the configured text, or the document it names ({@link resolveDocument}).
  * - `language`: the configured language, else the detected one ({@link detectCommands}), else `''`.
  * - `readme`: the first {@link README_LIMIT} characters of the first of {@link README_NAMES}
- *   found, or `''`.
- * - `files`: the first {@link FILES_LIMIT} of `files`, in the order given.
+ *   found, ignoring case ({@link findReadmeName}), or `''`.
+ * - `files`: all of `files`, in the order given (never cut here: a cut by name order would drop
+ *   what the goal is about; the planner prompt cuts by relevance to the goal).
  *
  * Missing files are not errors; this function does not throw for an absent README or document.
  * @param projectDir the project directory
@@ -84,13 +99,8 @@ export async function collectProjectContext(
   files: string[],
 ): Promise<ProjectContext> {
   let readme = '';
-  for (const name of README_NAMES) {
-    const text = await readOptional(join(projectDir, name));
-    if (text !== undefined) {
-      readme = text.slice(0, README_LIMIT);
-      break;
-    }
-  }
+  const readmeName = findReadmeName(await readdir(projectDir).catch(() => []));
+  if (readmeName !== undefined) readme = ((await readOptional(join(projectDir, readmeName))) ?? '').slice(0, README_LIMIT);
   const language = config.language !== '' ? config.language : (await detectCommands(projectDir)).language;
   const commands: ProjectContext['commands'] = {};
   if (config.commands.test !== undefined) commands.test = config.commands.test;
@@ -103,6 +113,7 @@ export async function collectProjectContext(
     rules: [...config.rules],
     styleGuide: await resolveDocument(projectDir, config.styleGuide),
     readme,
-    files: files.slice(0, FILES_LIMIT),
+    ...(readmeName !== undefined ? { readmePath: readmeName } : {}),
+    files: [...files],
   };
 }
