@@ -76,29 +76,44 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     .sort((a, b) => b.score - a.score || a.unit.start - b.unit.start || b.unit.end - a.unit.end);
 
   const full = new Uint8Array(n + 2);
+  // tokens are estimated line by line while choosing (one BPE count per distinct line), then counted exactly
+  const lineTokens = new Map<string, number>();
+  const estimate = (out: string[]) => {
+    let sum = out.length;
+    for (const l of out) {
+      let t = lineTokens.get(l);
+      if (t === undefined) lineTokens.set(l, (t = countTokens(l, family)));
+      sum += t;
+    }
+    return sum;
+  };
   const render = () => renderTrimmed(lines, syms, full);
-  let best = render();
-  let bestTokens = countTokens(best, family);
+  let bestTokens = estimate(render());
   if (bestTokens > maxTokens) return undefined;
-  const kept: string[] = [];
+  const added: Array<{ unit: Unit; before: Uint8Array }> = [];
   for (const { unit } of ranked) {
     if (maxTokens - bestTokens < 8) break;
     let fresh = false;
     for (let l = unit.start; l <= unit.end; l++) if (!full[l]) fresh = true;
     if (!fresh) continue;
-    // cheap check first: a unit much larger than the room left cannot fit (its signature line is all it saves)
-    if (countTokens(unit.text, family) > maxTokens - bestTokens + 64) continue;
     const before = full.slice();
     for (let l = unit.start; l <= unit.end; l++) full[l] = 1;
-    const out = render();
-    const tokens = countTokens(out, family);
+    const tokens = estimate(render());
     if (tokens <= maxTokens) {
-      best = out;
       bestTokens = tokens;
-      if (unit.name) kept.push(unit.name);
+      added.push({ unit, before });
     } else full.set(before);
   }
-  return { body: best, shown: ranges(full, n), kept };
+  // exact count: undo the last additions until the rendered text fits
+  let body = render().join('\n');
+  while (countTokens(body, family) > maxTokens) {
+    const last = added.pop();
+    if (!last) return undefined;
+    full.set(last.before);
+    body = render().join('\n');
+  }
+  const kept = added.filter((a) => a.unit.name).map((a) => a.unit.name);
+  return { body, shown: ranges(full, n), kept };
 }
 
 /** Ascending 1-based ranges of the lines set in `full`. */
@@ -118,7 +133,7 @@ function ranges(full: Uint8Array, n: number): Array<[number, number]> {
  * the run becomes `signature … N lines`, a symbol that holds shown lines its signature alone
  * (its shown parts follow), other lines `… N lines`. Blank elided lines are dropped silently.
  */
-function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array): string {
+function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array): string[] {
   const out: string[] = [];
   const startsAt = new Map<number, CodeSymbol[]>();
   for (const s of syms) startsAt.set(s.startLine, [...(startsAt.get(s.startLine) ?? []), s]);
@@ -161,5 +176,5 @@ function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array): s
     l++;
   }
   flush();
-  return out.join('\n');
+  return out;
 }
