@@ -41,7 +41,19 @@ describe('trimCode', () => {
   it('returns the file when it fits, undefined for files without a grammar or when the outline does not fit', () => {
     expect(trimCode('a.ts', 'export const a = 1;\n', 'a', 100, 'cl100k_base')).toEqual({ body: 'export const a = 1;\n', shown: [[1, 1]], kept: [] });
     expect(trimCode('notes.md', text, 'refund', 100, 'cl100k_base')).toBeUndefined();
-    expect(trimCode('orders.ts', text, 'refund', 5, 'cl100k_base')).toBeUndefined();
+    expect(trimCode('orders.ts', text, 'refund', 2, 'cl100k_base')).toBeUndefined();
+  });
+
+  it('shows `… N lines` alone when even the outline of signatures is too large, keeping the code around the best symbol', () => {
+    const many = Array.from({ length: 200 }, (_, i) => (i === 99 ? 'def ledger_checksum(rows): return hash(tuple(rows)) % 65521' : `def ledger_entry_${i + 1}(amount): return amount * ${i + 1}  # ledger row ${i + 1}`)).join('\n');
+    const r = trimCode('ledger.py', many, 'ledger checksum', 600, 'cl100k_base')!;
+    expect(r.kept[0]).toBe('ledger_checksum');
+    expect(countTokens(r.body, 'cl100k_base')).toBeLessThanOrEqual(600);
+    expect(r.body).toMatch(/^… \d+ lines$/m);
+    expect(r.body).not.toContain('def ledger_entry_1(');
+    // equal scores: the nearest to line 100 first
+    const shownLines = r.shown.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+    for (const l of [98, 99, 100, 101, 102]) expect(shownLines).toContain(l);
   });
 
   it('is deterministic', () => {

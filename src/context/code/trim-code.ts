@@ -10,6 +10,8 @@ import { parseSymbols, type CodeSymbol } from './parse.js';
  * of the latest attempt when there is one — and shows every other declaration as its one-line
  * signature followed by `… N lines`. Code outside any declaration (imports, top-level
  * statements) is one more unit, ranked the same way; what is not kept shows as `… N lines`.
+ * Equal scores go to the unit nearest the best one. When even the outline of signatures is too
+ * large (hundreds of one-line functions), elided declarations show as `… N lines` only.
  * Never a head + tail cut.
  */
 
@@ -41,8 +43,8 @@ interface Unit {
  * Deterministic: ties in relevance go to the earlier unit.
  * @param path selects the grammar (code/parse.ts)
  * @param query the task query (taskQuery: title, description, files, notes with the failure)
- * @returns undefined when the file has no grammar or no symbols, or when even the outline of
- *   signatures does not fit `maxTokens`; the text itself (shown = the whole file) when it fits
+ * @returns undefined when the file has no grammar or no symbols, or when not even the markers
+ *   fit `maxTokens`; the text itself (shown = the whole file) when it fits
  */
 export function trimCode(path: string, text: string, query: string, maxTokens: number, family: TokenizerFamily): CodeTrim | undefined {
   const symbols = parseSymbols(path, text);
@@ -74,6 +76,9 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     .search(query, { boost: { name: 2 }, prefix: (t) => t.length >= 5 })
     .map((r) => ({ unit: units[r.id as number] as Unit, score: r.score }))
     .sort((a, b) => b.score - a.score || a.unit.start - b.unit.start || b.unit.end - a.unit.end);
+  // equal scores: the unit nearer the best one first (the code around the most relevant symbol)
+  const top = ranked[0]?.unit.start ?? 1;
+  ranked.sort((a, b) => b.score - a.score || Math.abs(a.unit.start - top) - Math.abs(b.unit.start - top) || a.unit.start - b.unit.start || b.unit.end - a.unit.end);
 
   const full = new Uint8Array(n + 2);
   // tokens are estimated line by line while choosing (one BPE count per distinct line), then counted exactly
@@ -87,9 +92,15 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     }
     return sum;
   };
-  const render = () => renderTrimmed(lines, syms, full);
+  // signatures for elided declarations; when even that outline is too large, `… N lines` markers only
+  let signatures = true;
+  const render = () => renderTrimmed(lines, syms, full, signatures);
   let bestTokens = estimate(render());
-  if (bestTokens > maxTokens) return undefined;
+  if (bestTokens > maxTokens) {
+    signatures = false;
+    bestTokens = estimate(render());
+    if (bestTokens > maxTokens) return undefined;
+  }
   const added: Array<{ unit: Unit; before: Uint8Array }> = [];
   for (const { unit } of ranked) {
     if (maxTokens - bestTokens < 8) break;
@@ -130,10 +141,11 @@ function ranges(full: Uint8Array, n: number): Array<[number, number]> {
 
 /**
  * Renders the file: lines set in `full` verbatim; in each run of other lines, a symbol wholly in
- * the run becomes `signature … N lines`, a symbol that holds shown lines its signature alone
- * (its shown parts follow), other lines `… N lines`. Blank elided lines are dropped silently.
+ * the run becomes `signature … N lines` (with `signatures`; else it is counted into the run's
+ * marker), a symbol that holds shown lines its signature alone (its shown parts follow), other
+ * lines `… N lines`. Blank elided lines are dropped silently.
  */
-function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array): string[] {
+function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array, signatures: boolean): string[] {
   const out: string[] = [];
   const startsAt = new Map<number, CodeSymbol[]>();
   for (const s of syms) startsAt.set(s.startLine, [...(startsAt.get(s.startLine) ?? []), s]);
@@ -158,7 +170,7 @@ function renderTrimmed(lines: string[], syms: CodeSymbol[], full: Uint8Array): s
     }
     const indent = /^\s*/.exec(line)?.[0] ?? '';
     const here = startsAt.get(l)?.[0];
-    if (here) {
+    if (here && (signatures || hasFull(here.startLine, here.endLine))) {
       flush();
       if (!hasFull(here.startLine, here.endLine)) {
         out.push(`${indent}${here.signature} ${elisionMarker(here.endLine - here.startLine + 1)}`);
