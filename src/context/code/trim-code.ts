@@ -8,8 +8,9 @@ import { parseSymbols, type CodeSymbol } from './parse.js';
  * symbols most relevant to the task in full — functions, classes, methods, test cases, ranked
  * by BM25 of their text (name counted double) against the task query, which holds the failure
  * of the latest attempt when there is one — and shows every other declaration as its one-line
- * signature followed by `… N lines`. Code outside any declaration (imports, top-level
- * statements) is one more unit, ranked the same way; what is not kept shows as `… N lines`.
+ * signature followed by `… N lines`. Paragraphs of code outside inner declarations (imports,
+ * top-level statements, the blocks of a long function's body, split at blank lines) are units
+ * too, ranked the same way; what is not kept shows as `… N lines`.
  * Equal scores go to the unit nearest the best one. When even the outline of signatures is too
  * large (hundreds of one-line functions), elided declarations show as `… N lines` only.
  * Never a head + tail cut.
@@ -30,7 +31,10 @@ export function elisionMarker(n: number): string {
   return `… ${n} line${n === 1 ? '' : 's'}`;
 }
 
-/** A unit the trimmer may keep in full: a symbol or a run of lines outside every top-level symbol. */
+/** Longest paragraph unit (lines). */
+const PARAGRAPH_LINES = 30;
+
+/** A unit the trimmer may keep in full: a symbol, or a paragraph of lines no inner symbol holds. */
 interface Unit {
   name: string;
   start: number;
@@ -56,16 +60,20 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
   const syms = symbols.filter((s) => s.endLine <= n).sort((a, b) => a.startLine - b.startLine || b.endLine - a.endLine);
 
   const units: Unit[] = syms.map((s) => ({ name: s.name, start: s.startLine, end: s.endLine, text: lines.slice(s.startLine - 1, s.endLine).join('\n') }));
-  // runs of top-level lines outside every symbol (imports, statements)
-  const inSymbol = new Uint8Array(n + 2);
-  for (const s of syms) for (let l = s.startLine; l <= s.endLine; l++) inSymbol[l] = 1;
+  // paragraphs of the lines no inner symbol holds (imports, statements, a long function's body):
+  // runs of non-blank lines with the same innermost symbol, at most PARAGRAPH_LINES long
+  const owner = new Int32Array(n + 2).fill(-1);
+  syms.forEach((s, i) => {
+    for (let l = s.startLine; l <= s.endLine; l++) owner[l] = i;
+  });
+  const heads = new Set(syms.map((s) => s.startLine));
   for (let l = 1; l <= n; ) {
-    if (inSymbol[l] || !(lines[l - 1] ?? '').trim()) {
+    if (heads.has(l) || !(lines[l - 1] ?? '').trim()) {
       l++;
       continue;
     }
     let e = l;
-    while (e + 1 <= n && !inSymbol[e + 1]) e++;
+    while (e + 1 <= n && e + 1 - l < PARAGRAPH_LINES && owner[e + 1] === owner[l] && !heads.has(e + 1) && (lines[e] ?? '').trim()) e++;
     units.push({ name: '', start: l, end: e, text: lines.slice(l - 1, e).join('\n') });
     l = e + 1;
   }
