@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema, type Task } from '../core/task.js';
 import { assembleContext } from './assemble.js';
-import { isAboutDocs, isDocPath } from './retrieve.js';
+import { isAboutDocs, isDocPath, RETRIEVAL_FILE_SHARE } from './retrieve.js';
 import { renderBundle } from './render.js';
 import { countTokens } from './tokenizer.js';
 import type { AssembleInput, ContextBundle } from './types.js';
@@ -58,14 +58,14 @@ describe('retrieval fills the budget', () => {
   });
 
   it('trims a relevant file too large for its share by code: the relevant method whole, the rest as signatures', async () => {
-    const methods = Array.from({ length: 80 }, (_, i) =>
-      i === 40
+    const methods = Array.from({ length: 40 }, (_, i) =>
+      i === 20
         ? ['  applyRefund(order: Order): number {', '    const refund = order.total - order.refundedAmount;', '    return this.db.saveRefund(order.id, refund);', '  }']
         : [`  step${i}(order: Order): number {`, ...Array.from({ length: 5 }, (_, j) => `    order.lines[${j}].price *= ${i + j};`), '    return 0;', '  }'],
     ).flat();
     const text = ['export class Orders {', ...methods, '}', ''].join('\n');
     const files = new Map([['src/orders.ts', text]]);
-    const b = await assembleContext(input(files, t('Partial refund', { description: 'applyRefund must save the refunded amount' }), 4000));
+    const b = await assembleContext(input(files, t('Partial refund', { description: 'applyRefund must save the refunded amount' }), 8000));
     const item = retrieved(b).find((i) => i.origin.path === 'src/orders.ts')!;
     expect(item.trimmed).toBe(true);
     expect(item.cut).toMatch(/^trimmed by code from \d+ to \d+ tokens/);
@@ -74,7 +74,7 @@ describe('retrieval fills the budget', () => {
     expect(item.text).not.toContain('tokens trimmed');
     const at = text.split('\n').findIndex((l) => l.includes('applyRefund(')) + 1;
     expect(item.origin.shown!.some(([a, z]) => a <= at && z >= at + 3)).toBe(true);
-    expect(item.tokens).toBeLessThanOrEqual(Math.floor(4000 * 0.3));
+    expect(item.tokens).toBeLessThanOrEqual(Math.floor(8000 * RETRIEVAL_FILE_SHARE));
   });
 });
 

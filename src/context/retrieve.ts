@@ -22,7 +22,7 @@ import type { ItemOrigin } from './types.js';
  */
 
 /** Largest share of the budget one retrieved file may take before it is trimmed (tokens ÷ budget). */
-export const RETRIEVAL_FILE_SHARE = 0.3;
+export const RETRIEVAL_FILE_SHARE = 0.15;
 /** Share of the budget documentation may take ahead of code when the task is about docs. */
 export const DOCS_SHARE = 0.25;
 /** Rough characters per token, to estimate sizes before counting (counting every file would be slow). */

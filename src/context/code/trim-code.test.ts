@@ -56,6 +56,15 @@ describe('trimCode', () => {
     for (const l of [98, 99, 100, 101, 102]) expect(shownLines).toContain(l);
   });
 
+  it('opens a big class for its relevant method with `… N lines` markers when the signatures of the others do not fit', () => {
+    const r = trimCode('orders.ts', text, 'applyRefund refunded', 120, 'cl100k_base')!;
+    expect(countTokens(r.body, 'cl100k_base')).toBeLessThanOrEqual(120);
+    expect(r.kept).toContain('applyRefund');
+    expect(r.body).toContain('    return db.saveRefund(order.id, refund);');
+    expect(r.body).toMatch(/^ {2}… \d+ lines$/m);
+    expect(r.body).not.toContain('step0(');
+  });
+
   it('is deterministic', () => {
     const a = trimCode('orders.ts', text, 'step7 step9 price', 900, 'o200k_base');
     expect(trimCode('orders.ts', text, 'step7 step9 price', 900, 'o200k_base')).toEqual(a);

@@ -11,8 +11,9 @@ import { parseSymbols, type CodeSymbol } from './parse.js';
  * signature followed by `… N lines`. Paragraphs of code outside inner declarations (imports,
  * top-level statements, the blocks of a long function's body, split at blank lines) are units
  * too, ranked the same way; what is not kept shows as `… N lines`.
- * Equal scores go to the unit nearest the best one. When even the outline of signatures is too
- * large (hundreds of one-line functions), elided declarations show as `… N lines` only.
+ * Equal scores go to the unit nearest the best one. When the outline of signatures leaves no
+ * room for the relevant code (hundreds of small functions, or a big class opened for one
+ * method), elided declarations show as `… N lines` only.
  * Never a head + tail cut.
  */
 
@@ -109,7 +110,8 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     bestTokens = estimate(render());
     if (bestTokens > maxTokens) return undefined;
   }
-  const added: Array<{ unit: Unit; before: Uint8Array }> = [];
+  const added: Array<{ unit: Unit; before: Uint8Array; signatures: boolean }> = [];
+  const startSignatures = signatures;
   for (const { unit } of ranked) {
     if (maxTokens - bestTokens < 8) break;
     let fresh = false;
@@ -117,10 +119,16 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     if (!fresh) continue;
     const before = full.slice();
     for (let l = unit.start; l <= unit.end; l++) full[l] = 1;
-    const tokens = estimate(render());
+    let tokens = estimate(render());
+    if (tokens > maxTokens && signatures) {
+      // opening a container shows every sibling's signature: try markers only instead
+      signatures = false;
+      tokens = estimate(render());
+      if (tokens > maxTokens) signatures = true;
+    }
     if (tokens <= maxTokens) {
       bestTokens = tokens;
-      added.push({ unit, before });
+      added.push({ unit, before, signatures });
     } else full.set(before);
   }
   // exact count: undo the last additions until the rendered text fits
@@ -129,6 +137,7 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
     const last = added.pop();
     if (!last) return undefined;
     full.set(last.before);
+    signatures = added.at(-1)?.signatures ?? startSignatures;
     body = render().join('\n');
   }
   const kept = added.filter((a) => a.unit.name).map((a) => a.unit.name);

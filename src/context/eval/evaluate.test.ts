@@ -51,7 +51,7 @@ describe('evaluateContext', () => {
   it('measures taskgraph per commit', () => {
     const tg = report.per_commit.map((c) => [c.subject, c.taskgraph.filesFound, c.taskgraph.files, c.taskgraph.hunksFound, c.taskgraph.hunks]);
     expect(tg).toEqual([
-      // "ledger", "checksum": ledger.py is over its share (30% of 2,000), and so is its outline of 200 signatures: it is trimmed by code to `… N lines` markers around the defs kept whole, ledger_checksum (line 100) first, then the equally scored defs nearest to it: line 102 is one
+      // "ledger", "checksum": ledger.py is over its share (15% of 2,000), and so is its outline of 200 signatures: it is trimmed by code to `… N lines` markers around the defs kept whole, ledger_checksum (line 100) first, then the equally scored defs nearest to it: line 102 is one
       ['Ledger checksum', 1, 1, 1, 1],
       // "tidy" is in no file: retrieval finds nothing; the repository map names util.py but holds none of its lines
       ['Tidy', 0, 1, 0, 1],
