@@ -2,7 +2,7 @@ import type { Candidate } from './sources.js';
 import { BUNDLE_SEPARATOR, renderBundle, renderItem } from './render.js';
 import { countTokens, type TokenizerFamily } from './tokenizer.js';
 import { trimHeadTail } from './trim.js';
-import { TIER_OF, type ContextItem, type CutEntry, type ItemCut, type SummarizeFn } from './types.js';
+import { TIER_OF, type ContextItem, type CutEntry, type ItemCut, type ItemOrigin, type SummarizeFn } from './types.js';
 
 /**
  * Greedy budget allocation in tier order (issue 4): each candidate, in allocation order, gets
@@ -55,7 +55,7 @@ export async function allocate(candidates: Candidate[], opts: AllocateOptions): 
     const left = budget - used - sep;
     // the task and what a person pinned may use all that is left; every other item at most its share
     const uncapped = cand.source === 'task' || cand.source === 'pin';
-    const cap = uncapped ? left : Math.min(left, Math.floor(budget * opts.maxItemShare));
+    const cap = uncapped ? left : Math.min(left, Math.floor(budget * (cand.share ?? opts.maxItemShare)));
     const base = { source: cand.source, tier: TIER_OF[cand.source], title: cand.title, origin: cand.origin };
 
     if (cand.fit) {
@@ -138,10 +138,26 @@ async function shorten(
   cap: number,
   fullTokens: number,
   opts: AllocateOptions,
-): Promise<(Pick<ContextItem, 'text' | 'tokens' | 'trimmed' | 'cut'> & { shortened: ItemCut }) | undefined> {
+): Promise<(Pick<ContextItem, 'text' | 'tokens' | 'trimmed' | 'cut'> & { shortened: ItemCut; origin?: ItemOrigin }) | undefined> {
   const { family } = opts;
   const headTokens = countTokens(renderItem(cand.heading, 'x', cand.fence), family);
   let allowance = cap - headTokens;
+  if (cand.trimCode) {
+    // parseable code: the relevant symbols whole, the rest as signatures (never head + tail)
+    for (let round = 0; round < 6 && allowance >= MIN_ITEM_TOKENS; round++) {
+      const r = cand.trimCode(allowance);
+      if (!r) break;
+      const text = renderItem(cand.heading, r.body, cand.fence);
+      const tokens = countTokens(text, family);
+      if (tokens <= cap) {
+        const kept = r.kept.length > 0 ? `, ${r.kept.length} symbol${r.kept.length === 1 ? '' : 's'} whole` : '';
+        return { text, tokens, trimmed: true, cut: `trimmed by code from ${fullTokens} to ${tokens} tokens${kept}`, shortened: { action: 'trimmed', fromTokens: fullTokens, toTokens: tokens }, origin: { ...cand.origin, shown: r.shown } };
+      }
+      allowance -= tokens - cap + 2;
+    }
+    // not even the outline of signatures fits: a summary when one may be made, else nothing
+    if (!(opts.summarize && cand.summarizable)) return undefined;
+  }
   let body: string | undefined;
   let action: 'trimmed' | 'summarized' = 'trimmed';
   let failed = '';

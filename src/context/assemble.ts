@@ -14,7 +14,7 @@ import type { AssembleInput, ContextBundle, CutEntry } from './types.js';
  * the task with its notes [2], manual pins [9], outputs of `requires` dependencies in full [3],
  * plan siblings [4], `refers` links in short [5], files named by the task or its earlier edits
  * [6], the repository map [7], BM25 retrieval over repository files, earlier outputs and docs
- * [8]. Pins are allocated right after the task (see `RANK_OF` in types.ts); excludes win over
+ * [8] filling what is left (`retrieve.ts`). Pins are allocated right after the task (see `RANK_OF` in types.ts); excludes win over
  * pins and every other tier.
  */
 
@@ -46,8 +46,6 @@ export async function assembleContext(input: AssembleInput): Promise<ContextBund
   const repoMapTokens = o.repoMapTokens ?? Math.min(REPO_MAP_MAX, Math.max(REPO_MAP_MIN, Math.floor(input.budget * REPO_MAP_SHARE)));
   const { candidates, cut: preCut } = await collectCandidates(input, index, {
     family: input.family,
-    retrievalK: o.retrievalK ?? 24,
-    passagesPerFile: o.passagesPerFile ?? 2,
     repoMap: repoMapTokens > 0,
     subject: o.subject ?? 'task',
   });

@@ -51,10 +51,12 @@ describe('tier 10: code named by the failure', () => {
     expect(pinned[0]!.text.startsWith(`# Named by the failure of attempt 1: test/calc.test.js lines ${failingLine - 2}-${failingLine + 1}`)).toBe(true);
     expect(pinned[0]!.why).toContain('named by the failure of attempt 1 (test/calc.test.js:');
     expect(pinned[0]!.trimmed).toBeUndefined();
-    // the whole test file is there too, but trimmed: the failing test would be in its cut region
+    // the whole test file is there too, trimmed by code: the tests the task and its failure name
+    // are kept whole (a head + tail cut would have hidden this one), the others are signatures
     const file = b.items.find((i) => i.title === 'test/calc.test.js' && i.source === 'file');
     expect(file?.trimmed).toBe(true);
-    expect(file?.text).not.toContain('keeps the sign');
+    expect(file?.text).toContain("  it('keeps the sign', () => {\n    const r = mul(-2, 3);");
+    expect(file?.text).toMatch(/ … \d+ lines/);
     const ranks = b.items.map((i) => RANK_OF[i.source]);
     expect(ranks).toEqual([...ranks].sort((a, c) => a - c));
     // the task tier shows the previous edit

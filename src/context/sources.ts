@@ -4,7 +4,11 @@ import { failurePins, latestFailure } from './failure-pins.js';
 import { parseModelReads } from './model-reads.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
-import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
+import { rankFiles, type ContextIndex, type Passage } from './context-index.js';
+import type { CodeTrim } from './code/trim-code.js';
+import { trimCode } from './code/trim-code.js';
+import { codeLanguage } from './code/parse.js';
+import { isAboutDocs, retrievalCandidates } from './retrieve.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
 import { INDEX_PATH, INDEX_START } from '../project/project-index.js';
@@ -36,6 +40,10 @@ export interface Candidate {
   whole?: boolean;
   /** builds the body for a token allowance instead of trimming it (the repository map) */
   fit?: (maxTokens: number) => { body: string; note: string };
+  /** parseable code: shortens the body to a token allowance keeping the relevant symbols (`code/trim-code.ts`); undefined when not even the outline fits */
+  trimCode?: (maxTokens: number) => CodeTrim | undefined;
+  /** share of the budget this item may take before it is shortened, instead of the assembly's `maxItemShare` */
+  share?: number;
 }
 
 /** Files named by a task glob that become items at most (more would crowd out every later tier). */
@@ -83,8 +91,6 @@ function firstLine(text: string): string {
 /** Options the collection needs from the assembly. */
 export interface CollectOptions {
   family: TokenizerFamily;
-  retrievalK: number;
-  passagesPerFile: number;
   /** whether the bundle may include the repository map (a non-zero allowance): the project index then leaves out what the map lists */
   repoMap: boolean;
   /** what the repository map ranks against, in words (`task`, `goal`) */
@@ -114,6 +120,11 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     if (why !== undefined && !why.startsWith('larger than')) return `(not shown: ${why})`;
     return input.readFile(path);
   };
+
+  const query = taskQuery(task);
+  // parseable code too large for its share keeps its relevant symbols (code/trim-code.ts)
+  const codeTrimmer = (path: string, text: string) =>
+    codeLanguage(path) !== undefined && !text.startsWith('(not shown: ') ? { trimCode: (maxTokens: number) => trimCode(path, text, query, maxTokens, opts.family) } : {};
 
   // tier 1: project index
   out.push({ source: 'project', title: 'project index', heading: 'Project index (taskgraph.yaml)', body: renderProjectIndex(input.config), why: 'tier 1: project vision, rules, style guide and commands', origin: { config: 'taskgraph.yaml' } });
@@ -163,7 +174,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
         if (by) excludeCut('pin', path, { path }, by);
         else if (!inFull.has(path)) {
           const text = await read(path);
-          out.push({ source: 'pin', title: path, heading: `Pinned file ${path}`, body: text, fence: fenceLanguage(path), why: `tier 9 (pinned): "${pin.pin}"`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true });
+          out.push({ source: 'pin', title: path, heading: `Pinned file ${path}`, body: text, fence: fenceLanguage(path), why: `tier 9 (pinned): "${pin.pin}"`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true, ...codeTrimmer(path, text) });
           inFull.add(path);
         }
       }
@@ -233,12 +244,11 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     }
     namedCount++;
     const text = await read(path);
-    out.push({ source: 'file', title: path, heading: `File ${path}`, body: text, fence: fenceLanguage(path), why: `tier 6: ${why}`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true });
+    out.push({ source: 'file', title: path, heading: `File ${path}`, body: text, fence: fenceLanguage(path), why: `tier 6: ${why}`, origin: { path, lines: [1, lineCount(text)] }, summarizable: true, ...codeTrimmer(path, text) });
     inFull.add(path);
   }
 
   // tier 7: repository map
-  const query = taskQuery(task);
   const allowPath = (p: string) => !excluded.path(p);
   out.push({
     source: 'repo-map',
@@ -267,20 +277,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     if (p.kind === 'output') return p.taskId !== undefined && !excluded.task(p.taskId) && !requiresIds.has(p.taskId) && !pinnedTasks.has(p.taskId);
     return p.path !== undefined && !excluded.path(p.path) && !(p.kind === 'file' && (inFull.has(p.path) || notRetrieved.has(p.path)));
   };
-  for (const hit of searchPassages(index, query, opts.retrievalK, opts.passagesPerFile, allow)) {
-    const p = hit.passage;
-    const where = p.kind === 'output' ? `output of task ${p.taskId ?? '?'}, lines ${p.start}-${p.end}` : `${p.path ?? '?'}:${p.start}-${p.end}`;
-    const origin: ItemOrigin = p.kind === 'output' ? { taskId: p.taskId ?? '', lines: [p.start, p.end] } : { path: p.path ?? '', lines: [p.start, p.end], ...(p.url ? { url: p.url } : {}) };
-    out.push({
-      source: 'retrieval',
-      title: where,
-      heading: `Retrieved${p.kind === 'doc' ? ' doc' : ''}: ${where}`,
-      body: p.text,
-      fence: p.kind === 'file' ? fenceLanguage(p.path ?? '') : p.kind === 'doc' ? fenceLanguage(p.path ?? '') : '',
-      why: `tier 8: BM25 ${hit.score.toFixed(2)} for ${hit.terms.slice(0, 8).join(', ')}`,
-      origin,
-    });
-  }
+  out.push(...retrievalCandidates(index, { budget: input.budget, family: opts.family, query, aboutDocs: isAboutDocs(task), allow }));
   return { candidates: out, cut };
 }
 

@@ -1,5 +1,10 @@
 import { countTokens, type TokenizerFamily } from './tokenizer.js';
 
+/**
+ * Head + tail trimming, for text that is not parseable code (Markdown, data, summaries, files in
+ * languages without a grammar). Parseable code is trimmed by symbols instead: `code/trim-code.ts`.
+ */
+
 /** Share of the kept tokens taken from the head of a trimmed text (the rest from the tail). */
 const HEAD_SHARE = 0.6;
 /** Below this many tokens a trimmed text is not worth keeping: {@link trimHeadTail} returns ''. */

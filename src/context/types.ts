@@ -57,6 +57,12 @@ export interface ItemOrigin {
   path?: string;
   /** 1-based inclusive line range within `path` or within a task output */
   lines?: [number, number];
+  /**
+   * set when a file item was trimmed code-aware (`code/trim-code.ts`): the 1-based inclusive
+   * line ranges of `path` shown verbatim; every other line of `lines` shows as a signature or
+   * an `… N lines` marker
+   */
+  shown?: Array<[number, number]>;
   /** task id (the task, a dependency, a sibling, a pinned task, an earlier output) */
   taskId?: string;
   /** a URL, for docs that have one */
@@ -194,10 +200,6 @@ export interface AssembleInput {
 export interface AssembleOptions {
   /** tokens the repository map may use (default: 15% of the budget, clamped to 256..4,096) */
   repoMapTokens?: number;
-  /** passages retrieval may return (default 24) */
-  retrievalK?: number;
-  /** passages per file (default 2) */
-  passagesPerFile?: number;
   /**
    * largest share of the budget one item may take before it is trimmed or summarized
    * (default 0.5); the task itself and pins may use all that is left

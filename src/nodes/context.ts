@@ -192,7 +192,8 @@ function depInputs(inputs: Record<string, Json>): Record<string, Json> {
 export const contextExecutor: NodeExecutor<ContextConfig> = {
   kind: 'context',
   // 3: a retry's bundle holds the code its latest failure names (tier 10) and the previous edit
-  version: 3,
+  // 4: retrieval fills the budget (whole files, code-aware trimming), tree-sitter symbols in the map
+  version: 4,
   configSchema: ContextConfig,
   cacheable: true,
   needsWorkspace: true,

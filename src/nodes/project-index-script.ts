@@ -104,7 +104,8 @@ async function previousIndex(ctx: NodeContext, ws: Workspace): Promise<FoundProj
  * @throws TaskgraphError RUN_STATE without a run worktree; CONFIG_INVALID for malformed args
  */
 export const projectIndexScript: ScriptFunction = {
-  version: 2,
+  // 3: the module map's symbols come from the tree-sitter parse (context/code/parse.ts)
+  version: 3,
   sideEffects: (args) => IndexArgs.safeParse(args).data?.commit === true,
   forecastSafe: true,
   description: 'builds the project index (INDEX.md: module map and goals done) as its output; commits INDEX.md with args.commit',

@@ -34,6 +34,13 @@ describe('coveredLines', () => {
     expect(hunkHeld({ oldStart: 60, oldLines: 0 }, covered)).toBe(false);
   });
 
+  it('a file trimmed code-aware covers exactly the ranges it shows verbatim', () => {
+    const covered = coveredLines([item('a.ts', [1, 120], renderItem('Retrieved: a.ts', 'const value1 … 10 lines', 'ts'), { trimmed: true, origin: { path: 'a.ts', lines: [1, 120], shown: [[20, 30], [90, 91]] } })], 'a.ts', TEXT);
+    expect([...covered].sort((a, b) => a - b)).toEqual([...Array.from({ length: 11 }, (_, i) => 20 + i), 90, 91]);
+    expect(hunkHeld({ oldStart: 22, oldLines: 3 }, covered)).toBe(true);
+    expect(hunkHeld({ oldStart: 30, oldLines: 2 }, covered)).toBe(false);
+  });
+
   it('summaries, the repository map and other files cover nothing', () => {
     const items = [
       item('a.ts', [1, 120], '# File a.ts\nA summary.', { source: 'file', trimmed: true, shortened: { action: 'summarized', fromTokens: 900, toTokens: 5 } }),

@@ -47,8 +47,9 @@ function matched(from: string[], kept: string[], fromEnd: boolean): number[] {
 
 /**
  * The 1-based lines of the parent's `path` that the bundle holds outside trimmed regions.
- * An untrimmed item covers its `origin.lines`; a trimmed one covers the lines of its kept head
- * and tail that match the file exactly (a line cut in half is not covered).
+ * An untrimmed item covers its `origin.lines`; an item trimmed code-aware covers its
+ * `origin.shown` ranges (the lines shown verbatim); one trimmed head + tail covers the lines of
+ * its kept head and tail that match the file exactly (a line cut in half is not covered).
  * @param items the bundle's items
  * @param fileText the file's text at the parent commit
  */
@@ -58,6 +59,11 @@ export function coveredLines(items: readonly ContextItem[], path: string, fileTe
   for (const item of items) {
     if (!holdsFileText(item, path) || !item.origin.lines) continue;
     const [start, end] = item.origin.lines;
+    if (item.origin.shown) {
+      // trimmed code-aware: only the ranges shown verbatim (signatures and `… N lines` hold nothing)
+      for (const [a, b] of item.origin.shown) for (let l = Math.max(a, start); l <= Math.min(b, end); l++) covered.add(l);
+      continue;
+    }
     if (!item.trimmed) {
       for (let l = start; l <= end; l++) covered.add(l);
       continue;

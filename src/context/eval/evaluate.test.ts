@@ -51,17 +51,17 @@ describe('evaluateContext', () => {
   it('measures taskgraph per commit', () => {
     const tg = report.per_commit.map((c) => [c.subject, c.taskgraph.filesFound, c.taskgraph.files, c.taskgraph.hunksFound, c.taskgraph.hunks]);
     expect(tg).toEqual([
-      // "ledger", "checksum": retrieval takes 2 passages of ledger.py, the best being lines 81-120 (it holds line 100, the checksum): line 102 is in it
+      // "ledger", "checksum": ledger.py is over its share (15% of 2,000), and so is its outline of 200 signatures: it is trimmed by code to `… N lines` markers around the defs kept whole, ledger_checksum (line 100) first, then the equally scored defs nearest to it: line 102 is one
       ['Ledger checksum', 1, 1, 1, 1],
       // "tidy" is in no file: retrieval finds nothing; the repository map names util.py but holds none of its lines
       ['Tidy', 0, 1, 0, 1],
-      // shipping.py (6 lines) is one passage: line 3 and the anchor line 6 are in it
+      // shipping.py (6 lines) fits its share: retrieved whole, line 3 and the anchor line 6 are in it
       ['Carrier parcel weight limit', 1, 1, 2, 2],
-      // billing.py (8 lines) is one passage: line 4 is in it
+      // billing.py (8 lines) is retrieved whole: line 4 is in it
       ['Fix invoice refund rounding', 1, 1, 1, 1],
     ]);
-    // the billing commit's changed-file tokens are exactly its one retrieved passage: the whole file
-    expect(report.per_commit[3]!.taskgraph.changedTokens).toBe(countTokens(renderItem('Retrieved: src/billing.py:1-8', BILLING, 'python'), 'cl100k_base'));
+    // the billing commit's changed-file tokens are exactly its one retrieved item: the whole file
+    expect(report.per_commit[3]!.taskgraph.changedTokens).toBe(countTokens(renderItem('Retrieved: src/billing.py', BILLING, 'python'), 'cl100k_base'));
   });
 
   it('measures the whole-file BM25 baseline per commit', () => {

@@ -1,0 +1,161 @@
+import type { Task } from '../core/task.js';
+import { codeLanguage } from './code/parse.js';
+import { trimCode } from './code/trim-code.js';
+import { sourceKey, type ContextIndex, type Passage } from './context-index.js';
+import { fenceLanguage } from './render.js';
+import type { Candidate } from './sources.js';
+import type { TokenizerFamily } from './tokenizer.js';
+import type { ItemOrigin } from './types.js';
+
+/**
+ * Tier 8, retrieval (issue 9): fills what the budget has left by relevance, with no fixed cap
+ * on passages. Every indexed source (a repository file, a configured doc, an earlier task's
+ * output) is scored by BM25+ over its passages (best passage, plus half the second and a quarter
+ * of the third: a file relevant in several places ranks above one lucky chunk). In score order:
+ * a file that fits its share of the budget is a candidate whole; a larger parseable file is
+ * trimmed code-aware to its share when allocated (`code/trim-code.ts`: relevant symbols whole,
+ * the rest as signatures); a larger file without a grammar (or whose outline of signatures alone
+ * exceeds its share) gives its best passages, up to its share. Documentation (Markdown, reStructuredText, changelogs, `docs/`, configured docs) is its
+ * own source: when the task is about docs ({@link isAboutDocs}) it comes first with at most
+ * {@link DOCS_SHARE} of the budget; otherwise it only fills what code left over. Candidates stop
+ * once their estimated tokens exceed the budget (the allocation cannot use more).
+ */
+
+/** Largest share of the budget one retrieved file may take before it is trimmed (tokens ÷ budget). */
+export const RETRIEVAL_FILE_SHARE = 0.15;
+/** Share of the budget documentation may take ahead of code when the task is about docs. */
+export const DOCS_SHARE = 0.25;
+/** Rough characters per token, to estimate sizes before counting (counting every file would be slow). */
+const CHARS_PER_TOKEN = 3.5;
+
+/** Documentation by path: Markdown, reStructuredText, AsciiDoc, text, changelogs, files under a docs folder. */
+export function isDocPath(path: string): boolean {
+  return /\.(md|mdx|markdown|rst|adoc|txt)$/i.test(path) || /(^|\/)(docs?|documentation)\//i.test(path) || /(^|\/)(CHANGELOG|CHANGES|HISTORY|NEWS)([._-]|$)/i.test(path);
+}
+
+/**
+ * Whether a task is about documentation: its title, description or acceptance criteria name
+ * README, docs, documentation or a changelog, or its `files` name a documentation path.
+ */
+export function isAboutDocs(task: Pick<Task, 'title' | 'description' | 'acceptance' | 'files'>): boolean {
+  const text = [task.title, task.description, ...task.acceptance].join('\n');
+  return /\b(readme|docs?|documentation|documented|document|changelog|changes\.rst)\b/i.test(text) || task.files.some(isDocPath);
+}
+
+/** Options of {@link retrievalCandidates}. */
+export interface RetrievalOptions {
+  budget: number;
+  family: TokenizerFamily;
+  /** the task query (`taskQuery`), also used to rank symbols when a file is trimmed */
+  query: string;
+  /** whether docs rank ahead of code with their share ({@link isAboutDocs}) */
+  aboutDocs: boolean;
+  /** keeps a passage when true (excludes, files already in the bundle) */
+  allow: (p: Passage) => boolean;
+}
+
+interface Source {
+  key: string;
+  kind: Passage['kind'];
+  doc: boolean;
+  score: number;
+  /** allowed passages that matched, best first */
+  hits: Array<{ passage: Passage; score: number; terms: string[] }>;
+}
+
+/**
+ * The tier 8 candidates, in allocation order (see module doc). Deterministic: ties in score go
+ * to the source key in code-unit order, then to the earlier passage.
+ */
+export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions): Candidate[] {
+  const results = index.passageSearch.search(opts.query, {
+    boost: { path: 2 },
+    prefix: (term) => term.length >= 5,
+    filter: (r) => {
+      const p = index.passages[r.id as number];
+      return p !== undefined && opts.allow(p);
+    },
+  });
+  const sources = new Map<string, Source>();
+  for (const r of results) {
+    const passage = index.passages[r.id as number] as Passage;
+    const key = sourceKey(passage);
+    const s = sources.get(key) ?? { key, kind: passage.kind, doc: passage.kind === 'doc' || (passage.kind === 'file' && isDocPath(passage.path ?? '')), score: 0, hits: [] };
+    s.hits.push({ passage, score: r.score, terms: r.queryTerms });
+    sources.set(key, s);
+  }
+  for (const s of sources.values()) {
+    s.hits.sort((a, b) => b.score - a.score || a.passage.start - b.passage.start);
+    s.score = (s.hits[0]?.score ?? 0) + 0.5 * (s.hits[1]?.score ?? 0) + 0.25 * (s.hits[2]?.score ?? 0);
+  }
+  const ranked = [...sources.values()].sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const code = ranked.filter((s) => !s.doc);
+  const docs = ranked.filter((s) => s.doc);
+
+  const share = Math.floor(opts.budget * RETRIEVAL_FILE_SHARE);
+  const out: Candidate[] = [];
+  const take = (list: Source[], limit: number) => {
+    let est = 0;
+    for (const s of list) {
+      if (est >= limit) break;
+      est += addSource(index, s, out, share, opts);
+    }
+  };
+  if (opts.aboutDocs) take(docs, Math.floor(opts.budget * DOCS_SHARE));
+  take(code, opts.budget);
+  if (!opts.aboutDocs) take(docs, opts.budget);
+  return out;
+}
+
+/** Adds one source's candidates; returns their estimated tokens (at most `share` for a file). */
+function addSource(index: ContextIndex, s: Source, out: Candidate[], share: number, opts: RetrievalOptions): number {
+  const best = s.hits[0];
+  if (!best) return 0;
+  const why = (score: number, terms: string[], what: string) => `tier 8: BM25 ${score.toFixed(2)} for ${terms.slice(0, 8).join(', ')}${what}`;
+  const terms = [...new Set(s.hits.flatMap((h) => h.terms))];
+  if (s.kind === 'file') {
+    const path = best.passage.path ?? '';
+    const text = index.files.get(path)?.text;
+    if (text !== undefined) {
+      const lines = Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+      const est = Math.ceil(text.length / CHARS_PER_TOKEN);
+      // parseable code too large for its share is trimmed by symbols, unless even its outline of signatures is too large (then: passages)
+      const parseable = codeLanguage(path) !== undefined && (est <= share || trimCode(path, text, opts.query, share, opts.family) !== undefined);
+      if (est <= share || parseable) {
+        out.push({
+          source: 'retrieval',
+          title: path,
+          heading: `Retrieved: ${path}`,
+          body: text,
+          fence: fenceLanguage(path),
+          why: why(s.score, terms, est <= share ? ', whole file' : ''),
+          origin: { path, lines: [1, lines] },
+          ...(parseable ? { trimCode: (maxTokens: number) => trimCode(path, text, opts.query, maxTokens, opts.family) } : {}),
+          share: RETRIEVAL_FILE_SHARE,
+        });
+        return Math.min(est, share);
+      }
+    }
+  }
+  // passages: outputs, configured docs, and files too large for their share without a grammar
+  let est = 0;
+  for (const h of s.hits) {
+    if (est >= share) break;
+    const p = h.passage;
+    const where = p.kind === 'output' ? `output of task ${p.taskId ?? '?'}, lines ${p.start}-${p.end}` : `${p.path ?? '?'}:${p.start}-${p.end}`;
+    const origin: ItemOrigin = p.kind === 'output' ? { taskId: p.taskId ?? '', lines: [p.start, p.end] } : { path: p.path ?? '', lines: [p.start, p.end], ...(p.url ? { url: p.url } : {}) };
+    out.push({
+      source: 'retrieval',
+      title: where,
+      heading: `Retrieved${p.kind === 'doc' ? ' doc' : ''}: ${where}`,
+      body: p.text,
+      fence: p.kind === 'output' ? '' : fenceLanguage(p.path ?? ''),
+      why: why(h.score, h.terms, ''),
+      origin,
+    });
+    est += Math.ceil(p.text.length / CHARS_PER_TOKEN);
+    // earlier outputs: the two best passages, as before
+    if (p.kind === 'output' && out.filter((c) => c.title.startsWith(`output of task ${p.taskId ?? '?'},`)).length >= 2) break;
+  }
+  return est;
+}
