@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { renderNotes } from './attempt-edit.js';
+import { dependencySummary, fitDependencyDiff, renderDependency } from './dependency-diff.js';
 import { failurePins, latestFailure } from './failure-pins.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
@@ -33,6 +34,8 @@ export interface Candidate {
   summarizable?: boolean;
   /** included whole or not at all: never trimmed or summarized (code named by a failure) */
   whole?: boolean;
+  /** shortens the body to a token allowance instead of the head + tail trim (a dependency's diff, file by file); '' = nothing fits */
+  shrink?: (maxTokens: number) => string;
   /** builds the body for a token allowance instead of trimming it (the repository map) */
   fit?: (maxTokens: number) => { body: string; note: string };
 }
@@ -167,13 +170,19 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     }
   }
 
-  // tier 3: outputs of `requires` dependencies, in full
+  // tier 3: what `requires` dependencies changed (their commit's diff), else their outputs
   for (const dep of input.requires) {
     const title = `dependency ${dep.task.id}`;
     const by = excluded.task(dep.task.id);
     if (by) excludeCut('dependency', title, { taskId: dep.task.id }, by);
     else if (!pinnedTasks.has(dep.task.id)) {
-      out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why: `tier 3: ${task.id} requires ${dep.task.id}`, origin: { taskId: dep.task.id }, summarizable: true });
+      const why = `tier 3: ${task.id} requires ${dep.task.id}`;
+      const change = dep.change;
+      if (change) {
+        // what the dependency's commit changed: summary line + diff, trimmed file by file (never summarized)
+        const summary = dependencySummary(`${dep.task.id} ${dep.task.title}`, change);
+        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family) });
+      } else out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why, origin: { taskId: dep.task.id }, summarizable: true });
     }
   }
 
