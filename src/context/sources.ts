@@ -123,7 +123,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     const origin: ItemOrigin = { planId: input.projectIndex.planId };
     if (by) excludeCut('project', title, origin, by);
     else {
-      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) });
+      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) && !index.noise.has(p) });
       const why = `tier 1: the project index, output of plan ${input.projectIndex.planId}'s root task${opts.repoMap ? ' (files and symbols: see the repository map)' : ''}`;
       if (body) out.push({ source: 'project', title, heading: 'Project index (INDEX.md, kept by taskgraph)', body, why, origin, summarizable: true });
     }
