@@ -1,5 +1,5 @@
 import MiniSearch from 'minisearch';
-import { BINARY_FILE, noiseFiles } from './file-filter.js';
+import { BINARY_FILE, LOCK_FILE, noiseFiles } from './file-filter.js';
 import { extractSymbols, type SymbolInfo } from './symbols.js';
 import { processQueryTerm, processTerm, tokenizeText } from './search-text.js';
 
@@ -39,7 +39,7 @@ export interface Passage {
 /** See module doc. */
 export interface ContextIndex {
   files: Map<string, IndexedFile>;
-  /** repository files left out of the index, with why (binary, too large, unreadable) */
+  /** repository files left out of the index, with why (binary, too large, lock file, unreadable) */
   skipped: Array<{ path: string; reason: string }>;
   /**
    * readable files (in `files`) that are noise (`file-filter.ts`: generated or vendored by
@@ -68,6 +68,8 @@ export interface IndexSources {
 
 /** Files larger than this (characters) are not indexed: generated or data files. */
 export const MAX_INDEXED_CHARS = 256 * 1024;
+/** The `skipped` reason of a lock file: read only when a task or pin names it. */
+export const LOCK_SKIP = 'lock file (read only when named)';
 /** Files read at once while indexing. */
 const READ_CONCURRENCY = 32;
 
@@ -75,7 +77,7 @@ const searchOptions = { tokenize: tokenizeText, processTerm: processQueryTerm } 
 
 /**
  * Reads and indexes the repository files, docs and earlier outputs.
- * Unreadable, binary (a NUL in the text) and oversized files are skipped and listed; noise
+ * Unreadable, binary (a NUL in the text), lock and oversized files are skipped and listed; noise
  * (`file-filter.ts`) is read but kept out of the passages and the file search.
  */
 export async function buildContextIndex(src: IndexSources): Promise<ContextIndex> {
@@ -88,6 +90,8 @@ export async function buildContextIndex(src: IndexSources): Promise<ContextIndex
     const texts = await Promise.all(
       batch.map(async (path) => {
         if (BINARY_FILE.test(path)) return { path, skip: 'binary file type' };
+        // lock files are large and never worth searching: not read here (a task or pin naming one reads it)
+        if (LOCK_FILE.test(path)) return { path, skip: LOCK_SKIP };
         try {
           const text = await src.readFile(path);
           if (text.length > MAX_INDEXED_CHARS) return { path, skip: `larger than ${MAX_INDEXED_CHARS} characters` };

@@ -7,7 +7,7 @@ import { TaskSchema } from '../core/task.js';
 import { GitWorkspace } from '../workspace/git-workspace.js';
 import { runGit } from '../workspace/git-run.js';
 import { assembleContext } from './assemble.js';
-import { buildContextIndex, rankFiles, type ContextIndex } from './context-index.js';
+import { buildContextIndex, LOCK_SKIP, rankFiles, type ContextIndex } from './context-index.js';
 import { copyRank, duplicateFiles, isMinified, markedGenerated, noiseFiles } from './file-filter.js';
 import { isSourceFile } from './eval/source-files.js';
 
@@ -56,11 +56,11 @@ describe('noise filter (real git repository)', () => {
   });
 
   it('says why each noisy file is left out: .gitattributes, lock, minified, copy', () => {
+    // lock files are not even read (large, never worth searching); a task or pin naming one reads it
+    expect(index.skipped.filter((s) => s.reason === LOCK_SKIP).map((s) => s.path)).toEqual(['package-lock.json', 'yarn.lock']);
     expect(Object.fromEntries(index.noise)).toEqual({
       'gen/api.ts': '.gitattributes marks it linguist-generated or linguist-vendored',
       'third_party/lib/invoice.ts': '.gitattributes marks it linguist-generated or linguist-vendored',
-      'package-lock.json': 'lock file',
-      'yarn.lock': 'lock file',
       'public/app.js': 'minified',
       'public/app.min.css': 'minified',
       'deno/billing/invoices.ts': 'copy of src/billing/invoices.ts',
@@ -132,6 +132,8 @@ describe('duplicateFiles', () => {
       { path: 'src/d.ts', text: different },
       { path: 'src/tiny1.ts', text: 'export {};\n' },
       { path: 'src/tiny2.ts', text: 'export {};\n\n' },
+      { path: 'src/pkg/__init__.py', text: '' },
+      { path: 'src/pkg/py.typed', text: '\n' },
     ]);
     expect(Object.fromEntries(dups)).toEqual({ 'src/b.ts': 'src/a.ts', 'src/c.ts': 'src/a.ts', 'src/tiny2.ts': 'src/tiny1.ts' });
   });

@@ -137,7 +137,7 @@ function jaccard(a: Set<string>, b: Set<string>): number {
  * The files that copy another: exact copies by content hash (after normalizing line ends and
  * trailing spaces), near copies by Jaccard ≥ {@link NEAR_DUPLICATE_JACCARD} of their normalized
  * line sets (files with ≥ {@link NEAR_DUPLICATE_MIN_LINES} distinct lines whose set sizes are
- * within that ratio). Candidate pairs come from MinHash with banding (32 hashes, 8 bands of 4)
+ * within that ratio). Empty and blank files are never copies. Candidate pairs come from MinHash with banding (32 hashes, 8 bands of 4)
  * and are confirmed by computing the exact Jaccard. Of each group the file first by
  * {@link copyRank} is kept.
  * @param files repository files with their text
@@ -151,6 +151,7 @@ export function duplicateFiles(files: ReadonlyArray<{ path: string; text: string
   const buckets = new Map<string, number[]>(); // band key → indexes into `kept`
   for (const f of order) {
     const { lines, key } = normalize(f.text);
+    if (lines.size === 0) continue; // empty or blank files say nothing: never copies
     const same = byHash.get(key);
     if (same !== undefined) {
       copies.set(f.path, same);

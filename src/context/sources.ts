@@ -4,7 +4,7 @@ import { dependencySummary, fitDependencyDiff, renderDependency } from './depend
 import { failurePins, latestFailure } from './failure-pins.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
-import { rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
+import { LOCK_SKIP, rankFiles, searchPassages, type ContextIndex, type Passage } from './context-index.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
 import { INDEX_PATH, INDEX_START } from '../project/project-index.js';
@@ -110,8 +110,8 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     const indexed = index.files.get(path);
     if (indexed) return indexed.text;
     const why = skippedWhy.get(path);
-    // binary and lock files are shown as a note; oversized text files are read (and trimmed later)
-    if (why !== undefined && !why.startsWith('larger than')) return `(not shown: ${why})`;
+    // binary and unreadable files are shown as a note; oversized text and lock files are read (and trimmed later)
+    if (why !== undefined && !why.startsWith('larger than') && why !== LOCK_SKIP) return `(not shown: ${why})`;
     return input.readFile(path);
   };
 
