@@ -27,6 +27,7 @@ describe('tier 3: the diff of a dependency commit (real git)', () => {
     await writeFile(join(dir, 'src/a.ts'), 'export const a = 2;\nexport const b = 3;\n');
     await writeFile(join(dir, 'src/invoices.ts'), 'export function invoiceTotal() {\n  return 42;\n}\n');
     await writeFile(join(dir, 'src/big.ts'), `${big}\n`);
+    await writeFile(join(dir, 'yarn.lock'), 'invoice@1.0.0:\n  version "1.0.0"\n');
     await runGit(dir, ['add', '-A']);
     await runGit(dir, [...GIT_ID, 'commit', '-qm', 'feat: invoices (T1)']);
     first = (await runGit(dir, ['rev-parse', 'HEAD'])).stdout.trim();
@@ -45,10 +46,14 @@ describe('tier 3: the diff of a dependency commit (real git)', () => {
       ['src/a.ts', 2, 1],
       ['src/big.ts', 400, 0],
       ['src/invoices.ts', 3, 0],
+      ['yarn.lock', 2, 0],
     ]);
+    // a lock file is counted in the summary, its diff is left out
+    expect(change.files[3]!.diff).toBe('');
+    expect(renderDependency('S', change)).not.toContain('invoice@1.0.0');
     expect(change.files[2]!.diff).toMatch(/^diff --git a\/src\/invoices.ts b\/src\/invoices.ts[\s\S]*\+export function invoiceTotal\(\) \{/);
     expect(dependencySummary('T1 Add invoices', change)).toBe(
-      'T1 Add invoices: "feat: invoices (T1)"; 3 files changed, +405 −1 (src/a.ts +2 −1, src/big.ts +400 −0, src/invoices.ts +3 −0)',
+      'T1 Add invoices: "feat: invoices (T1)"; 4 files changed, +407 −1 (src/a.ts +2 −1, src/big.ts +400 −0, src/invoices.ts +3 −0, yarn.lock +2 −0)',
     );
     expect(renderDependency('S', change)).toMatch(/^S\n\n```diff\ndiff --git a\/src\/a.ts/);
   });
@@ -84,7 +89,7 @@ describe('tier 3: the diff of a dependency commit (real git)', () => {
       repoFiles: [], readFile: async () => '', earlierOutputs: [], docs: [], pins: [], excludes: [], budget: 2000, family: 'cl100k_base',
     });
     const item = bundle.items.find((i) => i.source === 'dependency')!;
-    expect(item.text).toMatch(/^# Change made by required task T1: Add invoices\nT1 Add invoices: "feat: invoices \(T1\)"; 3 files changed/);
+    expect(item.text).toMatch(/^# Change made by required task T1: Add invoices\nT1 Add invoices: "feat: invoices \(T1\)"; 4 files changed/);
     expect(item.text).toContain('+export function invoiceTotal() {');
     expect(item.text).not.toContain('Write invoiceTotal in src/invoices.ts');
     expect(item.tokens).toBeLessThanOrEqual(1000); // the per-item share: half the budget

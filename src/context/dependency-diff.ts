@@ -1,5 +1,6 @@
 import { secretRedactor } from '../security/redact.js';
 import { runGit } from '../workspace/git-run.js';
+import { LOCK_FILE, MINIFIED_NAME } from './file-filter.js';
 import { countTokens, type TokenizerFamily } from './tokenizer.js';
 import { trimHeadTail, MIN_TRIM_TOKENS } from './trim.js';
 
@@ -19,7 +20,7 @@ export interface ChangedFile {
   /** lines removed; 0 for binary files */
   removed: number;
   binary: boolean;
-  /** this file's part of the unified diff (`diff --git` header through its last hunk) */
+  /** this file's part of the unified diff (`diff --git` header through its last hunk); '' for a lock or minified file (`file-filter.ts`) */
   diff: string;
 }
 
@@ -61,7 +62,9 @@ export async function dependencyChange(repoDir: string, commit: string, message?
       if (!m) continue;
       const path = m[3]!;
       const binary = m[1] === '-';
-      files.push({ path, added: binary ? 0 : Number(m[1]), removed: binary ? 0 : Number(m[2]), binary, diff: parts.get(path) ?? '' });
+      // a lock or minified file's diff is noise: the summary line still counts it
+      const noise = LOCK_FILE.test(path) || MINIFIED_NAME.test(path);
+      files.push({ path, added: binary ? 0 : Number(m[1]), removed: binary ? 0 : Number(m[2]), binary, diff: noise ? '' : (parts.get(path) ?? '') });
     }
     return { commit, subject, files };
   } catch {
