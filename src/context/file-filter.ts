@@ -104,9 +104,9 @@ function normalize(text: string): { lines: Set<string>; key: string } {
 const ROWS = 4;
 const BANDS = 8;
 
-/** 32-bit FNV-1a of a string, salted. */
-function fnv(s: string, salt: number): number {
-  let h = (0x811c9dc5 ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0;
+/** 32-bit FNV-1a of a string. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -114,12 +114,21 @@ function fnv(s: string, salt: number): number {
   return h;
 }
 
-/** The MinHash signature of a set of lines: for each of ROWS×BANDS salts, the least hash. */
+/** Hash number `k` of a line hash: the salted MurmurHash3 finalizer (each line is read once, not once per hash). */
+function mix(h: number, k: number): number {
+  let x = (h ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** The MinHash signature of a set of lines: for each of ROWS×BANDS hash functions, the least hash. */
 function signature(lines: Set<string>): number[] {
   const sig = new Array<number>(ROWS * BANDS).fill(0xffffffff);
   for (const l of lines) {
+    const base = fnv(l);
     for (let k = 0; k < sig.length; k++) {
-      const h = fnv(l, k);
+      const h = mix(base, k);
       if (h < sig[k]!) sig[k] = h;
     }
   }
