@@ -177,7 +177,7 @@ async function shorten(
   }
   const source = body ?? cand.body;
   for (let round = 0; round < 6 && allowance >= MIN_ITEM_TOKENS; round++) {
-    const cutBody = trimHeadTail(source, allowance, family);
+    const cutBody = cand.shrink && body === undefined ? cand.shrink(allowance) : trimHeadTail(source, allowance, family);
     if (!cutBody) return undefined;
     const text = renderItem(cand.heading, cutBody, cand.fence);
     const tokens = countTokens(text, family);

@@ -11,10 +11,10 @@ import type { AssembleInput, ContextBundle, CutEntry } from './types.js';
  *
  * Allocation order (tier numbers in brackets): project index [1] (taskgraph.yaml + the stored
  * project index, INDEX.md, without what the repository map lists),
- * the task with its notes [2], manual pins [9], outputs of `requires` dependencies in full [3],
+ * the task with its notes [2], manual pins [9], what `requires` dependencies changed (their commit diff, else their output) [3],
  * plan siblings [4], `refers` links in short [5], files named by the task or its earlier edits
  * [6], the repository map [7], BM25 retrieval over repository files, earlier outputs and docs
- * [8] filling what is left (`retrieve.ts`). Pins are allocated right after the task (see `RANK_OF` in types.ts); excludes win over
+ * [8] filling what is left (`retrieve.ts`); noise (`file-filter.ts`) is in neither the map nor retrieval. Pins are allocated right after the task (see `RANK_OF` in types.ts); excludes win over
  * pins and every other tier.
  */
 

@@ -1,4 +1,5 @@
 import MiniSearch from 'minisearch';
+import { BINARY_FILE, LOCK_FILE, noiseFiles } from './file-filter.js';
 import { extractSymbols, type SymbolInfo } from './symbols.js';
 import { processQueryTerm, processTerm, tokenizeText } from './search-text.js';
 
@@ -40,6 +41,12 @@ export interface ContextIndex {
   files: Map<string, IndexedFile>;
   /** repository files left out of the index, with why (binary, too large, lock file, unreadable) */
   skipped: Array<{ path: string; reason: string }>;
+  /**
+   * readable files (in `files`) that are noise (`file-filter.ts`: generated or vendored by
+   * `.gitattributes`, lock, minified, a copy of another file), path → why: left out of the map
+   * and retrieval, still read when a task or pin names them
+   */
+  noise: Map<string, string>;
   passages: Passage[];
   /** over passages: fields `path` (path words or `task <id>`) and `text` */
   passageSearch: MiniSearch<{ id: number; path: string; text: string }>;
@@ -55,12 +62,14 @@ export interface IndexSources {
   earlierOutputs?: Array<{ taskId: string; text: string }>;
   /** target lines per passage (default 40) */
   chunkLines?: number;
+  /** paths `.gitattributes` marks generated or vendored (`file-filter.ts` `markedGenerated`); absent: none */
+  marked?(paths: string[]): Promise<Set<string>>;
 }
 
 /** Files larger than this (characters) are not indexed: generated or data files. */
 export const MAX_INDEXED_CHARS = 256 * 1024;
-/** Never indexed: lock files and binary formats. */
-const SKIP_PATH = /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|go\.sum|poetry\.lock)$|\.(png|jpe?g|gif|webp|ico|pdf|zip|gz|tgz|bz2|xz|7z|jar|woff2?|ttf|otf|eot|mp[34]|mov|wasm|so|dylib|dll|exe|bin|class|pyc|sqlite|db)$/i;
+/** The `skipped` reason of a lock file: read only when a task or pin names it. */
+export const LOCK_SKIP = 'lock file (read only when named)';
 /** Files read at once while indexing. */
 const READ_CONCURRENCY = 32;
 
@@ -68,7 +77,8 @@ const searchOptions = { tokenize: tokenizeText, processTerm: processQueryTerm } 
 
 /**
  * Reads and indexes the repository files, docs and earlier outputs.
- * Unreadable, binary (a NUL in the text), lock and oversized files are skipped and listed.
+ * Unreadable, binary (a NUL in the text), lock and oversized files are skipped and listed; noise
+ * (`file-filter.ts`) is read but kept out of the passages and the file search.
  */
 export async function buildContextIndex(src: IndexSources): Promise<ContextIndex> {
   const chunkLines = src.chunkLines ?? 40;
@@ -79,7 +89,9 @@ export async function buildContextIndex(src: IndexSources): Promise<ContextIndex
     const batch = paths.slice(i, i + READ_CONCURRENCY);
     const texts = await Promise.all(
       batch.map(async (path) => {
-        if (SKIP_PATH.test(path)) return { path, skip: 'lock or binary file type' };
+        if (BINARY_FILE.test(path)) return { path, skip: 'binary file type' };
+        // lock files are large and never worth searching: not read here (a task or pin naming one reads it)
+        if (LOCK_FILE.test(path)) return { path, skip: LOCK_SKIP };
         try {
           const text = await src.readFile(path);
           if (text.length > MAX_INDEXED_CHARS) return { path, skip: `larger than ${MAX_INDEXED_CHARS} characters` };
@@ -96,8 +108,11 @@ export async function buildContextIndex(src: IndexSources): Promise<ContextIndex
     }
   }
 
+  const marked = src.marked ? await src.marked([...files.keys()]) : new Set<string>();
+  const noise = noiseFiles([...files.values()], marked);
   const passages: Passage[] = [];
   for (const f of files.values()) {
+    if (noise.has(f.path)) continue;
     for (const c of chunkText(f.text, chunkLines)) passages.push({ id: passages.length, kind: 'file', path: f.path, ...c });
   }
   for (const d of src.docs ?? []) {
@@ -121,9 +136,9 @@ export async function buildContextIndex(src: IndexSources): Promise<ContextIndex
     processTerm,
     searchOptions,
   });
-  fileSearch.addAll([...files.values()].map((f) => ({ id: f.path, path: f.path, symbols: f.symbols.map((s) => s.signature).join('\n') })));
+  fileSearch.addAll([...files.values()].filter((f) => !noise.has(f.path)).map((f) => ({ id: f.path, path: f.path, symbols: f.symbols.map((s) => s.signature).join('\n') })));
 
-  return { files, skipped, passages, passageSearch, fileSearch };
+  return { files, skipped, noise, passages, passageSearch, fileSearch };
 }
 
 function countLines(text: string): number {
@@ -215,7 +230,7 @@ export function sourceKey(p: Passage): string {
 
 /**
  * Repository files ranked by BM25+ relevance of their path and exported symbols to the query;
- * files with no match follow in path order (score 0).
+ * files with no match follow in path order (score 0). Noise files are never listed.
  * @param allow keeps a file when true
  */
 export function rankFiles(index: ContextIndex, query: string, allow: (path: string) => boolean): Array<{ file: IndexedFile; score: number }> {
@@ -224,6 +239,6 @@ export function rankFiles(index: ContextIndex, query: string, allow: (path: stri
     .map((r) => ({ file: index.files.get(r.id as string) as IndexedFile, score: r.score }))
     .sort((a, b) => b.score - a.score || compareText(a.file.path, b.file.path));
   const seen = new Set(scored.map((s) => s.file.path));
-  const rest = [...index.files.values()].filter((f) => !seen.has(f.path) && allow(f.path)).map((file) => ({ file, score: 0 }));
+  const rest = [...index.files.values()].filter((f) => !seen.has(f.path) && !index.noise.has(f.path) && allow(f.path)).map((file) => ({ file, score: 0 }));
   return [...scored, ...rest];
 }

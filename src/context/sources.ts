@@ -1,10 +1,11 @@
 import picomatch from 'picomatch';
 import { renderNotes } from './attempt-edit.js';
+import { dependencySummary, fitDependencyDiff, renderDependency } from './dependency-diff.js';
 import { failurePins, latestFailure } from './failure-pins.js';
 import { parseModelReads } from './model-reads.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
-import { rankFiles, type ContextIndex, type Passage } from './context-index.js';
+import { LOCK_SKIP, rankFiles, type ContextIndex, type Passage } from './context-index.js';
 import type { CodeTrim } from './code/trim-code.js';
 import { trimCode } from './code/trim-code.js';
 import { codeLanguage } from './code/parse.js';
@@ -38,6 +39,8 @@ export interface Candidate {
   summarizable?: boolean;
   /** included whole or not at all: never trimmed or summarized (code named by a failure) */
   whole?: boolean;
+  /** shortens the body to a token allowance instead of the head + tail trim (a dependency's diff, file by file); '' = nothing fits */
+  shrink?: (maxTokens: number) => string;
   /** builds the body for a token allowance instead of trimming it (the repository map) */
   fit?: (maxTokens: number) => { body: string; note: string };
   /** parseable code: shortens the body to a token allowance keeping the relevant symbols (`code/trim-code.ts`); undefined when not even the outline fits */
@@ -116,8 +119,8 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     const indexed = index.files.get(path);
     if (indexed) return indexed.text;
     const why = skippedWhy.get(path);
-    // binary and lock files are shown as a note; oversized text files are read (and trimmed later)
-    if (why !== undefined && !why.startsWith('larger than')) return `(not shown: ${why})`;
+    // binary and unreadable files are shown as a note; oversized text and lock files are read (and trimmed later)
+    if (why !== undefined && !why.startsWith('larger than') && why !== LOCK_SKIP) return `(not shown: ${why})`;
     return input.readFile(path);
   };
 
@@ -134,7 +137,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     const origin: ItemOrigin = { planId: input.projectIndex.planId };
     if (by) excludeCut('project', title, origin, by);
     else {
-      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) });
+      const body = renderIndexItem(input.projectIndex, { repoMap: opts.repoMap, keep: (p) => repoSet.has(p) && !excluded.path(p) && !index.noise.has(p) });
       const why = `tier 1: the project index, output of plan ${input.projectIndex.planId}'s root task${opts.repoMap ? ' (files and symbols: see the repository map)' : ''}`;
       if (body) out.push({ source: 'project', title, heading: 'Project index (INDEX.md, kept by taskgraph)', body, why, origin, summarizable: true });
     }
@@ -181,13 +184,19 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
     }
   }
 
-  // tier 3: outputs of `requires` dependencies, in full
+  // tier 3: what `requires` dependencies changed (their commit's diff), else their outputs
   for (const dep of input.requires) {
     const title = `dependency ${dep.task.id}`;
     const by = excluded.task(dep.task.id);
     if (by) excludeCut('dependency', title, { taskId: dep.task.id }, by);
     else if (!pinnedTasks.has(dep.task.id)) {
-      out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why: `tier 3: ${task.id} requires ${dep.task.id}`, origin: { taskId: dep.task.id }, summarizable: true });
+      const why = `tier 3: ${task.id} requires ${dep.task.id}`;
+      const change = dep.change;
+      if (change) {
+        // what the dependency's commit changed: summary line + diff, trimmed file by file (never summarized)
+        const summary = dependencySummary(`${dep.task.id} ${dep.task.title}`, change);
+        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family) });
+      } else out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why, origin: { taskId: dep.task.id }, summarizable: true });
     }
   }
 

@@ -2,6 +2,7 @@ import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 import type { ContextIndex } from './context-index.js';
 import type { BundleProjectIndex } from './project-index-item.js';
+import type { DependencyChange } from './dependency-diff.js';
 import type { TokenizerFamily } from './tokenizer.js';
 
 /**
@@ -147,8 +148,12 @@ export type SummarizeFn = (text: string, maxTokens: number) => Promise<string>;
 export interface AssembleInput {
   config: ProjectConfig;
   task: Task;
-  /** the task's `requires` dependencies with their outputs (included in full when they fit) */
-  requires: Array<{ task: Task; output: string }>;
+  /**
+   * the task's `requires` dependencies with their outputs (included in full when they fit);
+   * `change`, when the dependency's commit could be read, is what that commit changed: the tier
+   * then shows its summary line and diff (`dependency-diff.ts`) instead of `output`
+   */
+  requires: Array<{ task: Task; output: string; change?: DependencyChange }>;
   /** other tasks of the plan (titles and status) */
   siblings: Task[];
   /** tasks the task `refers` to (title + first line of description) */

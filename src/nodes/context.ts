@@ -6,6 +6,8 @@ import type { Task } from '../core/task.js';
 import { assembleContext } from '../context/assemble.js';
 import { buildContextIndex } from '../context/context-index.js';
 import { ContextIndexCache } from '../context/index-cache.js';
+import { markedGenerated } from '../context/file-filter.js';
+import { dependencyChange } from '../context/dependency-diff.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
@@ -33,7 +35,7 @@ interface ContextSite {
   store: Store;
   config: NodeContext['config'];
   planId: string;
-  workspace: Pick<Workspace, 'listFiles' | 'readFile'>;
+  workspace: Pick<Workspace, 'listFiles' | 'readFile' | 'dir'>;
   /** run-local status of a task ('pending' when it has not started in this run) */
   statusOf(taskId: string): Promise<string>;
   /** text of what other tasks' edits produced so far (retrieval) */
@@ -88,19 +90,24 @@ function familyOf(config: NodeContext['config']): AssembleInput['family'] {
  */
 async function assembleInput(site: ContextSite, taskId: string, deps: Record<string, Json>, budget: number): Promise<AssembleInput> {
   const { task, all, siblings, refers, pins, excludes } = await taskFacts(site, taskId);
-  const requires = Object.entries(deps).flatMap(([id, value]) => {
+  const requires: AssembleInput['requires'] = [];
+  for (const [id, value] of Object.entries(deps)) {
     const dep = all.find((t) => t.id === id);
-    return dep ? [{ task: dep, output: describeOutput(value) }] : [];
-  });
+    if (!dep) continue;
+    // the dependency's commit (its `commit` node's output): the tier shows that commit's diff
+    const sha = isJsonObject(value) && typeof value['commit'] === 'string' ? value['commit'] : undefined;
+    const message = isJsonObject(value) && typeof value['message'] === 'string' ? value['message'] : undefined;
+    const change = sha ? await dependencyChange(site.workspace.dir, sha, message) : undefined;
+    requires.push({ task: dep, output: describeOutput(value), ...(change ? { change } : {}) });
+  }
   const repoFiles = await site.workspace.listFiles();
   const docMatch = site.config.docs.length > 0 ? picomatch(site.config.docs) : undefined;
   const docs: AssembleInput['docs'] = [];
   for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await site.workspace.readFile(path) });
   const readFile = (p: string) => site.workspace.readFile(p);
   const earlierOutputs = site.earlierOutputs(all, taskId);
-  const index = site.indexKey
-    ? await INDEX_CACHE.get(site.indexKey(earlierOutputs), () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs }))
-    : undefined;
+  const build = () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs, marked: (paths) => markedGenerated(site.workspace.dir, paths) });
+  const index = site.indexKey ? await INDEX_CACHE.get(site.indexKey(earlierOutputs), build) : await build();
   const found = await site.projectIndex();
   return {
     config: site.config,
@@ -119,7 +126,7 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     family: familyOf(site.config),
     allTasks: all,
     ...(site.summarize ? { summarize: site.summarize } : {}),
-    ...(index ? { index } : {}),
+    index,
     ...(found ? { projectIndex: { planId: found.index.planId, modules: found.index.modules, goals: found.index.goals } } : {}),
   };
 }
@@ -185,7 +192,9 @@ function depInputs(inputs: Record<string, Json>): Record<string, Json> {
  * index of the run's base commit, `project-index-lookup.ts`), the budget and tokenizer, and the
  * worktree tree (files and docs). A retry's bundle also shows the previous attempt's edit and
  * the code its failure names (`context/attempt-edit.ts`, `context/failure-pins.ts`): both are
- * made from the task's notes and the worktree's files, so the key above covers them.
+ * made from the task's notes and the worktree's files, so the key above covers them. Tier 3
+ * shows the diff of each dependency's commit: its sha is the `dep:<id>` input, so in the key.
+ * Which files are noise (`context/file-filter.ts`) follows from the worktree tree.
  * The `llm` node that reads the bundle takes it as an input, so the bundle's hash (its manifest)
  * is in the llm node's key.
  */
@@ -193,6 +202,7 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   kind: 'context',
   // 3: a retry's bundle holds the code its latest failure names (tier 10) and the previous edit
   // 4: retrieval fills the budget (whole files, code-aware trimming), tree-sitter symbols in the map
+  // 5: tier 3 shows the diff of a dependency's commit; noise (generated, lock, minified, copies) leaves the map and retrieval
   version: 4,
   configSchema: ContextConfig,
   cacheable: true,

@@ -7,7 +7,8 @@ import { BILLING, SHIPPING, writeEvalHistory } from '../fixtures/eval-history.js
 import { renderItem } from '../render.js';
 import { countTokens } from '../tokenizer.js';
 import { evaluateContext, type EvalReport } from './evaluate.js';
-import { listEvalCommits, markedGenerated } from './history.js';
+import { listEvalCommits } from './history.js';
+import { markedGenerated } from '../file-filter.js';
 import { runGit } from '../../workspace/git-run.js';
 
 /**

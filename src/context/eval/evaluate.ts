@@ -6,6 +6,7 @@ import { runGit } from '../../workspace/git-run.js';
 import { createScratchWorktree } from '../../workspace/scratch-worktree.js';
 import { assembleContext } from '../assemble.js';
 import { buildContextIndex } from '../context-index.js';
+import { markedGenerated } from '../file-filter.js';
 import { taskQuery } from '../search-text.js';
 import type { TokenizerFamily } from '../tokenizer.js';
 import { bm25WholeFiles } from './baseline.js';
@@ -85,7 +86,7 @@ async function replay(o: EvalOptions, commit: EvalCommit): Promise<CommitEval> {
     const docMatch = o.config.docs.length > 0 ? picomatch(o.config.docs) : undefined;
     const docs: Array<{ path: string; text: string }> = [];
     for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await readFile(path) });
-    const index = await buildContextIndex({ repoFiles, readFile, docs });
+    const index = await buildContextIndex({ repoFiles, readFile, docs, marked: (paths) => markedGenerated(ws.dir, paths) });
     const task = commitTask(commit.message);
     const bundle = await assembleContext({
       config: o.config, task, requires: [], siblings: [], refers: [], files: [], repoFiles, readFile,

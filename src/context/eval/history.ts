@@ -1,5 +1,6 @@
 import { parsePatch } from 'diff';
 import { gitText, runGit } from '../../workspace/git-run.js';
+import { markedGenerated } from '../file-filter.js';
 import { isSourceFile } from './source-files.js';
 
 /**
@@ -71,22 +72,6 @@ export async function changedSourceFiles(repoDir: string, parent: string, sha: s
     if (file) file.hunks.push(...p.hunks.map((h) => ({ oldStart: h.oldLines === 0 ? h.oldStart - 1 : h.oldStart, oldLines: h.oldLines })));
   }
   return files;
-}
-
-/**
- * Paths that `.gitattributes` marks `linguist-generated` or `linguist-vendored` (set or `true`),
- * as the checkout in `repoDir` says (`git check-attr`; git before 2.40 cannot read another
- * commit's attributes).
- */
-export async function markedGenerated(repoDir: string, paths: readonly string[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  if (paths.length === 0) return out;
-  const raw = (await runGit(repoDir, ['check-attr', '-z', '--stdin', 'linguist-generated', 'linguist-vendored'], { input: `${paths.join('\0')}\0` })).stdout.split('\0');
-  for (let i = 0; i + 2 < raw.length; i += 3) {
-    const value = raw[i + 2];
-    if (value === 'set' || value === 'true') out.add(raw[i]!);
-  }
-  return out;
 }
 
 /**
