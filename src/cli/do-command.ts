@@ -4,13 +4,13 @@ import { newRunId } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
 import { baselineRoots, planGraph } from '../planning/plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
-import { baselineModeOf, rootFailure } from './baseline-outcome.js';
+import { baselineModeOf } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
 import { goalGraph, PLAN_NODE } from './goal-graph.js';
 import { warnIfConfigUncommitted } from './config-tracked.js';
 import { choosePlan } from './plan-choice.js';
 import { createProgress } from './progress.js';
-import { budgetOf, type CommonOptions, finishRun, isGitRepo, settleCachedRerun, readGoal } from './run-common.js';
+import { budgetOf, type CommonOptions, endSession, isGitRepo, settleCachedRerun, readGoal } from './run-common.js';
 import { withProject } from './wiring.js';
 
 /** Options of `taskgraph do`. */
@@ -94,10 +94,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);
-      const code = await finishRun(project, summary, opts);
-      const stopped = await rootFailure(project, summary.runId);
-      if (stopped) throw stopped;
-      return code;
+      return await endSession(project, summary, opts);
     } finally {
       progress.done();
     }

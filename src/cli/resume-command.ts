@@ -4,10 +4,9 @@ import { RunLeaseHolder } from '../engine/run-lease.js';
 import type { RunRecord } from '../store/store.js';
 import { openRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { rootFailure } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
 import { createProgress } from './progress.js';
-import { budgetOf, type CommonOptions, finishRun } from './run-common.js';
+import { budgetOf, type CommonOptions, endSession } from './run-common.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 
 /**
@@ -60,10 +59,7 @@ export async function resumeLeased(
       })
       .resume(run.id, await workspaceOf(project, run), { lease: holder, command });
     progress.done();
-    const code = await finishRun(project, summary, opts);
-    const stopped = await rootFailure(project, summary.runId);
-    if (stopped) throw stopped;
-    return code;
+    return await endSession(project, summary, opts);
   } finally {
     progress.done();
     await holder.release();

@@ -9,8 +9,8 @@ import type { Workspace } from '../workspace/workspace.js';
 import type { BudgetFlags } from './budget-options.js';
 import { warnIfConfigUncommitted } from './config-tracked.js';
 import { createProgress } from './progress.js';
-import { baselineModeOf, rootFailure } from './baseline-outcome.js';
-import { budgetOf, type CommonOptions, finishRun, isGitRepo, loadGraphFile, settleCachedRerun } from './run-common.js';
+import { baselineModeOf } from './baseline-outcome.js';
+import { budgetOf, type CommonOptions, endSession, isGitRepo, loadGraphFile, settleCachedRerun } from './run-common.js';
 import { withProject } from './wiring.js';
 
 /**
@@ -56,10 +56,7 @@ export async function runCommand(
         .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);
-      const code = await finishRun(project, summary, opts);
-      const stopped = await rootFailure(project, summary.runId);
-      if (stopped) throw stopped;
-      return code;
+      return await endSession(project, summary, opts);
     } finally {
       progress.done();
     }

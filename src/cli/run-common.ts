@@ -12,6 +12,7 @@ import { writeRunReport } from '../report/report.js';
 import { writePrDescription } from '../report/pr-description.js';
 import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
+import { rootFailure } from './baseline-outcome.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import { settleFullyCachedRun } from './cached-rerun.js';
 import { reusedBranchOf } from '../report/run-place.js';
@@ -115,6 +116,19 @@ export async function settleCachedRerun(project: ProjectHandle, summary: RunSumm
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     process.stderr.write(`${safeText(`warning: run ${summary.runId} was fully cached but keeps its own branch and worktree (${reason})`)}\n`);
   }
+}
+
+/**
+ * Ends a `do`, `run` or `resume` session: {@link finishRun}, then, when the run stopped at its
+ * `setup` or `baseline` node, that node's error as the command's error (`rootFailure`).
+ * @returns the exit code of {@link finishRun}
+ * @throws TaskgraphError the root node's recorded error (e.g. BASELINE_FAILED)
+ */
+export async function endSession(project: ProjectHandle, summary: RunSummary, opts: CommonOptions): Promise<number> {
+  const code = await finishRun(project, summary, opts);
+  const stopped = await rootFailure(project, summary.runId);
+  if (stopped) throw stopped;
+  return code;
 }
 
 /**

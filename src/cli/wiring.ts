@@ -10,7 +10,7 @@ import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
 import { addSecretEnvNames } from '../security/redact.js';
 import { interruptSignal } from './interrupt.js';
-import { openStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 
 /**

@@ -13,7 +13,6 @@ import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
 import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
-import { noteSignature } from './refine.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
@@ -22,7 +21,8 @@ import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { Scheduler } from './scheduler.js';
-import { TaskTracker } from './task-tracker.js';
+import { abortMessage, listening } from './stop-signal.js';
+import { notesChangedSinceHold, TaskTracker } from './task-tracker.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /**
@@ -487,34 +487,6 @@ export class Engine {
     await tasks.markSkipped([...new Set(all.map((n) => graph.nodes.get(n)!.task).filter((t): t is string => !!t && t !== task))]);
     state.emit({ type: 'node-skip', runId: run.id, nodeIds: all, because: id });
   }
-}
-
-/**
- * Runs `fn` with a listener on `signal`, so whoever raises it (the CLI's SIGINT/SIGTERM handler)
- * can see with `events.getEventListeners` that a run will stop and record itself; an abort that
- * comes before the engine's loop starts is still honoured there (`signal.aborted`).
- */
-async function listening<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  const interest = () => undefined;
-  signal?.addEventListener('abort', interest, { once: true });
-  try {
-    return await fn();
-  } finally {
-    signal?.removeEventListener('abort', interest);
-  }
-}
-
-/** One line for why a run was stopped: the abort reason's message (`stopped by SIGTERM`, a lost lease), else `stopped`. */
-function abortMessage(reason: unknown): string {
-  if (reason instanceof Error && reason.name !== 'AbortError') return reason.message;
-  return typeof reason === 'string' && reason !== '' ? reason : 'stopped';
-}
-
-/** Whether a held task's notes changed since the loop was detected (an answer or an edit). */
-async function notesChangedSinceHold(store: Store, planId: string, taskId: string): Promise<boolean> {
-  const task = await store.getTask(planId, taskId);
-  const last = task?.notes[task.notes.length - 1];
-  return last === undefined || noteSignature(last) === undefined;
 }
 
 function countStates(states: ReadonlyMap<string, NodeStatus>): Record<NodeStatus, number> {

@@ -2,7 +2,7 @@ import type { ErrorRecord } from '../core/errors.js';
 import { GraphSpecSchema, NodeSpecSchema } from '../core/graph.js';
 import { graphToSpec } from '../core/validate.js';
 import { splitTaskNodes } from '../planning/plan-graph.js';
-import type { RunTaskRecord } from '../store/store.js';
+import type { RunTaskRecord, Store } from '../store/store.js';
 import { attemptEditNote } from './attempt-edit-record.js';
 import { REFINABLE_CODES, failureNote, failureSignature, noteSignature } from './refine.js';
 import type { RunState } from './run-state.js';
@@ -221,3 +221,9 @@ export class TaskTracker {
   }
 }
 
+/** Whether a held task's notes changed since the loop was detected (an answer or an edit). */
+export async function notesChangedSinceHold(store: Store, planId: string, taskId: string): Promise<boolean> {
+  const task = await store.getTask(planId, taskId);
+  const last = task?.notes[task.notes.length - 1];
+  return last === undefined || noteSignature(last) === undefined;
+}

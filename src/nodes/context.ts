@@ -12,7 +12,7 @@ import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
-import { addUsage } from '../planning/plan-level.js';
+import { sumUsage } from '../core/usage.js';
 import type { Store, Usage } from '../store/store.js';
 import { GitWorkspace } from '../workspace/git-workspace.js';
 import { findProjectIndex, runBaseCommit, type FoundProjectIndex } from './project-index-lookup.js';
@@ -146,7 +146,7 @@ function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeF
       label: `${ctx.node.id} (summary)`,
       signal: ctx.signal,
     });
-    if (spent) spent.usage = addUsage(spent.usage, response.usage);
+    if (spent) spent.usage = sumUsage(spent.usage, response.usage);
     return response.text;
   };
 }

@@ -3,7 +3,7 @@
  * recursive decomposition, and text views of a plan.
  */
 export { assemblePlan, type AssembledPlan, type PlannedTask } from './assemble-plan.js';
-export { addUsage, ERROR_ECHO_CHARS, type PlanEvent, type PlanLevelRequest, type PlanLevelResult, requestPlanLevel } from './plan-level.js';
+export { ERROR_ECHO_CHARS, type PlanEvent, type PlanLevelRequest, type PlanLevelResult, requestPlanLevel } from './plan-level.js';
 export {
   MAX_TASKS_PER_LEVEL,
   type PlanIssue,

@@ -1,4 +1,5 @@
 import { TaskgraphError } from '../core/errors.js';
+import { sumUsage } from '../core/usage.js';
 import { isJsonObject } from '../core/json.js';
 import type { ModelClient } from '../llm/model-client.js';
 import type { Usage } from '../store/store.js';
@@ -78,7 +79,7 @@ export async function requestPlanLevel(request: PlanLevelRequest): Promise<PlanL
         label: request.level === 'goal' ? 'plan' : `plan:${request.level}`,
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      usage = addUsage(usage, response.usage);
+      usage = sumUsage(usage, response.usage);
       if (response.object !== undefined) {
         lastText = response.text.trim() !== '' ? response.text : JSON.stringify(response.object);
         parsed = parsePlanValue(response.object);
@@ -89,7 +90,7 @@ export async function requestPlanLevel(request: PlanLevelRequest): Promise<PlanL
     } catch (error) {
       if (!(error instanceof TaskgraphError) || error.code !== 'MODEL_OUTPUT_INVALID') throw error;
       const reported = error.details['usage'];
-      if (isUsage(reported)) usage = addUsage(usage, reported);
+      if (isUsage(reported)) usage = sumUsage(usage, reported);
       else usage = { ...usage, calls: usage.calls + 1 };
       const text = error.details['text'];
       lastText = typeof text === 'string' ? text : '';
@@ -119,21 +120,6 @@ export async function requestPlanLevel(request: PlanLevelRequest): Promise<PlanL
   );
 }
 
-/**
- * Adds two usages: tokens, USD and calls summed, `model` from the later one when it has one.
- * @param a running total
- * @param b one more call's usage
- */
-export function addUsage(a: Usage, b: Usage): Usage {
-  const model = b.model ?? a.model;
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    costUsd: a.costUsd + b.costUsd,
-    calls: a.calls + b.calls,
-    ...(model !== undefined ? { model } : {}),
-  };
-}
 
 function isUsage(value: unknown): value is Usage {
   return (

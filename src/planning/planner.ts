@@ -5,7 +5,8 @@ import type { ModelClient } from '../llm/model-client.js';
 import type { Usage } from '../store/store.js';
 import { assemblePlan, type PlannedTask } from './assemble-plan.js';
 import type { PlanOutput, PlanTask } from './plan-schema.js';
-import { addUsage, type PlanEvent, requestPlanLevel } from './plan-level.js';
+import { type PlanEvent, requestPlanLevel } from './plan-level.js';
+import { sumUsage } from '../core/usage.js';
 import { buildPlannerPrompt, type ParentTaskContext, PLANNER_PROMPT_VERSION, PLANNER_SYSTEM_PROMPT } from './prompts.js';
 import type { ProjectContext } from './project-context.js';
 
@@ -104,7 +105,7 @@ export async function planGoal(options: PlanGoalOptions): Promise<PlanResult> {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
-    usage = addUsage(usage, result.usage);
+    usage = sumUsage(usage, result.usage);
     calls += result.calls;
     repairs += result.repairs;
     return result.output;

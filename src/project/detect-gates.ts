@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VerifyGate } from '../core/config.js';
+import { exists } from './detect.js';
 
 /**
  * Detecting lint and type-check gates for `taskgraph init` (`verify.gates`, issue 9 item 8): the
@@ -27,15 +28,6 @@ const ESLINT_FILES = [
   '.eslintrc.yml',
   '.eslintrc.yaml',
 ];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function text(path: string): Promise<string> {
   try {

@@ -146,7 +146,8 @@ export async function listProjectFiles(projectDir: string): Promise<string[]> {
   return files;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (any kind of file); never throws. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import type { ModelClient } from '../llm/model-client.js';
-import { addUsage } from '../planning/plan-level.js';
+import { sumUsage } from '../core/usage.js';
 import type { Usage } from '../store/store.js';
 
 /** One structured request to the reviewer model. */
@@ -51,13 +51,13 @@ export async function askReviewer<T>(request: ReviewerRequest<T>): Promise<{ val
         label: round === 0 ? request.label : `${request.label} repair ${round}`,
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      usage = addUsage(usage, response.usage);
+      usage = sumUsage(usage, response.usage);
       lastText = response.text;
       candidate = response.object ?? parseJson(response.text);
     } catch (error) {
       if (!(error instanceof TaskgraphError) || error.code !== 'MODEL_OUTPUT_INVALID') throw error;
       const reported = error.details['usage'];
-      usage = isJsonObject(reported as never) ? addUsage(usage, reported as unknown as Usage) : { ...usage, calls: usage.calls + 1 };
+      usage = isJsonObject(reported as never) ? sumUsage(usage, reported as unknown as Usage) : { ...usage, calls: usage.calls + 1 };
       lastText = typeof error.details['text'] === 'string' ? error.details['text'] : '';
       candidate = parseJson(lastText);
     }

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
 import { applyMigrations, MIGRATIONS } from './migrations.js';
-import { openStore, SqliteStore, STORE_RELATIVE_PATH } from './sqlite-store.js';
+import { openStore, STORE_RELATIVE_PATH } from './open-store.js';
+import { SqliteStore } from './sqlite-store.js';
 import { attemptStart, expectCode, plan, run, usage } from './store-fixtures.case.js';
 import { storeConformance } from './store.case.js';
 

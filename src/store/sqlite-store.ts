@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
@@ -22,9 +21,6 @@ import type {
   AttemptFinish, AttemptRecord, AttemptSummary, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
   RunLease, RunNodeRecord, RunRecord, RunSession, RunTaskRecord, SessionEnd, Store, WorkspaceSnapshot,
 } from './store.js';
-
-/** Database file of a project, relative to the project directory. */
-export const STORE_RELATIVE_PATH = join('.taskgraph', 'taskgraph.db');
 
 const now = (): string => new Date().toISOString();
 
@@ -98,7 +94,7 @@ export class SqliteStore implements Store {
 
   /**
    * Opens (creating if needed, with parent directories) a database file, with the pragmas of
-   * {@link openDatabase}. Does not migrate: call {@link SqliteStore.migrate} (or use {@link openStore}).
+   * {@link openDatabase}. Does not migrate: call {@link SqliteStore.migrate} (or use `openStore` in open-store.ts).
    * @param path file path, or `':memory:'` for a private in-memory database
    * @throws TaskgraphError STORE_ERROR when the file cannot be opened or is not a database
    */
@@ -501,21 +497,4 @@ export class SqliteStore implements Store {
   listRunSessions(runId: string): Promise<RunSession[]> {
     return this.guard('listRunSessions', (s) => readSessions(s, runId));
   }
-}
-
-/**
- * Opens the project's store at `<projectDir>/.taskgraph/taskgraph.db` (creating the directory)
- * and applies pending migrations.
- * @param projectDir the project directory (the user's checkout)
- * @throws TaskgraphError STORE_ERROR when the file cannot be opened or migrated
- */
-export async function openStore(projectDir: string): Promise<SqliteStore> {
-  const store = SqliteStore.open(join(projectDir, STORE_RELATIVE_PATH));
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
 }

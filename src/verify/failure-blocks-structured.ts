@@ -1,7 +1,6 @@
-import { XMLParser } from 'fast-xml-parser';
 import { Parser, type Result } from 'tap-parser';
 import { type FailureBlock, makeBlock } from './failure-block.js';
-import { MAX_JUNIT_CHARS } from './junit-results.js';
+import { junitTestCases, MAX_JUNIT_CHARS } from './junit-results.js';
 
 /**
  * The failures of machine-readable test reports, one {@link FailureBlock} per failing test, for
@@ -10,23 +9,10 @@ import { MAX_JUNIT_CHARS } from './junit-results.js';
  * runner in Node 20 without a TTY, tape, any TAP producer).
  */
 
-type XmlNode = Record<string, unknown>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'failure' || name === 'error',
-});
-
-function asArray(value: unknown): XmlNode[] {
-  if (Array.isArray(value)) return value.filter((v): v is XmlNode => typeof v === 'object' && v !== null);
-  return typeof value === 'object' && value !== null ? [value as XmlNode] : [];
-}
-
 /** The text of a `<failure>`/`<error>` element: its body (pytest's traceback), else its message. */
 function elementText(element: unknown): { message: string; body: string } {
   if (typeof element === 'string') return { message: '', body: element };
-  const node = (element ?? {}) as XmlNode;
+  const node = (element ?? {}) as Record<string, unknown>;
   return { message: String(node['@_message'] ?? ''), body: String(node['#text'] ?? '') };
 }
 
@@ -38,35 +24,19 @@ function elementText(element: unknown): { message: string; body: string } {
  *   `<testsuites>`/`<testsuite>`, a DOCTYPE, larger than {@link MAX_JUNIT_CHARS})
  */
 export function junitBlocks(xml: string): FailureBlock[] | undefined {
-  if (xml.length > MAX_JUNIT_CHARS || /<!DOCTYPE|<!ENTITY/i.test(xml)) return undefined;
-  let doc: XmlNode;
-  try {
-    doc = parser.parse(xml) as XmlNode;
-  } catch {
-    return undefined;
-  }
-  const roots = [...asArray(doc['testsuites']), ...asArray(doc['testsuite']).map((s) => ({ testsuite: [s] }))];
-  if (roots.length === 0) return undefined;
-  const blocks: FailureBlock[] = [];
-  const visit = (suite: XmlNode, depth: number) => {
-    if (depth > 64) return;
-    for (const testcase of asArray(suite['testcase'])) {
-      const raw: unknown[] = [testcase['failure'], testcase['error']].flat().filter((e) => e !== undefined);
-      if (raw.length === 0) continue;
-      const name = String(testcase['@_name'] ?? '').trim();
-      const classname = String(testcase['@_classname'] ?? '').trim();
+  const cases = junitTestCases(xml);
+  if (!cases) return undefined;
+  return cases
+    .filter((c) => c.problems.length > 0)
+    .map((c) => {
       const lines: string[] = [];
-      for (const element of raw) {
+      for (const element of c.problems) {
         const { message, body } = elementText(element);
         const traceback = body.split(/\r?\n/).filter((l) => /^(>|E\s)|^\s*\S+\.py:\d+:/.test(l));
         lines.push(...(traceback.length > 0 ? traceback : [message, ...body.split(/\r?\n/)]));
       }
-      blocks.push(makeBlock(classname ? `${classname}::${name}` : name, lines, /^E\s/));
-    }
-    for (const child of asArray(suite['testsuite'])) visit(child, depth + 1);
-  };
-  for (const root of roots) visit(root, 0);
-  return blocks;
+      return makeBlock(c.id, lines, /^E\s/);
+    });
 }
 
 /** The YAML diagnostics of a failing TAP point as lines: error, expected, actual, operator, location, stack. */

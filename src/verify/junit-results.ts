@@ -33,15 +33,22 @@ function asArray(value: unknown): XmlNode[] {
   return typeof value === 'object' && value !== null ? [value as XmlNode] : [];
 }
 
+/** One test case of a JUnit report, as {@link junitTestCases} reads it. */
+export interface JUnitCase {
+  /** `classname::name` (or `name` when the class name is empty) */
+  id: string;
+  /** its `<failure>` and `<error>` elements (strings, or objects with `@_message` and `#text`); empty when it passed */
+  problems: unknown[];
+}
+
 /**
- * Reads the failing test cases of a JUnit XML report.
+ * Reads every test case of a JUnit XML report, nested suites included (64 levels at most).
  * @param xml the report's text
- * @returns the failing ids and the number of test cases, or `undefined` when the text is not a
- *   JUnit report this reader trusts: not XML, no `<testsuites>`/`<testsuite>` root, a DOCTYPE
- *   (pytest never writes one; entity declarations are refused outright) or larger than
- *   {@link MAX_JUNIT_CHARS}
+ * @returns the test cases in document order, or `undefined` when the text is not a JUnit report
+ *   this reader trusts: not XML, no `<testsuites>`/`<testsuite>` root, a DOCTYPE (pytest never
+ *   writes one; entity declarations are refused outright) or larger than {@link MAX_JUNIT_CHARS}
  */
-export function junitFailures(xml: string): JUnitFailures | undefined {
+export function junitTestCases(xml: string): JUnitCase[] | undefined {
   if (xml.length > MAX_JUNIT_CHARS || /<!DOCTYPE|<!ENTITY/i.test(xml)) return undefined;
   let doc: XmlNode;
   try {
@@ -51,19 +58,29 @@ export function junitFailures(xml: string): JUnitFailures | undefined {
   }
   const roots = [...asArray(doc['testsuites']), ...asArray(doc['testsuite']).map((s) => ({ testsuite: [s] }))];
   if (roots.length === 0) return undefined;
-  const failing: string[] = [];
-  let cases = 0;
+  const cases: JUnitCase[] = [];
   const visit = (suite: XmlNode, depth: number) => {
     if (depth > 64) return;
     for (const testcase of asArray(suite['testcase'])) {
-      cases++;
-      if (!('failure' in testcase) && !('error' in testcase)) continue;
       const name = String(testcase['@_name'] ?? '').trim();
       const classname = String(testcase['@_classname'] ?? '').trim();
-      failing.push(classname ? `${classname}::${name}` : name);
+      const problems: unknown[] = [testcase['failure'], testcase['error']].flat().filter((e) => e !== undefined);
+      cases.push({ id: classname ? `${classname}::${name}` : name, problems });
     }
     for (const child of asArray(suite['testsuite'])) visit(child, depth + 1);
   };
   for (const root of roots) visit(root, 0);
-  return { failing, cases };
+  return cases;
+}
+
+/**
+ * Reads the failing test cases of a JUnit XML report ({@link junitTestCases}).
+ * @param xml the report's text
+ * @returns the failing ids and the number of test cases, or `undefined` when the text is not a
+ *   JUnit report this reader trusts (see {@link junitTestCases})
+ */
+export function junitFailures(xml: string): JUnitFailures | undefined {
+  const cases = junitTestCases(xml);
+  if (!cases) return undefined;
+  return { failing: cases.filter((c) => c.problems.length > 0).map((c) => c.id), cases: cases.length };
 }

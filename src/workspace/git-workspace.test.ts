@@ -1,78 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FALLBACK_IDENTITY,
   createRunWorkspace,
   openRunWorkspace,
   removeRunWorkspace,
   runWorktreeDir,
-  type GitWorkspace,
 } from './git-workspace.js';
 import { rejectionOf } from '../../test/support/expect-error.js';
+import { FIXTURE_IDENTITY, fixtureBase, fixtureCount, git, makeRepo, newWorkspace, nextFixtureNumber, tree, useGitFixtures, writeFiles } from './git-workspace-fixtures.case.js';
 
-/** Fixture commits use an explicit identity; the code under test must cope without one. */
-const FIXTURE_IDENTITY = ['-c', 'user.name=Fixture', '-c', 'user.email=fixture@example.com'];
-
-let base: string;
-let counter = 0;
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' }).replace(/\n$/, '');
-}
-
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await writeFile(path.join(dir, name), content);
-  }
-}
-
-/** A fresh repository with one commit holding `files`. */
-async function makeRepo(files: Record<string, string>): Promise<string> {
-  const dir = path.join(base, `repo-${++counter}`);
-  await mkdir(dir);
-  git(dir, 'init', '-q', '-b', 'main');
-  await writeFiles(dir, files);
-  git(dir, 'add', '-A');
-  git(dir, ...FIXTURE_IDENTITY, 'commit', '-q', '-m', 'init');
-  return dir;
-}
-
-async function newWorkspace(files: Record<string, string>): Promise<{ repo: string; ws: GitWorkspace }> {
-  const repo = await makeRepo(files);
-  return { repo, ws: await createRunWorkspace({ projectDir: repo, runId: `r-test-${counter}` }) };
-}
-
-/** Every file under `dir` (except .git and .taskgraph) with its bytes, as a sorted record. */
-async function tree(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (rel === '.git' || rel === '.taskgraph') continue;
-    if (entry.isDirectory()) Object.assign(out, await tree(dir, rel));
-    else out[rel] = (await readFile(path.join(dir, rel))).toString('base64');
-  }
-  return out;
-}
-
-beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), 'tg-git-ws-'));
-  // No global/system git config, no identity in the environment: like a fresh CI machine.
-  await writeFile(path.join(base, 'empty-gitconfig'), '');
-  process.env['GIT_CONFIG_GLOBAL'] = path.join(base, 'empty-gitconfig');
-  process.env['GIT_CONFIG_NOSYSTEM'] = '1';
-  for (const name of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) {
-    delete process.env[name];
-  }
-});
-
-afterAll(async () => {
-  await rm(base, { recursive: true, force: true });
-});
+useGitFixtures();
 
 describe('createRunWorkspace', () => {
   it('creates the run branch and worktree and leaves the user checkout untouched', async () => {
@@ -130,14 +70,14 @@ describe('createRunWorkspace', () => {
   });
 
   it('explains a directory that is not a git repository, or has no commits', async () => {
-    const plain = path.join(base, 'plain');
+    const plain = path.join(fixtureBase(), 'plain');
     await mkdir(plain);
     const notRepo = await rejectionOf(createRunWorkspace({ projectDir: plain, runId: 'r-x' }));
     expect(notRepo.code).toBe('GIT_ERROR');
     expect(notRepo.message).toMatch(/not inside a git repository/);
     expect(notRepo.hint).toContain('git init && git add -A && git commit -m init');
 
-    const empty = path.join(base, 'empty-repo');
+    const empty = path.join(fixtureBase(), 'empty-repo');
     await mkdir(empty);
     git(empty, 'init', '-q');
     const noCommits = await rejectionOf(createRunWorkspace({ projectDir: empty, runId: 'r-x' }));
@@ -175,7 +115,7 @@ describe('open / remove', () => {
     expect(git(repo, 'rev-parse', ws.branch)).toBe(sha);
     expect(await removeRunWorkspace({ projectDir: repo, dir: revived.dir, force: true })).toBe('gone');
 
-    expect((await rejectionOf(openRunWorkspace({ projectDir: repo, runId: 'r-never', dir: path.join(base, 'r-never') }))).code).toBe('GIT_ERROR');
+    expect((await rejectionOf(openRunWorkspace({ projectDir: repo, runId: 'r-never', dir: path.join(fixtureBase(), 'r-never') }))).code).toBe('GIT_ERROR');
   });
 
   it('honours worktreeDir (relative to the project), resumes at the stored path, and never removes a directory that is not a worktree', async () => {
@@ -185,7 +125,7 @@ describe('open / remove', () => {
     // the stored path wins over wherever a new worktree would go now
     const reopened = await openRunWorkspace({ projectDir: repo, runId: 'r-conf', dir: ws.dir, branch: 'taskgraph/r-conf' });
     expect(reopened.dir).toBe(ws.dir);
-    const stranger = path.join(base, `not-a-worktree-${++counter}`);
+    const stranger = path.join(fixtureBase(), `not-a-worktree-${nextFixtureNumber()}`);
     await mkdir(stranger);
     await writeFile(path.join(stranger, 'keep.txt'), 'mine\n');
     const refused = await rejectionOf(removeRunWorkspace({ projectDir: repo, dir: stranger, force: true }));
@@ -344,9 +284,9 @@ describe('applyEdit', () => {
   });
 
   it('rejects paths outside the worktree, including through a symlink, without writing', async () => {
-    const outside = path.join(base, `outside-${counter}`);
+    const outside = path.join(fixtureBase(), `outside-${fixtureCount()}`);
     await mkdir(outside);
-    const repo = path.join(base, `repo-${++counter}`);
+    const repo = path.join(fixtureBase(), `repo-${nextFixtureNumber()}`);
     await mkdir(repo);
     git(repo, 'init', '-q', '-b', 'main');
     await writeFile(path.join(repo, 'a.txt'), 'a\n');
@@ -426,76 +366,5 @@ describe('commit / listFiles / readFile', () => {
     expect(await ws.listFiles()).toEqual(['.gitignore', 'a/z.txt', 'b.txt', 'new.md']);
     expect(await ws.readFile('a/z.txt')).toBe('z\n');
     expect((await rejectionOf(ws.readFile('nope.txt'))).code).toBe('NOT_FOUND');
-  });
-});
-
-describe('applyEdit: edits refused before anything is written', () => {
-  it('refuses .git look-alikes, control characters and option-like names without writing', async () => {
-    const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
-    const before = await tree(ws.dir);
-    const create = (file: string): string => `--- /dev/null\n+++ b/${file}\n@@ -0,0 +1 @@\n+#!/bin/sh\n`;
-    const refused: Array<[string, string]> = [
-      ['.git./hooks/pre-commit', 'PATH_OUTSIDE_WORKTREE'],
-      ['.git /hooks/post-checkout', 'PATH_OUTSIDE_WORKTREE'],
-      ['-rf', 'EDIT_REJECTED'],
-    ];
-    for (const [file, code] of refused) {
-      // a good file first in the same edit: all-or-nothing, it must not be written either
-      const error = await rejectionOf(ws.applyEdit(`${create('good.txt')}${create(file)}`));
-      expect(error.code, file).toBe(code);
-    }
-    for (const file of ['src/a\tb.txt', 'a\rb.txt', 'x\u001b[2J.txt', '--upload-pack=x']) {
-      const error = await rejectionOf(ws.applyEdit(`diff --git a/a.txt b/x\nrename from a.txt\nrename to ${file}\n`));
-      expect(error.code, JSON.stringify(file)).toBe('EDIT_REJECTED');
-    }
-    expect(await tree(ws.dir)).toEqual(before);
-    expect(await readdir(ws.dir)).not.toContain('.git.');
-  });
-
-  it('refuses a file over maxEditBytes, naming its size and the limit', async () => {
-    const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
-    const before = await ws.snapshot();
-    const big = `big.txt\n<<<<<<< SEARCH\n=======\n${'x'.repeat(2000)}\n>>>>>>> REPLACE\n`;
-    const error = await rejectionOf(ws.applyEdit(big, { maxEditBytes: 1000 }));
-    expect(error.code).toBe('EDIT_REJECTED');
-    expect(error.message).toBe('edit to big.txt does not apply: the file would be 2,001 bytes, over the limit of 1,000 bytes (policy.maxEditBytes)');
-    expect(error.details).toMatchObject({ path: 'big.txt', bytes: 2001, limit: 1000 });
-    expect(existsSync(path.join(ws.dir, 'big.txt'))).toBe(false);
-    expect(await ws.snapshot()).toEqual(before);
-    expect((await ws.applyEdit(big, { maxEditBytes: 2001 })).files).toEqual(['big.txt']);
-  });
-
-  it('refuses edits to protected configuration and to what the test command runs, and allows them without protectConfig', async () => {
-    const files = {
-      'taskgraph.yaml': 'name: x\n',
-      'package.json': '{\n  "scripts": { "test": "node test/run.mjs" },\n  "dependencies": {}\n}\n',
-      'test/run.mjs': 'console.log("ok")\n',
-      'src/a.js': 'export const a = 1;\n',
-    };
-    const { ws } = await newWorkspace(files);
-    const protect = { protectConfig: { commands: ['node test/run.mjs'] } };
-    const before = await tree(ws.dir);
-    const srcEdit = `src/a.js\n<<<<<<< SEARCH\nexport const a = 1;\n=======\nexport const a = 2;\n>>>>>>> REPLACE\n`;
-    const cheat = `${srcEdit}test/run.mjs\n<<<<<<< SEARCH\nconsole.log("ok")\n=======\nprocess.exit(0)\n>>>>>>> REPLACE\n`;
-    const error = await rejectionOf(ws.applyEdit(cheat, protect));
-    expect(error.code).toBe('EDIT_PROTECTED');
-    expect(error.details['paths']).toEqual(['test/run.mjs']);
-    const scripts = `package.json\n<<<<<<< SEARCH\n  "scripts": { "test": "node test/run.mjs" },\n=======\n  "scripts": { "test": "true" },\n>>>>>>> REPLACE\n`;
-    expect((await rejectionOf(ws.applyEdit(scripts, protect))).details['paths']).toEqual(['package.json']);
-    expect((await rejectionOf(ws.applyEdit('taskgraph.yaml\n<<<<<<< SEARCH\nname: x\n=======\nname: y\n>>>>>>> REPLACE\n', protect))).code).toBe('EDIT_PROTECTED');
-    expect(await tree(ws.dir)).toEqual(before);
-    // dependencies and new tests stay editable
-    const deps = `package.json\n<<<<<<< SEARCH\n"dependencies": {}\n=======\n"dependencies": { "left-pad": "1.3.0" }\n>>>>>>> REPLACE\n`;
-    const newTest = 'test/a.test.mjs\n<<<<<<< SEARCH\n=======\ncheck()\n>>>>>>> REPLACE\n';
-    expect((await ws.applyEdit(`${deps}${newTest}`, protect)).files).toEqual(['package.json', 'test/a.test.mjs']);
-    expect((await ws.applyEdit(cheat)).files).toEqual(['src/a.js', 'test/run.mjs']);
-  });
-
-  it('commits a message far over the argument limit, through stdin', async () => {
-    const { ws } = await newWorkspace({ 'a.txt': 'a\n' });
-    await writeFile(path.join(ws.dir, 'a.txt'), 'b\n');
-    const message = `feat(T1): a long one\n\n${'word '.repeat(60_000).trim()}\n\nTaskgraph-Task: T1`;
-    const sha = await ws.commit(message);
-    expect(git(ws.dir, 'log', '-1', '--format=%B', sha).trimEnd()).toBe(message);
   });
 });

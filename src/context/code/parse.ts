@@ -104,7 +104,7 @@ function push(out: CodeSymbol[], kind: SymbolKind, name: string, span: Node, nod
 
 const TEST_CALLS = new Set(['describe', 'it', 'test', 'suite', 'context', 'bench']);
 
-/** The name of a JS/TS test call (`it('does x', …)`, `describe.each(...)('x', …)`, `test.only(…)`), or undefined. */
+/** The name of a JS/TS test call (`it('does x', …)`, `describe.each(...)('x', …)`, or one through a modifier such as `test.skip`), or undefined. */
 function testCallName(call: Node): string | undefined {
   let fn = call.childForFieldName('function');
   while (fn && (fn.type === 'member_expression' || fn.type === 'call_expression')) fn = fn.type === 'member_expression' ? fn.childForFieldName('object') : fn.childForFieldName('function');
