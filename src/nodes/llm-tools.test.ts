@@ -51,6 +51,18 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('coderTools', () => {
+  it('records concurrent calls (one model step) in the order they were started, whichever body finishes first', async () => {
+    // the SDK starts a step's calls together; search indexes every file (300 here), read_file reads one
+    const many = Array.from({ length: 300 }, (_, i) => `lib/m${i}.js`);
+    await mkdir(join(root, 'lib'));
+    await Promise.all(many.map((p, i) => writeFile(join(root, p), `export const v${i} = ${i};\n`)));
+    const t = coderTools({ root, listFiles: async () => [...Object.keys(FILES), ...many], budgetTokens: 100_000, family: 'cl100k_base' });
+    const [found, read] = await Promise.all([t.set['search']!.execute({ query: 'subtract' }), t.set['read_file']!.execute({ path: 'src/calc.js', startLine: 1, endLine: 2 })]);
+    expect(found).toContain('src/calc.js');
+    expect(read).toContain('src/calc.js lines 1-2');
+    expect(t.calls.map((c) => c.tool)).toEqual(['search', 'read_file']);
+  });
+
   it('read_file returns numbered lines and records the region read', async () => {
     const t = tools();
     const text = await t.set['read_file']!.execute({ path: './src//calc.js', startLine: 2, endLine: 4 });

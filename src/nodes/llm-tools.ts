@@ -111,8 +111,20 @@ export function coderTools(options: CoderToolsOptions): CoderTools {
   };
   const indexed = () => (index ??= repoFiles().then((repo) => buildContextIndex({ repoFiles: repo, readFile: async (p) => (await readChecked(p)).text })));
 
+  /**
+   * Runs tool bodies one at a time, in the order the model's calls were started: the SDK executes a
+   * step's calls concurrently, and the record (and the budget's accounting) must not depend on which
+   * finishes first.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  const run = (tool: string, args: Json, body: () => Promise<{ text: string; reads?: ModelRead[] }>): Promise<string> => {
+    const next = queue.then(() => runOne(tool, args, body));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
   /** Runs a tool body, applies the budget and records the call. */
-  const run = async (tool: string, args: Json, body: () => Promise<{ text: string; reads?: ModelRead[] }>): Promise<string> => {
+  const runOne = async (tool: string, args: Json, body: () => Promise<{ text: string; reads?: ModelRead[] }>): Promise<string> => {
     let result: { text: string; reads?: ModelRead[] };
     try {
       result = await body();
