@@ -129,10 +129,14 @@ describe('failurePins', () => {
 });
 
 describe('latestFailure', () => {
-  it('takes the last failure note, without its recorded edit, and its attempt number', () => {
+  it('takes the last failure note apart from its recorded edit, and its attempt number', () => {
     const edit = attemptEditSection({ attempt: 2, status: 'applied', failedAt: 'T1/verify', text: '--- a/x.js\n+++ b/x.js\n@@ -1 +1 @@\n-a\n+b at x.js:9\n' });
     const notes = ['Attempt 1 failed at T1/verify (VERIFY_FAILED) [signature 000000000000]: one', `Attempt 2 failed at T1/verify (VERIFY_FAILED) [signature 111111111111]: two${edit}`, 'a person: use the helper'];
-    expect(latestFailure(notes)).toEqual({ attempt: 2, text: 'Attempt 2 failed at T1/verify (VERIFY_FAILED) [signature 111111111111]: two' });
+    expect(latestFailure(notes)).toEqual({
+      attempt: 2,
+      text: 'Attempt 2 failed at T1/verify (VERIFY_FAILED) [signature 111111111111]: two',
+      edit: { attempt: 2, status: 'applied', failedAt: 'T1/verify', text: '--- a/x.js\n+++ b/x.js\n@@ -1 +1 @@\n-a\n+b at x.js:9' },
+    });
     expect(latestFailure(['a person wrote this'])).toBeUndefined();
   });
 });

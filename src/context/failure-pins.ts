@@ -1,4 +1,4 @@
-import { splitAttemptEdit } from './attempt-edit.js';
+import { type AttemptEdit, splitAttemptEdit } from './attempt-edit.js';
 import { enclosingBlock, type LineBlock } from './block-finder.js';
 
 /**
@@ -34,10 +34,12 @@ export interface FailurePin {
   text: string;
 }
 
-/** The failure a retry follows: the latest failure note's attempt and text (without its recorded edit). */
+/** The failure a retry follows: the latest failure note's attempt and text (without its recorded edit), and that edit. */
 export interface LatestFailure {
   attempt: number;
   text: string;
+  /** the edit the note records (`attempt-edit.ts`), if any */
+  edit?: AttemptEdit;
 }
 
 /** Blocks pinned at most per failure (the first named, in order of appearance). */
@@ -56,7 +58,9 @@ const NOTE_HEAD = /^Attempt (\d+) failed at /;
 export function latestFailure(notes: readonly string[]): LatestFailure | undefined {
   for (let i = notes.length - 1; i >= 0; i--) {
     const m = NOTE_HEAD.exec(notes[i]!);
-    if (m) return { attempt: Number(m[1]), text: splitAttemptEdit(notes[i]!).text };
+    if (!m) continue;
+    const { text, edit } = splitAttemptEdit(notes[i]!);
+    return { attempt: Number(m[1]), text, ...(edit ? { edit } : {}) };
   }
   return undefined;
 }

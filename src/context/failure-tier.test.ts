@@ -1,3 +1,4 @@
+import { createTwoFilesPatch } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema, type Task } from '../core/task.js';
@@ -77,4 +78,27 @@ describe('tier 10: code named by the failure', () => {
     const excluded = await assembleContext(input({ excludes: ['test/**'] }));
     expect(excluded.items.some((i) => i.source === 'failure')).toBe(false);
   });
+
+  it('locates the failure in the files as the attempt left them: a test the attempt added, in a file it edited or created', async () => {
+    const before = files.get('test/calc.test.js')!;
+    const added = "  it('multiplies by zero', () => {\n    expect(mul(0, 5)).toBe(0);\n    expect(mul(-0, 5)).toBe(0);\n  });\n";
+    const after = before.replace("describe('mul', () => {\n", `describe('mul', () => {\n${added}`);
+    const created = "import { mul } from '../src/calc.js';\n\nit('multiplies negatives', () => {\n  expect(mul(-2, -3)).toBe(6);\n});\n";
+    const diff = [
+      createTwoFilesPatch('a/test/calc.test.js', 'b/test/calc.test.js', before, after, '', '', { context: 3 }),
+      createTwoFilesPatch('/dev/null', 'b/test/neg.test.js', '', created, '', '', { context: 3 }),
+    ].join('\n');
+    const addedLine = after.split('\n').findIndex((l) => l.includes('mul(-0, 5)')) + 1;
+    const failure = `Attempt 1 failed at T1/verify (VERIFY_FAILED) [signature 0123456789ab]: verification failed\nOutput:\n\`\`\`\nAssertionError: expected -0 to be +0\n ❯ test/calc.test.js:${addedLine}:22\n FAIL  test/neg.test.js > multiplies negatives\n\`\`\`${attemptEditSection({ attempt: 1, status: 'applied', failedAt: 'T1/verify', text: diff })}`;
+    const b = await assembleContext(input({ task: t('T1', 'Add mul', { description: 'mul keeps the sign', notes: [failure] }), budget: 8000 }));
+    const pinned = b.items.filter((i) => i.source === 'failure');
+    // line numbers of the edited file: the task-start file has other code there (case 1's block)
+    expect(pinned.map((i) => i.title)).toEqual([`test/calc.test.js:${addedLine - 2}-${addedLine + 1}`, 'test/neg.test.js:3-5']);
+    expect(pinned[0]!.text).toContain(added.trimEnd());
+    expect(pinned[0]!.text).toContain(', as attempt 1 left it (its edit is undone in the worktree)');
+    expect(pinned[0]!.why).toContain("as that attempt's edit left it");
+    expect(pinned[1]!.text).toContain("it('multiplies negatives', () => {\n  expect(mul(-2, -3)).toBe(6);\n});");
+    // a diff that no longer applies reads today's file (the first test above): never a failure
+  });
 });
+

@@ -3,6 +3,7 @@ import { renderNotes } from './attempt-edit.js';
 import { dependencySummary, fitDependencyDiff, renderDependency } from './dependency-diff.js';
 import { failurePins, latestFailure } from './failure-pins.js';
 import { parseModelReads } from './model-reads.js';
+import { postEditFiles } from './post-edit-files.js';
 import type { ProjectConfig } from '../core/config.js';
 import type { Task } from '../core/task.js';
 import { LOCK_SKIP, rankFiles, type ContextIndex, type Passage } from './context-index.js';
@@ -304,7 +305,10 @@ async function failureCandidates(
   const failure = latestFailure(input.task.notes);
   if (!failure) return [];
   const out: Candidate[] = [];
-  for (const pin of await failurePins(failure.text, input.repoFiles.filter((p) => !excluded.path(p)), read)) {
+  // the failure happened in the files as the attempt's applied edit left them; the worktree is back at the task's start
+  const post = failure.edit?.status === 'applied' ? postEditFiles(failure.edit.text, read) : undefined;
+  const files = post ? [...new Set([...input.repoFiles, ...post.created])] : input.repoFiles;
+  for (const pin of await failurePins(failure.text, files.filter((p) => !excluded.path(p)), post?.read ?? read)) {
     const title = `${pin.path}:${pin.start}-${pin.end}`;
     const origin: ItemOrigin = { path: pin.path, lines: [pin.start, pin.end] };
     const by = excluded.path(pin.path);
@@ -316,10 +320,10 @@ async function failureCandidates(
     out.push({
       source: 'failure',
       title,
-      heading: `Named by the failure of attempt ${failure.attempt}: ${pin.path} lines ${pin.start}-${pin.end}`,
+      heading: `Named by the failure of attempt ${failure.attempt}: ${pin.path} lines ${pin.start}-${pin.end}${post?.edited.has(pin.path) ? `, as attempt ${failure.attempt} left it (its edit is undone in the worktree)` : ''}`,
       body: pin.text,
       fence: fenceLanguage(pin.path),
-      why: `tier 10: named by the failure of attempt ${failure.attempt} (${pin.named.join(', ')}): ${what}`,
+      why: `tier 10: named by the failure of attempt ${failure.attempt} (${pin.named.join(', ')}): ${what}${post?.edited.has(pin.path) ? `, as that attempt's edit left it` : ''}`,
       origin,
       whole: true,
     });
