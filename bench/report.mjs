@@ -38,6 +38,41 @@ export function machineInfo() {
   };
 }
 
+const CHECK_NAMES = {
+  previousDiff: 'previous diff',
+  failingRegion: 'failing region pinned',
+  errorLine: 'error line',
+  withinBudget: 'within budget',
+  promptsMatchStore: 'prompts match the store',
+};
+const yesNo = (b) => (b ? 'yes' : 'NO');
+
+/**
+ * The misses of the retry-prompt section (`retry-prompt.mjs`'s JSON): one line per scenario
+ * check that failed, e.g. `shop: within budget`; none when every check held.
+ * @param {{ scenarios: Array<{ name: string, checks: Record<string, boolean> }> } | null} retryPrompt
+ * @returns {string[]} empty when there is nothing to flag (or the section did not run)
+ */
+export function retryPromptMisses(retryPrompt) {
+  return (retryPrompt?.scenarios ?? []).flatMap((s) =>
+    Object.entries(s.checks)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => `${s.name}: ${CHECK_NAMES[k] ?? k}`),
+  );
+}
+
+/** One summary line per retry-prompt scenario: tokens, ratio, budget and the checks as yes/NO. */
+function retryPromptLines(retryPrompt) {
+  return (retryPrompt?.scenarios ?? []).map(
+    (s) =>
+      `retry prompt, ${s.name} (${fmt(s.files)} files, task ${s.task}): first try ${fmt(s.first.promptTokens)} tokens, retry ${fmt(s.retry.promptTokens)} ` +
+      `(ratio ${fmt(s.ratio, 3)}; bundles ${fmt(s.first.bundleTokens)} → ${fmt(s.retry.bundleTokens)} of the ${fmt(s.budget)}-token budget, ${s.family}); ` +
+      Object.entries(CHECK_NAMES)
+        .map(([k, label]) => `${label}: ${yesNo(s.checks[k])}`)
+        .join(', '),
+  );
+}
+
 const fmt = (x, digits = 0) => (x === null || x === undefined ? '—' : Number(x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 function rows(result) {
@@ -78,6 +113,7 @@ function summaryLines(result) {
         `taskgraph file recall ${fmt(e.file_recall, 3)}, hunk recall ${fmt(e.hunk_recall, 3)}, precision ${fmt(e.precision, 3)}, median ${fmt(e.median_tokens)} tokens; ` +
         `BM25 whole files ${fmt(e.baseline.file_recall, 3)}, ${fmt(e.baseline.hunk_recall, 3)}, ${fmt(e.baseline.precision, 3)}, ${fmt(e.baseline.median_tokens)} tokens`,
     ),
+    ...retryPromptLines(result.retry_prompt),
     ...(result.listings_100k
       ? [
           `listings of a ${fmt(result.listings_100k.nodes)}-node run (whole CLI process, ms; Node start-up alone ${fmt(result.listings_100k.cli_startup_ms)}): ` +

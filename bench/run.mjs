@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHAPES } from './dag.mjs';
-import { machineInfo, markdownReport, textReport } from './report.mjs';
+import { machineInfo, markdownReport, retryPromptMisses, textReport } from './report.mjs';
 import { OVERHEAD_CONCURRENCY } from './taskgraph-runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -178,6 +178,17 @@ for (const [label, dir] of [['this repository', join(here, '..')], ...evalRepos.
     log(`  failed: ${error.message}`);
   }
 }
+// prompt tokens of a retry compared with the first try (issue 9): real runs, figures from the store
+let retryPrompt = null;
+log('[retry prompt] coder prompt of the first try and of the retry, on the demo and the shop fixture ...');
+try {
+  retryPrompt = await child('retry-prompt.mjs', []);
+} catch (error) {
+  notes.push(`MISS: retry prompt failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
+const retryMisses = retryPromptMisses(retryPrompt);
+for (const miss of retryMisses) notes.push(`MISS: retry prompt: ${miss}`);
 let listings = null;
 log('[listings] status, runs and report of a 100,000-node run ...');
 try {
@@ -203,6 +214,12 @@ if (contextEval || contextEvalRepos.length > 0) {
   );
 }
 
+if (retryPrompt) {
+  notes.push(
+    `retry prompt: \`taskgraph do\` on each fixture (demo: examples/calculator replaying examples/demo.cassette.json; shop: the ~255-file fixture web shop answered by the loopback fake server), T1 fails verify once then passes; prompt tokens = system + user prompt of edit attempts 1 and 2, rebuilt from the context bundles in the store and checked against the template hash the attempts recorded, counted in the bundle's tokenizer; the budget governs the rendered bundle (the system prompt and the closing request are outside it); a NO fails the bench (exit code 1)`,
+  );
+}
+
 machine.loadavg1mEnd = Number(loadavg()[0].toFixed(2));
 if (Math.max(machine.loadavg1m, machine.loadavg1mEnd) > machine.cores) {
   notes.push(
@@ -224,6 +241,7 @@ const result = {
   context_assembly_ms_2000_files: context?.context_assembly_ms_2000_files ?? null,
   context_eval: contextEval,
   context_eval_repos: contextEvalRepos,
+  retry_prompt: retryPrompt,
   listings_100k: listings,
   overhead_us_per_node_plus_edge: perElement,
   langgraph_peak_rss_mb: lgRss,
@@ -240,3 +258,5 @@ mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'latest.md'), markdownReport(result));
 log(`wrote bench/results/latest.md (${result.bench_seconds.toFixed(0)} s in all)`);
 process.stdout.write(asJson ? `${JSON.stringify(result)}\n` : `${textReport(result)}\n`);
+// the retry-prompt checks are pass/fail (the issue's requirement), not a timing: a miss fails the bench
+if (retryPrompt === null || retryMisses.length > 0) process.exitCode = 1;
