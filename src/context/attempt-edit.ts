@@ -104,11 +104,13 @@ export function summarizeFailureNote(text: string): string {
  * recorded edit is shown whole (headed "Previous attempt: ... repair it"); older edits are one
  * summary line each ({@link summarizeAttemptEdit}).
  * @param notes the task's notes, oldest first
+ * @param options `edits: 'summary'` shows every recorded edit as its summary line, the latest too
+ *   (the planner splitting a failed task reads what failed, not diffs to repair)
  * @returns the notes to render, same order and count
  */
-export function renderNotes(notes: readonly string[]): string[] {
+export function renderNotes(notes: readonly string[], options: { edits?: 'latest-whole' | 'summary' } = {}): string[] {
   const split = notes.map((n) => splitAttemptEdit(n));
-  const lastEdit = split.map((n) => n.edit !== undefined).lastIndexOf(true);
+  const lastEdit = options.edits === 'summary' ? -1 : split.map((n) => n.edit !== undefined).lastIndexOf(true);
   const lastFailure = notes.map((n) => FAILURE_HEAD.test(n)).lastIndexOf(true);
   return split.map(({ text: full, edit }, i) => {
     const text = i < lastFailure && FAILURE_HEAD.test(full) ? summarizeFailureNote(full) : full;

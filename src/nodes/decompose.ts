@@ -15,6 +15,7 @@ import { collectProjectContext } from '../project/project-context.js';
 import type { ProjectContext } from '../planning/project-context.js';
 import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundle.js';
 import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
+import { renderNotes } from '../context/attempt-edit.js';
 
 const DecomposeConfig = z
   .object({
@@ -114,11 +115,13 @@ async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent:
  * plan's content, so a cached plan re-expands into the very same tasks (and keeps their notes).
  * Cache key adds the planner prompt version, the planner model and the project context, which
  * holds the planner's code context (`planner.contextBudget`): a change to a file relevant to the
- * goal re-plans, an unchanged project does not.
+ * goal re-plans, an unchanged project does not. A failed task's split (`T/replan`) reads the
+ * task's notes as the coder would, but with every recorded edit as one summary line and older
+ * failures in short (`renderNotes`, version 2): the planner splits the task, it repairs no diff.
  */
 export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   kind: 'decompose',
-  version: 1,
+  version: 2,
   configSchema: DecomposeConfig,
   cacheable: true,
   recordStart: true,
@@ -139,7 +142,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     const profile = profileOf(config, ctx, 'planner');
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     const maxDepth = parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth);
-    const prompt = buildPlannerPrompt({ goal: config.goal, project: await projectContext(config, ctx, parent), depth: 0, maxDepth, ...(parent ? { notes: parent.notes } : {}) });
+    const prompt = buildPlannerPrompt({ goal: config.goal, project: await projectContext(config, ctx, parent), depth: 0, maxDepth, ...(parent ? { notes: renderNotes(parent.notes, { edits: 'summary' }) } : {}) });
     const family = plannerFamily(config, ctx);
     const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'planner');
     return {
@@ -159,7 +162,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     const result = await planGoal({
       goal: config.goal,
-      ...(parent ? { notes: parent.notes } : {}),
+      ...(parent ? { notes: renderNotes(parent.notes, { edits: 'summary' }) } : {}),
       project: await projectContext(config, ctx, parent),
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
