@@ -195,7 +195,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
       if (change) {
         // what the dependency's commit changed: summary line + diff, trimmed file by file (never summarized)
         const summary = dependencySummary(`${dep.task.id} ${dep.task.title}`, change);
-        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family) });
+        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family, query) });
       } else out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why, origin: { taskId: dep.task.id }, summarizable: true });
     }
   }
