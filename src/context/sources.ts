@@ -8,7 +8,7 @@ import type { Task } from '../core/task.js';
 import { LOCK_SKIP, rankFiles, type ContextIndex, type Passage } from './context-index.js';
 import type { CodeTrim } from './code/trim-code.js';
 import { trimCode } from './code/trim-code.js';
-import { codeLanguage } from './code/parse.js';
+import { codeLanguage, ensureParsers } from './code/parse.js';
 import { isAboutDocs, retrievalCandidates } from './retrieve.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
@@ -105,6 +105,8 @@ export interface CollectOptions {
  * missing pins).
  */
 export async function collectCandidates(input: AssembleInput, index: ContextIndex, opts: CollectOptions): Promise<{ candidates: Candidate[]; cut: CutEntry[] }> {
+  // the candidates' code trimmers and the repository map parse synchronously
+  await ensureParsers();
   const out: Candidate[] = [];
   const cut: CutEntry[] = [];
   const excluded = excludeMatcher(input.excludes);
