@@ -10,7 +10,9 @@
  * runs there with stdout and stderr combined (`2>&1`), `CI=1`, no colours. The JavaScript runners
  * come from the npm registry, installed once into /tmp/taskgraph-failure-corpus/_deps (never into
  * this repository): vitest 3.2.4, jest 29.7.0, mocha 10.8.2, tape 5.10.2. Also needed on PATH:
- * node, python3 with pytest, cargo (no crates are fetched), go.
+ * node, python3 with pytest, cargo (no crates are fetched), go. The builds that fail before any
+ * test runs use tsc from this repository's node_modules/.bin (TypeScript 7), cargo/rustc and
+ * python3; their entries need no registry.
  *
  * Writes `<entry>.txt` (and `<entry>.junit.xml` when the entry asks pytest for JUnit XML) and
  * updates `runner`, `command`, `exitCode` and `cwd` of the entry in manifest.json, keeping the
@@ -57,28 +59,38 @@ const ENTRIES = {
   'go-basic': ['go', 'go-basic', 'go test ./...'],
   'go-basic-v': ['go', 'go-basic', 'go test -v ./...'],
   'go-panic': ['go', 'go-panic', 'go test ./...'],
+  // builds that fail before the tests run: compiler and type-checker errors, warnings mixed in
+  'tsc-plain': ['tsc', 'tsc-errors', 'tsc -p .'],
+  'tsc-pretty': ['tsc', 'tsc-errors', 'tsc -p . --pretty'],
+  'cargo-build-errors': ['rustc', 'rust-build', 'cargo build'],
+  'cargo-test-build-errors': ['rustc', 'rust-build', 'cargo test'],
+  'pytest-syntax-error': ['pytest', 'py-syntax', 'python3 -m pytest'],
+  'python-compile-error': ['python', 'py-syntax', 'python3 -m compileall -q .'],
+  'python-import-error': ['python', 'py-import', 'python3 -W default main.py'],
 };
+const JS_RUNNERS = ['node', 'vitest', 'jest', 'mocha', 'tape'];
 
 const only = process.argv.slice(2);
 const manifestPath = join(corpus, 'manifest.json');
 const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : {};
 
 mkdirSync(root, { recursive: true });
-if (!existsSync(join(deps, 'node_modules'))) {
+const chosen = Object.entries(ENTRIES).filter(([name]) => only.length === 0 || only.includes(name));
+if (chosen.some(([, [runner]]) => JS_RUNNERS.includes(runner)) && !existsSync(join(deps, 'node_modules'))) {
   mkdirSync(deps, { recursive: true });
   writeFileSync(join(deps, 'package.json'), '{"private":true}\n');
   execSync('npm install --no-audit --no-fund vitest@3.2.4 jest@29.7.0 mocha@10.8.2 tape@5.10.2', { cwd: deps, stdio: 'inherit' });
 }
 
-for (const [name, [runner, project, command, env = {}]] of Object.entries(ENTRIES)) {
-  if (only.length > 0 && !only.includes(name)) continue;
+for (const [name, [runner, project, command, env = {}]] of chosen) {
   const cwd = join(root, project);
   rmSync(cwd, { recursive: true, force: true });
   cpSync(join(corpus, 'projects', project), cwd, { recursive: true });
-  if (['node', 'vitest', 'jest', 'mocha', 'tape'].includes(runner)) symlinkSync(join(deps, 'node_modules'), join(cwd, 'node_modules'));
+  if (JS_RUNNERS.includes(runner)) symlinkSync(join(deps, 'node_modules'), join(cwd, 'node_modules'));
   const junit = env.JUNIT ? join(cwd, 'report.xml') : undefined;
   const runEnv = { ...process.env, CI: '1', NO_COLOR: '1', FORCE_COLOR: '0', ...(junit ? { PYTEST_ADDOPTS: `--junitxml=${junit}` } : {}) };
   delete runEnv.JUNIT;
+  if (runner === 'tsc') runEnv.PATH = `${join(here, '..', 'node_modules', '.bin')}:${runEnv.PATH}`;
   const r = spawnSync('sh', ['-c', `${command} 2>&1`], { cwd, env: runEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   writeFileSync(join(corpus, `${name}.txt`), r.stdout);
   if (junit) writeFileSync(join(corpus, `${name}.junit.xml`), readFileSync(junit, 'utf8'));

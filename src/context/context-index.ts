@@ -1,5 +1,6 @@
 import MiniSearch from 'minisearch';
 import { BINARY_FILE, LOCK_FILE, noiseFiles } from './file-filter.js';
+import { ensureParsers } from './code/parse.js';
 import { extractSymbols, type SymbolInfo } from './symbols.js';
 import { processQueryTerm, processTerm, tokenizeText } from './search-text.js';
 
@@ -81,6 +82,7 @@ const searchOptions = { tokenize: tokenizeText, processTerm: processQueryTerm } 
  * (`file-filter.ts`) is read but kept out of the passages and the file search.
  */
 export async function buildContextIndex(src: IndexSources): Promise<ContextIndex> {
+  await ensureParsers();
   const chunkLines = src.chunkLines ?? 40;
   const files = new Map<string, IndexedFile>();
   const skipped: ContextIndex['skipped'] = [];

@@ -66,16 +66,20 @@ describe('tier 3: the diff of a dependency commit (real git)', () => {
     expect(await dependencyChange(dir, '--output=/tmp/x')).toBeUndefined();
   });
 
-  it('trims file by file: small files stay whole, the big one is cut with the explicit marker, within the allowance', async () => {
+  it('trims file by file: small files stay whole, the big one keeps the part the task is about, the rest as @@ markers, within the allowance', async () => {
     const change = (await dependencyChange(dir, first))!;
     const summary = dependencySummary('T1 Add invoices', change);
-    const body = fitDependencyDiff(summary, change, 600, 'cl100k_base');
+    const body = fitDependencyDiff(summary, change, 600, 'cl100k_base', 'Read line250 of big.ts');
     expect(countTokens(body, 'cl100k_base')).toBeLessThanOrEqual(600);
     expect(body.startsWith(summary)).toBe(true);
     expect(body).toContain('+export function invoiceTotal() {');
     expect(body).toContain('+export const b = 3;');
-    expect(body).toMatch(/\[\.\.\. \d+ tokens trimmed \.\.\.\]/);
-    expect(body).toContain('line0 = 0');
+    expect(body).not.toContain('tokens trimmed');
+    expect(body).toContain('+export const line250 = 250;');
+    expect(body).toMatch(/^@@ -0,0 \+1,\d+ @@ \(\d+ lines elided\)$/m);
+    expect(body).not.toContain('line0 = 0');
+    // without a query the hunks go in file order
+    expect(fitDependencyDiff(summary, change, 600, 'cl100k_base')).toContain('+export const line0 = 0;');
     expect(body.trimEnd().endsWith('```')).toBe(true);
     expect(fitDependencyDiff(summary, change, 5, 'cl100k_base')).toBe('');
   });
@@ -94,6 +98,7 @@ describe('tier 3: the diff of a dependency commit (real git)', () => {
     expect(item.text).not.toContain('Write invoiceTotal in src/invoices.ts');
     expect(item.tokens).toBeLessThanOrEqual(1000); // the per-item share: half the budget
     expect(item.trimmed).toBe(true);
-    expect(item.text).toMatch(/tokens trimmed/);
+    expect(item.text).toMatch(/^@@ -0,0 \+\d+,\d+ @@ \(\d+ lines elided\)$/m);
+    expect(item.text).not.toMatch(/tokens trimmed/);
   });
 });

@@ -2,13 +2,15 @@ import { secretRedactor } from '../security/redact.js';
 import { runGit } from '../workspace/git-run.js';
 import { LOCK_FILE, MINIFIED_NAME } from './file-filter.js';
 import { countTokens, type TokenizerFamily } from './tokenizer.js';
-import { trimHeadTail, MIN_TRIM_TOKENS } from './trim.js';
+import { trimDiff } from './diff-trim.js';
+import { MIN_TRIM_TOKENS } from './trim.js';
 
 /**
  * What a `requires` dependency changed (tier 3, issue 9 item 5): the diff of the commit its
  * `<id>/commit` node made, read with git, with a summary line (title, commit subject, files
  * changed, +/− line counts). The diff is trimmed to the item's share file by file
- * ({@link fitDependencyDiff}), each file's part with the shared trimmer (`trim.ts`).
+ * ({@link fitDependencyDiff}), each file's part by its hunks, the ones most relevant to the
+ * dependent task kept whole (`diff-trim.ts`).
  */
 
 /** A file the dependency's commit changed. */
@@ -117,11 +119,14 @@ export function renderDependency(summary: string, change: DependencyChange): str
 /**
  * The body for at most `maxTokens` tokens: the summary line, then each file's diff trimmed to
  * its share. Files are served smallest first; each gets an equal share of what is left (so what
- * a small file does not need goes to the larger ones), trimmed head + tail by `trimHeadTail`;
- * a file whose share is under {@link MIN_TRIM_TOKENS} is listed by its header line only.
+ * a small file does not need goes to the larger ones), trimmed by hunks ranked by relevance to
+ * `query` (`trimDiff`: whole hunks, `@@ … @@ (N lines elided)` for the rest); a file whose
+ * share is under {@link MIN_TRIM_TOKENS}, or too small for its markers, is listed by its header
+ * line only.
+ * @param query the dependent task's text (`taskQuery`); '' ranks hunks in file order
  * @returns '' when not even the summary line fits
  */
-export function fitDependencyDiff(summary: string, change: DependencyChange, maxTokens: number, family: TokenizerFamily): string {
+export function fitDependencyDiff(summary: string, change: DependencyChange, maxTokens: number, family: TokenizerFamily, query = ''): string {
   const whole = renderDependency(summary, change);
   if (countTokens(whole, family) <= maxTokens) return whole;
   const head = `${summary}\n\n`;
@@ -133,7 +138,7 @@ export function fitDependencyDiff(summary: string, change: DependencyChange, max
   order.forEach(({ i, tokens }, k) => {
     const share = Math.floor(left / (order.length - k));
     const f = files[i]!;
-    let part = tokens <= share ? f.diff : share >= MIN_TRIM_TOKENS ? trimHeadTail(f.diff, share, family) : '';
+    let part = tokens <= share ? f.diff : share >= MIN_TRIM_TOKENS ? (trimDiff(f.diff, query, share, family) ?? '') : '';
     if (!part) part = f.diff.split('\n')[0] ?? '';
     parts[i] = part;
     left -= countTokens(part, family) + 1;

@@ -123,6 +123,37 @@ describe('failurePins', () => {
     expect(pins).toEqual([{ path: 'tests/test_calc.py', start: 4, end: 5, kind: 'function', named: ['tests/test_calc.py:5', 'failing test "test_fails"'], text: 'def test_fails():\n    assert 2 * 3 == 7' }]);
   });
 
+  it("pins the functions a failed build's digest names (tsc, rustc, Python), not test names", async () => {
+    const corpus = join(import.meta.dirname, '../verify/fixtures/corpus');
+    const manifest = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as Record<string, { command: string; exitCode: number; cwd: string }>;
+    const pinsOf = async (entry: string, project: string, paths: string[]) => {
+      const e = manifest[entry]!;
+      const output = readFileSync(join(corpus, `${entry}.txt`), 'utf8');
+      const note = failureDigest({ command: e.command, exitCode: e.exitCode, output, cwd: e.cwd, limit: 1500 }).text;
+      expect(failingTests(note)).toEqual([]);
+      const files = Object.fromEntries(paths.map((p) => [p, readFileSync(join(corpus, 'projects', project, p), 'utf8')]));
+      return (await failurePins(note, Object.keys(files), reader(files))).map((p) => `${p.path}:${p.start}-${p.end} ${p.named.join(', ')}`);
+    };
+    expect(await pinsOf('cargo-build-errors', 'rust-build', ['src/lib.rs', 'src/money.rs', 'audit/src/lib.rs'])).toEqual([
+      'src/money.rs:8-11 src/money.rs:10',
+      'src/lib.rs:23-26 src/lib.rs:24',
+      'src/lib.rs:28-30 src/lib.rs:29',
+    ]);
+    expect(await pinsOf('tsc-plain', 'tsc-errors', ['src/cart.ts', 'src/discount.ts', 'src/index.ts'])).toEqual([
+      'src/cart.ts:13-16 src/cart.ts:14',
+      'src/cart.ts:18-20 src/cart.ts:19',
+      'src/discount.ts:8-11 src/discount.ts:9',
+      'src/discount.ts:13-15 src/discount.ts:14',
+      'src/index.ts:4-6 src/index.ts:5',
+    ]);
+    expect(await pinsOf('python-import-error', 'py-import', ['main.py', 'shop/report.py', 'shop/prices.py'])).toEqual([
+      'shop/report.py:1-7 shop/report.py:3',
+      'main.py:1-10 main.py:8',
+    ]);
+    // tsc's own `file(line,col)` form, as a raw output holds it
+    expect(failureRefs("src/cart.ts(14,9): error TS2322: Type 'string' is not assignable", ['src/cart.ts']).map((r) => r.named)).toEqual(['src/cart.ts:14']);
+  });
+
   it('skips files it cannot read', async () => {
     expect(await failurePins('at f (src/gone.ts:3:1)', ['src/gone.ts'], reader({}))).toEqual([]);
   });

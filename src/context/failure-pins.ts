@@ -7,7 +7,10 @@ import { enclosingBlock, type LineBlock } from './block-finder.js';
  *
  * - `path:line` references and stack frames: JavaScript `at fn (file:line:col)`, vitest/jest
  *   `❯ file:line:col`, Python `File "x.py", line N`, pytest `x.py:12: AssertionError`, Go
- *   `file.go:12:`, cargo `src/x.rs:12:5`;
+ *   `file.go:12:`, cargo `src/x.rs:12:5`; build errors: tsc `src/a.ts(3,5): error …` and
+ *   `src/a.ts:3:5 - error …`, rustc ` --> src/lib.rs:3:5`, and the digest's own
+ *   `path:line:col: error …` head lines under its `Build errors (…)` heading (whose `- file`
+ *   names are files, not test names);
  * - failing test names (vitest/jest `FAIL file > a > b`, `FAIL name: message`, `×`/`✕`/`✖` lines, jest `●`, pytest
  *   `FAILED x.py::name`, go `--- FAIL: TestX`, cargo `test a::b ... FAILED`, TAP `not ok`), looked
  *   up in the repository's test files.
@@ -77,6 +80,8 @@ export interface FailureRef {
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]/g;
 const DEPENDENCY = /(^|[\\/])(node_modules|site-packages|dist-packages|\.venv|venv|vendor|\.cargo|go[\\/]pkg[\\/]mod|rustc[\\/][0-9a-f]+|lib[\\/]python\d[^\\/]*)([\\/]|$)|^node:|^internal[\\/]|<anonymous>/;
 const PY_FRAME = /File "([^"\n]+)", line (\d+)/g;
+/** tsc's plain form: `src/a.ts(3,5): error TS2322: …` */
+const PAREN_LINE = /(?:^|[\s'"`])((?:[A-Za-z]:)?[\w@.+~\\/-]*[\w+-]\.[A-Za-z][A-Za-z0-9]{0,7})\((\d+),\d+\)/gm;
 const PATH_LINE = /(?:^|[\s(\[<>|'"`=]|file:\/\/)((?:[A-Za-z]:)?[\w@.+~\\/-]*[\w+-]\.[A-Za-z][A-Za-z0-9]{0,7}):(\d+)(?::\d+)?/gm;
 
 /**
@@ -115,6 +120,7 @@ export function failureRefs(text: string, repoFiles: readonly string[]): Failure
   };
   for (const m of clean.matchAll(PY_FRAME)) add(m[1]!, Number(m[2]), m.index);
   for (const m of clean.matchAll(PATH_LINE)) add(m[1]!, Number(m[2]), m.index);
+  for (const m of clean.matchAll(PAREN_LINE)) add(m[1]!, Number(m[2]), m.index);
   const seen = new Set<string>();
   return found
     .sort((a, b) => a.at - b.at)

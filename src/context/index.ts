@@ -7,7 +7,7 @@ export { renderBundle, BUNDLE_SEPARATOR } from './render.js';
 export { countTokens, tokenizerFamily, TOKENIZER_FAMILIES, type TokenizerFamily } from './tokenizer.js';
 export { trimHeadTail, trimMarker } from './trim.js';
 export { extractSymbols, type SymbolInfo } from './symbols.js';
-export { parseSymbols, codeLanguage, type CodeSymbol, type CodeLanguage, type SymbolKind } from './code/parse.js';
+export { parseSymbols, codeLanguage, ensureParsers, parsersReady, type CodeSymbol, type CodeLanguage, type SymbolKind } from './code/parse.js';
 export { trimCode, elisionMarker, type CodeTrim } from './code/trim-code.js';
 export { retrievalCandidates, isAboutDocs, isDocPath } from './retrieve.js';
 export { parseOverride, resolvePins, excludeMatcher } from './overrides.js';

@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { moduleEntries, MAX_FILES_LISTED } from '../project/project-index.js';
+import { ensureParsers } from './code/parse.js';
 import { renderRepoMap } from './repo-map.js';
 import { buildContextIndex, rankFiles } from './context-index.js';
 import { renderIndexItem, SUMMARIES_HEADING, type BundleProjectIndex } from './project-index-item.js';
+
+// parsing is synchronous once the grammars are loaded (the async entry points load them)
+beforeAll(() => ensureParsers());
 
 const files = [
   { path: 'README.md', text: '# calc\n' },

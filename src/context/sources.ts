@@ -9,7 +9,7 @@ import type { Task } from '../core/task.js';
 import { LOCK_SKIP, rankFiles, type ContextIndex, type Passage } from './context-index.js';
 import type { CodeTrim } from './code/trim-code.js';
 import { trimCode } from './code/trim-code.js';
-import { codeLanguage } from './code/parse.js';
+import { codeLanguage, ensureParsers } from './code/parse.js';
 import { isAboutDocs, retrievalCandidates } from './retrieve.js';
 import { excludeMatcher, parseOverride, pathMatcher, resolvePins } from './overrides.js';
 import { renderRepoMap } from './repo-map.js';
@@ -106,6 +106,8 @@ export interface CollectOptions {
  * missing pins).
  */
 export async function collectCandidates(input: AssembleInput, index: ContextIndex, opts: CollectOptions): Promise<{ candidates: Candidate[]; cut: CutEntry[] }> {
+  // the candidates' code trimmers and the repository map parse synchronously
+  await ensureParsers();
   const out: Candidate[] = [];
   const cut: CutEntry[] = [];
   const excluded = excludeMatcher(input.excludes);
@@ -196,7 +198,7 @@ export async function collectCandidates(input: AssembleInput, index: ContextInde
       if (change) {
         // what the dependency's commit changed: summary line + diff, trimmed file by file (never summarized)
         const summary = dependencySummary(`${dep.task.id} ${dep.task.title}`, change);
-        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family) });
+        out.push({ source: 'dependency', title, heading: `Change made by required task ${dep.task.id}: ${dep.task.title}`, body: renderDependency(summary, change), why: `${why} (the diff of its commit)`, origin: { taskId: dep.task.id }, shrink: (max) => fitDependencyDiff(summary, change, max, opts.family, query) });
       } else out.push({ source: 'dependency', title, heading: `Output of required task ${dep.task.id}: ${dep.task.title}`, body: dep.output, why, origin: { taskId: dep.task.id }, summarizable: true });
     }
   }

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureParsers } from './code/parse.js';
 import { extractSymbols } from './symbols.js';
+
+// parsing is synchronous once the grammars are loaded (the async entry points load them)
+beforeAll(() => ensureParsers());
 
 const names = (path: string, text: string) => extractSymbols(path, text).map((s) => `${s.kind} ${s.name}@${s.line}`);
 

@@ -28,6 +28,7 @@ function listed(s: CodeSymbol): boolean {
  * Extracts the exported top-level symbols of a TS/JS, Python, Go or Rust file; [] for other files.
  * @param path used only for its extension
  * @param text the file's content
+ * @throws Error for a file with a grammar when the grammars are not loaded (`ensureParsers` in code/parse.ts)
  */
 export function extractSymbols(path: string, text: string): SymbolInfo[] {
   return (parseSymbols(path, text) ?? []).filter(listed).map((s) => ({ kind: s.kind, name: s.name, line: s.startLine, signature: s.signature }));

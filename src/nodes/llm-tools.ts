@@ -5,6 +5,7 @@ import { TaskgraphError } from '../core/errors.js';
 import type { Json } from '../core/json.js';
 import { enclosingBlock } from '../context/block-finder.js';
 import { buildContextIndex, searchPassages, type ContextIndex } from '../context/context-index.js';
+import { ensureParsers } from '../context/code/parse.js';
 import { extractSymbols } from '../context/symbols.js';
 import { countTokens, type TokenizerFamily } from '../context/tokenizer.js';
 import type { ModelTool } from '../llm/model-client.js';
@@ -196,6 +197,7 @@ export function coderTools(options: CoderToolsOptions): CoderTools {
         run('symbol', input as Json, async () => {
           const out: string[] = [];
           const found: ModelRead[] = [];
+          await ensureParsers();
           for (const file of (await indexed()).files.values()) {
             for (const s of extractSymbols(file.path, file.text).filter((x) => x.name === input.name)) {
               if (found.length >= MAX_SYMBOL_HITS) break;

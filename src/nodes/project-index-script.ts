@@ -4,6 +4,7 @@ import { hashJson } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import type { NodeContext, ScriptFunction } from '../engine/node-executor.js';
+import { ensureParsers } from '../context/code/parse.js';
 import { buildProjectIndex, goalsIn, INDEX_PATH, type IndexGoal } from '../project/project-index.js';
 import { secretRedactor } from '../security/redact.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -126,6 +127,7 @@ export const projectIndexScript: ScriptFunction = {
     const snapshot = await ws.snapshot();
     const previous = await previousIndex(ctx, ws);
     const existing = await indexFile(ws);
+    await ensureParsers();
     const built = buildProjectIndex(args.commit ? existing : undefined, {
       name: ctx.config.name,
       vision: ctx.config.vision,

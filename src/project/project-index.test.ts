@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureParsers } from '../context/code/parse.js';
 import {
   buildProjectIndex,
   fileDocLine,
@@ -14,6 +15,9 @@ import {
   SYMBOLS_PER_LINE,
   type IndexFacts,
 } from './project-index.js';
+
+// parsing is synchronous once the grammars are loaded (the async entry points load them)
+beforeAll(() => ensureParsers());
 
 const files = [
   { path: 'src/calc.js', text: '/** Adds two numbers. */\nexport function add(a, b) {\n  return a + b;\n}\nexport const PI = 3.14;\n' },

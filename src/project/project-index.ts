@@ -105,6 +105,7 @@ function entrySymbols(list: string[]): Pick<ModuleEntry, 'exports' | 'more'> {
  * (the same extraction as the repository map, `context/symbols.ts`), or, above
  * {@link MAX_FILES_LISTED} files, one entry per directory (two levels) with its file count and
  * symbols. INDEX.md itself is never listed.
+ * @throws Error when a file has a grammar and the grammars are not loaded (`ensureParsers` in context/code/parse.ts)
  */
 export function moduleEntries(files: ReadonlyArray<{ path: string; text: string }>): ModuleEntry[] {
   const own = files.filter((f) => f.path !== INDEX_PATH).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

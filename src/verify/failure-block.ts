@@ -13,9 +13,15 @@ export interface FailureBlock {
   lines: string[];
   /**
    * index in `lines` of the error line (the assertion or exception message); it and the line
-   * after it are kept before any other line of any block
+   * after it (only it, when the block has `important` lines) are kept before any other line of
+   * any block
    */
   anchor: number;
+  /**
+   * indices in `lines` kept after every block's anchor and before any other line (a build
+   * error block's head line of each error: `path:line:col: error …`); none when absent
+   */
+  important?: number[];
 }
 
 /** Longest line kept, in characters; longer lines are cut with `…`. */

@@ -33,7 +33,9 @@ function input(entry: string, limit: number): DigestInput {
 describe('failureDigest over the corpus of real runner outputs', () => {
   it('has at least 20 outputs, from every runner', () => {
     expect(Object.keys(manifest).length).toBeGreaterThanOrEqual(20);
-    expect(new Set(Object.values(manifest).map((e) => e.runner))).toEqual(new Set(['pytest', 'node', 'vitest', 'jest', 'mocha', 'tape', 'cargo', 'go']));
+    expect(new Set(Object.values(manifest).map((e) => e.runner))).toEqual(
+      new Set(['pytest', 'node', 'vitest', 'jest', 'mocha', 'tape', 'cargo', 'go', 'tsc', 'rustc', 'python']),
+    );
   });
 
   for (const limit of [4000, 1500]) {
@@ -91,6 +93,37 @@ describe('failureDigest over the corpus of real runner outputs', () => {
     expect(failureDigest(input('go-panic', 4000)).text).toContain('queue_test.go:24');
     const deep = failureDigest(input('pytest-deep', 4000)).text;
     expect(deep).toContain('parser.py:35: ZeroDivisionError');
+  });
+
+  it('reads a build that failed before the tests: every error with its file:line, warnings dropped', () => {
+    const rust = failureDigest(input('cargo-build-errors', 1500));
+    expect(rust.sources).toEqual(['rustc']);
+    expect(rust.failing).toEqual(['src/money.rs', 'src/lib.rs']);
+    expect(rust.text).toContain('Build errors (2 files, read from rustc):\n- src/money.rs\n');
+    expect(rust.text).toContain('src/lib.rs:24:22: error[E0308]: mismatched types');
+    expect(rust.text).toContain('src/lib.rs:29:37: error[E0609]: no field `cent` on type `&&Entry`');
+    expect(rust.text).toContain('|     let cents: i64 = entry.cents.to_string();');
+    expect(rust.text).not.toMatch(/unused_check|scratch_|tmp_\d|^warning/m);
+    expect(rust.text).toMatch(/Dropped: 0 passing-test lines, 66 warning lines/);
+    const tsc = failureDigest(input('tsc-plain', 4000));
+    expect(tsc.failing).toEqual(['src/cart.ts', 'src/discount.ts', 'src/index.ts']);
+    expect(tsc.text).toContain("src/discount.ts:14:3: error TS2322: Type 'string' is not assignable to type 'Discount'.");
+    expect(failureDigest(input('python-import-error', 4000)).text).not.toMatch(/DeprecationWarning|loading fixture/);
+  });
+
+  it('keeps every build error before any code frame when the limit is tight', () => {
+    const full = failureDigest(input('tsc-pretty', 4000)).text;
+    expect(full).toContain("      src/cart.ts:2:3 - 'name' is declared here.");
+    const tight = failureDigest(input('tsc-pretty', 900)).text;
+    expect(tight.length).toBeLessThanOrEqual(900);
+    const heads = readFileSync(join(corpus, 'tsc-plain.txt'), 'utf8').trim().split('\n');
+    for (const head of heads) expect(tight).toContain(head.replace(/^(\S+)\((\d+),(\d+)\)/, '$1:$2:$3'));
+    expect(tight).not.toContain("'name' is declared here");
+  });
+
+  it('leaves output without errors to head and tail even when it prints warnings', () => {
+    const output = readFileSync(join(corpus, 'cargo-build-errors.txt'), 'utf8').split('\n').slice(0, 300).join('\n');
+    expect(failureDigest({ command: 'cargo build', exitCode: 101, output, limit: 1000 }).sources).toEqual([]);
   });
 
   it('reads a JUnit report instead of pytest text when there is one', () => {

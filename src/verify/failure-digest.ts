@@ -1,6 +1,7 @@
 import stripAnsi from 'strip-ansi';
 import { trimMiddle } from '../engine/refine.js';
 import { cutLine, type FailureBlock } from './failure-block.js';
+import { buildBlocks } from './failure-blocks-build.js';
 import { junitBlocks, tapBlocks } from './failure-blocks-structured.js';
 import { textBlocks, type TextRunner } from './failure-blocks-text.js';
 import { looksLikeTap } from './tap-results.js';
@@ -11,8 +12,11 @@ import { looksLikeTap } from './tap-results.js';
  * and actual values, and the stack frames inside the project; then the runner's summary line and
  * what was dropped (passing tests, warnings, logs, build output). The failing tests are read with
  * `failure-blocks-structured.ts` (JUnit XML, TAP) and `failure-blocks-text.ts` (pytest, jest,
- * vitest, mocha, node's spec reporter, go test, cargo test). Output that no reader recognises is
- * kept as head and tail ({@link trimMiddle}).
+ * vitest, mocha, node's spec reporter, go test, cargo test). When no test runner's report is
+ * found, a build that failed before the tests ran is read with `failure-blocks-build.ts` (tsc,
+ * rustc/cargo, Python's uncaught errors): one block per file with each error's `path:line:col`
+ * and message and its code frame, warnings dropped, under a `Build errors (N files, …)` heading.
+ * Output that no reader recognises is kept as head and tail ({@link trimMiddle}).
  */
 
 /** Input of {@link failureDigest}. */
@@ -39,18 +43,21 @@ export interface Digest {
   text: string;
   /** the readers that recognised the output (`junit`, `tap`, `pytest`, …); empty for the head/tail fallback */
   sources: string[];
-  /** the failing tests named in the output (all of them, also those the limit left out of `text`) */
+  /**
+   * the failing tests named in the output (all of them, also those the limit left out of `text`);
+   * for a build that failed, the files with errors
+   */
   failing: string[];
 }
 
 /** Runner summary lines worth keeping (the counts), one per runner at most. */
-const SUMMARY = /^=+ .*\b(failed|passed|errors?)\b.* in [\d.]+s.* =+$|^Tests:\s|^\s*Tests\s+\d|^\s+\d+ (passing|failing)\b|^test result: |^# (pass|fail)\s+\d|^ℹ (pass|fail) \d|^FAIL\t/;
+const SUMMARY = /^=+ .*\b(failed|passed|errors?)\b.* in [\d.]+s.* =+$|^Found \d+ errors?\b|^error: could not compile |^Tests:\s|^\s*Tests\s+\d|^\s+\d+ (passing|failing)\b|^test result: |^# (pass|fail)\s+\d|^ℹ (pass|fail) \d|^FAIL\t/;
 const PASSING = /✓|✔|\bPASS(ED)?\b|^\s*ok \d+|\.\.\. ok$|^\s*--- PASS|^ok\s+\S|^\S+\.py [.FEsxX]+\s*\[/;
 /** Characters kept for the `- and N more failing: …` line when some tests do not fit. */
 const MORE_CHARS = 80;
 const WARNING = /\bwarn(ing|ings)?\b/i;
 
-function blocksOf(text: string, junitXml: string | undefined): { sources: string[]; blocks: FailureBlock[] } {
+function blocksOf(text: string, junitXml: string | undefined): { sources: string[]; blocks: FailureBlock[]; build: boolean } {
   const sources: string[] = [];
   const blocks: FailureBlock[] = [];
   const junit = junitXml !== undefined ? junitBlocks(junitXml) : undefined;
@@ -70,7 +77,13 @@ function blocksOf(text: string, junitXml: string | undefined): { sources: string
     sources.push(found.runner);
     blocks.push(...found.blocks);
   }
-  return { sources, blocks };
+  // no test ran (or none reported): the build's own errors
+  if (blocks.length > 0) return { sources, blocks, build: false };
+  for (const found of buildBlocks(text)) {
+    sources.push(found.tool);
+    blocks.push(...found.blocks);
+  }
+  return { sources, blocks, build: blocks.length > 0 };
 }
 
 /**
@@ -83,7 +96,7 @@ export function failureDigest(input: DigestInput): Digest {
   const prefix = input.cwd ? (input.cwd.endsWith('/') ? input.cwd : `${input.cwd}/`) : undefined;
   const text = prefix ? stripAnsi(input.output).split(`file://${prefix}`).join('').split(prefix).join('') : stripAnsi(input.output);
   const header = [`Command: ${cutLine(input.command)}`, `Exit code: ${String(input.exitCode)}${input.timedOut ? ' (timed out)' : ''}`];
-  const { sources, blocks } = blocksOf(text, input.junitXml);
+  const { sources, blocks, build } = blocksOf(text, input.junitXml);
   if (blocks.length === 0) {
     const head = `${header.join('\n')}\nOutput (head and tail):\n`;
     return { text: head + trimMiddle(text.trimEnd(), Math.max(input.limit - head.length - 40, 60)), sources: [], failing: [] }; // the marker takes up to 40
@@ -97,17 +110,21 @@ export function failureDigest(input: DigestInput): Digest {
     ...(summary.length > 0 ? [`Summary: ${summary.join(' | ')}`] : []),
     `Dropped: ${passing} passing-test line${passing === 1 ? '' : 's'}, ${warnings} warning line${warnings === 1 ? '' : 's'}, other output (logs, build, outside frames) of ${lines.length} lines.`,
   ];
-  const top = [...header, `Failing tests (${blocks.length}, read from ${sources.join(', ')}):`];
+  const heading = build ? `Build errors (${blocks.length} file${blocks.length === 1 ? '' : 's'}` : `Failing tests (${blocks.length}`;
+  const top = [...header, `${heading}, read from ${sources.join(', ')}):`];
   const fixed = [...top, ...tail].join('\n').length + 1;
   let budget = input.limit - fixed;
 
-  // pass 1: every block's name and error line (and the line after it); pass 2: the other lines, in order
+  // pass 1: every block's name and error line (and the line after it, unless the block has
+  // important lines); pass 2: the blocks'
+  // important lines (each build error's head line); pass 3: the other lines, in order
   const chosen = blocks.map(() => new Set<number>());
   const shown: boolean[] = blocks.map(() => false);
   const cost = (line: string) => line.length + 5;
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
-    const essential = [block.anchor, block.anchor + 1].filter((i) => i < block.lines.length);
+    // a block with important lines (build errors) has them next, before the line after its anchor
+    const essential = (block.important ? [block.anchor] : [block.anchor, block.anchor + 1]).filter((i) => i < block.lines.length);
     const need = `- ${block.name}`.length + 1 + essential.reduce((n, i) => n + cost(block.lines[i]!), 0);
     if (need > budget - (b < blocks.length - 1 ? MORE_CHARS : 0)) break;
     budget -= need;
@@ -115,14 +132,15 @@ export function failureDigest(input: DigestInput): Digest {
     for (const i of essential) chosen[b]!.add(i);
   }
   const reserve = shown.every(Boolean) ? 0 : MORE_CHARS;
-  for (let b = 0; b < blocks.length && shown[b]; b++) {
-    const block = blocks[b]!;
-    for (let i = 0; i < block.lines.length; i++) {
-      // a skipped line may add a `…` line (6 characters)
-      if (chosen[b]!.has(i) || cost(block.lines[i]!) + 6 > budget - reserve) continue;
-      budget -= cost(block.lines[i]!) + 6;
-      chosen[b]!.add(i);
-    }
+  const order: Array<[number, number]> = [];
+  for (let b = 0; b < blocks.length && shown[b]; b++) for (const i of blocks[b]!.important ?? []) order.push([b, i]);
+  for (let b = 0; b < blocks.length && shown[b]; b++) for (let i = 0; i < blocks[b]!.lines.length; i++) order.push([b, i]);
+  for (const [b, i] of order) {
+    const line = blocks[b]!.lines[i]!;
+    // a skipped line may add a `…` line (6 characters)
+    if (chosen[b]!.has(i) || cost(line) + 6 > budget - reserve) continue;
+    budget -= cost(line) + 6;
+    chosen[b]!.add(i);
   }
 
   const body: string[] = [];

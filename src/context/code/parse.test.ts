@@ -1,5 +1,23 @@
-import { describe, expect, it } from 'vitest';
-import { codeLanguage, parseSymbols } from './parse.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { codeLanguage, ensureParsers, parseSymbols } from './parse.js';
+
+describe('loading the grammars', () => {
+  it('happens on the first ensureParsers, not at import: parsing before it throws, codeLanguage needs none', async () => {
+    vi.resetModules();
+    const fresh = await import('./parse.js');
+    expect(fresh.parsersReady()).toBe(false);
+    expect(fresh.codeLanguage('src/a.ts')).toBe('typescript');
+    expect(fresh.parseSymbols('notes.md', '# x')).toBeUndefined();
+    expect(() => fresh.parseSymbols('src/a.ts', 'export function f() {}')).toThrow(/await ensureParsers\(\)/);
+    const first = fresh.ensureParsers();
+    expect(fresh.ensureParsers()).toBe(first);
+    await first;
+    expect(fresh.parsersReady()).toBe(true);
+    expect(fresh.parseSymbols('src/a.ts', 'export function f() {}')?.map((s) => s.name)).toEqual(['f']);
+  });
+});
+
+beforeAll(() => ensureParsers());
 
 const list = (path: string, text: string) => (parseSymbols(path, text) ?? []).map((s) => `${s.kind} ${s.name} ${s.startLine}-${s.endLine}${s.exported ? ' exported' : ''}`);
 

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Language, Parser, type Node } from 'web-tree-sitter';
+import type { Language, Node, Parser } from 'web-tree-sitter';
 
 /**
  * Code symbols by tree-sitter (web-tree-sitter 0.25 with the prebuilt WASM grammars of
@@ -9,8 +9,11 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
  * range and declaration line(s). The repository map (`symbols.ts`) and code-aware trimming
  * (`trim-code.ts`) read the same parse. Other languages have no symbols.
  *
- * The grammars are loaded once, by this module's top-level `await` (so every importer can parse
- * synchronously); parsing is synchronous after that.
+ * The grammars are loaded on demand, once, by {@link ensureParsers} (web-tree-sitter itself is
+ * imported then too): loading them at import time cost every CLI start, `--help` included,
+ * about 47 ms. The async entry points that parse await it — the context index and the bundle's
+ * candidates (`context-index.ts`, `sources.ts`), the project index script, the `symbol` tool —
+ * and parsing is synchronous after that.
  */
 
 /** Languages with a grammar. */
@@ -50,11 +53,34 @@ const EXTENSIONS: Record<string, CodeLanguage> = {
 };
 
 const require = createRequire(import.meta.url);
-await Parser.init();
-const PARSER = new Parser();
-const LANGUAGES = new Map<CodeLanguage, Language>();
-for (const lang of ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust'] as const) {
-  LANGUAGES.set(lang, await Language.load(require.resolve(`tree-sitter-wasms/out/tree-sitter-${lang}.wasm`)));
+const GRAMMARS = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust'] as const;
+
+/** The parser and the grammars, once {@link ensureParsers} has loaded them. */
+let loaded: { parser: Parser; languages: Map<CodeLanguage, Language> } | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads web-tree-sitter and the six WASM grammars (about 47 ms), once; later calls return the
+ * same promise (a failed load is tried again by the next call).
+ * @throws whatever web-tree-sitter throws when a grammar cannot be read or compiled
+ */
+export function ensureParsers(): Promise<void> {
+  loading ??= (async () => {
+    const { Language, Parser } = await import('web-tree-sitter');
+    await Parser.init();
+    const languages = new Map<CodeLanguage, Language>();
+    for (const lang of GRAMMARS) languages.set(lang, await Language.load(require.resolve(`tree-sitter-wasms/out/tree-sitter-${lang}.wasm`)));
+    loaded = { parser: new Parser(), languages };
+  })().catch((err: unknown) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
+}
+
+/** Whether {@link ensureParsers} has finished: {@link parseSymbols} can run. */
+export function parsersReady(): boolean {
+  return loaded !== undefined;
 }
 
 /** The grammar a path's extension selects, or undefined (no symbols for that file). */
@@ -71,12 +97,14 @@ const MAX_SIGNATURE = 200;
  * holds). Syntax errors do not throw: tree-sitter recovers and what it recognises is listed.
  * @param path used only for its extension
  * @returns undefined when the extension has no grammar; else the symbols (possibly none)
+ * @throws Error when the grammars are not loaded yet (await {@link ensureParsers} first)
  */
 export function parseSymbols(path: string, text: string): CodeSymbol[] | undefined {
   const lang = codeLanguage(path);
   if (!lang) return undefined;
-  PARSER.setLanguage(LANGUAGES.get(lang) ?? null);
-  const tree = PARSER.parse(text);
+  if (!loaded) throw new Error('tree-sitter grammars are not loaded: await ensureParsers() before parsing');
+  loaded.parser.setLanguage(loaded.languages.get(lang) ?? null);
+  const tree = loaded.parser.parse(text);
   if (!tree) return [];
   try {
     const out: CodeSymbol[] = [];

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countTokens } from '../tokenizer.js';
+import { ensureParsers } from './parse.js';
 import { trimCode } from './trim-code.js';
+
+// parsing is synchronous once the grammars are loaded (the async entry points load them)
+beforeAll(() => ensureParsers());
 
 /** A class of 40 methods; method 20 handles refunds. */
 function bigClass(): string {

@@ -50,6 +50,7 @@ interface Unit {
  * @param query the task query (taskQuery: title, description, files, notes with the failure)
  * @returns undefined when the file has no grammar or no symbols, or when not even the markers
  *   fit `maxTokens`; the text itself (shown = the whole file) when it fits
+ * @throws Error for a file with a grammar when the grammars are not loaded (`ensureParsers` in parse.ts)
  */
 export function trimCode(path: string, text: string, query: string, maxTokens: number, family: TokenizerFamily): CodeTrim | undefined {
   const symbols = parseSymbols(path, text);
