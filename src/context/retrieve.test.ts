@@ -149,6 +149,15 @@ describe('docs are their own source', () => {
     expect(items.filter((i) => !isDocPath(i.origin.path ?? '')).length).toBeGreaterThan(0);
   });
 
+  it('keep to their share when one long doc is the best source: its passages do not get the top file share', async () => {
+    const withGuide = new Map(files);
+    withGuide.set('docs/guide.md', Array.from({ length: 400 }, (_, i) => `Invoice rounding, section ${i}: documented rounding of invoice totals in the docs.`).join('\n'));
+    const b = await assembleContext(input(withGuide, t('Document invoice rounding in the docs'), 20000));
+    const docs = retrieved(b).filter((i) => isDocPath(i.origin.path ?? ''));
+    expect(docs.some((i) => i.origin.path === 'docs/guide.md')).toBe(true);
+    expect(docs.filter((i) => i.origin.path === 'docs/guide.md').reduce((n, i) => n + i.tokens, 0)).toBeLessThanOrEqual(20000 * DOCS_SHARE + 400);
+  });
+
   it('take at most their share of the budget when the task is not about docs, however well they match', async () => {
     const b = await assembleContext(input(files, t('Invoice rounding'), 20000));
     const docs = retrieved(b).filter((i) => isDocPath(i.origin.path ?? ''));

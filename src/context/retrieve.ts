@@ -125,21 +125,21 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
   const docs = relevant(ranked.filter((s) => s.doc), ranked[0]?.score ?? 0);
 
   const out: Candidate[] = [];
-  const take = (list: Source[], limit: number) => {
+  const take = (list: Source[], limit: number, maxShare: number) => {
     let est = 0;
     let rank = 0;
     let share = fileShare(0);
     for (const s of list) {
       if (est >= limit) break;
       // a companion takes the share of the file that pulled it in
-      if (!s.pairedWith) share = fileShare(rank++);
+      if (!s.pairedWith) share = Math.min(maxShare, fileShare(rank++));
       est += addSource(index, s, out, share, opts);
     }
   };
   const docsLimit = Math.floor(opts.budget * DOCS_SHARE);
-  if (opts.aboutDocs) take(docs, docsLimit);
-  take(code, opts.budget);
-  if (!opts.aboutDocs) take(docs, docsLimit);
+  if (opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE);
+  take(code, opts.budget, 1);
+  if (!opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE);
   return out;
 }
 
