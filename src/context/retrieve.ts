@@ -22,13 +22,14 @@ import { companionLookup } from './test-pairs.js';
  * alone exceeds its share) gives its best passages, up to its share. Documentation (Markdown,
  * reStructuredText, changelogs, `docs/`, configured docs) is its own source with at most
  * {@link DOCS_SHARE} of the budget: when the task is about docs ({@link isAboutDocs}) it comes
- * first; otherwise it only fills what code left over. Candidates stop once their estimated
- * tokens exceed the budget (the allocation cannot use more).
+ * first; otherwise it follows the code and adds at most {@link DOCS_SHARE} of the tokens the code
+ * took (a changelog matches most words; it must not outweigh the code it describes). Candidates
+ * stop once their estimated tokens exceed the budget (the allocation cannot use more).
  */
 
 /** Share of the budget a retrieved file past the best three may take before it is trimmed (tokens ÷ budget); see {@link fileShare}. */
 export const RETRIEVAL_FILE_SHARE = 0.15;
-/** Share of the budget documentation may take ahead of code when the task is about docs. */
+/** Share of the budget documentation may take (ahead of code when the task is about docs); otherwise also its largest ratio to the code retrieved. */
 export const DOCS_SHARE = 0.25;
 /**
  * Relevance cut-off (ratio of scores): a code source scoring below this share of the best code
@@ -125,7 +126,8 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
   const docs = relevant(ranked.filter((s) => s.doc), ranked[0]?.score ?? 0);
 
   const out: Candidate[] = [];
-  const take = (list: Source[], limit: number, maxShare: number) => {
+  /** Adds sources in order while their estimates stay within `limit`; `strict`: a source that would overshoot is skipped (else the last one may). */
+  const take = (list: Source[], limit: number, maxShare: number, strict: boolean): number => {
     let est = 0;
     let rank = 0;
     let share = fileShare(0);
@@ -133,13 +135,19 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
       if (est >= limit) break;
       // a companion takes the share of the file that pulled it in
       if (!s.pairedWith) share = Math.min(maxShare, fileShare(rank++));
-      est += addSource(index, s, out, share, opts);
+      const added: Candidate[] = [];
+      const cost = addSource(index, s, added, share, opts);
+      if (strict && est + cost > limit) continue;
+      out.push(...added);
+      est += cost;
     }
+    return est;
   };
   const docsLimit = Math.floor(opts.budget * DOCS_SHARE);
-  if (opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE);
-  take(code, opts.budget, 1);
-  if (!opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE);
+  if (opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE, false);
+  const codeTokens = take(code, opts.budget, 1, false);
+  // not about docs: docs add at most DOCS_SHARE of what the code took (and of the budget); one that would overshoot is skipped
+  if (!opts.aboutDocs) take(docs, Math.min(docsLimit, Math.floor(codeTokens * DOCS_SHARE)), DOCS_SHARE, true);
   return out;
 }
 
