@@ -22,8 +22,9 @@ import { companionLookup } from './test-pairs.js';
  * alone exceeds its share) gives its best passages, up to its share. Documentation (Markdown,
  * reStructuredText, changelogs, `docs/`, configured docs) is its own source with at most
  * {@link DOCS_SHARE} of the budget: when the task is about docs ({@link isAboutDocs}) it comes
- * first; otherwise it follows the code and adds at most {@link DOCS_SHARE} of the tokens the code
- * took (a changelog matches most words; it must not outweigh the code it describes). Candidates
+ * first; otherwise it follows the code: configured docs within their share, the repository's doc
+ * files adding at most {@link DOCS_SHARE} of the tokens the code took (a changelog matches most
+ * words; it must not outweigh the code it describes). Candidates
  * stop once their estimated tokens exceed the budget (the allocation cannot use more).
  */
 
@@ -146,8 +147,12 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
   const docsLimit = Math.floor(opts.budget * DOCS_SHARE);
   if (opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE, false);
   const codeTokens = take(code, opts.budget, 1, false);
-  // not about docs: docs add at most DOCS_SHARE of what the code took (and of the budget); one that would overshoot is skipped
-  if (!opts.aboutDocs) take(docs, Math.min(docsLimit, Math.floor(codeTokens * DOCS_SHARE)), DOCS_SHARE, true);
+  if (!opts.aboutDocs) {
+    // configured docs (the `docs:` globs: asked for) within their share; then the repository's doc
+    // files, at most DOCS_SHARE of what the code took (one that would overshoot is skipped)
+    const configured = take(docs.filter((s) => s.kind === 'doc'), docsLimit, DOCS_SHARE, false);
+    take(docs.filter((s) => s.kind !== 'doc'), Math.min(docsLimit - configured, Math.floor(codeTokens * DOCS_SHARE)), DOCS_SHARE, true);
+  }
   return out;
 }
 
