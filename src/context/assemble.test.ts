@@ -109,9 +109,11 @@ describe('assembleContext', () => {
     // a committed INDEX.md (index.commit: true) is not retrieved next to the stored index it repeats
     const committed = repo();
     committed.set('INDEX.md', `# Index\n\n${INDEX_START}\n- \`src/billing/refunds.ts\` — exports: refundInvoice\nrefund invoice refunds\n${INDEX_END}\n`);
-    const withFile = await assembleContext(input(committed, { pins: [] }));
+    const docsTask = t('T2', 'Document partial refunds in the docs', { files: ['src/billing/invoices.ts'] });
+    const withFile = await assembleContext(input(committed, { pins: [], task: docsTask }));
     expect(withFile.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(false);
-    const plain = await assembleContext(input(committed, { pins: [], projectIndex: undefined }));
+    // without a stored index it is an ordinary doc file (both with a docs task: docs are then not held to a quarter of the little code retrieved here)
+    const plain = await assembleContext(input(committed, { pins: [], projectIndex: undefined, task: docsTask }));
     expect(plain.items.some((i) => i.source === 'retrieval' && i.origin.path === 'INDEX.md')).toBe(true);
     // an exclude of INDEX.md leaves the project index out
     const excluded = await assembleContext(input(repo(), { pins: [], excludes: ['INDEX.md'] }));

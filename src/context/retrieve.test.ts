@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskSchema, type Task } from '../core/task.js';
 import { assembleContext } from './assemble.js';
-import { isAboutDocs, isDocPath, RETRIEVAL_FILE_SHARE } from './retrieve.js';
+import { DOCS_SHARE, fileShare, isAboutDocs, isDocPath, RETRIEVAL_FILE_SHARE, TOP_FILE_SHARE } from './retrieve.js';
 import { renderBundle } from './render.js';
 import { countTokens } from './tokenizer.js';
 import type { AssembleInput, ContextBundle } from './types.js';
@@ -58,7 +58,7 @@ describe('retrieval fills the budget', () => {
   });
 
   it('trims a relevant file too large for its share by code: the relevant method whole, the rest as signatures', async () => {
-    const methods = Array.from({ length: 40 }, (_, i) =>
+    const methods = Array.from({ length: 120 }, (_, i) =>
       i === 20
         ? ['  applyRefund(order: Order): number {', '    const refund = order.total - order.refundedAmount;', '    return this.db.saveRefund(order.id, refund);', '  }']
         : [`  step${i}(order: Order): number {`, ...Array.from({ length: 5 }, (_, j) => `    order.lines[${j}].price *= ${i + j};`), '    return 0;', '  }'],
@@ -74,7 +74,46 @@ describe('retrieval fills the budget', () => {
     expect(item.text).not.toContain('tokens trimmed');
     const at = text.split('\n').findIndex((l) => l.includes('applyRefund(')) + 1;
     expect(item.origin.shown!.some(([a, z]) => a <= at && z >= at + 3)).toBe(true);
-    expect(item.tokens).toBeLessThanOrEqual(Math.floor(8000 * RETRIEVAL_FILE_SHARE));
+    // the only (so the best-ranked) file: trimmed to the top file's share
+    expect(item.tokens).toBeLessThanOrEqual(Math.floor(8000 * fileShare(0)));
+  });
+
+  it('gives the best-ranked files a larger share: a relevant file of 40% of the budget comes whole', async () => {
+    expect([0, 1, 2, 3, 9].map(fileShare)).toEqual([TOP_FILE_SHARE, TOP_FILE_SHARE / 2, TOP_FILE_SHARE / 3, RETRIEVAL_FILE_SHARE, RETRIEVAL_FILE_SHARE]);
+    // a data file without a grammar, about 3,200 tokens, far over the 15% share of an 8,000 budget
+    const rows = Array.from({ length: 160 }, (_, i) => `  { "refundId": ${i}, "reason": "refund reason ${i}" },`);
+    const files = new Map([['fixtures/refunds.json', ['[', ...rows, ']', ''].join('\n')], ['src/a.ts', invoiceModule(1)]]);
+    const b = await assembleContext(input(files, t('Refund fixtures', { description: 'refund reasons in the refunds fixture' }), 8000));
+    const item = retrieved(b).find((i) => i.origin.path === 'fixtures/refunds.json')!;
+    expect(item.tokens).toBeGreaterThan(8000 * RETRIEVAL_FILE_SHARE);
+    expect(item.trimmed).toBeFalsy();
+    expect(item.origin.lines).toEqual([1, 162]);
+  });
+
+  it('leaves out sources far less relevant than the best one instead of filling the budget', async () => {
+    const files = new Map<string, string>();
+    // one module all about refunds, twenty that mention a refund once in a long text
+    files.set('src/refund.ts', Array.from({ length: 20 }, (_, i) => `export const refundPolicy${i} = 'refund window refund policy';`).join('\n'));
+    for (let i = 0; i < 20; i++) files.set(`src/other${i}.ts`, [`// refund`, ...Array.from({ length: 60 }, (_, j) => `export const colour${i}_${j} = 'shade number ${j} of palette ${i}';`)].join('\n'));
+    const b = await assembleContext(input(files, t('Refund window policy'), 24000));
+    const paths = retrieved(b).map((i) => i.origin.path);
+    expect(paths[0]).toBe('src/refund.ts');
+    expect(paths.filter((p) => p?.startsWith('src/other')).length).toBe(0);
+    expect(b.tokens).toBeLessThan(24000 / 4);
+  });
+});
+
+describe('tests and the code they test come together', () => {
+  it('pulls in the test of a retrieved file right after it, with its share, though the test matches no query word', async () => {
+    const files = new Map<string, string>([
+      ['src/invoice.py', 'def totals_precision(amount):\n    return round(amount, 2)\n'],
+      ['tests/test_invoice.py', 'from src.invoice import *\n\ndef test_two_places():\n    assert f(1.234) == 1.23\n'],
+      ['tests/test_other.py', 'def test_colour():\n    assert "blue"\n'],
+    ]);
+    const b = await assembleContext(input(files, t('Totals precision'), 4000));
+    const items = retrieved(b);
+    expect(items.map((i) => i.origin.path)).toEqual(['src/invoice.py', 'tests/test_invoice.py']);
+    expect(items[1]!.why).toMatch(/companion of src\/invoice\.py/);
   });
 });
 
@@ -108,6 +147,29 @@ describe('docs are their own source', () => {
     const leading = items.slice(0, items.findIndex((i) => !isDocPath(i.origin.path ?? '')));
     expect(leading.reduce((n, i) => n + i.tokens, 0)).toBeLessThanOrEqual(3000 * 0.25 + 400);
     expect(items.filter((i) => !isDocPath(i.origin.path ?? '')).length).toBeGreaterThan(0);
+  });
+
+  it('keep to their share when one long doc is the best source: its passages do not get the top file share', async () => {
+    const withGuide = new Map(files);
+    withGuide.set('docs/guide.md', Array.from({ length: 400 }, (_, i) => `Invoice rounding, section ${i}: documented rounding of invoice totals in the docs.`).join('\n'));
+    const b = await assembleContext(input(withGuide, t('Document invoice rounding in the docs'), 20000));
+    const docs = retrieved(b).filter((i) => isDocPath(i.origin.path ?? ''));
+    expect(docs.some((i) => i.origin.path === 'docs/guide.md')).toBe(true);
+    expect(docs.filter((i) => i.origin.path === 'docs/guide.md').reduce((n, i) => n + i.tokens, 0)).toBeLessThanOrEqual(20000 * DOCS_SHARE + 400);
+  });
+
+  it('add at most a quarter of the code retrieved when the task is not about docs, however well they match', async () => {
+    // budget to spare: before, docs filled it up to their 25% share; a short note fits the quarter, the long docs do not
+    const withNote = new Map(files);
+    withNote.set('docs/rounding-note.md', 'Invoice rounding: two places, half up.\n');
+    const b = await assembleContext(input(withNote, t('Invoice rounding'), 20000));
+    const docs = retrieved(b).filter((i) => isDocPath(i.origin.path ?? ''));
+    const code = retrieved(b).filter((i) => !isDocPath(i.origin.path ?? ''));
+    expect(code.length).toBe(6);
+    expect(docs.map((i) => i.origin.path)).toContain('docs/rounding-note.md');
+    const sum = (xs: typeof docs) => xs.reduce((n, i) => n + i.tokens, 0);
+    // the limit is on estimates (3.5 characters a token): allow that much slack
+    expect(sum(docs)).toBeLessThanOrEqual(sum(code) * DOCS_SHARE * 1.5);
   });
 
   it('is deterministic: same inputs, same bundle bytes', async () => {

@@ -6,25 +6,53 @@ import { fenceLanguage } from './render.js';
 import type { Candidate } from './sources.js';
 import type { TokenizerFamily } from './tokenizer.js';
 import type { ItemOrigin } from './types.js';
+import { companionLookup } from './test-pairs.js';
 
 /**
  * Tier 8, retrieval (issue 9): fills what the budget has left by relevance, with no fixed cap
  * on passages. Every indexed source (a repository file, a configured doc, an earlier task's
  * output) is scored by BM25+ over its passages (best passage, plus half the second and a quarter
- * of the third: a file relevant in several places ranks above one lucky chunk). In score order:
- * a file that fits its share of the budget is a candidate whole; a larger parseable file is
- * trimmed code-aware to its share when allocated (`code/trim-code.ts`: relevant symbols whole,
- * the rest as signatures); a larger file without a grammar (or whose outline of signatures alone
- * exceeds its share) gives its best passages, up to its share. Documentation (Markdown, reStructuredText, changelogs, `docs/`, configured docs) is its
- * own source: when the task is about docs ({@link isAboutDocs}) it comes first with at most
- * {@link DOCS_SHARE} of the budget; otherwise it only fills what code left over. Candidates stop
- * once their estimated tokens exceed the budget (the allocation cannot use more).
+ * of the third: a file relevant in several places ranks above one lucky chunk). Sources scoring
+ * below {@link RELEVANCE_CUTOFF} of the best are left out: the budget is not spent on weak hits.
+ * Each code source is followed by its test companion (or the file a test tests, `test-pairs.ts`),
+ * which takes the same share. In score order: a file that fits its share of the budget
+ * ({@link fileShare}: larger for the best-ranked files) is a candidate whole; a larger parseable
+ * file is trimmed code-aware to its share when allocated (`code/trim-code.ts`: relevant symbols
+ * whole, the rest as signatures); a larger file without a grammar (or whose outline of signatures
+ * alone exceeds its share) gives its best passages, up to its share. Documentation (Markdown,
+ * reStructuredText, changelogs, `docs/`, configured docs) is its own source with at most
+ * {@link DOCS_SHARE} of the budget: when the task is about docs ({@link isAboutDocs}) it comes
+ * first; otherwise it follows the code: configured docs within their share, the repository's doc
+ * files adding at most {@link DOCS_SHARE} of the tokens the code took (a changelog matches most
+ * words; it must not outweigh the code it describes). Candidates
+ * stop once their estimated tokens exceed the budget (the allocation cannot use more).
  */
 
-/** Largest share of the budget one retrieved file may take before it is trimmed (tokens ÷ budget). */
+/** Share of the budget a retrieved file past the best three may take before it is trimmed (tokens ÷ budget); see {@link fileShare}. */
 export const RETRIEVAL_FILE_SHARE = 0.15;
-/** Share of the budget documentation may take ahead of code when the task is about docs. */
+/** Share of the budget documentation may take (ahead of code when the task is about docs); otherwise also its largest ratio to the code retrieved. */
 export const DOCS_SHARE = 0.25;
+/**
+ * Relevance cut-off (ratio of scores): a code source scoring below this share of the best code
+ * source is left out, a doc below this share of the best source of either kind; the budget is
+ * then left unspent rather than filled with weak hits. Chosen on `taskgraph context eval` over
+ * three repositories (TypeScript, Python, Go; bench/README.md): 0.1 cost recall on a small Go
+ * repository whose package name is in every file, 0.05 kept recall while raising precision.
+ */
+export const RELEVANCE_CUTOFF = 0.05;
+/** Share of the budget the best-ranked file may take before it is trimmed (tokens ÷ budget); see {@link fileShare}. */
+export const TOP_FILE_SHARE = 0.6;
+
+/**
+ * Share of the budget a retrieved file may take before it is trimmed, by its rank among the
+ * code sources (0 = best): {@link TOP_FILE_SHARE} ÷ (rank + 1), never below
+ * {@link RETRIEVAL_FILE_SHARE} (0.6, 0.3, 0.2, then 0.15 for the rest). A relevant file that fits
+ * is given whole; the best ones may be large (a fixture, a whole module) without every weak
+ * hit taking as much.
+ */
+export function fileShare(rank: number): number {
+  return Math.max(RETRIEVAL_FILE_SHARE, TOP_FILE_SHARE / (rank + 1));
+}
 /** Rough characters per token, to estimate sizes before counting (counting every file would be slow). */
 const CHARS_PER_TOKEN = 3.5;
 
@@ -56,6 +84,10 @@ export interface RetrievalOptions {
 
 interface Source {
   key: string;
+  /** the repository path of a file source */
+  path?: string;
+  /** the source whose test (or tested file) this one is, when pulled in by {@link companionLookup} */
+  pairedWith?: string;
   kind: Passage['kind'];
   doc: boolean;
   score: number;
@@ -80,7 +112,7 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
   for (const r of results) {
     const passage = index.passages[r.id as number] as Passage;
     const key = sourceKey(passage);
-    const s = sources.get(key) ?? { key, kind: passage.kind, doc: passage.kind === 'doc' || (passage.kind === 'file' && isDocPath(passage.path ?? '')), score: 0, hits: [] };
+    const s = sources.get(key) ?? { key, ...(passage.kind === 'file' ? { path: passage.path } : {}), kind: passage.kind, doc: passage.kind === 'doc' || (passage.kind === 'file' && isDocPath(passage.path ?? '')), score: 0, hits: [] };
     s.hits.push({ passage, score: r.score, terms: r.queryTerms });
     sources.set(key, s);
   }
@@ -89,32 +121,79 @@ export function retrievalCandidates(index: ContextIndex, opts: RetrievalOptions)
     s.score = (s.hits[0]?.score ?? 0) + 0.5 * (s.hits[1]?.score ?? 0) + 0.25 * (s.hits[2]?.score ?? 0);
   }
   const ranked = [...sources.values()].sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const code = ranked.filter((s) => !s.doc);
-  const docs = ranked.filter((s) => s.doc);
+  const relevant = (list: Source[], top = list[0]?.score ?? 0) => list.filter((s) => s.score >= RELEVANCE_CUTOFF * top);
+  const code = withCompanions(index, relevant(ranked.filter((s) => !s.doc)), sources, opts.allow);
+  // docs must stand against the best code too: a changelog that merely mentions the words is left out
+  const docs = relevant(ranked.filter((s) => s.doc), ranked[0]?.score ?? 0);
 
-  const share = Math.floor(opts.budget * RETRIEVAL_FILE_SHARE);
   const out: Candidate[] = [];
-  const take = (list: Source[], limit: number) => {
+  /** Adds sources in order while their estimates stay within `limit`; `strict`: a source that would overshoot is skipped (else the last one may). */
+  const take = (list: Source[], limit: number, maxShare: number, strict: boolean): number => {
     let est = 0;
+    let rank = 0;
+    let share = fileShare(0);
     for (const s of list) {
       if (est >= limit) break;
-      est += addSource(index, s, out, share, opts);
+      // a companion takes the share of the file that pulled it in
+      if (!s.pairedWith) share = Math.min(maxShare, fileShare(rank++));
+      const added: Candidate[] = [];
+      const cost = addSource(index, s, added, share, opts);
+      if (strict && est + cost > limit) continue;
+      out.push(...added);
+      est += cost;
     }
+    return est;
   };
-  if (opts.aboutDocs) take(docs, Math.floor(opts.budget * DOCS_SHARE));
-  take(code, opts.budget);
-  if (!opts.aboutDocs) take(docs, opts.budget);
+  const docsLimit = Math.floor(opts.budget * DOCS_SHARE);
+  if (opts.aboutDocs) take(docs, docsLimit, DOCS_SHARE, false);
+  const codeTokens = take(code, opts.budget, 1, false);
+  if (!opts.aboutDocs) {
+    // configured docs (the `docs:` globs: asked for) within their share; then the repository's doc
+    // files, at most DOCS_SHARE of what the code took (one that would overshoot is skipped)
+    const configured = take(docs.filter((s) => s.kind === 'doc'), docsLimit, DOCS_SHARE, false);
+    take(docs.filter((s) => s.kind !== 'doc'), Math.min(docsLimit - configured, Math.floor(codeTokens * DOCS_SHARE)), DOCS_SHARE, true);
+  }
+  return out;
+}
+
+/**
+ * The ranked code sources with each one's test companion (or tested file, `test-pairs.ts`) right
+ * after it, when the index has it, it is no noise and `allow` lets it in: moved up when it ranks
+ * lower, pulled in (with no hits of its own) when it did not match at all.
+ */
+function withCompanions(index: ContextIndex, ranked: Source[], all: Map<string, Source>, allow: (p: Passage) => boolean): Source[] {
+  const companion = companionLookup([...index.files.keys()].filter((p) => !index.noise.has(p) && !isDocPath(p)));
+  const firstPassage = new Map<string, Passage>();
+  for (const p of index.passages) if (p.kind === 'file' && p.path !== undefined && !firstPassage.has(p.path)) firstPassage.set(p.path, p);
+  const placed = new Set<string>();
+  const out: Source[] = [];
+  for (const s of ranked) {
+    if (placed.has(s.key)) continue;
+    out.push(s);
+    placed.add(s.key);
+    const path = s.path && companion(s.path);
+    if (!path || placed.has(`file:${path}`)) continue;
+    const first = firstPassage.get(path);
+    if (!first || !allow(first)) continue;
+    const known = all.get(`file:${path}`);
+    const c: Source = { ...(known ?? { key: `file:${path}`, path, kind: 'file', doc: false, score: 0, hits: [] }), pairedWith: s.key };
+    out.push(c);
+    placed.add(c.key);
+  }
   return out;
 }
 
 /** Adds one source's candidates; returns their estimated tokens (at most `share` for a file). */
-function addSource(index: ContextIndex, s: Source, out: Candidate[], share: number, opts: RetrievalOptions): number {
+function addSource(index: ContextIndex, s: Source, out: Candidate[], shareOfBudget: number, opts: RetrievalOptions): number {
+  const share = Math.floor(opts.budget * shareOfBudget);
   const best = s.hits[0];
-  if (!best) return 0;
-  const why = (score: number, terms: string[], what: string) => `tier 8: BM25 ${score.toFixed(2)} for ${terms.slice(0, 8).join(', ')}${what}`;
+  if (!best && !s.pairedWith) return 0;
+  const paired = s.pairedWith ? ` (paired with ${s.pairedWith.replace(/^file:/, '')})` : '';
+  const why = (score: number, terms: string[], what: string) =>
+    terms.length > 0 ? `tier 8: BM25 ${score.toFixed(2)} for ${terms.slice(0, 8).join(', ')}${what}${paired}` : `tier 8: test/source companion of ${s.pairedWith?.replace(/^file:/, '') ?? '?'}${what}`;
   const terms = [...new Set(s.hits.flatMap((h) => h.terms))];
   if (s.kind === 'file') {
-    const path = best.passage.path ?? '';
+    const path = s.path ?? '';
     const text = index.files.get(path)?.text;
     if (text !== undefined) {
       const lines = Math.max(1, text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
@@ -131,7 +210,7 @@ function addSource(index: ContextIndex, s: Source, out: Candidate[], share: numb
           why: why(s.score, terms, est <= share ? ', whole file' : ''),
           origin: { path, lines: [1, lines] },
           ...(parseable ? { trimCode: (maxTokens: number) => trimCode(path, text, opts.query, maxTokens, opts.family) } : {}),
-          share: RETRIEVAL_FILE_SHARE,
+          share: shareOfBudget,
         });
         return Math.min(est, share);
       }

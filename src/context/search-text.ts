@@ -41,6 +41,14 @@ export function sStem(word: string): string {
 }
 
 /**
+ * Where an identifier splits into words: lower case or digit → upper case (`addRefund`,
+ * `NewV7`), an acronym → a capitalised word of at least two lower-case letters (`HTMLParser` →
+ * `HTML` `Parser`; `UUIDs` stays whole), and an acronym → a version suffix of one lower-case letter and
+ * digits (`UUIDv7` → `UUID` `v7`, `IPv6` → `IP` `v6`).
+ */
+const CAMEL_SPLIT = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll}{2})|(?<=\p{Lu})(?=\p{Ll}\p{N})/u;
+
+/**
  * Splits text into raw words: runs of letters/digits, identifiers also split at camelCase humps
  * (the whole identifier is kept too, for exact symbol matches).
  */
@@ -48,7 +56,7 @@ export function tokenizeText(text: string): string[] {
   const out: string[] = [];
   for (const word of text.split(/[^\p{L}\p{N}]+/u)) {
     if (!word) continue;
-    const parts = word.split(/(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u);
+    const parts = word.split(CAMEL_SPLIT);
     if (parts.length > 1) out.push(word);
     for (const p of parts) out.push(p);
   }
