@@ -26,7 +26,7 @@ export interface GateAudit {
  * @param command the shell line
  * @param options `config`: the project's configuration; `cwd`: absolute directory it runs in;
  *   `origin`: `graph` for a `command` node's line; `audit`: where entries go (none: not audited);
- *   `log`: progress line for an unlisted line allowed
+ *   `log`: progress line for an unlisted line allowed by `--yes-commands`
  * @returns the verdict (allowed or unlisted-and-allowed) when the line may run
  * @throws TaskgraphError COMMAND_DENIED (denylist, or a line that cannot be parsed) or
  *   COMMAND_NEEDS_APPROVAL (unlisted, `unlisted: refuse`, no `--yes-commands`); neither retryable
@@ -63,7 +63,7 @@ export async function checkCommand(
   }
   const reason = policy.yes ? '--yes-commands' : 'policy.safety.commands.unlisted is allow';
   await append(options.audit, { who, kind: 'command-allowed-unlisted', subject: command, reason, details: { unlisted: verdict.commands } });
-  options.log?.(`command not in policy.safety.commands.allow, run (${reason}, audited): ${command}`);
+  if (policy.yes) options.log?.(`command not in policy.safety.commands.allow, run (--yes-commands, audited): ${command}`);
   return verdict;
 }
 
