@@ -129,3 +129,43 @@ describe('judgeCommand: allowed and unlisted', () => {
     expect(() => config({ unlisted: 'ask' })).toThrow();
   });
 });
+
+describe('judgeCommand: properties', () => {
+  it('never throws, whatever the line: it returns a verdict (unparsable lines are denied)', async () => {
+    const fc = await import('fast-check');
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ab $()`\'"\\;|&<>{}#~/.-*\n\t'.split('')), maxLength: 40 }), (line) => {
+        expect(['allowed', 'denied', 'unlisted']).toContain(judge(line).verdict);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('finds git push after any separator, in any substitution or -c script, behind any harmless prefix', async () => {
+    const fc = await import('fast-check');
+    const word = fc.stringMatching(/^[a-z][a-z0-9._-]{0,8}$/);
+    const wrap = fc.constantFrom(
+      (c: string) => c,
+      (c: string) => `$(${c})`,
+      (c: string) => `echo "$(${c})"`,
+      (c: string) => `\`${c}\``,
+      (c: string) => `sh -c '${c}'`,
+      (c: string) => `bash -lc "${c}"`,
+      (c: string) => `( ${c} )`,
+      (c: string) => `{ ${c}; }`,
+      (c: string) => `FOO=1 env BAR=2 nohup ${c}`,
+    );
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 3 }), fc.constantFrom(';', '&&', '||', '|', '&', '\n'), wrap, (prefix, sep, w) => {
+        const line = `${prefix.join(' ')} ${sep} ${w('git push origin main')}`;
+        expect(judge(line), line).toMatchObject({ verdict: 'denied', rule: 'git-push' });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a command named by an expansion is never allowed by a pattern', () => {
+    expect(judge('$(echo git) push', config({ allow: ['*'] }))).toMatchObject({ verdict: 'unlisted' });
+    expect(judge('make', config({ allow: ['*'] }))).toEqual({ verdict: 'allowed', why: 'allowlist' });
+  });
+});

@@ -12,8 +12,12 @@ import { parseShellLine, ShellParseError, type SimpleCommand } from './shell-par
  * user's `deny` patterns (never lifted), then the default denylist (`command-rules.ts`; lifted per
  * command by a matching `allow` pattern, except `pipe-to-shell`). A line with no denied command is
  * allowed when it is one of the project's configured lines (`allowConfigured`), a graph's
- * `command` node (`allowGraph`), or every command matches an `allow` pattern; otherwise it is
- * `unlisted`.
+ * `command` node (`allowGraph`), or every command matches an `allow` pattern (a command whose
+ * name is an expansion, `$TOOL` or `$(…)`, never does); otherwise it is `unlisted`.
+ *
+ * The denylist guards against mistakes and plain instructions, not against a determined author:
+ * a script file, an interpreter (`python -c "…"`) or a name built at run time gets past it. The
+ * boundary for hostile code is the sandbox (`gate.ts`).
  */
 
 /** Where a line comes from, as the caller of the gate knows it. */
@@ -56,7 +60,8 @@ export function judgeCommand(line: string, config: ProjectConfig, options: { cwd
   }
   if (policy.allowConfigured && configuredLines(config).has(line.trim())) return { verdict: 'allowed', why: 'configured' };
   if (policy.allowGraph && options.origin === 'graph') return { verdict: 'allowed', why: 'graph' };
-  const unlisted = commands.filter((c) => !allow.some((words) => matches(words, c.argv)));
+  // a command whose name comes from an expansion (`$TOOL x`, `$(…) x`) is unknown: no pattern allows it
+  const unlisted = commands.filter((c) => c.argv[0]!.includes('$') || !allow.some((words) => matches(words, c.argv)));
   if (unlisted.length === 0) return { verdict: 'allowed', why: 'allowlist' };
   return { verdict: 'unlisted', commands: unlisted.map((c) => c.argv.join(' ')) };
 }
@@ -75,7 +80,13 @@ export function matches(pattern: readonly RegExp[], argv: readonly string[]): bo
 
 /** A pattern's words as anchored regular expressions (`*` → any characters, everything else literal). */
 export function patternWords(pattern: string): RegExp[] {
-  return parse(pattern, (key) => `$${key}`).map((entry) => {
+  let entries: ReturnType<typeof parse>;
+  try {
+    entries = parse(pattern, (key) => `$${key}`);
+  } catch {
+    entries = pattern.trim().split(/\s+/); // a pattern shell-quote cannot tokenise is matched word by word as written
+  }
+  return entries.map((entry) => {
     const word = typeof entry === 'string' ? entry : 'pattern' in entry ? (entry as { pattern: string }).pattern : 'op' in entry ? String(entry.op) : '';
     return new RegExp(`^${word.split('*').map(escapeRegExp).join('.*')}$`, 's');
   });

@@ -60,7 +60,12 @@ function collect(line: string, via: string, depth: number, out: SimpleCommand[],
     throw new ShellParseError((error as Error).message);
   }
   // variables stay as `$NAME` text, so a path holding one is recognisably unknown
-  const entries = parse(scanned.outer, (key) => `$${key}`);
+  let entries: ParseEntry[];
+  try {
+    entries = parse(scanned.outer, (key) => `$${key}`);
+  } catch (error) {
+    throw new ShellParseError((error as Error).message || 'shell-quote could not tokenise it'); // e.g. "Bad substitution" for `${`
+  }
   const inner: Array<{ text: string; via: string }> = [];
   let words: string[] = [];
   let stage = 0;
