@@ -1,5 +1,5 @@
 import { parse, type ParseEntry } from 'shell-quote';
-import { scanShellLine } from './shell-scan.js';
+import { scanShellLine, SUBSTITUTION_PLACEHOLDER } from './shell-scan.js';
 
 /**
  * Splits a shell line into the simple commands it would run, so the command policy
@@ -81,7 +81,8 @@ function collect(line: string, via: string, depth: number, out: SimpleCommand[],
   for (let i = 0; i < entries.length; i += 1) {
     const entry = entries[i] as ParseEntry;
     if (typeof entry === 'string') {
-      words.push(entry);
+      // a substitution reads as `$(…)` in messages; still a `$` word, so an unknown path or name
+      words.push(entry.replaceAll(SUBSTITUTION_PLACEHOLDER, '$(…)'));
       continue;
     }
     if ('comment' in entry) break;
