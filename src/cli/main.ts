@@ -13,6 +13,7 @@ import { installSignalHandlers, signalExitCode } from './interrupt.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
 import { prCommand } from './pr-command.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
+import { auditCommand } from './audit-command.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -41,6 +42,12 @@ const common = (cmd: Command) =>
     .option('--json', 'machine-readable output')
     .addOption(new Option('--record <file>', 'record every model exchange into this cassette').conflicts('replay'))
     .option('--replay <file>', 'answer model calls from this cassette (no network, no API key)');
+
+/** `--yes-commands` and `--by` of the commands that run nodes (policy.safety.commands; README "Safety and approvals"). */
+const withCommandConsent = (cmd: Command, by = true) => {
+  cmd.option('--yes-commands', 'run commands that policy.safety.commands.allow does not list (denied ones stay refused); each one is written to the audit log');
+  return by ? cmd.option('--by <name>', 'who the audit log names for this session (default $USER)') : cmd;
+};
 
 const opts = (cmd: Command) => ({ ...(program.opts() as object), ...(cmd.opts() as object) }) as never;
 const int = (v: string) => {
@@ -80,29 +87,29 @@ common(program.command('plan [goal]').description('plan a goal into a task tree 
   .option('--replan', 'ask the planner again even when a plan for the same goal and project state is saved')
   .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
 
-withBudgetFlags(common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
+withCommandConsent(withBudgetFlags(common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
   .addOption(baselineOption())
-  .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running'))
+  .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running')))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
-withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
+withCommandConsent(withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
   .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running')
-  .addOption(baselineOption()))
+  .addOption(baselineOption())))
   .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));
 
-withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
-  .option('--concurrency <n>', 'nodes running at once', int))
+withCommandConsent(withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
+  .option('--concurrency <n>', 'nodes running at once', int)))
   .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
 
-withBudgetFlags(common(program.command('answer <run> <task> <text>').description('answer a task held for a person (same failure twice), then resume')))
+withCommandConsent(withBudgetFlags(common(program.command('answer <run> <task> <text>').description('answer a task held for a person (same failure twice), then resume'))), false)
   .option('--by <name>', 'who answers (default $USER)')
   .action(act(async (cmd, run: string, task: string, text: string) => answerCommand(run, task, text, opts(cmd))));
 
@@ -167,12 +174,19 @@ program
   .action(act(async (cmd, target: string, node: string) => whyCommand(target, node, opts(cmd))));
 
 for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-  common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`))
+  withCommandConsent(common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`)), false)
     .option('--comment <text>', 'why')
     .option('--by <name>', 'who decides (default $USER)')
     .option('--no-resume', 'only record the decision')
     .action(act(async (cmd, run: string, node: string) => decideCommand(decision, run, node, opts(cmd))));
 }
+
+program
+  .command('audit')
+  .description('the audit log: refused commands and commands run unlisted (later approvals, answers, plan edits), oldest first')
+  .option('--run <id>', "only this run's entries")
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd) => auditCommand(opts(cmd))));
 
 program
   .command('status [run]')

@@ -35,6 +35,10 @@ export interface OpenProjectOptions {
   /** cassette file to replay model exchanges from (no network, no API key) */
   replay?: string;
   env?: NodeJS.ProcessEnv;
+  /** `--yes-commands`: unlisted commands run this session, each one audited (`policy.safety.commands.yes`) */
+  yesCommands?: boolean;
+  /** `--by`: who the audit log names for this session's decisions (`policy.safety.commands.by`) */
+  by?: string;
 }
 
 /**
@@ -45,6 +49,9 @@ export interface OpenProjectOptions {
 export async function openProject(dir: string, options: OpenProjectOptions = {}): Promise<ProjectHandle> {
   const projectDir = resolve(dir);
   const { config } = await loadProjectConfig(projectDir);
+  const commands = config.policy.safety.commands;
+  if (options.yesCommands) commands.yes = true;
+  if (options.by) commands.by = options.by;
   // the variables the profiles read their API keys from are secrets whatever their names
   addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
   const store = await openStore(projectDir);
@@ -95,16 +102,18 @@ function warnIfUnconfined(config: ProjectConfig): void {
 }
 
 /**
- * Opens the project named by `opts.project` (with the cassette options, if any), runs `fn`, and
+ * Opens the project named by `opts.project` (with the cassette options and `--yes-commands`/`--by`, if any), runs `fn`, and
  * closes the store whatever happens. The one way CLI commands get at a project.
  */
 export async function withProject<T>(
-  opts: { project: string; record?: string | undefined; replay?: string | undefined },
+  opts: { project: string; record?: string | undefined; replay?: string | undefined; yesCommands?: boolean | undefined; by?: string | undefined },
   fn: (project: ProjectHandle) => Promise<T>,
 ): Promise<T> {
   const project = await openProject(opts.project, {
     ...(opts.record ? { record: opts.record } : {}),
     ...(opts.replay ? { replay: opts.replay } : {}),
+    ...(opts.yesCommands ? { yesCommands: true } : {}),
+    ...(opts.by ? { by: opts.by } : {}),
   });
   try {
     return await fn(project);

@@ -106,6 +106,41 @@ export type CommandClass = (typeof COMMAND_CLASSES)[number];
 export const NetworkSchema = z.enum(['none', 'host']);
 
 /**
+ * `policy.safety.commands`: the command policy every shell line passes before it is spawned
+ * (`sandbox/command-policy.ts`, README "Safety and approvals"). Patterns are shell words matched
+ * against each simple command of the parsed line as a prefix (`git push` matches
+ * `git push origin main`); `*` in a word matches any characters (`npm run *`).
+ * - `deny`: refused outright, always (COMMAND_DENIED).
+ * - `defaults`: the default denylist (`sandbox/command-rules.ts`: git push, git remote, sudo,
+ *   rm -r/-f outside the worktree, network tools, curl|sh pipes) is on; default true.
+ * - `allow`: run without asking; a match also lifts the default per-command rules for it.
+ * - `allowConfigured`: the project's own lines (`commands.*`, `verify.gates`) count as allowed
+ *   (default true); `allowGraph`: so do `command` nodes as written in the graph (default true).
+ * - `unlisted`: a line neither allowed nor denied runs, audited (`allow`, the default of this
+ *   first slice), or is refused with COMMAND_NEEDS_APPROVAL (`refuse`); approval suspension comes later.
+ * - `yes`: what `--yes-commands` sets for one session: unlisted lines run, each one audited.
+ * - `by`: who the audit log names for this session's decisions (`--by`; default $USER).
+ */
+export const CommandPolicySchema = z
+  .object({
+    allow: z.array(z.string().min(1)).default([]),
+    deny: z.array(z.string().min(1)).default([]),
+    defaults: z.boolean().default(true),
+    allowConfigured: z.boolean().default(true),
+    allowGraph: z.boolean().default(true),
+    unlisted: z.enum(['allow', 'refuse']).default('allow'),
+    yes: z.boolean().default(false),
+    by: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** {@link CommandPolicySchema} as a type. */
+export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
+
+/** `policy.safety.commands` when taskgraph.yaml sets none. */
+export const DEFAULT_COMMAND_POLICY: CommandPolicy = { allow: [], deny: [], defaults: true, allowConfigured: true, allowGraph: true, unlisted: 'allow', yes: false };
+
+/**
  * `policy.safety`: how commands are confined (DESIGN.md §9). `sandbox`: `auto` uses bubblewrap or
  * unshare when the platform has one and says once per run when it has none; `required` refuses
  * to run commands without one; `off` runs them unconfined. `network` is one value for every
@@ -114,6 +149,8 @@ export const NetworkSchema = z.enum(['none', 'host']);
 export const SafetySchema = z
   .object({
     sandbox: z.enum(['auto', 'required', 'off']).default('auto'),
+    /** which shell lines may run at all (see {@link CommandPolicySchema}) */
+    commands: CommandPolicySchema.default(DEFAULT_COMMAND_POLICY),
     network: z
       .union([
         NetworkSchema,
@@ -254,7 +291,7 @@ export const ProjectConfigSchema = z
         /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
         taskBudgets: z.record(z.string(), BudgetSchema).default({}),
         /** sandbox and network of commands */
-        safety: SafetySchema.default({ sandbox: 'auto', network: 'host' }),
+        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY }),
         /**
          * refuse edits to taskgraph.yaml and to the scripts and configuration the verify command
          * runs (package.json scripts, pytest/tox settings, CI files); false lifts it
@@ -281,7 +318,7 @@ export const ProjectConfigSchema = z
         outputLimit: 4000,
         budget: {},
         taskBudgets: {},
-        safety: { sandbox: 'auto', network: 'host' },
+        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY },
         protectConfig: true,
         maxEditBytes: 1_048_576,
         baseline: 'strict',

@@ -38,6 +38,10 @@ export type ErrorCode =
   | 'REVIEW_FAILED'
   /** no sandbox where one is required, or the sandbox tool failed */
   | 'SANDBOX_ERROR'
+  /** the command policy refuses a shell line outright (denylist, or a line it cannot parse); not retryable */
+  | 'COMMAND_DENIED'
+  /** a shell line is neither allowed nor denied and `policy.safety.commands.unlisted` is `refuse` */
+  | 'COMMAND_NEEDS_APPROVAL'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

@@ -1,5 +1,6 @@
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import type { AuditEntry, AuditInput } from '../store/audit.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type {
   AttemptFinish,
@@ -235,6 +236,15 @@ export class ForecastStore implements Store {
   }
   listRunSessions(runId: string): Promise<RunSession[]> {
     return this.scratch.listRunSessions(runId);
+  }
+
+  // audit: a forecast runs no command, so whatever it would audit stays in the scratch store
+  appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    return this.scratch.appendAudit(entry);
+  }
+
+  listAudit(runId?: string): Promise<AuditEntry[]> {
+    return this.scratch.listAudit(runId);
   }
 
   // cache: what the forecast computed itself, else the project's

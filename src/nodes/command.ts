@@ -48,6 +48,8 @@ export const commandExecutor: NodeExecutor<CommandConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: ctx.log,
+      origin: 'graph',
+      audit: { store: ctx.store, runId: ctx.runId },
     });
     const output = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
     if (result.exitCode === 0 || config.allowFailure) return { status: 'succeeded', output };

@@ -72,6 +72,7 @@ export const setupExecutor: NodeExecutor<SetupConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: (m) => ctx.log(m),
+      audit: { store: ctx.store, runId: ctx.runId },
     });
     const output = { command, dependencies: hash, durationMs: result.durationMs };
     if (error) return { status: 'failed', output, error };

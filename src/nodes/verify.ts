@@ -86,6 +86,7 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
     signal: ctx.signal,
     pidDir: pidDir(ctx.projectDir, ctx.runId),
     log: (m) => ctx.log(m),
+    audit: { store: ctx.store, runId: ctx.runId },
   });
   if (!error) return undefined;
   // the task changed a dependency file so that setup fails: a refinable verify failure
@@ -142,6 +143,7 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: (m) => ctx.log(m),
+      audit: { store: ctx.store, runId: ctx.runId },
     });
     const checks: Json[] = [];
     const baselineChecks: BaselineCheck[] = [];

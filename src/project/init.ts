@@ -197,6 +197,16 @@ policy:
     sandbox: ${policy.safety.sandbox}
     network: ${typeof policy.safety.network === 'string' ? policy.safety.network : 'host'}
     # one setting per class of command instead:  network: { setup: host, verify: none, command: none }
+    # Which shell lines may run (README "Safety and approvals"). The default denylist refuses git
+    # push, git remote, sudo, rm -r/-f outside the worktree, curl/wget/nc/ssh/scp and curl|sh.
+    # Patterns in \`allow\` run without asking (and lift the default denylist for what they
+    # match), e.g. "npm run *"; patterns in \`deny\` are refused always. An unlisted line runs,
+    # audited, with \`unlisted: allow\`; with \`refuse\` it fails (COMMAND_NEEDS_APPROVAL) unless
+    # the session has --yes-commands. The commands above run without asking.
+    commands:
+      allow: []
+      deny: []
+      unlisted: ${policy.safety.commands.unlisted}
   # The base commit is verified with commands.test before the first model call. strict: a
   # failure stops the run (BASELINE_FAILED) before any model is paid; known-failures: the tests
   # failing at the base are recorded and a task fails only on new failures; off: not verified.

@@ -7,6 +7,8 @@ import { runCommits, type RunCommits } from './run-commits.js';
 import { runPlace, type RunPlace } from './run-place.js';
 import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summary.js';
 import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
+import { renderAuditSection } from './audit-section.js';
+import type { AuditEntry } from '../store/audit.js';
 
 export type { ReportCommit, RunCommits } from './run-commits.js';
 
@@ -218,8 +220,9 @@ function mergeSection(s: RunSummary, place: RunPlace): string {
  * @param git the run's commits from {@link runCommits}
  * @param budget the Budget section's data ({@link budgetReport}); the section is left out without it
  * @param place whether the stored branch and worktree still exist ({@link runPlace}); default: both assumed to exist
+ * @param audit the run's audit entries (`audit-section.ts`); the section is left out when there are none
  */
-export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport, place: RunPlace = {}): string {
+export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport, place: RunPlace = {}, audit: readonly AuditEntry[] = []): string {
   const sections = [
     `# taskgraph run ${summary.run.id}`,
     overview(summary, place),
@@ -229,6 +232,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     nodesSection(summary),
     totalsSection(summary, budget),
     budget ? renderBudgetSection(budget) : undefined,
+    renderAuditSection(audit),
     commitsSection(summary, git),
     mergeSection(summary, place),
   ];
@@ -242,7 +246,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  * how each ended: killed, interrupted, suspended, finished), tasks (status, attempts, tokens, cost
  * USD) with their notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4
  * decimals, duration ms), failures, totals, the budget with the headroom left and what planning
- * cost (`budget-section.ts`), the commits (`git log base..branch` in the project
+ * cost (`budget-section.ts`), the run's audit entries (`audit-section.ts`), the commits (`git log base..branch` in the project
  * directory), and how to merge and clean up — saying so when the stored branch or worktree is
  * gone (`taskgraph clean`) or is an earlier run's (a fully cached run; `run-place.ts`). Secrets found in the environment are redacted
  * ({@link redactSecrets}); escape sequences and control characters that a model or a repository
@@ -254,7 +258,8 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
  */
 export async function buildRunReport(store: Store, runId: string, options: SummaryOptions = {}): Promise<string> {
   const summary = await summarizeRun(store, runId, options);
-  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId), await runPlace(summary.run))));
+  const audit = await store.listAudit(runId);
+  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId), await runPlace(summary.run), audit)));
 }
 
 /**

@@ -4,6 +4,8 @@ import { type CommandClass, networkFor, type ProjectConfig } from '../core/confi
 import { TaskgraphError } from '../core/errors.js';
 import { commandEnv, type ProcessResult, runProcess } from '../nodes/run-process.js';
 import { secretRedactor } from '../security/redact.js';
+import { checkCommand, type GateAudit } from './command-check.js';
+import type { CommandOrigin } from './command-policy.js';
 import { confinedArgv } from './confine.js';
 import { sandboxStatus, type SandboxStatus } from './detect.js';
 
@@ -13,7 +15,8 @@ import { sandboxStatus, type SandboxStatus } from './detect.js';
  * agent CLIs later. It decides the environment (scrubbed: see {@link commandEnv}), the
  * confinement (sandbox, network per command class from `policy.safety`: src/sandbox/confine.ts)
  * and the bounds (timeout, output limit, abort: {@link runProcess}), then runs the shell line.
- * Callers never spawn commands themselves.
+ * Before any of that, the command policy (`policy.safety.commands`: `command-policy.ts`) judges
+ * the line and refuses it or audits it (`command-check.ts`). Callers never spawn commands themselves.
  */
 
 /** Options of {@link runGated}. */
@@ -46,6 +49,10 @@ export interface GateOptions {
    * command of a run (once per `pidDir`, i.e. per run)
    */
   log?: (message: string) => void;
+  /** where the line comes from for the command policy: `graph` for a `command` node's line; default `project` */
+  origin?: CommandOrigin;
+  /** where the command policy's refusals and unlisted lines allowed are audited; none: not audited */
+  audit?: GateAudit;
 }
 
 /** The runs (their `pidDir`, '' without one) whose log already got {@link sandboxNotice}'s line. */
@@ -71,12 +78,22 @@ export function sandboxNotice(config: ProjectConfig, path?: string): string | un
  * the abort signal. Never rejects for a non-zero exit: the caller decides what a failure is
  * (`ProcessResult.exitCode`, `timedOut`). The returned `output`, `stdout` and `stderr` are
  * redacted (`security/redact.ts`).
+ * @throws TaskgraphError COMMAND_DENIED or COMMAND_NEEDS_APPROVAL when the command policy
+ *   (`policy.safety.commands`, {@link checkCommand}) refuses the line; nothing is spawned then
  * @throws TaskgraphError SANDBOX_ERROR when `policy.safety.sandbox` is `required` and no sandbox
  *   tool works here
  * @throws Error only when the shell or sandbox tool cannot be spawned
  */
 export async function runGated(command: string, options: GateOptions): Promise<ProcessResult> {
   const policy = options.config.policy;
+  // the command policy (policy.safety.commands) decides before anything is spawned
+  await checkCommand(command, {
+    config: options.config,
+    cwd: realDir(options.cwd),
+    ...(options.origin ? { origin: options.origin } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const env: NodeJS.ProcessEnv = { ...commandEnv([...policy.envAllowlist, ...(options.envNames ?? [])]), ...(options.env ?? {}) };
   let argv = ['/bin/sh', '-c', command];
   let pidNamespace = false;

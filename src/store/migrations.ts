@@ -289,6 +289,27 @@ CREATE TABLE run_sessions (
 ALTER TABLE run_nodes ADD COLUMN started_at TEXT;
 `,
   },
+  {
+    version: 5,
+    name: 'audit-log',
+    // Issue 11: who decided what (refused commands, commands allowed unlisted; later approvals,
+    // answers, plan edits). Append-only. `run_id` has no foreign key: an entry outlives its run
+    // and may belong to none (init's probe). `at` is ms since the epoch; `risk` 0-100 or NULL.
+    sql: `
+CREATE TABLE audit (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id  TEXT,
+  at      INTEGER NOT NULL,
+  who     TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  risk    INTEGER CHECK (risk IS NULL OR (risk BETWEEN 0 AND 100)),
+  reason  TEXT NOT NULL,
+  details TEXT NOT NULL            -- JSON object, secrets redacted
+);
+CREATE INDEX audit_by_run ON audit (run_id, id);
+`,
+  },
 ];
 
 /**

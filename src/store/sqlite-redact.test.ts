@@ -41,7 +41,7 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
   /** Every byte of the database and its WAL, as latin1 text (SQLite stores UTF-8 text verbatim). */
   const fileBytes = () => [path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('\n');
 
-  it('plans, tasks, notes, runs, attempts (inline and blob outputs), cache entries, errors and decisions', async () => {
+  it('plans, tasks, notes, runs, attempts (inline and blob outputs), cache entries, errors, decisions and audit entries', async () => {
     const leak = (what: string) => `${what} ${SECRET} and ${ANTHROPIC}`;
     const p = plan('p1');
     p.goal = leak('goal');
@@ -84,6 +84,7 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
       { runId: 'R1', nodeId: 'd', status: 'suspended', attempts: 1 },
     );
     await store.putDecision({ runId: 'R1', nodeId: 'd', decision: 'approved', by: 'me', at: T, comment: leak('comment') });
+    await store.appendAudit({ runId: 'R1', at: 1, who: leak('who'), kind: 'command-refused', subject: leak('curl -H token:'), reason: leak('reason'), details: { matched: leak('matched') } });
 
     const bytes = fileBytes();
     expect(bytes).not.toContain(SECRET);
@@ -104,6 +105,8 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
     expect(byNode['b']?.output).toEqual({ stdout: `${'x'.repeat(BLOB_THRESHOLD_BYTES)} ${REDACTED} and ${REDACTED}` });
     expect(byNode['c']?.error).toMatchObject({ code: 'VERIFY_FAILED', message: `message ${REDACTED} and ${REDACTED}`, hint: `hint ${REDACTED} and ${REDACTED}` });
     expect((await store.getCache('k1'))?.output).toEqual({ stdout: `small output ${REDACTED} and ${REDACTED}` });
+    const [audit] = await store.listAudit('R1');
+    expect(audit).toMatchObject({ subject: `curl -H token: ${REDACTED} and ${REDACTED}`, details: { matched: `matched ${REDACTED} and ${REDACTED}` } });
   });
 
   it('writes values without a secret unchanged', async () => {

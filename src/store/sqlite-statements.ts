@@ -154,6 +154,11 @@ const SQL = {
   endSession: `UPDATE run_sessions SET ended_at = @ended_at, outcome = @outcome, reason = @reason
     WHERE run_id = @run_id AND number = @number`,
   listSessions: 'SELECT * FROM run_sessions WHERE run_id = ? ORDER BY number',
+
+  insertAudit: `INSERT INTO audit (run_id, at, who, kind, subject, risk, reason, details)
+    VALUES (@run_id, @at, @who, @kind, @subject, @risk, @reason, @details) RETURNING *`,
+  listAudit: 'SELECT * FROM audit ORDER BY id',
+  listAuditOfRun: 'SELECT * FROM audit WHERE run_id = ? ORDER BY id',
 } as const;
 
 /** Every prepared statement of the store, by name. */

@@ -6,6 +6,8 @@ import { applyMigrations } from './migrations.js';
 import { checkNewLink, type RequiresEdge } from './link-rules.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
 import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
+import { insertAudit, listAudit } from './sqlite-audit.js';
+import type { AuditEntry, AuditInput } from './audit.js';
 import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStartSession } from './sqlite-leases.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import { openDatabase } from './sqlite-open.js';
@@ -496,5 +498,15 @@ export class SqliteStore implements Store {
 
   listRunSessions(runId: string): Promise<RunSession[]> {
     return this.guard('listRunSessions', (s) => readSessions(s, runId));
+  }
+
+  // ---------------------------------------------------------------- audit log (sqlite-audit.ts)
+
+  appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    return this.guard('appendAudit', (s) => this.write(() => insertAudit(s, entry)));
+  }
+
+  listAudit(runId?: string): Promise<AuditEntry[]> {
+    return this.guard('listAudit', (s) => listAudit(s, runId));
   }
 }

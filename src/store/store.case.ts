@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import type { Store } from './store.js';
 import { attemptCases } from './store-attempts.case.js';
+import { auditCases } from './store-audit.case.js';
 import { contextOverrideCases } from './store-context.case.js';
 import { finishedAttemptCases } from './store-finished.case.js';
 import { useStore } from './store-fixtures.case.js';
@@ -17,7 +18,7 @@ import { runCases } from './store-runs.case.js';
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
  * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
  * migration, the run lease (grant, refusal, expiry, take-over, fencing by token), sessions, the
- * running mark of nodes, and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
+ * running mark of nodes, the audit log (append order, per-run listing, validation), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -35,5 +36,6 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     finishedAttemptCases(holder);
     outputCases(holder);
     leaseCases(holder);
+    auditCases(holder);
   });
 }

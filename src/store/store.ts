@@ -3,6 +3,7 @@ import type { GraphSpec } from '../core/graph.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
+import type { AuditEntry, AuditInput } from './audit.js';
 
 /**
  * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
@@ -402,4 +403,14 @@ export interface Store {
   endRunSession(runId: string, number: number, end: SessionEnd): Promise<void>;
   /** The run's sessions in start order. */
   listRunSessions(runId: string): Promise<RunSession[]>;
+
+  // audit log (issue 11; `audit.ts`)
+  /**
+   * Appends one audit entry (its own transaction) and returns it as stored: its id (ascending in
+   * append order), secrets redacted from who, subject, reason and details. Rejects
+   * CONFIG_INVALID for an unknown kind, a risk outside 0–100 or a non-integer `at`.
+   */
+  appendAudit(entry: AuditInput): Promise<AuditEntry>;
+  /** The audit entries of `runId`, or every entry when it is undefined, in append order. */
+  listAudit(runId?: string): Promise<AuditEntry[]>;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ProjectConfig } from '../core/config.js';
 import type { ErrorRecord } from '../core/errors.js';
 import type { ProcessResult } from '../nodes/run-process.js';
+import type { GateAudit } from '../sandbox/command-check.js';
 import { runGated } from '../sandbox/gate.js';
 import { gitText } from '../workspace/git-run.js';
 import { firstFailingLines } from './failure-lines.js';
@@ -83,6 +84,8 @@ export interface SetupRunOptions {
   signal?: AbortSignal;
   pidDir?: string;
   log?: (message: string) => void;
+  /** where the command policy audits a refusal or an unlisted line allowed (`sandbox/command-check.ts`) */
+  audit?: GateAudit;
 }
 
 /** What {@link runSetup} did: the process result and, when it failed, the error to record. */
@@ -110,6 +113,7 @@ export async function runSetup(command: string, options: SetupRunOptions): Promi
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.pidDir ? { pidDir: options.pidDir } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
   });
   if (result.exitCode === 0) {
     await writeSetupMarker(options.cwd, { command, dependencies: options.dependencies, at: new Date().toISOString() });

@@ -1,0 +1,39 @@
+import type { Json } from '../core/json.js';
+
+/**
+ * The audit log (issue 11, README "Safety and approvals"): an append-only record of who decided
+ * what. This first slice writes command-policy decisions (`command-refused`,
+ * `command-allowed-unlisted`); approvals, answers, path refusals and plan edits follow. Rows are
+ * never updated or deleted; free text and details are stored with secrets redacted, like every
+ * other row.
+ */
+
+/** What an audit entry records. */
+export const AUDIT_KINDS = ['command-refused', 'command-allowed-unlisted'] as const;
+/** One of {@link AUDIT_KINDS}. */
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+/** An audit entry as written by {@link import('./store.js').Store.appendAudit}. */
+export interface AuditInput {
+  /** the run it belongs to; absent for decisions outside a run (`init`'s probe) */
+  runId?: string;
+  /** ms since the Unix epoch */
+  at: number;
+  /** the person (`--by`, default `$USER`) or `taskgraph` for its own policy */
+  who: string;
+  kind: AuditKind;
+  /** what was decided about: the command line, a path, a node id */
+  subject: string;
+  /** 0–100 when the decision carried a risk score; absent otherwise */
+  risk?: number;
+  /** one sentence: the rule or flag behind the decision */
+  reason: string;
+  /** JSON details (rule, matched command, node id …); default `{}` */
+  details?: Record<string, Json>;
+}
+
+/** A stored audit entry: {@link AuditInput} plus its id (1, 2, … in append order, per store). */
+export interface AuditEntry extends AuditInput {
+  id: number;
+  details: Record<string, Json>;
+}
