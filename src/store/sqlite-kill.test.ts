@@ -285,3 +285,35 @@ describe('SqliteStore durability under kill -9: large cache entries (output blob
     await checkAfterKill(db, lastReported);
   });
 });
+
+describe('SqliteStore creation by processes at once', () => {
+  it('eight processes opening one new store together all open it: none sees the half-created file as an empty store', async () => {
+    for (let round = 0; round < 3; round++) {
+      const db = freshPath();
+      // each child waits for the same moment, then opens (creates) the store and migrates it
+      const at = Date.now() + 700;
+      const program = `
+        import { SqliteStore } from ${JSON.stringify(built)};
+        while (Date.now() < ${at}) {}
+        const store = SqliteStore.open(process.env.TG_DB);
+        await store.migrate();
+        await store.close();
+        console.log('ok');
+      `;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+          const proc = spawn(process.execPath, ['--input-type=module', '-e', program], { cwd: repo, env: { ...process.env, TG_DB: db }, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          let err = '';
+          proc.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+          proc.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+          proc.on('error', reject);
+          proc.on('exit', (code) => resolve({ code, out, err }));
+        })),
+      );
+      for (const r of results) expect(r, r.err).toMatchObject({ code: 0, out: 'ok\n' });
+      checkFile(db);
+      expect(readdirSync(join(db, '..')).filter((f) => f.includes('.new-'))).toEqual([]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TaskgraphError } from '../core/errors.js';
@@ -26,6 +27,41 @@ export function refuseEmptyFile(path: string): void {
     details: { op: 'open', path },
     hint: `restore ${path} from a backup${walNote}; or, to start over with an empty store, delete it (the run history is lost)`,
   });
+}
+
+/**
+ * Creates a new database file atomically: its header is written to a private temporary file in
+ * the same directory (`journal_mode = WAL` writes page 1), which is then hard-linked to `path`.
+ * A process that opens the store while another creates it thus never sees a 0-byte file, which
+ * {@link refuseEmptyFile} would take for a truncated store (two `taskgraph do` started at once
+ * on a new project did). When `path` appeared meanwhile (`EEXIST`), the other process's file is
+ * used and the temporary one dropped.
+ * @param path database file path (its directory exists)
+ * @throws Error when the directory is not writable (the caller maps it with `toStoreError`)
+ */
+function createDatabaseFile(path: string): void {
+  const tmp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const db = new Database(tmp);
+    try {
+      db.pragma('journal_mode = WAL');
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // absent
+      }
+    }
+  }
 }
 
 /**
@@ -76,6 +112,7 @@ export function refuseEmptyFile(path: string): void {
 export function openDatabase(path: string): Database.Database {
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true });
+    if (!existsSync(path)) createDatabaseFile(path);
     refuseEmptyFile(path);
   }
   const db = new Database(path);
