@@ -214,6 +214,9 @@ export class ForecastStore implements Store {
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined> {
     return this.scratch.getDecision(runId, nodeId);
   }
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry> {
+    return this.scratch.decide(decision, audit);
+  }
 
   // the forecast's run holds its own lease and sessions, in the scratch store
   acquireRunLease(request: LeaseRequest): Promise<RunLease> {

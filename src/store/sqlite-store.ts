@@ -466,6 +466,24 @@ export class SqliteStore implements Store {
     });
   }
 
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry> {
+    return this.guard(
+      'decide',
+      (s) =>
+        this.write(() => {
+          const prior = s.getDecision.get(decision.runId, decision.nodeId) as DecisionRow | undefined;
+          if (prior) {
+            throw new TaskgraphError('RUN_STATE', `node ${decision.nodeId} of run ${decision.runId} was already ${prior.decision} by ${prior.by} at ${prior.at}`, {
+              details: { runId: decision.runId, nodeId: decision.nodeId, decision: prior.decision, by: prior.by },
+            });
+          }
+          s.upsertDecision.run(decisionParams(decision));
+          return insertAudit(s, audit); // same transaction: both rows or neither
+        }),
+      { missing: () => `run ${decision.runId} not found` },
+    );
+  }
+
   // ---------------------------------------------------------------- lease and sessions
 
   acquireRunLease(request: LeaseRequest): Promise<RunLease> {

@@ -55,5 +55,41 @@ export function auditCases(h: StoreHolder): void {
       await expectCode(h.store.appendAudit(entry({ at: 1.5 })), 'CONFIG_INVALID');
       expect(await h.store.listAudit()).toEqual([]);
     });
+
+    describe('decide: a decision and its audit entry, atomically', () => {
+      const at = '2025-02-01T00:00:05.000Z';
+      const approved = { runId: 'R1', nodeId: 'gate', decision: 'approved' as const, by: 'ada', at, comment: 'ship it' };
+      const audited = (over: Partial<AuditInput> = {}): AuditInput =>
+        entry({ runId: 'R1', kind: 'approved', subject: 'gate', reason: 'ship it', details: { node: 'gate' }, ...over });
+
+      it('writes both rows; the entry comes back as stored', async () => {
+        await h.store.createRun(run('R1'));
+        const stored = await h.store.decide(approved, audited());
+        expect(stored).toStrictEqual({ id: stored.id, ...audited() });
+        expect(await h.store.getDecision('R1', 'gate')).toStrictEqual(approved);
+        expect(await h.store.listAudit('R1')).toStrictEqual([stored]);
+      });
+
+      it('keeps a JSON answer of an `answered` decision exactly', async () => {
+        await h.store.createRun(run('R1'));
+        const answer = { size: 3, tags: ['a', 'ü'], nested: { ok: true, none: null } };
+        await h.store.decide({ runId: 'R1', nodeId: 'ask', decision: 'answered', by: 'bo', at, answer }, audited({ kind: 'answered', subject: 'ask' }));
+        expect(await h.store.getDecision('R1', 'ask')).toStrictEqual({ runId: 'R1', nodeId: 'ask', decision: 'answered', by: 'bo', at, answer });
+        await h.store.decide({ runId: 'R1', nodeId: 'plain', decision: 'answered', by: 'bo', at, answer: 'yes' }, audited({ kind: 'answered', subject: 'plain' }));
+        expect((await h.store.getDecision('R1', 'plain'))?.answer).toBe('yes');
+      });
+
+      it('refuses a node decided already (RUN_STATE), an unknown run (NOT_FOUND) and an invalid entry (CONFIG_INVALID), writing neither row', async () => {
+        await h.store.createRun(run('R1'));
+        await h.store.decide(approved, audited());
+        await expectCode(h.store.decide({ ...approved, decision: 'rejected', by: 'eve' }, audited({ kind: 'rejected', who: 'eve' })), 'RUN_STATE');
+        expect(await h.store.getDecision('R1', 'gate')).toStrictEqual(approved);
+        await expectCode(h.store.decide({ ...approved, runId: 'nope' }, audited({ runId: 'nope' })), 'NOT_FOUND');
+        await expectCode(h.store.decide({ ...approved, nodeId: 'other' }, audited({ risk: 101 })), 'CONFIG_INVALID');
+        expect(await h.store.getDecision('R1', 'other')).toBeUndefined();
+        expect(await h.store.getDecision('nope', 'gate')).toBeUndefined();
+        expect((await h.store.listAudit()).map((e) => e.kind)).toEqual(['approved']);
+      });
+    });
   });
 }

@@ -234,6 +234,12 @@ export interface DecisionRecord {
   by: string;
   at: string;
   comment?: string;
+  /**
+   * the answer of an `answered` decision (a `human` node): any JSON value, validated by the
+   * caller against the node's choices or schema. Stored as JSON text in the `comment` column of
+   * an `answered` row (which has no comment), so no migration was needed.
+   */
+  answer?: Json;
 }
 
 /** What {@link Store.finishAttempt} writes atomically. */
@@ -380,6 +386,17 @@ export interface Store {
   // decisions
   putDecision(decision: DecisionRecord): Promise<void>;
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined>;
+  /**
+   * Records a person's decision and its audit entry in ONE write transaction: both rows are
+   * written, or neither (issue 11 "every audit entry is written with its effect, or not at all").
+   * Unlike {@link putDecision} it never overwrites: a node decided already is refused, so two
+   * processes deciding the same node at once cannot both win.
+   * @returns the audit entry as stored
+   * @throws TaskgraphError NOT_FOUND (unknown run), RUN_STATE (the node has a decision already,
+   *   `details.by`), CONFIG_INVALID (an invalid audit entry: see {@link appendAudit}); nothing
+   *   is written then
+   */
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry>;
 
   // lease and sessions (DESIGN.md §6)
   /**
