@@ -10,6 +10,7 @@ import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
+import { awaitsDecision, DECISION_POLL_MS, decidedWaiting } from './decision-pickup.js';
 import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
@@ -161,7 +162,8 @@ export class Engine {
     return listening(this.options.signal, () => this.resumeRun(runId, workspace, how));
   }
 
-  private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions): Promise<RunSummary> {
+  /** @param handoff whether the session, once ended suspended, picks up decisions recorded meanwhile (`decision-pickup.ts`); false in that follow-up session */
+  private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions, handoff = true): Promise<RunSummary> {
     const store = this.options.store;
     const known = how.lease ? true : (await store.getRun(runId)) !== undefined;
     if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
@@ -176,23 +178,23 @@ export class Engine {
         });
       }
       scope = await RunSessionScope.begin(store, holder, how.command ?? 'resume');
-      return await this.continueRun(run, workspace, scope);
+      return await this.continueRun(run, workspace, scope, handoff);
     } finally {
       if (!scope) await holder.release();
     }
   }
 
   /** The body of {@link resume} under the lease: restores the worktree and node states, then executes. */
-  private async continueRun(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
+  private async continueRun(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope, handoff: boolean): Promise<RunSummary> {
     try {
-      return await this.restoreAndExecute(run, workspace, scope);
+      return await this.restoreAndExecute(run, workspace, scope, handoff);
     } catch (error) {
       await scope.close('failed', toErrorRecord(error).message); // no-op when execute already closed it
       throw error;
     }
   }
 
-  private async restoreAndExecute(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
+  private async restoreAndExecute(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope, handoff: boolean): Promise<RunSummary> {
     const store = this.options.store;
     const runId = run.id;
     killOrphanProcessGroups(pidDir(this.options.projectDir, runId)); // commands of the dead process
@@ -215,7 +217,7 @@ export class Engine {
     const options = { ...run.options, ...budget, ...keptOptionsOf(this.options) };
     await store.updateRun(runId, { status: 'running', options, updatedAt: new Date().toISOString() });
     const { reason: _reason, ...rest } = run;
-    return this.execute({ ...rest, status: 'running', options }, workspace, true, scope);
+    return this.execute({ ...rest, status: 'running', options }, workspace, true, scope, undefined, handoff);
   }
 
   private buildGraph(spec: GraphSpec): Graph {
@@ -237,19 +239,39 @@ export class Engine {
   }
 
   /** Runs one session of the run, then records how the session ended and releases the lease. */
-  private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
+  private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph, handoff = true): Promise<RunSummary> {
     let outcome: SessionOutcome = 'failed';
     let reason: string | undefined;
+    let summary: RunSummary;
     try {
-      const summary = await this.executeSession(run, workspace, resumed, scope, built);
+      summary = await this.executeSession(run, workspace, resumed, scope, built);
       outcome = summary.status === 'running' ? 'interrupted' : summary.status;
       reason = summary.reason;
-      return summary;
     } catch (error) {
       reason = toErrorRecord(error).message;
       throw error;
     } finally {
       await scope.close(outcome, reason);
+    }
+    return handoff && summary.status === 'suspended' && !this.options.signal?.aborted ? this.afterRelease(run.id, workspace, summary) : summary;
+  }
+
+  /**
+   * After a session ended suspended and released the lease: a decision another process recorded
+   * while this one held the lease (`decision-pickup.ts`) is acted on by resuming once more — unless
+   * someone else took the lease meanwhile (then that process continues it).
+   */
+  private async afterRelease(runId: string, workspace: Workspace | undefined, summary: RunSummary): Promise<RunSummary> {
+    const run = await this.options.store.getRun(runId);
+    if (!run) return summary;
+    const kinds = new Map(run.graph.nodes.map((n) => [n.id, n.kind]));
+    const states = new Map((await this.options.store.listRunNodes(runId)).map((n) => [n.nodeId, n.status]));
+    if ((await decidedWaiting(this.options.store, runId, (id) => kinds.get(id), states)).length === 0) return summary;
+    try {
+      return await this.resumeRun(runId, workspace, { command: 'resume' }, false);
+    } catch (error) {
+      if (error instanceof TaskgraphError && error.code === 'RUN_LOCKED') return summary; // the new holder picks it up
+      throw error;
     }
   }
 
@@ -370,6 +392,21 @@ export class Engine {
     const completions: Array<{ id: string; result?: NodeResult; thrown?: unknown }> = [];
     let wake: (() => void) | undefined;
     let fatal: unknown;
+    // decisions another process recorded while this one holds the lease (decision-pickup.ts)
+    const kindOf = (id: string) => state.graph.nodes.get(id)?.kind;
+    const picked = new Set<string>();
+    const pickUpDecisions = async (): Promise<boolean> => {
+      if (controller.signal.aborted || fatal !== undefined || stopReason) return false;
+      const states = state.scheduler.states();
+      if (!awaitsDecision(kindOf, states)) return false;
+      const ids = await decidedWaiting(store, state.run.id, kindOf, states, picked);
+      for (const id of ids) {
+        picked.add(id); // at most once a session: a node that suspends again waits for the next one
+        state.emit({ type: 'log', runId: state.run.id, nodeId: id, message: 'a decision was recorded: continuing this branch' });
+      }
+      state.scheduler.reset(ids);
+      return ids.length > 0;
+    };
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -387,9 +424,21 @@ export class Engine {
             wake?.();
           })();
         }
-        if (running.size === 0 && completions.length === 0) break;
-        if (completions.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        if (running.size === 0 && completions.length === 0) {
+          if (await pickUpDecisions()) continue;
+          break;
+        }
+        if (completions.length === 0) {
+          let poll: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            // a suspended approval or human node: look for its decision now and then
+            if (awaitsDecision(kindOf, state.scheduler.states())) poll = setTimeout(resolve, DECISION_POLL_MS);
+          });
+          clearTimeout(poll);
+        }
         wake = undefined;
+        await pickUpDecisions();
         while (completions.length > 0) {
           const done = completions.shift()!;
           running.delete(done.id);
