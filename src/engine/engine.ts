@@ -14,6 +14,7 @@ import { awaitsDecision, DECISION_POLL_MS, decidedWaiting } from './decision-pic
 import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
+import { notifyPerson, type WaitingFor, waitingOf } from './notify-person.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
@@ -395,6 +396,13 @@ export class Engine {
     // decisions another process recorded while this one holds the lease (decision-pickup.ts)
     const kindOf = (id: string) => state.graph.nodes.get(id)?.kind;
     const picked = new Set<string>();
+    // notify.command / notify.webhook when a person is waited for; awaited before the session ends, never fatal
+    const notices: Promise<unknown>[] = [];
+    const notify = (waiting: WaitingFor | undefined) => {
+      if (!waiting || !this.options.config.notify) return;
+      const log = (message: string) => state.emit({ type: 'log', runId: waiting.runId, nodeId: waiting.nodeId, message });
+      notices.push(notifyPerson(waiting, { store, config: this.options.config, projectDir: this.options.projectDir, log }));
+    };
     const pickUpDecisions = async (): Promise<boolean> => {
       if (controller.signal.aborted || fatal !== undefined || stopReason) return false;
       const states = state.scheduler.states();
@@ -458,10 +466,14 @@ export class Engine {
           }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
+          if (status === 'suspended' && !budgetStop) notify(waitingOf(state.run.id, state.graph.nodes.get(done.id)!));
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
             const decision = await tasks.afterFailure(done.id, error!);
-            if (decision.action === 'hold') holdReason ??= decision.reason;
+            if (decision.action === 'hold') {
+              holdReason ??= decision.reason;
+              if (task) notify({ runId: state.run.id, nodeId: task, kind: 'task', question: decision.reason });
+            }
             if (decision.action === 'replan') continue;
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
           }
@@ -470,6 +482,7 @@ export class Engine {
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
       state.marks?.stop();
+      await Promise.allSettled(notices);
     }
     try {
       await state.writes.flush();
