@@ -46,7 +46,7 @@ const configWith = (notify: Record<string, unknown>) => ProjectConfigSchema.pars
 async function store() {
   const s = SqliteStore.open(':memory:');
   await s.migrate();
-  await s.createRun({ id: 'R1', status: 'running', graph: { nodes: [] }, command: 'test', options: {}, projectDir: dir, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
+  await s.createRun({ id: 'R1', status: 'running', graph: { nodes: [], edges: [] }, command: 'test', options: {}, projectDir: dir, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' });
   return s;
 }
 
