@@ -43,6 +43,47 @@ export async function decidedWaiting(
   return found;
 }
 
+/**
+ * The live session's side (one per session): which suspended nodes got a decision, each node
+ * at most once a session (a node that suspends again waits for the next session).
+ */
+export class DecisionWatch {
+  private readonly picked = new Set<string>();
+
+  /** @param kindOf the kind of a node id in the session's (possibly grown) graph */
+  constructor(
+    private readonly store: Store,
+    private readonly runId: string,
+    private readonly kindOf: (id: string) => NodeKind | undefined,
+  ) {}
+
+  /** Whether a node waits for a decision: the session should poll every {@link DECISION_POLL_MS}. */
+  waiting(states: ReadonlyMap<string, NodeStatus>): boolean {
+    return awaitsDecision(this.kindOf, states);
+  }
+
+  /** The suspended nodes decided since the last call (store reads only when one waits). */
+  async pickUp(states: ReadonlyMap<string, NodeStatus>): Promise<string[]> {
+    if (!this.waiting(states)) return [];
+    const ids = await decidedWaiting(this.store, this.runId, this.kindOf, states, this.picked);
+    for (const id of ids) this.picked.add(id);
+    return ids;
+  }
+}
+
+/**
+ * After a session ended suspended and released the lease: whether a suspended `approval` or
+ * `human` node of the run has a decision now (recorded while the session held the lease), so the
+ * run should be resumed. Reads the run's graph and node states from the store.
+ */
+export async function decidedAfterRelease(store: Store, runId: string): Promise<boolean> {
+  const run = await store.getRun(runId);
+  if (!run || run.status !== 'suspended') return false;
+  const kinds = new Map(run.graph.nodes.map((n) => [n.id, n.kind]));
+  const states = new Map((await store.listRunNodes(runId)).map((n) => [n.nodeId, n.status]));
+  return (await decidedWaiting(store, runId, (id) => kinds.get(id), states)).length > 0;
+}
+
 /** Whether any node of `states` is suspended and of a {@link DECIDED_KINDS} kind (worth polling for). */
 export function awaitsDecision(kindOf: (id: string) => NodeKind | undefined, states: ReadonlyMap<string, NodeStatus>): boolean {
   for (const [id, status] of states) {

@@ -128,4 +128,36 @@ describe('human nodes and decisions handed to a live run', () => {
     expect(counts).toEqual({ 'gate-a': 2, 'after-a': 1, 'ask-b': 2, 'after-b': 1, slow: 1 });
     expect(events.filter((e) => e.type === 'log' && e.message.includes('a decision was recorded')).map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(['ask-b', 'gate-a']);
   });
+
+  it('a decision recorded after the last look but before the lease is released is acted on after the release: the run is resumed once more', async () => {
+    const { store: real } = await setup();
+    const { executors, scripts } = defaultRegistry();
+    let injected = false;
+    // another process decides in the last instant the lease is still held (it then sees the lease held and hands over)
+    const store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'releaseRunLease') {
+          return async (runId: string, token: string) => {
+            if (!injected) {
+              injected = true;
+              await target.decide(...answer(runId, 'ask', 'late'));
+            }
+            return target.releaseRunLease(runId, token);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const engine = new Engine({ store, executors, scripts, projectDir: process.cwd(), config });
+    const graph: GraphSpecInput = { nodes: [{ id: 'ask', kind: 'human', config: { question: 'Now?' } }, noop('use', { inputs: { a: { $ref: 'ask', path: 'answer' } } })] };
+    const summary = await engine.start({ graph, command: 'test', runId: 'r-late' });
+    expect(injected).toBe(true);
+    expect(summary.status).toBe('succeeded');
+    expect((await real.listRunSessions('r-late')).map((s) => [s.command, s.outcome])).toEqual([
+      ['test', 'suspended'],
+      ['resume', 'succeeded'],
+    ]);
+    expect((await real.listAttempts('r-late', 'use'))[0]!.output).toEqual({ args: 'use', inputs: { a: 'late' } });
+  });
 });

@@ -10,11 +10,11 @@ import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
-import { awaitsDecision, DECISION_POLL_MS, decidedWaiting } from './decision-pickup.js';
+import { DECISION_POLL_MS, decidedAfterRelease, DecisionWatch } from './decision-pickup.js';
 import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
-import { notifyPerson, type WaitingFor, waitingOf } from './notify-person.js';
+import { Notices } from './notify-person.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
@@ -117,7 +117,22 @@ export class Engine {
    * @throws TaskgraphError GRAPH_INVALID before anything is written
    */
   async start(start: RunStart): Promise<RunSummary> {
-    return listening(this.options.signal, () => this.startRun(start));
+    return listening(this.options.signal, async () => this.handOff(await this.startRun(start), start.workspace));
+  }
+
+  /**
+   * After a session ended suspended and released the lease: a decision another process recorded
+   * meanwhile (`decision-pickup.ts`) is acted on by resuming once more, unless another process
+   * took the lease in between (then that one continues the run).
+   */
+  private async handOff(summary: RunSummary, workspace: Workspace | undefined): Promise<RunSummary> {
+    if (summary.status !== 'suspended' || this.options.signal?.aborted || !(await decidedAfterRelease(this.options.store, summary.runId))) return summary;
+    try {
+      return await this.resumeRun(summary.runId, workspace, { command: 'resume' });
+    } catch (error) {
+      if (error instanceof TaskgraphError && error.code === 'RUN_LOCKED') return summary;
+      throw error;
+    }
   }
 
   private async startRun(start: RunStart): Promise<RunSummary> {
@@ -160,11 +175,10 @@ export class Engine {
    *   RUN_STATE for a succeeded one
    */
   async resume(runId: string, workspace?: Workspace, how: ResumeOptions = {}): Promise<RunSummary> {
-    return listening(this.options.signal, () => this.resumeRun(runId, workspace, how));
+    return listening(this.options.signal, async () => this.handOff(await this.resumeRun(runId, workspace, how), workspace));
   }
 
-  /** @param handoff whether the session, once ended suspended, picks up decisions recorded meanwhile (`decision-pickup.ts`); false in that follow-up session */
-  private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions, handoff = true): Promise<RunSummary> {
+  private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions): Promise<RunSummary> {
     const store = this.options.store;
     const known = how.lease ? true : (await store.getRun(runId)) !== undefined;
     if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
@@ -179,23 +193,23 @@ export class Engine {
         });
       }
       scope = await RunSessionScope.begin(store, holder, how.command ?? 'resume');
-      return await this.continueRun(run, workspace, scope, handoff);
+      return await this.continueRun(run, workspace, scope);
     } finally {
       if (!scope) await holder.release();
     }
   }
 
   /** The body of {@link resume} under the lease: restores the worktree and node states, then executes. */
-  private async continueRun(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope, handoff: boolean): Promise<RunSummary> {
+  private async continueRun(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
     try {
-      return await this.restoreAndExecute(run, workspace, scope, handoff);
+      return await this.restoreAndExecute(run, workspace, scope);
     } catch (error) {
       await scope.close('failed', toErrorRecord(error).message); // no-op when execute already closed it
       throw error;
     }
   }
 
-  private async restoreAndExecute(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope, handoff: boolean): Promise<RunSummary> {
+  private async restoreAndExecute(run: RunRecord, workspace: Workspace | undefined, scope: RunSessionScope): Promise<RunSummary> {
     const store = this.options.store;
     const runId = run.id;
     killOrphanProcessGroups(pidDir(this.options.projectDir, runId)); // commands of the dead process
@@ -218,7 +232,7 @@ export class Engine {
     const options = { ...run.options, ...budget, ...keptOptionsOf(this.options) };
     await store.updateRun(runId, { status: 'running', options, updatedAt: new Date().toISOString() });
     const { reason: _reason, ...rest } = run;
-    return this.execute({ ...rest, status: 'running', options }, workspace, true, scope, undefined, handoff);
+    return this.execute({ ...rest, status: 'running', options }, workspace, true, scope);
   }
 
   private buildGraph(spec: GraphSpec): Graph {
@@ -240,39 +254,19 @@ export class Engine {
   }
 
   /** Runs one session of the run, then records how the session ended and releases the lease. */
-  private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph, handoff = true): Promise<RunSummary> {
+  private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
     let outcome: SessionOutcome = 'failed';
     let reason: string | undefined;
-    let summary: RunSummary;
     try {
-      summary = await this.executeSession(run, workspace, resumed, scope, built);
+      const summary = await this.executeSession(run, workspace, resumed, scope, built);
       outcome = summary.status === 'running' ? 'interrupted' : summary.status;
       reason = summary.reason;
+      return summary;
     } catch (error) {
       reason = toErrorRecord(error).message;
       throw error;
     } finally {
       await scope.close(outcome, reason);
-    }
-    return handoff && summary.status === 'suspended' && !this.options.signal?.aborted ? this.afterRelease(run.id, workspace, summary) : summary;
-  }
-
-  /**
-   * After a session ended suspended and released the lease: a decision another process recorded
-   * while this one held the lease (`decision-pickup.ts`) is acted on by resuming once more — unless
-   * someone else took the lease meanwhile (then that process continues it).
-   */
-  private async afterRelease(runId: string, workspace: Workspace | undefined, summary: RunSummary): Promise<RunSummary> {
-    const run = await this.options.store.getRun(runId);
-    if (!run) return summary;
-    const kinds = new Map(run.graph.nodes.map((n) => [n.id, n.kind]));
-    const states = new Map((await this.options.store.listRunNodes(runId)).map((n) => [n.nodeId, n.status]));
-    if ((await decidedWaiting(this.options.store, runId, (id) => kinds.get(id), states)).length === 0) return summary;
-    try {
-      return await this.resumeRun(runId, workspace, { command: 'resume' }, false);
-    } catch (error) {
-      if (error instanceof TaskgraphError && error.code === 'RUN_LOCKED') return summary; // the new holder picks it up
-      throw error;
     }
   }
 
@@ -393,28 +387,17 @@ export class Engine {
     const completions: Array<{ id: string; result?: NodeResult; thrown?: unknown }> = [];
     let wake: (() => void) | undefined;
     let fatal: unknown;
-    // decisions another process recorded while this one holds the lease (decision-pickup.ts)
-    const kindOf = (id: string) => state.graph.nodes.get(id)?.kind;
-    const picked = new Set<string>();
-    // notify.command / notify.webhook when a person is waited for; awaited before the session ends, never fatal
-    const notices: Promise<unknown>[] = [];
-    const notify = (waiting: WaitingFor | undefined) => {
-      if (!waiting || !this.options.config.notify) return;
-      const log = (message: string) => state.emit({ type: 'log', runId: waiting.runId, nodeId: waiting.nodeId, message });
-      notices.push(notifyPerson(waiting, { store, config: this.options.config, projectDir: this.options.projectDir, log }));
-    };
+    // decisions recorded by other processes while this one holds the lease; notifications of people waited for
+    const watch = new DecisionWatch(store, initialRun.id, (id) => state.graph.nodes.get(id)?.kind);
     const pickUpDecisions = async (): Promise<boolean> => {
-      if (controller.signal.aborted || fatal !== undefined || stopReason) return false;
-      const states = state.scheduler.states();
-      if (!awaitsDecision(kindOf, states)) return false;
-      const ids = await decidedWaiting(store, state.run.id, kindOf, states, picked);
-      for (const id of ids) {
-        picked.add(id); // at most once a session: a node that suspends again waits for the next one
-        state.emit({ type: 'log', runId: state.run.id, nodeId: id, message: 'a decision was recorded: continuing this branch' });
-      }
+      const ids = controller.signal.aborted || fatal !== undefined || stopReason ? [] : await watch.pickUp(state.scheduler.states());
+      for (const id of ids) state.emit({ type: 'log', runId: state.run.id, nodeId: id, message: 'a decision was recorded: continuing this branch' });
       state.scheduler.reset(ids);
       return ids.length > 0;
     };
+    const notices = new Notices({ store, config: this.options.config, projectDir: this.options.projectDir }, (nodeId, message) =>
+      state.emit({ type: 'log', runId: state.run.id, nodeId, message }),
+    );
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -437,12 +420,9 @@ export class Engine {
           break;
         }
         if (completions.length === 0) {
-          let poll: NodeJS.Timeout | undefined;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            // a suspended approval or human node: look for its decision now and then
-            if (awaitsDecision(kindOf, state.scheduler.states())) poll = setTimeout(resolve, DECISION_POLL_MS);
-          });
+          // an approval or human node waits: look for its decision every DECISION_POLL_MS meanwhile
+          const poll = watch.waiting(state.scheduler.states()) ? setTimeout(() => wake?.(), DECISION_POLL_MS) : undefined;
+          await new Promise<void>((resolve) => (wake = resolve));
           clearTimeout(poll);
         }
         wake = undefined;
@@ -466,14 +446,12 @@ export class Engine {
           }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
-          if (status === 'suspended' && !budgetStop) notify(waitingOf(state.run.id, state.graph.nodes.get(done.id)!));
+          if (status === 'suspended' && !budgetStop) notices.node(state.run.id, state.graph.nodes.get(done.id)!);
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
             const decision = await tasks.afterFailure(done.id, error!);
-            if (decision.action === 'hold') {
-              holdReason ??= decision.reason;
-              if (task) notify({ runId: state.run.id, nodeId: task, kind: 'task', question: decision.reason });
-            }
+            if (decision.action === 'hold' && task) notices.task(state.run.id, task, decision.reason);
+            if (decision.action === 'hold') holdReason ??= decision.reason;
             if (decision.action === 'replan') continue;
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
           }
@@ -482,7 +460,7 @@ export class Engine {
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
       state.marks?.stop();
-      await Promise.allSettled(notices);
+      await notices.settled();
     }
     try {
       await state.writes.flush();

@@ -34,6 +34,40 @@ export function waitingOf(runId: string, node: { id: string; kind: string; confi
   return { runId, nodeId: node.id, kind: node.kind, question: `${question}${choices}` };
 }
 
+/**
+ * The notifications of one session: started as people are waited for (never awaited by the
+ * loop), settled before the session ends. Does nothing without `notify:` in the config.
+ */
+export class Notices {
+  private readonly pending: Promise<unknown>[] = [];
+
+  /** @param log the run's log line for a node (or task) id */
+  constructor(
+    private readonly deps: Omit<NotifyDeps, 'log'>,
+    private readonly log: (nodeId: string, message: string) => void,
+  ) {}
+
+  /** A node suspended: notifies when it is an `approval` or `human` node. */
+  node(runId: string, node: { id: string; kind: string; config: unknown }): void {
+    this.send(waitingOf(runId, node));
+  }
+
+  /** A task held for a person, with the reason. */
+  task(runId: string, taskId: string, reason: string): void {
+    this.send({ runId, nodeId: taskId, kind: 'task', question: reason });
+  }
+
+  /** Resolves when every notification started has been delivered or given up (bounded by notify.timeoutMs). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.pending);
+  }
+
+  private send(waiting: WaitingFor | undefined): void {
+    if (!waiting || !this.deps.config.notify) return;
+    this.pending.push(notifyPerson(waiting, { ...this.deps, log: (message) => this.log(waiting.nodeId, message) }));
+  }
+}
+
 /** Where {@link notifyPerson} works. */
 export interface NotifyDeps {
   store: Pick<Store, 'appendAudit' | 'listAudit'>;
