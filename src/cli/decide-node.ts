@@ -153,7 +153,7 @@ function auditOf(runId: string, nodeId: string, decided: NodeDecision, question:
     who: decided.by,
     kind: decided.decision,
     subject: nodeId,
-    reason: decided.comment ?? (decided.decision === 'answered' ? `answered: ${JSON.stringify(decided.answer ?? null).slice(0, 200)}` : ''),
+    reason: decided.comment ?? (decided.decision === 'answered' ? `answered: ${JSON.stringify(decided.answer ?? null).slice(0, 200)}` : 'no comment'),
     details,
   };
 }
