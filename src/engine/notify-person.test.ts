@@ -8,6 +8,7 @@ import { ProjectConfigSchema } from '../core/config.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { Engine } from './engine.js';
+import { forecastRun } from './forecast.js';
 import type { EngineEvent } from './events.js';
 import { notifyPerson } from './notify-person.js';
 
@@ -148,6 +149,27 @@ describe('the engine notifies when a run starts waiting for a person', () => {
           expect((await s.getRun(first.runId))!.status).toBe('suspended');
         }
       }
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('a forecast tells nobody: its suspended nodes are predictions', async () => {
+    const live = await hook();
+    try {
+      const s = SqliteStore.open(':memory:');
+      await s.migrate();
+      const { executors, scripts } = defaultRegistry();
+      const graph = {
+        nodes: [
+          { id: 'ask', kind: 'human' as const, config: { question: 'Size?' } },
+          { id: 'use', kind: 'script' as const, config: { fn: 'noop' }, inputs: { a: { $ref: 'ask', path: 'answer' } } },
+        ],
+      };
+      const forecast = await forecastRun({ store: s, executors, scripts, projectDir: dir, config: configWith({ webhook: live.url }), graph });
+      expect(forecast.nodes.find((n) => n.nodeId === 'ask')).toMatchObject({ willRun: true });
+      expect(live.bodies).toEqual([]);
+      expect(await s.listAudit()).toEqual([]);
     } finally {
       await live.close();
     }
