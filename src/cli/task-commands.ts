@@ -68,7 +68,16 @@ export async function answerCommand(
           hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
         });
       }
-      await project.store.appendTaskNote(run.planId, taskId, `Answer from ${by ?? 'a person'}: ${text}`);
+      const who = by ?? 'a person';
+      await project.store.appendTaskNoteAudited(run.planId, taskId, `Answer from ${who}: ${text}`, {
+        runId,
+        at: Date.now(),
+        who,
+        kind: 'answered',
+        subject: taskId,
+        reason: `answered: ${text.slice(0, 200)}`,
+        details: { task: taskId, plan: run.planId, answer: text },
+      });
       resuming = true;
       return await resumeLeased(project, lease, opts, 'answer');
     } finally {

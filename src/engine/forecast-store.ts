@@ -117,6 +117,10 @@ export class ForecastStore implements Store {
     await this.ensurePlan(planId);
     return this.scratch.appendTaskNote(planId, taskId, note);
   }
+  async appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task> {
+    await this.ensurePlan(planId);
+    return this.scratch.appendTaskNoteAudited(planId, taskId, note, audit);
+  }
   async setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
     await this.ensurePlan(planId);
     return this.scratch.setTaskStatus(planId, taskId, status);

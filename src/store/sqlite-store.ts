@@ -210,6 +210,16 @@ export class SqliteStore implements Store {
     );
   }
 
+  appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task> {
+    return this.guard('appendTaskNoteAudited', (s) =>
+      this.write(() => {
+        if (s.appendNote.run({ plan_id: planId, id: taskId, note: storedText(note) }).changes === 0) throw taskNotFound(planId, taskId);
+        insertAudit(s, audit); // same transaction: the note and its entry, or neither
+        return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
+      }),
+    );
+  }
+
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
     return this.guard('setTaskStatus', (s) => {
       if (s.setTaskStatus.run({ plan_id: planId, id: taskId, status }).changes === 0) throw taskNotFound(planId, taskId);

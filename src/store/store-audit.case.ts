@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditInput } from './audit.js';
-import { expectCode, run, type StoreHolder } from './store-fixtures.case.js';
+import { expectCode, plan, run, type StoreHolder } from './store-fixtures.case.js';
 
 /** Conformance cases for the audit log (`audit.ts`; see `store.case.ts`). */
 export function auditCases(h: StoreHolder): void {
@@ -54,6 +54,18 @@ export function auditCases(h: StoreHolder): void {
       await expectCode(h.store.appendAudit(entry({ risk: 2.5 })), 'CONFIG_INVALID');
       await expectCode(h.store.appendAudit(entry({ at: 1.5 })), 'CONFIG_INVALID');
       expect(await h.store.listAudit()).toEqual([]);
+    });
+
+    it('appendTaskNoteAudited writes the note and the entry together, or neither', async () => {
+      await h.store.savePlan(plan('p1'));
+      const answered = entry({ kind: 'answered', subject: 'T1.2', reason: 'answered', details: { task: 'T1.2' } });
+      const task = await h.store.appendTaskNoteAudited('p1', 'T1.2', 'Answer from ada: use integers', answered);
+      expect(task.notes).toEqual(['earlier note', 'Answer from ada: use integers']);
+      expect(await h.store.listAudit()).toMatchObject([{ kind: 'answered', subject: 'T1.2' }]);
+      await expectCode(h.store.appendTaskNoteAudited('p1', 'nope', 'x', answered), 'NOT_FOUND');
+      await expectCode(h.store.appendTaskNoteAudited('p1', 'T1.2', 'never stored', entry({ risk: 101 })), 'CONFIG_INVALID');
+      expect((await h.store.getTask('p1', 'T1.2'))?.notes).toEqual(['earlier note', 'Answer from ada: use integers']);
+      expect(await h.store.listAudit()).toHaveLength(1);
     });
 
     describe('decide: a decision and its audit entry, atomically', () => {

@@ -300,6 +300,13 @@ export interface Store {
   putTask(task: Task): Promise<void>;
   /** Appends a note; rejects NOT_FOUND for an unknown task. Returns the updated task. */
   appendTaskNote(planId: string, taskId: string, note: string): Promise<Task>;
+  /**
+   * {@link appendTaskNote} and {@link appendAudit} in ONE write transaction: a person's answer to
+   * a task held for them, recorded with its audit entry or not at all.
+   * @returns the updated task
+   * @throws TaskgraphError NOT_FOUND (unknown task), CONFIG_INVALID (invalid entry); nothing is written then
+   */
+  appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task>;
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void>;
   /**
    * Adds a link (idempotent); a `requires` link also adds `to` to `from`'s dependencies.
