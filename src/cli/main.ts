@@ -109,9 +109,19 @@ withCommandConsent(withBudgetFlags(common(program.command('resume <run>').descri
   .option('--concurrency <n>', 'nodes running at once', int)))
   .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
 
-withCommandConsent(withBudgetFlags(common(program.command('answer <run> <task> <text>').description('answer a task held for a person (same failure twice), then resume'))), false)
+withCommandConsent(
+  withBudgetFlags(
+    program
+      .command('answer <run> <id> [text]')
+      .description('answer a human node (its question; JSON with --json VALUE) or a task held for a person (same failure twice), then resume; a live run picks the answer up')
+      .option('--json [answer]', 'machine-readable output; with a value, the answer as JSON (a human node with a schema)')
+      .addOption(new Option('--record <file>', 'record every model exchange into this cassette').conflicts('replay'))
+      .option('--replay <file>', 'answer model calls from this cassette (no network, no API key)'),
+  ),
+  false,
+)
   .option('--by <name>', 'who answers (default $USER)')
-  .action(act(async (cmd, run: string, task: string, text: string) => answerCommand(run, task, text, opts(cmd))));
+  .action(act(async (cmd, run: string, id: string, text: string | undefined) => answerCommand(run, id, text, opts(cmd))));
 
 program
   .command('note <task> <text>')
@@ -174,7 +184,7 @@ program
   .action(act(async (cmd, target: string, node: string) => whyCommand(target, node, opts(cmd))));
 
 for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-  withCommandConsent(common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node, then resume the run`)), false)
+  withCommandConsent(common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node (audited), then resume the run, or hand the decision to the live process running it`)), false)
     .option('--comment <text>', 'why')
     .option('--by <name>', 'who decides (default $USER)')
     .option('--no-resume', 'only record the decision')
@@ -183,7 +193,7 @@ for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']]
 
 program
   .command('audit')
-  .description('the audit log: refused commands and commands run unlisted (later approvals, answers, plan edits), oldest first')
+  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers and notifications, oldest first')
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));

@@ -5,6 +5,7 @@ import type { RunRecord } from '../store/store.js';
 import { openRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { BudgetFlags } from './budget-options.js';
+import { decideNode } from './decide-node.js';
 import { createProgress } from './progress.js';
 import { budgetOf, type CommonOptions, endSession } from './run-common.js';
 import { type ProjectHandle, withProject } from './wiring.js';
@@ -71,40 +72,25 @@ export async function resumeCommand(runId: string, opts: CommonOptions & BudgetF
   return withProject(opts, async (project) => resumeLeased(project, await leaseRun(project, runId), opts, 'resume'));
 }
 
-/** `taskgraph approve|reject RUN NODE`: takes the lease, records the decision, then resumes the run (unless `--no-resume`). */
+/**
+ * `taskgraph approve|reject RUN NODE`: records the decision with its audit entry, then resumes
+ * the run (unless `--no-resume`), or hands the decision to the live process that holds the run
+ * (`decide-node.ts`).
+ */
 export async function decideCommand(
   decision: 'approved' | 'rejected',
   runId: string,
   nodeId: string,
   opts: CommonOptions & BudgetFlags & { comment?: string; by?: string; resume?: boolean },
 ): Promise<number> {
-  return withProject(opts, async (project) => {
-    const lease = await leaseRun(project, runId);
-    let resuming = false;
-    try {
-      const nodes = await project.store.listRunNodes(runId);
-      const node = nodes.find((n) => n.nodeId === nodeId);
-      if (!node) throw new TaskgraphError('NOT_FOUND', `run ${runId} has no node "${nodeId}"`);
-      const waiting = nodes.filter((n) => n.status === 'suspended').map((n) => n.nodeId);
-      if (node.status !== 'suspended') {
-        throw new TaskgraphError('RUN_STATE', `node ${nodeId} is ${node.status}, not waiting for a decision`, {
-          hint: waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'no node of this run is waiting',
-        });
-      }
-      await project.store.putDecision({
-        runId,
-        nodeId,
-        decision,
-        by: opts.by ?? process.env['USER'] ?? 'unknown',
-        at: new Date().toISOString(),
-        ...(opts.comment ? { comment: opts.comment } : {}),
-      });
-      if (!opts.json) process.stdout.write(`${decision} ${runId} ${nodeId}\n`);
-      if (opts.resume === false) return 0;
-      resuming = true;
-      return await resumeLeased(project, lease, opts, decision === 'approved' ? 'approve' : 'reject');
-    } finally {
-      if (!resuming) await lease.holder.release();
-    }
-  });
+  return withProject(opts, async (project) =>
+    decideNode(
+      project,
+      runId,
+      nodeId,
+      { decision, by: opts.by ?? process.env['USER'] ?? 'unknown', ...(opts.comment ? { comment: opts.comment } : {}) },
+      opts,
+      decision === 'approved' ? 'approve' : 'reject',
+    ),
+  );
 }

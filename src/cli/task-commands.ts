@@ -1,4 +1,6 @@
 import { TaskgraphError } from '../core/errors.js';
+import type { Json } from '../core/json.js';
+import { decideNode } from './decide-node.js';
 import type { CommonOptions } from './commands.js';
 import { leaseRun, resumeLeased } from './resume-command.js';
 import type { BudgetFlags } from './budget-options.js';
@@ -33,12 +35,29 @@ export async function notesCommand(taskId: string, opts: CommonOptions & { plan?
 }
 
 /**
- * `taskgraph answer RUN TASK TEXT`: answers a task held for a person (loop detected): takes the
- * run's lease (RUN_LOCKED while another process works on it), writes the answer as a note on the
- * task, then resumes the run under that lease, so the task runs again with it.
+ * `taskgraph answer RUN ID [TEXT]`. When ID is a `human` node of the run, TEXT (or the JSON
+ * value of `--json VALUE`) answers it: checked against its choices or schema, recorded with its
+ * audit entry, then the run resumes or the live run picks it up (`decide-node.ts`). Otherwise ID
+ * is a task held for a person (loop detected): takes the run's lease (RUN_LOCKED while another
+ * process works on it), writes the answer as a note on the task, then resumes the run under that
+ * lease, so the task runs again with it.
+ * @param opts `json`: true for machine-readable output; a string is the answer as JSON (output is JSON then too)
+ * @throws TaskgraphError CONFIG_INVALID (no answer, or `--json` not JSON), and see {@link decideNode}
  */
-export async function answerCommand(runId: string, taskId: string, text: string, opts: CommonOptions & BudgetFlags & { by?: string }): Promise<number> {
+export async function answerCommand(
+  runId: string,
+  taskId: string,
+  text: string | undefined,
+  options: Omit<CommonOptions, 'json'> & BudgetFlags & { by?: string; json?: boolean | string },
+): Promise<number> {
+  const { json, ...rest } = options;
+  const opts: CommonOptions & BudgetFlags & { by?: string } = { ...rest, json: json !== undefined && json !== false };
+  const by = opts.by ?? process.env['USER'];
   return withProject(opts, async (project) => {
+    if ((await project.store.getRun(runId))?.graph.nodes.some((n) => n.id === taskId && n.kind === 'human')) {
+      return decideNode(project, runId, taskId, { decision: 'answered', by: by ?? 'unknown', answer: answerValue(text, json) }, opts, 'answer');
+    }
+    if (text === undefined) throw new TaskgraphError('CONFIG_INVALID', 'give the answer: taskgraph answer RUN TASK "text"');
     const lease = await leaseRun(project, runId);
     let resuming = false;
     try {
@@ -49,11 +68,34 @@ export async function answerCommand(runId: string, taskId: string, text: string,
           hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
         });
       }
-      await project.store.appendTaskNote(run.planId, taskId, `Answer from ${opts.by ?? process.env['USER'] ?? 'a person'}: ${text}`);
+      const who = by ?? 'a person';
+      await project.store.appendTaskNoteAudited(run.planId, taskId, `Answer from ${who}: ${text}`, {
+        runId,
+        at: Date.now(),
+        who,
+        kind: 'answered',
+        subject: taskId,
+        reason: `answered: ${text.slice(0, 200)}`,
+        details: { task: taskId, plan: run.planId, answer: text },
+      });
       resuming = true;
       return await resumeLeased(project, lease, opts, 'answer');
     } finally {
       if (!resuming) await lease.holder.release();
     }
   });
+}
+
+/** The answer given: `--json VALUE` parsed, else the text. */
+function answerValue(text: string | undefined, json: boolean | string | undefined): Json {
+  if (typeof json === 'string') {
+    if (text !== undefined) throw new TaskgraphError('CONFIG_INVALID', 'give the answer as text or as --json VALUE, not both');
+    try {
+      return JSON.parse(json) as Json;
+    } catch (error) {
+      throw new TaskgraphError('CONFIG_INVALID', `--json is not JSON: ${(error as Error).message}`);
+    }
+  }
+  if (text === undefined) throw new TaskgraphError('CONFIG_INVALID', 'give the answer: taskgraph answer RUN NODE "text" (or --json VALUE)');
+  return text;
 }

@@ -170,6 +170,27 @@ export function networkFor(safety: Safety, kind: CommandClass): 'none' | 'host' 
   return typeof safety.network === 'string' ? safety.network : safety.network[kind];
 }
 
+/**
+ * `notify:` in taskgraph.yaml (issue 11 "Notifications"): what is called once when a run starts
+ * waiting for a person (an `approval` or `human` node, a task held for a person). `command` is a
+ * shell line run through the command gate with the question in the environment
+ * (TASKGRAPH_RUN, TASKGRAPH_NODE, TASKGRAPH_KIND, TASKGRAPH_QUESTION; never put into the line
+ * itself); `webhook` gets a POST of JSON `{ run, node, kind, question }`. Both bounded by
+ * `timeoutMs`. Delivery failures are logged and audited (`notify-failed`), never fatal.
+ */
+export const NotifySchema = z
+  .object({
+    command: z.string().min(1).optional(),
+    webhook: z.url({ protocol: /^https?$/ }).optional(),
+    /** ms each delivery may take (command or webhook request); default 10 s */
+    timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+  })
+  .strict()
+  .refine((n) => n.command !== undefined || n.webhook !== undefined, { message: 'set notify.command, notify.webhook, or both' });
+
+/** `notify:` of taskgraph.yaml, parsed (see {@link NotifySchema}). */
+export type NotifyConfig = z.infer<typeof NotifySchema>;
+
 /** How a run treats its base commit (`policy.baseline`, `--baseline`); see the `baseline` node in planning/plan-graph.ts. */
 export const BaselineModeSchema = z.enum(['strict', 'known-failures', 'off']);
 
@@ -229,6 +250,8 @@ export const ProjectConfigSchema = z
       })
       .strict()
       .default({}),
+    /** who is told when a run waits for a person (see {@link NotifySchema}); none by default */
+    notify: NotifySchema.optional(),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**

@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'COMMAND_DENIED'
   /** a shell line is neither allowed nor denied and `policy.safety.commands.unlisted` is `refuse` */
   | 'COMMAND_NEEDS_APPROVAL'
+  /** an answer to a `human` node is not among its choices or not valid against its schema; nothing was recorded */
+  | 'ANSWER_INVALID'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

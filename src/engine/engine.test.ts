@@ -147,10 +147,10 @@ describe('Engine', () => {
     const { engine, store } = await setup();
     await expect(
       engine().start({
-        graph: { nodes: [{ id: 'x', kind: 'script', config: { nofn: 1 } }, { id: 'y', kind: 'apply', config: {} }, { id: 'z', kind: 'human', config: {} }] },
+        graph: { nodes: [{ id: 'x', kind: 'script', config: { nofn: 1 } }, { id: 'y', kind: 'apply', config: {} }, { id: 'z', kind: 'subgraph', config: {} }, { id: 'h', kind: 'human', config: { choices: [] } }] },
         command: 'test',
       }),
-    ).rejects.toThrow(/config\.fn[\s\S]*missing input "edit"[\s\S]*no executor for kind "human"/);
+    ).rejects.toThrow(/config\.fn[\s\S]*missing input "edit"[\s\S]*no executor for kind "subgraph"[\s\S]*config\.question/);
     expect(await store.listRuns()).toEqual([]);
   });
 

@@ -10,9 +10,11 @@ import type { ModelClient } from '../llm/model-client.js';
 import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
+import { DECISION_POLL_MS, decidedAfterRelease, DecisionWatch } from './decision-pickup.js';
 import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
+import { Notices } from './notify-person.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
@@ -115,7 +117,22 @@ export class Engine {
    * @throws TaskgraphError GRAPH_INVALID before anything is written
    */
   async start(start: RunStart): Promise<RunSummary> {
-    return listening(this.options.signal, () => this.startRun(start));
+    return listening(this.options.signal, async () => this.handOff(await this.startRun(start), start.workspace));
+  }
+
+  /**
+   * After a session ended suspended and released the lease: a decision another process recorded
+   * meanwhile (`decision-pickup.ts`) is acted on by resuming once more, unless another process
+   * took the lease in between (then that one continues the run).
+   */
+  private async handOff(summary: RunSummary, workspace: Workspace | undefined): Promise<RunSummary> {
+    if (summary.status !== 'suspended' || this.options.signal?.aborted || !(await decidedAfterRelease(this.options.store, summary.runId))) return summary;
+    try {
+      return await this.resumeRun(summary.runId, workspace, { command: 'resume' });
+    } catch (error) {
+      if (error instanceof TaskgraphError && error.code === 'RUN_LOCKED') return summary;
+      throw error;
+    }
   }
 
   private async startRun(start: RunStart): Promise<RunSummary> {
@@ -158,7 +175,7 @@ export class Engine {
    *   RUN_STATE for a succeeded one
    */
   async resume(runId: string, workspace?: Workspace, how: ResumeOptions = {}): Promise<RunSummary> {
-    return listening(this.options.signal, () => this.resumeRun(runId, workspace, how));
+    return listening(this.options.signal, async () => this.handOff(await this.resumeRun(runId, workspace, how), workspace));
   }
 
   private async resumeRun(runId: string, workspace: Workspace | undefined, how: ResumeOptions): Promise<RunSummary> {
@@ -370,6 +387,17 @@ export class Engine {
     const completions: Array<{ id: string; result?: NodeResult; thrown?: unknown }> = [];
     let wake: (() => void) | undefined;
     let fatal: unknown;
+    // decisions recorded by other processes while this one holds the lease; notifications of people waited for
+    const watch = new DecisionWatch(store, initialRun.id, (id) => state.graph.nodes.get(id)?.kind);
+    const pickUpDecisions = async (): Promise<boolean> => {
+      const ids = controller.signal.aborted || fatal !== undefined || stopReason ? [] : await watch.pickUp(state.scheduler.states());
+      for (const id of ids) state.emit({ type: 'log', runId: state.run.id, nodeId: id, message: 'a decision was recorded: continuing this branch' });
+      state.scheduler.reset(ids);
+      return ids.length > 0;
+    };
+    const notices = new Notices({ store, config: this.options.config, projectDir: this.options.projectDir }, (nodeId, message) =>
+      state.emit({ type: 'log', runId: state.run.id, nodeId, message }),
+    );
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -387,9 +415,18 @@ export class Engine {
             wake?.();
           })();
         }
-        if (running.size === 0 && completions.length === 0) break;
-        if (completions.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        if (running.size === 0 && completions.length === 0) {
+          if (await pickUpDecisions()) continue;
+          break;
+        }
+        if (completions.length === 0) {
+          // an approval or human node waits: look for its decision every DECISION_POLL_MS meanwhile
+          const poll = watch.waiting(state.scheduler.states()) ? setTimeout(() => wake?.(), DECISION_POLL_MS) : undefined;
+          await new Promise<void>((resolve) => (wake = resolve));
+          clearTimeout(poll);
+        }
         wake = undefined;
+        await pickUpDecisions();
         while (completions.length > 0) {
           const done = completions.shift()!;
           running.delete(done.id);
@@ -409,9 +446,11 @@ export class Engine {
           }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
+          if (status === 'suspended' && !budgetStop) notices.node(state.run.id, state.graph.nodes.get(done.id)!);
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
             const decision = await tasks.afterFailure(done.id, error!);
+            if (decision.action === 'hold' && task) notices.task(state.run.id, task, decision.reason);
             if (decision.action === 'hold') holdReason ??= decision.reason;
             if (decision.action === 'replan') continue;
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
@@ -421,6 +460,7 @@ export class Engine {
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
       state.marks?.stop();
+      await notices.settled();
     }
     try {
       await state.writes.flush();

@@ -117,6 +117,10 @@ export class ForecastStore implements Store {
     await this.ensurePlan(planId);
     return this.scratch.appendTaskNote(planId, taskId, note);
   }
+  async appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task> {
+    await this.ensurePlan(planId);
+    return this.scratch.appendTaskNoteAudited(planId, taskId, note, audit);
+  }
   async setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
     await this.ensurePlan(planId);
     return this.scratch.setTaskStatus(planId, taskId, status);
@@ -213,6 +217,9 @@ export class ForecastStore implements Store {
   }
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined> {
     return this.scratch.getDecision(runId, nodeId);
+  }
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry> {
+    return this.scratch.decide(decision, audit);
   }
 
   // the forecast's run holds its own lease and sessions, in the scratch store

@@ -211,7 +211,8 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
       executors,
       scripts: input.scripts,
       projectDir: input.projectDir,
-      config: input.config,
+      // a forecast tells nobody: its suspended nodes are predictions, not people waited for
+      config: { ...input.config, notify: undefined },
       models,
       ...(input.force && input.force.length > 0 ? { force: input.force } : {}),
     });

@@ -6,6 +6,7 @@ import { builtinScripts } from './builtin-scripts.js';
 import { commandExecutor } from './command.js';
 import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
+import { humanExecutor } from './human.js';
 import { llmExecutor } from './llm.js';
 import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
@@ -14,7 +15,7 @@ import { verifyExecutor } from './verify.js';
 
 /**
  * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
- * engine knows, plus the `script` functions. Kinds not built yet (`human`, `subgraph`) are
+ * engine knows, plus the `script` functions. Kinds not built yet (`subgraph`) are
  * absent, so a graph using them fails validation with "no executor for kind".
  * @param extraScripts more `script` functions to register (name -> function); they override built-ins
  */
@@ -31,6 +32,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     applyExecutor,
     verifyExecutor,
     approvalExecutor,
+    humanExecutor,
     decomposeExecutor,
     setupExecutor,
     reviewExecutor,

@@ -2,14 +2,26 @@ import type { Json } from '../core/json.js';
 
 /**
  * The audit log (issue 11, README "Safety and approvals"): an append-only record of who decided
- * what. This first slice writes command-policy decisions (`command-refused`,
- * `command-allowed-unlisted`); approvals, answers, path refusals and plan edits follow. Rows are
+ * what. It records command-policy decisions (`command-refused`,
+ * `command-allowed-unlisted`), people's decisions (`approved`, `rejected`, `answered`, each in the
+ * transaction of the decision itself) and notifications (`notified`, `notify-failed`); path
+ * refusals and plan edits follow. Rows are
  * never updated or deleted; free text and details are stored with secrets redacted, like every
  * other row.
  */
 
 /** What an audit entry records. */
-export const AUDIT_KINDS = ['command-refused', 'command-allowed-unlisted'] as const;
+export const AUDIT_KINDS = [
+  'command-refused',
+  'command-allowed-unlisted',
+  // a person's decision on an `approval` or `human` node, written with it (`Store.decide`)
+  'approved',
+  'rejected',
+  'answered',
+  // a notification that a run waits for a person (`engine/notify-person.ts`): sent, or not delivered
+  'notified',
+  'notify-failed',
+] as const;
 /** One of {@link AUDIT_KINDS}. */
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 

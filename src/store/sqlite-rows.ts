@@ -395,7 +395,9 @@ export function cacheFromRow(row: CacheRow): CacheEntry {
 
 /** Decision -> parameters. */
 export function decisionParams(d: DecisionRecord): Params {
-  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: storedText(d.by), at: d.at, comment: storedTextOrNull(d.comment) };
+  // an `answered` row keeps its answer as JSON in `comment` (DecisionRecord.answer)
+  const comment = d.decision === 'answered' ? storedJson(d.answer ?? null) : storedTextOrNull(d.comment);
+  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: storedText(d.by), at: d.at, comment };
 }
 
 /** Decision row -> record. */
@@ -407,6 +409,7 @@ export function decisionFromRow(row: DecisionRow): DecisionRecord {
     by: row.by,
     at: row.at,
   };
-  if (row.comment !== null) d.comment = row.comment;
+  if (row.decision === 'answered') d.answer = row.comment === null ? null : (JSON.parse(row.comment) as Json);
+  else if (row.comment !== null) d.comment = row.comment;
   return d;
 }

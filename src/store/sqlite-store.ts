@@ -210,6 +210,16 @@ export class SqliteStore implements Store {
     );
   }
 
+  appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task> {
+    return this.guard('appendTaskNoteAudited', (s) =>
+      this.write(() => {
+        if (s.appendNote.run({ plan_id: planId, id: taskId, note: storedText(note) }).changes === 0) throw taskNotFound(planId, taskId);
+        insertAudit(s, audit); // same transaction: the note and its entry, or neither
+        return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
+      }),
+    );
+  }
+
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
     return this.guard('setTaskStatus', (s) => {
       if (s.setTaskStatus.run({ plan_id: planId, id: taskId, status }).changes === 0) throw taskNotFound(planId, taskId);
@@ -464,6 +474,24 @@ export class SqliteStore implements Store {
       const row = s.getDecision.get(runId, nodeId) as DecisionRow | undefined;
       return row && decisionFromRow(row);
     });
+  }
+
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry> {
+    return this.guard(
+      'decide',
+      (s) =>
+        this.write(() => {
+          const prior = s.getDecision.get(decision.runId, decision.nodeId) as DecisionRow | undefined;
+          if (prior) {
+            throw new TaskgraphError('RUN_STATE', `node ${decision.nodeId} of run ${decision.runId} was already ${prior.decision} by ${prior.by} at ${prior.at}`, {
+              details: { runId: decision.runId, nodeId: decision.nodeId, decision: prior.decision, by: prior.by },
+            });
+          }
+          s.upsertDecision.run(decisionParams(decision));
+          return insertAudit(s, audit); // same transaction: both rows or neither
+        }),
+      { missing: () => `run ${decision.runId} not found` },
+    );
   }
 
   // ---------------------------------------------------------------- lease and sessions

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditInput } from './audit.js';
-import { expectCode, run, type StoreHolder } from './store-fixtures.case.js';
+import { expectCode, plan, run, type StoreHolder } from './store-fixtures.case.js';
 
 /** Conformance cases for the audit log (`audit.ts`; see `store.case.ts`). */
 export function auditCases(h: StoreHolder): void {
@@ -54,6 +54,54 @@ export function auditCases(h: StoreHolder): void {
       await expectCode(h.store.appendAudit(entry({ risk: 2.5 })), 'CONFIG_INVALID');
       await expectCode(h.store.appendAudit(entry({ at: 1.5 })), 'CONFIG_INVALID');
       expect(await h.store.listAudit()).toEqual([]);
+    });
+
+    it('appendTaskNoteAudited writes the note and the entry together, or neither', async () => {
+      await h.store.savePlan(plan('p1'));
+      const answered = entry({ kind: 'answered', subject: 'T1.2', reason: 'answered', details: { task: 'T1.2' } });
+      const task = await h.store.appendTaskNoteAudited('p1', 'T1.2', 'Answer from ada: use integers', answered);
+      expect(task.notes).toEqual(['earlier note', 'Answer from ada: use integers']);
+      expect(await h.store.listAudit()).toMatchObject([{ kind: 'answered', subject: 'T1.2' }]);
+      await expectCode(h.store.appendTaskNoteAudited('p1', 'nope', 'x', answered), 'NOT_FOUND');
+      await expectCode(h.store.appendTaskNoteAudited('p1', 'T1.2', 'never stored', entry({ risk: 101 })), 'CONFIG_INVALID');
+      expect((await h.store.getTask('p1', 'T1.2'))?.notes).toEqual(['earlier note', 'Answer from ada: use integers']);
+      expect(await h.store.listAudit()).toHaveLength(1);
+    });
+
+    describe('decide: a decision and its audit entry, atomically', () => {
+      const at = '2025-02-01T00:00:05.000Z';
+      const approved = { runId: 'R1', nodeId: 'gate', decision: 'approved' as const, by: 'ada', at, comment: 'ship it' };
+      const audited = (over: Partial<AuditInput> = {}): AuditInput =>
+        entry({ runId: 'R1', kind: 'approved', subject: 'gate', reason: 'ship it', details: { node: 'gate' }, ...over });
+
+      it('writes both rows; the entry comes back as stored', async () => {
+        await h.store.createRun(run('R1'));
+        const stored = await h.store.decide(approved, audited());
+        expect(stored).toStrictEqual({ id: stored.id, ...audited() });
+        expect(await h.store.getDecision('R1', 'gate')).toStrictEqual(approved);
+        expect(await h.store.listAudit('R1')).toStrictEqual([stored]);
+      });
+
+      it('keeps a JSON answer of an `answered` decision exactly', async () => {
+        await h.store.createRun(run('R1'));
+        const answer = { size: 3, tags: ['a', 'ü'], nested: { ok: true, none: null } };
+        await h.store.decide({ runId: 'R1', nodeId: 'ask', decision: 'answered', by: 'bo', at, answer }, audited({ kind: 'answered', subject: 'ask' }));
+        expect(await h.store.getDecision('R1', 'ask')).toStrictEqual({ runId: 'R1', nodeId: 'ask', decision: 'answered', by: 'bo', at, answer });
+        await h.store.decide({ runId: 'R1', nodeId: 'plain', decision: 'answered', by: 'bo', at, answer: 'yes' }, audited({ kind: 'answered', subject: 'plain' }));
+        expect((await h.store.getDecision('R1', 'plain'))?.answer).toBe('yes');
+      });
+
+      it('refuses a node decided already (RUN_STATE), an unknown run (NOT_FOUND) and an invalid entry (CONFIG_INVALID), writing neither row', async () => {
+        await h.store.createRun(run('R1'));
+        await h.store.decide(approved, audited());
+        await expectCode(h.store.decide({ ...approved, decision: 'rejected', by: 'eve' }, audited({ kind: 'rejected', who: 'eve' })), 'RUN_STATE');
+        expect(await h.store.getDecision('R1', 'gate')).toStrictEqual(approved);
+        await expectCode(h.store.decide({ ...approved, runId: 'nope' }, audited({ runId: 'nope' })), 'NOT_FOUND');
+        await expectCode(h.store.decide({ ...approved, nodeId: 'other' }, audited({ risk: 101 })), 'CONFIG_INVALID');
+        expect(await h.store.getDecision('R1', 'other')).toBeUndefined();
+        expect(await h.store.getDecision('nope', 'gate')).toBeUndefined();
+        expect((await h.store.listAudit()).map((e) => e.kind)).toEqual(['approved']);
+      });
     });
   });
 }

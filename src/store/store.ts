@@ -234,6 +234,12 @@ export interface DecisionRecord {
   by: string;
   at: string;
   comment?: string;
+  /**
+   * the answer of an `answered` decision (a `human` node): any JSON value, validated by the
+   * caller against the node's choices or schema. Stored as JSON text in the `comment` column of
+   * an `answered` row (which has no comment), so no migration was needed.
+   */
+  answer?: Json;
 }
 
 /** What {@link Store.finishAttempt} writes atomically. */
@@ -294,6 +300,13 @@ export interface Store {
   putTask(task: Task): Promise<void>;
   /** Appends a note; rejects NOT_FOUND for an unknown task. Returns the updated task. */
   appendTaskNote(planId: string, taskId: string, note: string): Promise<Task>;
+  /**
+   * {@link appendTaskNote} and {@link appendAudit} in ONE write transaction: a person's answer to
+   * a task held for them, recorded with its audit entry or not at all.
+   * @returns the updated task
+   * @throws TaskgraphError NOT_FOUND (unknown task), CONFIG_INVALID (invalid entry); nothing is written then
+   */
+  appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task>;
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void>;
   /**
    * Adds a link (idempotent); a `requires` link also adds `to` to `from`'s dependencies.
@@ -380,6 +393,17 @@ export interface Store {
   // decisions
   putDecision(decision: DecisionRecord): Promise<void>;
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined>;
+  /**
+   * Records a person's decision and its audit entry in ONE write transaction: both rows are
+   * written, or neither (issue 11 "every audit entry is written with its effect, or not at all").
+   * Unlike {@link putDecision} it never overwrites: a node decided already is refused, so two
+   * processes deciding the same node at once cannot both win.
+   * @returns the audit entry as stored
+   * @throws TaskgraphError NOT_FOUND (unknown run), RUN_STATE (the node has a decision already,
+   *   `details.by`), CONFIG_INVALID (an invalid audit entry: see {@link appendAudit}); nothing
+   *   is written then
+   */
+  decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry>;
 
   // lease and sessions (DESIGN.md §6)
   /**

@@ -134,6 +134,11 @@ describe('taskgraph do: the same failure twice is a loop', () => {
     const answered = await runCli(['-C', scripted.project.dir, 'answer', summary.runId, 'T1', 'The sign is lost: do not use Math.abs.', '--json']);
     expect(answered.code, describeResult(answered)).toBe(0);
     expect(JSON.parse(answered.stdout).status).toBe('succeeded');
+    // the answer is audited with the note it wrote (one transaction)
+    const audit = await cliJson(scripted.project.dir, ['audit', '--run', summary.runId, '--json']);
+    expect(audit.filter((e: { kind: string }) => e.kind === 'answered')).toMatchObject([
+      { subject: 'T1', reason: 'answered: The sign is lost: do not use Math.abs.', details: { task: 'T1', answer: 'The sign is lost: do not use Math.abs.' } },
+    ]);
     const third = model.coderRequests('T1')[2]!;
     expect(third.user).toContain('The sign is lost: do not use Math.abs.');
     expect(await git(scripted.project.dir, 'log', '--format=%s', `main..taskgraph/${summary.runId}`)).toContain('feat(T1): add multiply');

@@ -1,0 +1,159 @@
+import type { Json } from '../core/json.js';
+import { TaskgraphError } from '../core/errors.js';
+import { RunLeaseHolder } from '../engine/run-lease.js';
+import { answerProblems, HumanConfigSchema } from '../nodes/human-answer.js';
+import type { AuditInput } from '../store/audit.js';
+import type { DecisionRecord, RunRecord } from '../store/store.js';
+import type { BudgetFlags } from './budget-options.js';
+import { resumeLeased } from './resume-command.js';
+import type { CommonOptions } from './run-common.js';
+import { safeJson, safeText } from './safe-text.js';
+import type { ProjectHandle } from './wiring.js';
+
+/**
+ * Deciding a waiting node (`taskgraph approve|reject RUN NODE`, `taskgraph answer RUN NODE` for a
+ * `human` node), safe under concurrency (issue 11):
+ * - the decision and its audit entry are one transaction (`Store.decide`); a node decided
+ *   already is refused, so two processes deciding the same node cannot both win;
+ * - when this process can take the run's lease it resumes the run (unless `--no-resume`);
+ * - when a live process holds the lease, the decision is recorded and handed to it through the
+ *   store: the command returns at once and the live run picks it up (`engine/decision-pickup.ts`).
+ *   The lease is tried again after the write, so a holder that finished in between is never
+ *   missed: either this process gets the lease, or the holder releases it after the write and
+ *   then sees the decision.
+ */
+
+/** What a person decided. */
+export interface NodeDecision {
+  decision: DecisionRecord['decision'];
+  /** `--by`, default `$USER` */
+  by: string;
+  /** why (approve/reject `--comment`) */
+  comment?: string;
+  /** the answer of a `human` node: the text, or the `--json` value */
+  answer?: Json;
+}
+
+/**
+ * Checks that `nodeId` of run `runId` waits for this kind of decision, records it with its audit
+ * entry, then resumes the run or hands it to the live holder.
+ * @param command recorded for the resumed session: `approve`, `reject`, `answer`
+ * @returns the exit code: of the resumed session (0, 1, 3), or 0 when only recorded / handed over
+ * @throws TaskgraphError NOT_FOUND (run or node), RUN_STATE (not waiting; decided already;
+ *   wrong command for the node kind), ANSWER_INVALID (problems listed in the message and
+ *   `details.problems`), RUN_LOCKED (a live process holds the run and the node is not waiting) —
+ *   nothing is recorded in each case
+ */
+export async function decideNode(
+  project: ProjectHandle,
+  runId: string,
+  nodeId: string,
+  decided: NodeDecision,
+  opts: CommonOptions & BudgetFlags & { resume?: boolean },
+  command: string,
+): Promise<number> {
+  const store = project.store;
+  const known = await store.getRun(runId);
+  if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
+  let holder: RunLeaseHolder | undefined;
+  let locked: TaskgraphError | undefined;
+  try {
+    holder = await RunLeaseHolder.acquire(store, runId);
+  } catch (error) {
+    if (!(error instanceof TaskgraphError && error.code === 'RUN_LOCKED')) throw error;
+    locked = error;
+  }
+  let resuming = false;
+  try {
+    const run = (await store.getRun(runId)) ?? known;
+    const question = await checkWaiting(project, run, nodeId, decided, locked);
+    const at = new Date();
+    await store.decide(
+      {
+        runId,
+        nodeId,
+        decision: decided.decision,
+        by: decided.by,
+        at: at.toISOString(),
+        ...(decided.comment !== undefined ? { comment: decided.comment } : {}),
+        ...(decided.decision === 'answered' ? { answer: decided.answer ?? null } : {}),
+      },
+      auditOf(runId, nodeId, decided, question, at.getTime()),
+    );
+    if (!holder) holder = await tryLease(runId, project); // written first, leased after: see the file comment
+    if (!holder) {
+      const lease = await store.getRunLease(runId);
+      const who = lease ? `process ${lease.pid} on ${lease.host}` : 'another process';
+      if (opts.json) process.stdout.write(`${safeJson({ runId, nodeId, decision: decided.decision, handedTo: lease ? { pid: lease.pid, host: lease.host } : null })}\n`);
+      else process.stdout.write(`${safeText(`${decided.decision} ${runId} ${nodeId}: run ${runId} is live (${who}); it picks the decision up`)}\n`);
+      return 0;
+    }
+    if (!opts.json) process.stdout.write(`${safeText(`${decided.decision} ${runId} ${nodeId}`)}\n`);
+    if (opts.resume === false) return 0;
+    resuming = true;
+    return await resumeLeased(project, { run: (await store.getRun(runId)) ?? run, holder }, opts, command);
+  } finally {
+    if (!resuming) await holder?.release();
+  }
+}
+
+/** The lease, or undefined when a live process holds it. */
+async function tryLease(runId: string, project: ProjectHandle): Promise<RunLeaseHolder | undefined> {
+  try {
+    return await RunLeaseHolder.acquire(project.store, runId);
+  } catch (error) {
+    if (error instanceof TaskgraphError && error.code === 'RUN_LOCKED') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Refuses a decision the node does not wait for; for a `human` node checks the answer.
+ * @returns the node's question (for the audit entry), '' when it has none
+ */
+async function checkWaiting(project: ProjectHandle, run: RunRecord, nodeId: string, decided: NodeDecision, locked: TaskgraphError | undefined): Promise<string> {
+  const nodes = await project.store.listRunNodes(run.id);
+  const spec = run.graph.nodes.find((n) => n.id === nodeId);
+  const node = nodes.find((n) => n.nodeId === nodeId);
+  if (!spec && !node) throw new TaskgraphError('NOT_FOUND', `run ${run.id} has no node "${nodeId}"`);
+  const waiting = nodes.filter((n) => n.status === 'suspended').map((n) => n.nodeId);
+  if (node?.status !== 'suspended') {
+    if (locked) throw locked; // the live process works on it: nothing to hand over
+    throw new TaskgraphError('RUN_STATE', `node ${nodeId} is ${node?.status ?? 'pending'}, not waiting for a decision`, {
+      hint: waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'no node of this run is waiting',
+    });
+  }
+  const kind = spec?.kind;
+  const config = spec?.config as Record<string, Json> | undefined;
+  if (kind === 'human' && decided.decision !== 'answered') {
+    throw new TaskgraphError('RUN_STATE', `node ${nodeId} asks a question; answer it`, { hint: `taskgraph answer ${run.id} ${nodeId} "..." (or --json '...')` });
+  }
+  if (kind !== 'human' && decided.decision === 'answered') {
+    throw new TaskgraphError('RUN_STATE', `node ${nodeId} is a ${kind ?? 'node'} node, not a question`, { hint: `taskgraph approve|reject ${run.id} ${nodeId}` });
+  }
+  if (kind !== 'human') return typeof config?.['question'] === 'string' ? config['question'] : '';
+  const parsed = HumanConfigSchema.parse(config);
+  const problems = answerProblems(parsed, decided.answer ?? null);
+  if (problems.length > 0) {
+    throw new TaskgraphError('ANSWER_INVALID', `answer to ${nodeId} refused, nothing recorded:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      details: { problems },
+      hint: parsed.choices ? `answer one of: ${parsed.choices.join(', ')}` : parsed.schema ? `answer with --json '<value>' valid against: ${JSON.stringify(parsed.schema)}` : 'give a non-empty answer',
+    });
+  }
+  return parsed.question;
+}
+
+/** The audit entry written with the decision: who, what, the comment or the answer. */
+function auditOf(runId: string, nodeId: string, decided: NodeDecision, question: string, at: number): AuditInput {
+  const details: Record<string, Json> = { node: nodeId, question };
+  if (decided.decision === 'answered') details['answer'] = decided.answer ?? null;
+  return {
+    runId,
+    at,
+    who: decided.by,
+    kind: decided.decision,
+    subject: nodeId,
+    reason: decided.comment ?? (decided.decision === 'answered' ? `answered: ${JSON.stringify(decided.answer ?? null).slice(0, 200)}` : 'no comment'),
+    details,
+  };
+}
