@@ -16,6 +16,7 @@ import type { ProjectContext } from '../planning/project-context.js';
 import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundle.js';
 import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
 import { renderNotes } from '../context/attempt-edit.js';
+import { PLAN_GATE_NODE } from './plan-approval.js';
 
 const DecomposeConfig = z
   .object({
@@ -200,6 +201,11 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     if (!(await ctx.store.getPlan(plan.planId))) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
+    }
+    // plan review (`do --approve-plan`, policy.approvePlan): the tasks wait behind the gate, which
+    // expands them from the plan as approved (edits made during review included)
+    if (ctx.config.policy.approvePlan) {
+      return { nodes: [{ id: PLAN_GATE_NODE, kind: 'plan-approval', title: `approve plan ${plan.planId}`, config: { planId: plan.planId } }], planId: plan.planId };
     }
     // the stored tasks: a task an earlier run split into subtasks (ADaPT) is expanded as split
     const tasks = await ctx.store.listTasks(plan.planId);

@@ -7,6 +7,7 @@ import { commandExecutor } from './command.js';
 import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { llmExecutor } from './llm.js';
+import { planApprovalExecutor } from './plan-approval.js';
 import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
@@ -34,6 +35,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     decomposeExecutor,
     setupExecutor,
     reviewExecutor,
+    planApprovalExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

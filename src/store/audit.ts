@@ -9,7 +9,7 @@ import type { Json } from '../core/json.js';
  */
 
 /** What an audit entry records. */
-export const AUDIT_KINDS = ['command-refused', 'command-allowed-unlisted'] as const;
+export const AUDIT_KINDS = ['command-refused', 'command-allowed-unlisted', 'plan-edit', 'plan-approved'] as const;
 /** One of {@link AUDIT_KINDS}. */
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
