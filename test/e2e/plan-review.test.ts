@@ -112,3 +112,48 @@ describe('plan review: do --approve-plan, edit, diff, approve', () => {
     expect(after).toMatchObject({ version: 3, approvedBy: 'alice' });
   });
 });
+
+describe('plan review with policy.approvePlan: an edit after approval needs a new one; a skipped task does not run', () => {
+  const model = scriptedModel({
+    planner: PLAN_ANSWER,
+    coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) },
+  });
+  const scripted = useScriptedProject(model, { config: (yaml) => yaml.replace(/^policy:\n/m, 'policy:\n  approvePlan: true\n') });
+  const tg = (...args: string[]) => runCli(['-C', scripted.dir, ...args], { env: { USER: 'carol' } });
+
+  it('waits again after an edit made once the plan was approved, then runs without the skipped task', async () => {
+    const started = await tg('do', GOAL, '--json');
+    expect(started.code, describeResult(started)).toBe(3);
+    const { runId } = JSON.parse(started.stdout);
+    const status = await cliJson(scripted.dir, ['status', runId, '--json']);
+    const planId: string = status.run.planId;
+    expect(planId).toMatch(/^p-/);
+
+    const approved = await tg('plan', 'approve', planId, '--no-resume', '--json');
+    expect(approved.code, describeResult(approved)).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ planId, version: 1, approvedBy: 'carol', resumed: null });
+    const skipped = await tg('task', 'update', planId, 'T2', '--status', 'skipped');
+    expect(skipped.code, describeResult(skipped)).toBe(0);
+
+    // version 2 is not approved: the run still waits, and no coder was asked
+    const resumed = await tg('resume', runId);
+    expect(resumed.code, describeResult(resumed)).toBe(3);
+    expect(resumed.stdout).toContain(`plan ${planId} awaits approval`);
+    expect(model.requests.filter((r) => r.role === 'coder')).toHaveLength(0);
+    const diff = await cliJson(scripted.dir, ['plan', 'diff', planId, '--json']);
+    expect(diff.changed).toStrictEqual([{ id: 'T2', fields: { status: { from: 'pending', to: 'skipped' } } }]);
+    expect(diff.from).toStrictEqual({ version: 1, by: 'planner', approvedBy: 'carol' });
+
+    const done = await tg('plan', 'approve', planId, '--json');
+    expect(done.code, describeResult(done)).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ runId, status: 'succeeded' });
+    expect(model.coderRequests('T1')).toHaveLength(1);
+    expect(model.coderRequests('T2')).toHaveLength(0);
+    const audit = await cliJson<Array<{ kind: string; subject: string; details: { version: number } }>>(scripted.dir, ['audit', '--json']);
+    expect(audit.filter((e) => e.subject === planId).map((e) => [e.kind, e.details.version])).toStrictEqual([
+      ['plan-approved', 1],
+      ['plan-edit', 2],
+      ['plan-approved', 2],
+    ]);
+  });
+});
