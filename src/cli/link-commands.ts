@@ -61,7 +61,7 @@ export async function linkAddCommand(from: string, type: string, to: string, opt
       // a requires link is a dependency: a plan edit, validated whole, versioned and audited
       const tasks = await project.store.listTasks(link.planId);
       checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
-      if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, true));
+      if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, true));
     }
     if (opts.json) out(safeJson(link));
     else out(`linked ${formatLink(link)} (plan ${link.planId})${link.type === 'requires' ? `: ${from} now runs after ${to}` : ''}`);
@@ -87,7 +87,7 @@ export async function linkRmCommand(from: string, type: string, to: string, opts
         hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
       });
     }
-    if (link.type === 'requires') await applyPlanEdit(project, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, false));
+    if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, false));
     else await project.store.removeLink(link);
     if (opts.json) out(safeJson(link));
     else out(`removed ${formatLink(link)} (plan ${link.planId})`);

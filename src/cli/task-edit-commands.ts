@@ -1,11 +1,13 @@
 import { TaskgraphError } from '../core/errors.js';
 import type { Task, TaskStatus } from '../core/task.js';
 import { addTask, type DraftEdit, finishEdit, moveTask, removeTask, updateTask } from '../planning/plan-edit.js';
+import { effectiveRunStatus } from '../engine/run-lease.js';
 import type { PlanVersion } from '../store/plan-versions.js';
+import type { Store } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan } from './plan-choice.js';
 import { safeJson, safeText } from './safe-text.js';
-import { type ProjectHandle, withProject } from './wiring.js';
+import { withProject } from './wiring.js';
 
 /**
  * `taskgraph task add|rm|update|move PLAN ...` (issue 11, plan review): a person edits a saved
@@ -28,22 +30,43 @@ export function whoOf(opts: { by?: string | undefined }): string {
 }
 
 /**
+ * Refuses an edit while a live process executes a run of the plan (a run waiting for approval,
+ * or stopped, is not executing): removing or rewriting a task under a running run would pull it
+ * from under that run's nodes.
+ * @throws TaskgraphError RUN_STATE naming the run
+ */
+export async function assertPlanNotExecuting(store: Store, planId: string, nowMs = Date.now()): Promise<void> {
+  for (const run of await store.listRuns(200)) {
+    if (run.planId !== planId || run.status !== 'running') continue;
+    if (effectiveRunStatus(run, await store.getRunLease(run.id), nowMs) !== 'running') continue;
+    throw new TaskgraphError('RUN_STATE', `run ${run.id} is executing plan ${planId}; the plan cannot be edited under it`, {
+      details: { runId: run.id, planId },
+      hint: 'edit it once the run has stopped, or plan review first: taskgraph do --approve-plan',
+    });
+  }
+}
+
+/**
  * Reads the plan's tasks and newest version, applies `edit`, validates and stores the result.
+ * @param planArg the plan id as given (checked by `choosePlan`)
+ * @param by who edits (audited)
  * @returns the new version
  * @throws TaskgraphError NOT_FOUND (plan, task), PLAN_INVALID (the edited plan is invalid; nothing
- *   stored), RUN_STATE (another edit came first), CONFIG_INVALID (bad arguments)
+ *   stored), RUN_STATE (another edit came first, or a run is executing the plan), CONFIG_INVALID
+ *   (bad arguments)
  */
-export async function applyPlanEdit(project: ProjectHandle, planArg: string, by: string, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<PlanVersion> {
-  const planId = await choosePlan(project.store, planArg);
-  const base = (await project.store.listPlanVersions(planId)).at(-1)!.version;
-  const tasks = await project.store.listTasks(planId);
-  const done = finishEdit(planId, edit(tasks, planId));
-  return project.store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary });
+export async function applyPlanEdit(store: Store, planArg: string, by: string, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<PlanVersion> {
+  const planId = await choosePlan(store, planArg);
+  await assertPlanNotExecuting(store, planId);
+  const base = (await store.listPlanVersions(planId)).at(-1)!.version;
+  const tasks = await store.listTasks(planId);
+  const done = finishEdit(planId, edit(tasks, planId), tasks);
+  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary });
 }
 
 async function runEdit(planArg: string, opts: EditOptions, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<number> {
   return withProject(opts, async (project) => {
-    const version = await applyPlanEdit(project, planArg, whoOf(opts), edit);
+    const version = await applyPlanEdit(project.store, planArg, whoOf(opts), edit);
     if (opts.json) out(safeJson({ planId: version.planId, version: version.version, by: version.by, summary: version.summary, leaves: version.leaves }));
     else {
       out(`plan ${version.planId} version ${version.version}: ${version.summary}`);

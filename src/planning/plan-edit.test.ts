@@ -78,6 +78,12 @@ describe('plan edits', () => {
     expect(refused(() => finishEdit('p', addTask(PLAN, 'p', { title: 'no criteria' }))).message).toContain('T4.acceptance');
   });
 
+  it('with the tasks before the edit, checks the text of added and changed tasks only', () => {
+    const legacy = PLAN.map((x) => (x.id === 'T2' ? { ...x, acceptance: [] } : x));
+    expect(finishEdit('p', updateTask(legacy, 'T1', { title: 'Fine' }), legacy).tasks[0]!.title).toBe('Fine');
+    expect(refused(() => finishEdit('p', updateTask(legacy, 'T2', { title: 'Still no criteria' }), legacy)).message).toContain('T2.acceptance');
+  });
+
   it('removes a task only when nothing depends on it, unless forced, which drops those edges', () => {
     const error = refused(() => removeTask(PLAN, 'T1'));
     expect(error.message).toContain('T3 depends on T1; nothing was removed');

@@ -315,12 +315,15 @@ function reshape(tasks: readonly Task[], touched: readonly string[]): Task[] {
  * Reshapes, validates and orders an edited plan (see the module comment).
  * @param planId for messages
  * @param draft an operation's result
+ * @param before the tasks before the edit: when given, only the text of tasks the edit added or
+ *   changed is checked (a task stored earlier by an older planner is not held against an edit of
+ *   another one); else every task's
  * @returns the tasks, their leaves in execution order and the summary
  * @throws TaskgraphError PLAN_INVALID listing every problem (`details.issues`; `details.cycle`,
  *   the path, when there is a cycle), or the task text problems of `assertTaskText`; nothing is
  *   stored then
  */
-export function finishEdit(planId: string, draft: DraftEdit): FinishedEdit {
+export function finishEdit(planId: string, draft: DraftEdit, before?: readonly Task[]): FinishedEdit {
   const structural = checkPlanTasks(draft.tasks.map((t) => ({ ...t, dependencies: [] })));
   const issues = structural.length > 0 ? structural : checkPlanTasks(reshape(draft.tasks, draft.touched));
   if (issues.length > 0) {
@@ -332,8 +335,10 @@ export function finishEdit(planId: string, draft: DraftEdit): FinishedEdit {
     });
   }
   const tasks = reshape(draft.tasks, draft.touched);
+  const old = new Map((before ?? []).map((t) => [t.id, t]));
+  const textOf = (t: Task) => JSON.stringify([t.title, t.description, t.acceptance, t.files]);
   try {
-    assertTaskText(tasks);
+    assertTaskText(before === undefined ? tasks : tasks.filter((t) => !old.has(t.id) || textOf(old.get(t.id)!) !== textOf(t)));
   } catch (error) {
     if (!(error instanceof TaskgraphError)) throw error;
     throw new TaskgraphError('PLAN_INVALID', `refused: "${draft.summary}": ${error.message.replace(/^the plan's /, 'the ')}`, {
