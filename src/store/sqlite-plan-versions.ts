@@ -85,6 +85,17 @@ export function listVersions(db: Database.Database, planId: string): PlanVersion
   return (stmts(db).list.all(planId) as VersionRow[]).map(versionFromRow);
 }
 
+/**
+ * The plan's versions, oldest first; a plan saved before versions existed (never edited) shows
+ * its current tasks as version 1, without writing it. Empty for an unknown plan.
+ */
+export function readVersions(deps: PlanVersionDeps, planId: string): PlanVersion[] {
+  const stored = listVersions(deps.db, planId);
+  const plan = stored.length === 0 ? deps.readPlan(planId) : undefined;
+  if (!plan) return stored;
+  return [{ planId, version: 1, createdAt: plan.createdAt, by: 'planner', summary: 'planner output', tasks: plan.tasks.map(snapshotTask), leaves: leavesOf(plan) }];
+}
+
 function requirePlan(deps: PlanVersionDeps, planId: string): PlanRecord {
   const plan = deps.readPlan(planId);
   if (!plan) throw new TaskgraphError('NOT_FOUND', `no plan "${planId}"`, { details: { planId }, hint: 'list plans with `taskgraph runs` or plan first with `taskgraph plan`' });

@@ -8,7 +8,7 @@ import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './s
 import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
 import { insertAudit, listAudit } from './sqlite-audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
-import { ensureFirstVersion, leavesOf, listVersions, type PlanVersionDeps, writePlanApproval, writePlanEdit } from './sqlite-plan-versions.js';
+import { ensureFirstVersion, type PlanVersionDeps, readVersions, writePlanApproval, writePlanEdit } from './sqlite-plan-versions.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStartSession } from './sqlite-leases.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
@@ -191,13 +191,7 @@ export class SqliteStore implements Store {
   }
 
   listPlanVersions(planId: string): Promise<PlanVersion[]> {
-    return this.guard('listPlanVersions', (s) => {
-      const stored = listVersions(this.db, planId);
-      const plan = stored.length === 0 ? this.versionDeps(s).readPlan(planId) : undefined;
-      if (!plan) return stored;
-      const tasks = plan.tasks.map((t) => ({ ...t, notes: [] }));
-      return [{ planId, version: 1, createdAt: plan.createdAt, by: 'planner', summary: 'planner output', tasks, leaves: leavesOf(plan) }];
-    });
+    return this.guard('listPlanVersions', (s) => readVersions(this.versionDeps(s), planId));
   }
 
   approvePlan(approval: PlanApprovalInput): Promise<PlanVersion> {
