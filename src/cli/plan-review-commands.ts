@@ -1,5 +1,4 @@
 import { TaskgraphError } from '../core/errors.js';
-import { PLAN_GATE_NODE } from '../nodes/plan-approval.js';
 import { diffPlans, renderPlanDiff } from '../planning/plan-diff.js';
 import { renderPlanReview } from '../planning/render-review.js';
 import type { PlanVersion } from '../store/plan-versions.js';
@@ -7,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { BudgetFlags } from './budget-options.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan } from './plan-choice.js';
+import { runsWaitingForPlan } from './plan-gate-runs.js';
 import { leaseRun, resumeLeased } from './resume-command.js';
 import { safeJson, safeText } from './safe-text.js';
 import { whoOf } from './task-edit-commands.js';
@@ -75,17 +75,6 @@ export async function planDiffCommand(planArg: string, opts: CommonOptions & { f
   });
 }
 
-/** The runs waiting at the plan gate of `planId`, newest first. */
-async function runsWaitingFor(store: Store, planId: string): Promise<string[]> {
-  const waiting: string[] = [];
-  for (const run of await store.listRuns(200)) {
-    if (run.planId !== planId || run.status !== 'suspended') continue;
-    const gate = (await store.listRunNodes(run.id)).find((n) => n.nodeId === PLAN_GATE_NODE);
-    if (gate?.status === 'suspended') waiting.push(run.id);
-  }
-  return waiting;
-}
-
 /**
  * `taskgraph plan approve PLAN [--by WHO] [--no-resume]`: approves the plan's newest version
  * (audited in the same transaction) and, when a run waits at this plan's gate, takes that run's
@@ -97,7 +86,7 @@ async function runsWaitingFor(store: Store, planId: string): Promise<string[]> {
 export async function planApproveCommand(planArg: string, opts: CommonOptions & BudgetFlags & { by?: string; resume?: boolean }): Promise<number> {
   return withProject(opts, async (project) => {
     const { planId, versions } = await versionsOf(project.store, planArg);
-    const [runId, ...others] = opts.resume === false ? [] : await runsWaitingFor(project.store, planId);
+    const [runId, ...others] = opts.resume === false ? [] : await runsWaitingForPlan(project.store, planId);
     const lease = runId !== undefined ? await leaseRun(project, runId) : undefined;
     let resuming = false;
     try {

@@ -6,6 +6,7 @@ import type { PlanVersion } from '../store/plan-versions.js';
 import type { Store } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan } from './plan-choice.js';
+import { runsWaitingForPlan } from './plan-gate-runs.js';
 import { safeJson, safeText } from './safe-text.js';
 import { withProject } from './wiring.js';
 
@@ -61,7 +62,8 @@ export async function applyPlanEdit(store: Store, planArg: string, by: string, e
   const base = (await store.listPlanVersions(planId)).at(-1)!.version;
   const tasks = await store.listTasks(planId);
   const done = finishEdit(planId, edit(tasks, planId), tasks);
-  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary });
+  const [runId] = await runsWaitingForPlan(store, planId); // the audit entry joins the report of the run under review
+  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}) });
 }
 
 async function runEdit(planArg: string, opts: EditOptions, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<number> {

@@ -47,6 +47,8 @@ export interface PlanEditInput {
   at: number;
   /** one line for the version and the audit entry */
   summary: string;
+  /** the run waiting for this plan's approval, when one is (written into the audit entry) */
+  runId?: string;
 }
 
 /** What {@link import('./store.js').Store.approvePlan} records, with its audit entry, in one transaction. */

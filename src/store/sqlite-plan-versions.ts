@@ -144,6 +144,7 @@ export function writePlanEdit(deps: PlanVersionDeps, edit: PlanEditInput): { ver
     snapshot: storedJson({ tasks: edit.tasks.map((t) => snapshotTask({ ...t, planId: plan.id })), leaves: edit.leaves }),
   });
   const audit = insertAudit(deps.s, {
+    ...(edit.runId ? { runId: edit.runId } : {}),
     at: edit.at,
     who: edit.by,
     kind: 'plan-edit',

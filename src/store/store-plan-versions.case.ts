@@ -41,6 +41,9 @@ export function planVersionCases(h: StoreHolder): void {
       expect(versions.map((v) => v.version)).toStrictEqual([1, 2]);
       expect(versions[0]!.tasks.find((t) => t.id === 'T2')!.title).toBe('Task T2');
       expect(await h.store.listAudit()).toMatchObject([{ kind: 'plan-edit', who: 'ada', subject: 'p1', reason: 'retitle T2, add T3', at: AT, details: { planId: 'p1', version: 2 } }]);
+      expect('runId' in (await h.store.listAudit())[0]!).toBe(false);
+      await h.store.editPlan({ ...edited(2), runId: 'R9', summary: 'again' });
+      expect(await h.store.listAudit('R9')).toMatchObject([{ kind: 'plan-edit', reason: 'again', details: { version: 3 } }]);
     });
 
     it('a removed task loses its links and context overrides', async () => {

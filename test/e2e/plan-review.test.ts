@@ -107,7 +107,10 @@ describe('plan review: do --approve-plan, edit, diff, approve', () => {
       ['plan-edit', 'reviewer-bob'],
       ['plan-approved', 'alice'],
     ]);
-    expect(plan[2]!.runId).toBe(runId);
+    expect(plan.map((e) => e.runId)).toStrictEqual([runId, runId, runId]);
+    const report = await tg('report', runId!, '--print');
+    expect(report.stdout).toContain('plan-approved');
+    expect(report.stdout).toContain('update T2: title');
     const after = await cliJson(scripted.dir, ['plan', 'show', planId!, '--json']);
     expect(after).toMatchObject({ version: 3, approvedBy: 'alice' });
   });
