@@ -43,7 +43,8 @@ export function planAwaitsApproval(planId: string): string {
  * then expands into the task nodes — built from the plan as stored at that moment, i.e. the
  * approved version with every edit made during review. An edit after the approval makes a new,
  * unapproved version, so the gate waits again. Tasks whose status an edit set to `skipped` are
- * left out. Never cached: every run asks again.
+ * left out. Never cached: every run asks again. A forecast (`do --dry-run`) does not execute the
+ * gate; it assumes it passes and expands the plan as it stands.
  */
 export const planApprovalExecutor: NodeExecutor<PlanApprovalConfig> = {
   kind: 'plan-approval',
@@ -60,11 +61,14 @@ export const planApprovalExecutor: NodeExecutor<PlanApprovalConfig> = {
     return { status: 'succeeded', output: output as unknown as Json };
   },
   async expand(output, ctx) {
-    if (!isJsonObject(output) || typeof output['planId'] !== 'string') throw new TaskgraphError('INTERNAL', 'plan-approval output has no planId');
-    const approved = output as unknown as PlanApprovalOutput;
-    const plan = await ctx.store.getPlan(approved.planId);
-    const version = (await ctx.store.listPlanVersions(approved.planId)).find((v) => v.version === approved.version);
-    if (!plan || !version) throw new TaskgraphError('NOT_FOUND', `plan ${approved.planId} version ${approved.version} is gone`);
+    // a forecast assumes the gate passes without executing it (its output then names no
+    // version): it expands the plan as it stands, which is what would run once approved
+    const planId = PlanApprovalConfig.parse(ctx.node.config).planId;
+    const approved = isJsonObject(output) && typeof output['version'] === 'number' ? output['version'] : undefined;
+    const plan = await ctx.store.getPlan(planId);
+    const versions = await ctx.store.listPlanVersions(planId);
+    const version = approved === undefined ? versions.at(-1) : versions.find((v) => v.version === approved);
+    if (!plan || !version) throw new TaskgraphError('NOT_FOUND', `plan ${planId} version ${approved ?? '(newest)'} is gone`);
     const skipped = new Set(plan.tasks.filter((t) => t.status === 'skipped').map((t) => t.id));
     const leaves = version.leaves.filter((id) => !skipped.has(id));
     const knownFailures = isKnownFailuresBaseline(ctx.outputOf(BASELINE_NODE_ID));

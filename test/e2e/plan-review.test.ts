@@ -86,6 +86,13 @@ describe('plan review: do --approve-plan, edit, diff, approve', () => {
     expect(diffJson.changed).toStrictEqual([{ id: 'T2', fields: { title: { from: 'Document multiply in the README', to: NEW_TITLE } } }]);
     expect(model.requests.filter((r) => r.role === 'coder')).toHaveLength(0);
 
+    // a forecast assumes the gate passes and shows the plan as edited
+    const forecast = await tg('do', GOAL, '--approve-plan', '--dry-run');
+    expect(forecast.code, describeResult(forecast)).toBe(0);
+    expect(forecast.stdout).toMatch(/run +approve-plan .*assumes it succeeds/);
+    expect(forecast.stdout).toContain('T3/edit');
+    expect(model.requests).toHaveLength(1);
+
     // approval resumes the waiting run, which executes the edited plan
     const approved = await tg('plan', 'approve', planId!, '--by', 'alice', '--json');
     expect(approved.code, describeResult(approved)).toBe(0);
