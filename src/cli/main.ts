@@ -188,7 +188,7 @@ for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']]
 
 program
   .command('audit')
-  .description('the audit log: refused commands and commands run unlisted (later approvals, answers, plan edits), oldest first')
+  .description('the audit log: refused commands, commands run unlisted, plan edits and plan approvals (later node approvals and answers), oldest first')
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));

@@ -2,8 +2,10 @@ import type { Json } from '../core/json.js';
 
 /**
  * The audit log (issue 11, README "Safety and approvals"): an append-only record of who decided
- * what. This first slice writes command-policy decisions (`command-refused`,
- * `command-allowed-unlisted`); approvals, answers, path refusals and plan edits follow. Rows are
+ * what. It holds command-policy decisions (`command-refused`,
+ * `command-allowed-unlisted`) and plan review (`plan-edit`, `plan-approved`, written by
+ * `Store.editPlan`/`Store.approvePlan` in the transaction of their effect); approvals of
+ * nodes, answers and path refusals follow. Rows are
  * never updated or deleted; free text and details are stored with secrets redacted, like every
  * other row.
  */
