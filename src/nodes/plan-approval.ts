@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
 import type { NodeExecutor } from '../engine/node-executor.js';
-import { BASELINE_NODE_ID, isKnownFailuresBaseline, rootPlanNodes } from '../planning/plan-graph.js';
+import { BASELINE_NODE_ID, executedLeaves, isKnownFailuresBaseline, rootPlanNodes } from '../planning/plan-graph.js';
 import { isApproved } from '../store/plan-versions.js';
 
 const PlanApprovalConfig = z
@@ -69,8 +69,7 @@ export const planApprovalExecutor: NodeExecutor<PlanApprovalConfig> = {
     const versions = await ctx.store.listPlanVersions(planId);
     const version = approved === undefined ? versions.at(-1) : versions.find((v) => v.version === approved);
     if (!plan || !version) throw new TaskgraphError('NOT_FOUND', `plan ${planId} version ${approved ?? '(newest)'} is gone`);
-    const skipped = new Set(plan.tasks.filter((t) => t.status === 'skipped').map((t) => t.id));
-    const leaves = version.leaves.filter((id) => !skipped.has(id));
+    const leaves = executedLeaves(plan.tasks, version.leaves);
     const knownFailures = isKnownFailuresBaseline(ctx.outputOf(BASELINE_NODE_ID));
     return { nodes: rootPlanNodes({ id: plan.id, goal: plan.goal, tasks: plan.tasks, leaves }, { config: ctx.config, knownFailures }), planId: plan.id };
   },

@@ -167,3 +167,29 @@ describe('plan review with policy.approvePlan: an edit after approval needs a ne
     ]);
   });
 });
+
+describe('plan, edit, then do: the saved plan runs as edited', () => {
+  const model = scriptedModel({
+    planner: PLAN_ANSWER,
+    coder: {
+      T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]),
+      T3: udiff([['test/multiply.test.mjs', null, calc.multiplyTest]]),
+    },
+  });
+  const scripted = useScriptedProject(model);
+  const tg = (...args: string[]) => runCli(['-C', scripted.dir, ...args], { env: { USER: 'dan' } });
+
+  it('runs an added task and leaves out a removed one, with no second planner call', async () => {
+    const planned = await cliJson(scripted.dir, ['plan', GOAL, '--json']);
+    const planId: string = planned.id;
+    expect((await tg('task', 'add', planId, '--title', ADDED_TITLE, '--acceptance', 'multiply(-2, 3) is checked', '--deps', 'T1')).code).toBe(0);
+    const removed = await tg('task', 'rm', planId, 'T2');
+    expect(removed.code, describeResult(removed)).toBe(0);
+    const done = await tg('do', GOAL, '--json');
+    expect(done.code, describeResult(done)).toBe(0);
+    expect(model.requests.filter((r) => r.role === 'planner')).toHaveLength(1);
+    expect(model.coderRequests('T1')).toHaveLength(1);
+    expect(model.coderRequests('T3')).toHaveLength(1);
+    expect(model.coderRequests('T2')).toHaveLength(0);
+  });
+});
