@@ -191,5 +191,15 @@ describe('plan, edit, then do: the saved plan runs as edited', () => {
     expect(model.coderRequests('T1')).toHaveLength(1);
     expect(model.coderRequests('T3')).toHaveLength(1);
     expect(model.coderRequests('T2')).toHaveLength(0);
+
+    // two people editing at once from two processes: each edit lands as its own version or is
+    // refused as stale (RUN_STATE); neither overwrites the other
+    const [a, b] = await Promise.all([tg('task', 'update', planId, 'T1', '--title', 'Edit A'), tg('task', 'update', planId, 'T3', '--title', 'Edit B')]);
+    for (const r of [a, b]) if (r.code !== 0) expect(r.stderr).toContain('[RUN_STATE]');
+    const after = await cliJson(scripted.dir, ['plan', 'show', planId, '--json']);
+    const titles = Object.fromEntries(after.tasks.map((t: { id: string; title: string }) => [t.id, t.title]));
+    expect(titles['T1'] === 'Edit A').toBe(a.code === 0);
+    expect(titles['T3'] === 'Edit B').toBe(b.code === 0);
+    expect(after.version).toBe(3 + [a, b].filter((r) => r.code === 0).length);
   });
 });
