@@ -2,7 +2,9 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { newRunId } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import { baselineRoots, planGraph } from '../planning/plan-graph.js';
+import type { ProjectConfig } from '../core/config.js';
+import { PLAN_GATE_NODE } from '../nodes/plan-approval.js';
+import { baselineRoots, planGraph, type RunBaselineMode } from '../planning/plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
 import { baselineModeOf } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
@@ -27,6 +29,8 @@ export type DoOptions = CommonOptions &
     baseline?: string;
     /** forecast the run instead of running it (`engine/forecast.ts`) */
     dryRun?: boolean;
+    /** suspend after planning until the plan is approved (`policy.approvePlan`; `nodes/plan-approval.ts`) */
+    approvePlan?: boolean;
   };
 
 /**
@@ -41,6 +45,8 @@ export type DoOptions = CommonOptions &
  * (`--baseline`, default `policy.baseline`, kept with the run). A run in which nothing ran and
  * whose result an earlier run's branch holds keeps no branch or worktree of its own
  * (`cached-rerun.ts`). An uncommitted taskgraph.yaml is one warning line (`config-tracked.ts`).
+ * With `--approve-plan` (or `policy.approvePlan`) the run waits after planning, before any task
+ * runs, at the `approve-plan` node until `taskgraph plan approve PLAN` (`nodes/plan-approval.ts`).
  * @throws TaskgraphError GIT_ERROR outside a git repository with a commit; CONFIG_INVALID for a
  *   goal together with `--plan`, or `--plan` with `--replan`; NOT_FOUND for an unknown plan id
  */
@@ -58,13 +64,14 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       });
     }
     await warnIfConfigUncommitted(project.dir);
+    if (opts.approvePlan) project.config.policy.approvePlan = true; // the plan node expands into the approval gate
     const baseline = baselineModeOf(opts.baseline, project);
     let graph: GraphSpecInput;
     let planId: string | undefined;
     let runGoal: string;
     if (opts.plan !== undefined) {
       const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
-      graph = planGraph(plan, { config: project.config, baseline, worktree: true });
+      graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, baseline, project.config) : planGraph(plan, { config: project.config, baseline, worktree: true });
       planId = plan.id;
       runGoal = plan.goal;
       process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
@@ -99,6 +106,16 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       progress.done();
     }
   });
+}
+
+/**
+ * The graph of a saved plan that waits for its approval: the root nodes, then the
+ * `approve-plan` gate, which expands into the plan's task nodes once the plan is approved.
+ */
+function gatedPlanGraph(planId: string, goal: string, baseline: RunBaselineMode, config: ProjectConfig): GraphSpecInput {
+  const roots = baselineRoots({ config, baseline, worktree: true });
+  const gate = { id: PLAN_GATE_NODE, kind: 'plan-approval' as const, title: `approve plan ${planId}`, config: { planId }, needs: [...roots.after] };
+  return { id: planId, title: goal.slice(0, 120), nodes: [...roots.nodes, gate] };
 }
 
 /**

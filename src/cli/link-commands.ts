@@ -1,20 +1,24 @@
 import { TaskgraphError } from '../core/errors.js';
 import { LINK_TYPES, type LinkType, type TaskLink } from '../core/task.js';
 import type { CommonOptions } from './commands.js';
+import { setDependency } from '../planning/plan-edit.js';
+import { checkNewLink } from '../store/link-rules.js';
 import { choosePlan, requireTask } from './plan-choice.js';
+import { applyPlanEdit, whoOf } from './task-edit-commands.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /**
  * `taskgraph link add|rm|ls` (issue 4): typed links between the tasks of a plan (DESIGN.md §1).
  * `requires` orders the scheduler (it is the same fact as a task dependency: the store keeps
- * both in sync); `refers` only feeds context; `duplicates` and `relates_to` are recorded for
+ * both in sync), so adding or removing one is a plan edit (`task-edit-commands.ts`): the edited
+ * plan is validated whole, stored as a new version and audited; `refers` only feeds context; `duplicates` and `relates_to` are recorded for
  * people and tools. The store checks every new link (`src/store/link-rules.ts`), so a `requires`
  * cycle is refused whoever adds it.
  */
 
-/** Options of the link commands. */
-export type LinkOptions = CommonOptions & { plan?: string };
+/** Options of the link commands: `--by` names who edits the plan (a `requires` link is a plan edit, default $USER). */
+export type LinkOptions = CommonOptions & { plan?: string; by?: string };
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
 const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
@@ -52,7 +56,13 @@ async function resolveLink(project: ProjectHandle, from: string, type: string, t
 export async function linkAddCommand(from: string, type: string, to: string, opts: LinkOptions): Promise<number> {
   return withProject(opts, async (project) => {
     const link = await resolveLink(project, from, type, to, opts);
-    await project.store.addLink(link);
+    if (link.type !== 'requires') await project.store.addLink(link);
+    else {
+      // a requires link is a dependency: a plan edit, validated whole, versioned and audited
+      const tasks = await project.store.listTasks(link.planId);
+      checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
+      if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, true));
+    }
     if (opts.json) out(safeJson(link));
     else out(`linked ${formatLink(link)} (plan ${link.planId})${link.type === 'requires' ? `: ${from} now runs after ${to}` : ''}`);
     return 0;
@@ -77,7 +87,8 @@ export async function linkRmCommand(from: string, type: string, to: string, opts
         hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
       });
     }
-    await project.store.removeLink(link);
+    if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, false));
+    else await project.store.removeLink(link);
     if (opts.json) out(safeJson(link));
     else out(`removed ${formatLink(link)} (plan ${link.planId})`);
     return 0;

@@ -14,6 +14,7 @@ import { initCommand, reportCommand, runsCommand, statusCommand } from './listin
 import { prCommand } from './pr-command.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 import { auditCommand } from './audit-command.js';
+import { registerPlanReview } from './plan-review-cli.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -81,11 +82,12 @@ program
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => initCommand(opts(cmd))));
 
-common(program.command('plan [goal]').description('plan a goal into a task tree and save it (`do` with the same goal then runs this plan)'))
+const planCmd = common(program.command('plan [goal]').description('plan a goal into a task tree and save it (`do` with the same goal then runs this plan); review it with plan show|diff|approve'))
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--replan', 'ask the planner again even when a plan for the same goal and project state is saved')
   .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
+registerPlanReview(program, planCmd, { act, int, withBudgetFlags, withCommandConsent });
 
 withCommandConsent(withBudgetFlags(common(program.command('do [goal]').description('plan a goal and carry out every task on a new branch (the main job)'))
   .option('--prd <file>', 'read the goal from a requirements document')
@@ -93,6 +95,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
+  .option('--approve-plan', 'stop after planning until a person approves the plan (taskgraph plan show|approve; policy.approvePlan)')
   .addOption(baselineOption())
   .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running')))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
@@ -143,12 +146,14 @@ link
   .command('add <from> <type> <to>')
   .description('link two tasks of a plan: FROM TYPE TO (e.g. T3 requires T1); a requires cycle is refused')
   .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--by <name>', 'who edits the plan (a requires link is a versioned plan edit; default $USER)')
   .option('--json', 'machine-readable output')
   .action(act(async (cmd, from: string, type: string, to: string) => linkAddCommand(from, type, to, opts(cmd))));
 link
   .command('rm <from> <type> <to>')
   .description('remove a link (a requires link also drops the dependency)')
   .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
+  .option('--by <name>', 'who edits the plan (a requires link is a versioned plan edit; default $USER)')
   .option('--json', 'machine-readable output')
   .action(act(async (cmd, from: string, type: string, to: string) => linkRmCommand(from, type, to, opts(cmd))));
 link
@@ -193,7 +198,7 @@ for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']]
 
 program
   .command('audit')
-  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers and notifications, oldest first')
+  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers, notifications, plan edits and plan approvals, oldest first')
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));

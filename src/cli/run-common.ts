@@ -12,6 +12,7 @@ import { writeRunReport } from '../report/report.js';
 import { writePrDescription } from '../report/pr-description.js';
 import { runCommits } from '../report/run-commits.js';
 import { runGit } from '../workspace/git-run.js';
+import { PLAN_GATE_NODE, planAwaitsApproval } from '../nodes/plan-approval.js';
 import { rootFailure } from './baseline-outcome.js';
 import { budgetFromFlags, type BudgetFlags } from './budget-options.js';
 import { settleFullyCachedRun } from './cached-rerun.js';
@@ -166,6 +167,7 @@ export async function finishRun(project: ProjectHandle, summary: RunSummary, opt
       const reached = budget.find((l) => l.reached && summary.reason?.includes('budget reached'));
       if (reached) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} ${raiseFlag(reached)}`);
       else if (summary.reason?.includes('budget reached')) lines.push(`  continue: raise the limit, e.g. taskgraph resume ${summary.runId} --max-cost 5`);
+      else if (run.planId && summary.reason?.includes(PLAN_GATE_NODE)) lines.push(`  ${planAwaitsApproval(run.planId)}`);
       else if (summary.reason?.includes('needs a person')) lines.push(`  continue: taskgraph answer ${summary.runId} TASK "what to do differently" (or add a note, then resume)`);
       else lines.push(`  continue: taskgraph approve ${summary.runId} NODE  (or reject), then it resumes`);
     }

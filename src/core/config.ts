@@ -301,6 +301,11 @@ export const ProjectConfigSchema = z
         maxDepth: z.number().int().min(0).max(8).default(3),
         /** planner repair rounds after invalid output */
         maxRepairs: z.number().int().min(0).max(10).default(2),
+        /**
+         * suspend every `do` run after planning until a person approves the plan (`taskgraph plan
+         * approve PLAN`), as `do --approve-plan` does (`nodes/plan-approval.ts`)
+         */
+        approvePlan: z.boolean().default(false),
         /** command/verify timeout in ms */
         commandTimeoutMs: z.number().int().positive().default(600_000),
         /** nodes running at once */
@@ -335,6 +340,7 @@ export const ProjectConfigSchema = z
         maxAttempts: 3,
         maxDepth: 3,
         maxRepairs: 2,
+        approvePlan: false,
         commandTimeoutMs: 600_000,
         concurrency: 4,
         envAllowlist: [],

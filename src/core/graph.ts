@@ -22,6 +22,8 @@ export const NODE_KINDS = [
   'subgraph',
   'setup',
   'review',
+  /** the gate before a plan's tasks run (`nodes/plan-approval.ts`) */
+  'plan-approval',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

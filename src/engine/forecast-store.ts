@@ -1,6 +1,7 @@
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from '../store/audit.js';
+import type { PlanApprovalInput, PlanEditInput, PlanVersion } from '../store/plan-versions.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type {
   AttemptFinish,
@@ -252,6 +253,20 @@ export class ForecastStore implements Store {
 
   listAudit(runId?: string): Promise<AuditEntry[]> {
     return this.scratch.listAudit(runId);
+  }
+
+  // plan review: on the copy, like every other write of a plan
+  async editPlan(edit: PlanEditInput): Promise<PlanVersion> {
+    await this.ensurePlan(edit.planId);
+    return this.scratch.editPlan(edit);
+  }
+  /** The project's versions (a forecast never edits a plan: its copy has only version 1). */
+  listPlanVersions(planId: string): Promise<PlanVersion[]> {
+    return this.real.listPlanVersions(planId);
+  }
+  async approvePlan(approval: PlanApprovalInput): Promise<PlanVersion> {
+    await this.ensurePlan(approval.planId);
+    return this.scratch.approvePlan(approval);
   }
 
   // cache: what the forecast computed itself, else the project's

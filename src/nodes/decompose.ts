@@ -10,12 +10,13 @@ import { profileOf } from './llm.js';
 import { buildPlannerPrompt, PLANNER_PROMPT_VERSION, PLANNER_SYSTEM_PROMPT } from '../planning/prompts.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
-import { BASELINE_NODE_ID, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
+import { BASELINE_NODE_ID, executedLeaves, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
 import { collectProjectContext } from '../project/project-context.js';
 import type { ProjectContext } from '../planning/project-context.js';
 import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundle.js';
 import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
 import { renderNotes } from '../context/attempt-edit.js';
+import { PLAN_GATE_NODE } from './plan-approval.js';
 
 const DecomposeConfig = z
   .object({
@@ -198,11 +199,19 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       // the parent's commit node now joins the subtasks' commits
       return { nodes, planId: plan.planId, needs: { [`${plan.parent}/commit`]: plan.leaves.map((l) => `${l}/commit`) } };
     }
-    if (!(await ctx.store.getPlan(plan.planId))) {
+    const saved = await ctx.store.getPlan(plan.planId);
+    if (!saved) {
       await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
     }
-    // the stored tasks: a task an earlier run split into subtasks (ADaPT) is expanded as split
+    // plan review (`do --approve-plan`, policy.approvePlan): the tasks wait behind the gate, which
+    // expands them from the plan as approved (edits made during review included)
+    if (ctx.config.policy.approvePlan) {
+      return { nodes: [{ id: PLAN_GATE_NODE, kind: 'plan-approval', title: `approve plan ${plan.planId}`, config: { planId: plan.planId } }], planId: plan.planId };
+    }
+    // the stored tasks: a task an earlier run split into subtasks (ADaPT) is expanded as split,
+    // and a plan a person edited (`taskgraph task ...`) runs as edited, in its stored order
     const tasks = await ctx.store.listTasks(plan.planId);
-    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks, leaves: plan.leaves }, { config: ctx.config, knownFailures }), planId: plan.planId };
+    const leaves = executedLeaves(tasks, saved && Array.isArray(saved.meta['leaves']) ? (saved.meta['leaves'] as string[]) : plan.leaves);
+    return { nodes: rootPlanNodes({ id: plan.planId, goal: plan.goal, tasks, leaves }, { config: ctx.config, knownFailures }), planId: plan.planId };
   },
 };

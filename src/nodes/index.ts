@@ -8,6 +8,7 @@ import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { humanExecutor } from './human.js';
 import { llmExecutor } from './llm.js';
+import { planApprovalExecutor } from './plan-approval.js';
 import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
@@ -36,6 +37,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     decomposeExecutor,
     setupExecutor,
     reviewExecutor,
+    planApprovalExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

@@ -105,3 +105,16 @@ describe('subplanFor (ADaPT)', () => {
     ]);
   });
 });
+
+describe('executedLeaves', () => {
+  it('leaves out tasks set to skipped; planGraph runs the others, their dependency on it dropped', () => {
+    const tasks = [t('T1'), t('T2', ['T1'], { status: 'skipped' }), t('T3', ['T2'])];
+    const plan = { id: 'p-1', goal: 'g', createdAt: 'x', tasks, meta: { leaves: ['T1', 'T2', 'T3'] } };
+    const spec = planGraph(plan, { config: ProjectConfigSchema.parse({}), baseline: 'off', worktree: false });
+    const ids = spec.nodes.map((n) => n.id);
+    expect(ids).toContain('T1/edit');
+    expect(ids).toContain('T3/edit');
+    expect(ids.some((id) => id.startsWith('T2/'))).toBe(false);
+    expect(spec.nodes.find((n) => n.id === 'T3/context')!.inputs).toEqual({});
+  });
+});

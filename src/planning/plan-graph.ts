@@ -314,10 +314,23 @@ export function subplanFor(parent: Task, planned: readonly Task[], leaves: reado
  *   of its own, so `setup` runs) to true
  */
 export function planGraph(plan: PlanRecord, options: PlanGraphOptions & { baseline?: RunBaselineMode; worktree?: boolean }): GraphSpecInput {
-  const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
+  const leaves = executedLeaves(plan.tasks, Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id));
   const baseline = options.baseline ?? options.config.policy.baseline;
   const roots = baselineRoots({ config: options.config, baseline, worktree: options.worktree ?? true });
   const knownFailures = baseline === 'known-failures' && roots.nodes.some((n) => n.id === BASELINE_NODE_ID);
   const nodes = rootPlanNodes({ id: plan.id, goal: plan.goal, tasks: plan.tasks, leaves }, { config: options.config, knownFailures, after: roots.after });
   return { id: plan.id, title: plan.goal.slice(0, 120), nodes: [...roots.nodes, ...nodes] };
+}
+
+/**
+ * The leaves a run executes: `leaves` without the tasks a person set to `skipped` during plan
+ * review (`taskgraph task update PLAN T --status skipped`; the engine never sets that status).
+ * Tasks that depend on a skipped task still run: planToNodes keeps only dependencies among the
+ * executed leaves.
+ * @param tasks the plan's tasks
+ * @param leaves atomic task ids in execution order
+ */
+export function executedLeaves(tasks: readonly Task[], leaves: readonly string[]): string[] {
+  const skipped = new Set(tasks.filter((t) => t.status === 'skipped').map((t) => t.id));
+  return leaves.filter((id) => !skipped.has(id));
 }

@@ -4,8 +4,9 @@ import type { Json } from '../core/json.js';
  * The audit log (issue 11, README "Safety and approvals"): an append-only record of who decided
  * what. It records command-policy decisions (`command-refused`,
  * `command-allowed-unlisted`), people's decisions (`approved`, `rejected`, `answered`, each in the
- * transaction of the decision itself) and notifications (`notified`, `notify-failed`); path
- * refusals and plan edits follow. Rows are
+ * transaction of the decision itself), notifications (`notified`, `notify-failed`) and plan
+ * review (`plan-edit`, `plan-approved`, written by `Store.editPlan`/`Store.approvePlan` in the
+ * transaction of their effect); path refusals follow. Rows are
  * never updated or deleted; free text and details are stored with secrets redacted, like every
  * other row.
  */
@@ -21,6 +22,9 @@ export const AUDIT_KINDS = [
   // a notification that a run waits for a person (`engine/notify-person.ts`): sent, or not delivered
   'notified',
   'notify-failed',
+  // plan review (`Store.editPlan`/`Store.approvePlan`, in the transaction of their effect)
+  'plan-edit',
+  'plan-approved',
 ] as const;
 /** One of {@link AUDIT_KINDS}. */
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -310,6 +310,27 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_run ON audit (run_id, id);
 `,
   },
+  {
+    version: 6,
+    name: 'plan-versions',
+    // Issue 11, plan review: every edit of a plan's tasks (`taskgraph task add|rm|update|move`,
+    // `link add|rm ... requires`) stores the whole task list as a new version; version 1 is the
+    // planner's output. `snapshot` is JSON `{ tasks, leaves }` (tasks without their notes).
+    // A version is approved once `approved_by`/`approved_at` are set (`taskgraph plan approve`).
+    sql: `
+CREATE TABLE plan_versions (
+  plan_id     TEXT NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+  version     INTEGER NOT NULL CHECK (version >= 1),
+  created_at  TEXT NOT NULL,
+  by          TEXT NOT NULL,
+  summary     TEXT NOT NULL,
+  snapshot    TEXT NOT NULL,
+  approved_by TEXT,
+  approved_at TEXT,
+  PRIMARY KEY (plan_id, version)
+);
+`,
+  },
 ];
 
 /**

@@ -74,6 +74,34 @@ describe('SqliteStore (SQLite specifics)', () => {
     }
   });
 
+  it('migrates a version-5 database to plan versions: an old plan shows as version 1 until its first edit writes 1 and 2', async () => {
+    const path = freshPath();
+    await SqliteStore.open(path).close();
+    const db = new Database(path);
+    applyMigrations(db, path, MIGRATIONS.filter((m) => m.version <= 5));
+    db.close();
+    const raw = new Database(path);
+    raw.prepare(`INSERT INTO plans (id, goal, created_at, meta) VALUES ('p0', 'old goal', '2024-01-01T00:00:00.000Z', '{"leaves":["T1"]}')`).run();
+    raw.prepare(`INSERT INTO tasks (plan_id, id, position, title, description, acceptance, dependencies, files, atomic, parent, depth, tags, notes, status)
+      VALUES ('p0', 'T1', 0, 'Old task', '', '["works"]', '[]', '[]', 1, NULL, 0, '[]', '["a note"]', 'pending')`).run();
+    raw.close();
+    const store = SqliteStore.open(path);
+    await store.migrate();
+    try {
+      const [v1] = await store.listPlanVersions('p0');
+      expect(v1).toMatchObject({ version: 1, by: 'planner', createdAt: '2024-01-01T00:00:00.000Z', leaves: ['T1'] });
+      expect(v1!.tasks.map((t) => [t.id, t.title, t.notes])).toStrictEqual([['T1', 'Old task', []]]);
+      const tasks = (await store.listTasks('p0')).map((t) => ({ ...t, title: 'New title' }));
+      await store.editPlan({ planId: 'p0', tasks, leaves: ['T1'], baseVersion: 1, by: 'ada', at: 1_767_000_000_000, summary: 'update T1: title' });
+      expect((await store.listPlanVersions('p0')).map((v) => [v.version, v.tasks[0]!.title])).toStrictEqual([
+        [1, 'Old task'],
+        [2, 'New title'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates a version-3 database to the lease schema: node states kept, no startedAt, lease and sessions usable', async () => {
     const path = freshPath();
     await SqliteStore.open(path).close(); // creates the directory and the file

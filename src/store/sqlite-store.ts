@@ -7,6 +7,8 @@ import { checkNewLink, type RequiresEdge } from './link-rules.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
 import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
 import { insertAudit, listAudit } from './sqlite-audit.js';
+import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
+import { ensureFirstVersion, type PlanVersionDeps, readVersions, writePlanApproval, writePlanEdit } from './sqlite-plan-versions.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStartSession } from './sqlite-leases.js';
 import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
@@ -167,8 +169,33 @@ export class SqliteStore implements Store {
       this.write(() => {
         s.upsertPlan.run({ id: plan.id, goal: storedText(plan.goal), created_at: plan.createdAt, meta: storedJson(plan.meta) });
         plan.tasks.forEach((task, i) => this.writeTask(s, task, plan.id, i));
+        ensureFirstVersion(this.db, plan);
       }),
     );
+  }
+
+  private versionDeps(s: Statements): PlanVersionDeps {
+    return {
+      db: this.db,
+      s,
+      writeTask: (task, position) => this.writeTask(s, task, task.planId, position),
+      readPlan: (id) => {
+        const row = s.getPlan.get(id) as PlanRow | undefined;
+        return row && planFromRow(row, this.readTasks(s, id));
+      },
+    };
+  }
+
+  editPlan(edit: PlanEditInput): Promise<PlanVersion> {
+    return this.guard('editPlan', (s) => this.write(() => writePlanEdit(this.versionDeps(s), edit).version));
+  }
+
+  listPlanVersions(planId: string): Promise<PlanVersion[]> {
+    return this.guard('listPlanVersions', (s) => readVersions(this.versionDeps(s), planId));
+  }
+
+  approvePlan(approval: PlanApprovalInput): Promise<PlanVersion> {
+    return this.guard('approvePlan', (s) => this.write(() => writePlanApproval(this.versionDeps(s), approval).version));
   }
 
   getPlan(id: string): Promise<PlanRecord | undefined> {

@@ -48,7 +48,7 @@ export function auditCases(h: StoreHolder): void {
     });
 
     it('refuses an unknown kind, a risk outside 0–100 and a fractional time, writing nothing', async () => {
-      await expectCode(h.store.appendAudit(entry({ kind: 'plan-edit' as never })), 'CONFIG_INVALID');
+      await expectCode(h.store.appendAudit(entry({ kind: 'no-such-kind' as never })), 'CONFIG_INVALID');
       await expectCode(h.store.appendAudit(entry({ risk: 101 })), 'CONFIG_INVALID');
       await expectCode(h.store.appendAudit(entry({ risk: -1 })), 'CONFIG_INVALID');
       await expectCode(h.store.appendAudit(entry({ risk: 2.5 })), 'CONFIG_INVALID');

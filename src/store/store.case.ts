@@ -8,6 +8,7 @@ import { useStore } from './store-fixtures.case.js';
 import { leaseCases } from './store-leases.case.js';
 import { outputCases } from './store-outputs.case.js';
 import { planCases } from './store-plans.case.js';
+import { planVersionCases } from './store-plan-versions.case.js';
 import { runCases } from './store-runs.case.js';
 
 /**
@@ -18,7 +19,7 @@ import { runCases } from './store-runs.case.js';
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
  * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
  * migration, the run lease (grant, refusal, expiry, take-over, fencing by token), sessions, the
- * running mark of nodes, the audit log (append order, per-run listing, validation), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
+ * running mark of nodes, the audit log (append order, per-run listing, validation), plan versions (edits and approvals written with their audit entries, stale edits refused), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -30,6 +31,7 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
   describe(`Store conformance: ${name}`, () => {
     const holder = useStore(make);
     planCases(holder);
+    planVersionCases(holder);
     contextOverrideCases(holder);
     runCases(holder);
     attemptCases(holder);

@@ -4,6 +4,7 @@ import type { KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from './audit.js';
+import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
 
 /**
  * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
@@ -289,7 +290,10 @@ export interface Store {
   close(): Promise<void>;
 
   // plans and tasks
-  /** Saves a plan and upserts its tasks (and their `requires` links) in one transaction. */
+  /**
+   * Saves a plan and upserts its tasks (and their `requires` links) in one transaction; the
+   * first save of a plan also writes its version 1 (`plan-versions.ts`).
+   */
   savePlan(plan: PlanRecord): Promise<void>;
   getPlan(id: string): Promise<PlanRecord | undefined>;
   /** newest first */
@@ -321,6 +325,26 @@ export interface Store {
   getContextOverrides(planId: string, taskId: string): Promise<ContextOverrides>;
   /** Replaces the task's context overrides. Rejects NOT_FOUND for an unknown task. */
   putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void>;
+
+  // plan review (issue 11; `plan-versions.ts`)
+  /**
+   * Applies a person's edit to a plan in ONE transaction: the tasks (removed tasks lose their
+   * links), `meta.leaves`, the next version and a `plan-edit` audit entry. Returns the new
+   * version. Rejects NOT_FOUND (plan) and RUN_STATE when a version newer than
+   * `edit.baseVersion` exists (nothing written). The caller validates the edited plan first.
+   */
+  editPlan(edit: PlanEditInput): Promise<PlanVersion>;
+  /**
+   * The plan's versions, oldest first; a plan saved before versions existed shows its current
+   * tasks as version 1. Empty for an unknown plan.
+   */
+  listPlanVersions(planId: string): Promise<PlanVersion[]>;
+  /**
+   * Approves the newest version and appends a `plan-approved` audit entry, in ONE transaction
+   * (a second approval of the same version is a no-op). Rejects NOT_FOUND (plan) and RUN_STATE
+   * when `approval.version` is not the newest.
+   */
+  approvePlan(approval: PlanApprovalInput): Promise<PlanVersion>;
 
   // runs
   /** Creates the run and a `pending` row for every node of its graph. */
