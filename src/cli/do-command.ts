@@ -19,6 +19,8 @@ export type DoOptions = CommonOptions &
     prd?: string;
     maxDepth?: number;
     concurrency?: number;
+    /** tasks open at once, each in a worktree of its own (`--task-concurrency`) */
+    taskConcurrency?: number;
     /** ask the planner again even when a saved plan for the same goal and project state exists */
     replan?: boolean;
     /** run this saved plan instead of planning a goal */
@@ -88,6 +90,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         .engine({
           observers: [progress.observer, reusedPlanNotice()],
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}),
           ...(opts.replan ? { force: [PLAN_NODE] } : {}),
           ...budgetOf(opts, project),
         })

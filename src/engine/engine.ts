@@ -20,6 +20,7 @@ import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
 import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
+import { ParallelTasks } from './parallel-tasks.js';
 import { Scheduler } from './scheduler.js';
 import { abortMessage, listening } from './stop-signal.js';
 import { notesChangedSinceHold, TaskTracker } from './task-tracker.js';
@@ -41,6 +42,12 @@ export interface EngineOptions {
   models?: ModelClient;
   /** nodes running at once (default: graph.concurrency, else config.policy.concurrency); kept with the run, so later sessions use it too */
   concurrency?: number;
+  /**
+   * tasks open at once (default config.policy.taskConcurrency); above 1 each task works in a
+   * worktree of its own and is integrated onto the run branch in topological order (issue 10);
+   * kept with the run
+   */
+  taskConcurrency?: number;
   /** node ids whose cache entries are ignored this run (`--force`); kept with the run, so later sessions honour it too */
   force?: readonly string[];
   /** run-wide limits overriding policy.budget (also stored with the run, so resume keeps them) */
@@ -300,6 +307,7 @@ export class Engine {
       attempts,
       scheduler: new Scheduler(graph, states),
       workspace,
+      workspaceFor: (task) => state.parallel?.workspaceOf(task) ?? workspace,
       store,
       options: this.options,
       signal: controller.signal,
@@ -326,7 +334,7 @@ export class Engine {
         store,
         projectDir: this.options.projectDir,
         config: this.options.config,
-        workspace,
+        workspace: state.workspaceFor(node.task),
         models: models ?? meterFor(node), // every model call is metered and checked against the budget
         planId: state.run.planId,
         outputOf: (id) => outputs.get(id),
@@ -337,6 +345,8 @@ export class Engine {
       }),
       buildGraph: (spec) => this.buildGraph(spec),
     };
+    const taskConcurrency = kept.taskConcurrency ?? policy.taskConcurrency;
+    if (taskConcurrency > 1 && workspace) state.parallel = new ParallelTasks(state, taskConcurrency);
     const tasks = new TaskTracker(state);
     await tasks.init();
     for (const a of history) {
@@ -370,6 +380,26 @@ export class Engine {
     const completions: Array<{ id: string; result?: NodeResult; thrown?: unknown }> = [];
     let wake: (() => void) | undefined;
     let fatal: unknown;
+    // tasks in parallel: integrate finished tasks in topological order; a conflict refines its task
+    const integrate = async () => {
+      if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
+      try {
+        for (let conflict = await state.parallel.integrateReady(); conflict; conflict = await state.parallel.integrateReady()) {
+          const commitId = `${conflict.task}/commit`;
+          const decision = await tasks.afterFailure(commitId, conflict.error, conflict.tip);
+          if (decision.action === 'hold') holdReason ??= decision.reason;
+          if (decision.action === 'fail') {
+            // the commit stands on the task branch only: the node fails, so the run does
+            await store.putRunNodes([{ runId: state.run.id, nodeId: commitId, status: 'failed', attempts: state.attempts.get(commitId) ?? 0, task: conflict.task }]);
+            state.scheduler.finish(commitId, 'failed');
+            await this.skipAfterFailure(state, tasks, commitId);
+          }
+        }
+      } catch (error) {
+        fatal ??= error; // git or store trouble: stop scheduling, keep state
+      }
+    };
+    await integrate(); // tasks an earlier session finished but did not integrate
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -417,6 +447,7 @@ export class Engine {
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
           }
         }
+        await integrate();
       }
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
@@ -454,6 +485,9 @@ export class Engine {
       reason = controller.signal.aborted
         ? 'cancelled'
         : (stopReason ?? holdReason ?? (waiting.length > 0 ? `waiting for ${waiting.join(', ')}` : `held: ${tasks.heldTasks().join(', ')}`));
+    } else if (state.parallel && (await state.parallel.waitingForIntegration()).length > 0) {
+      status = 'suspended';
+      reason = `waiting to integrate ${(await state.parallel.waitingForIntegration()).join(', ')} onto the run branch (an earlier task did not finish)`;
     } else {
       status = 'succeeded';
     }

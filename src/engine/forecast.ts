@@ -213,6 +213,8 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
       projectDir: input.projectDir,
       config: input.config,
       models,
+      // one shared scratch worktree: task worktrees and integration (issue 10) are not forecast yet
+      taskConcurrency: 1,
       ...(input.force && input.force.length > 0 ? { force: input.force } : {}),
     });
     const runId = `forecast-${randomBytes(4).toString('hex')}`;
