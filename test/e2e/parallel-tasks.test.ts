@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
+import { ensureBuilt } from '../support/build.js';
+import { describeResult, runCli } from '../support/cli.js';
+import { createSampleRepo, git, type TempProject } from '../support/project.js';
+import { calc, planJson, scriptedModel, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
+import { queryStore } from '../support/store-db.js';
+
+/**
+ * Issue 10, first slice: with `--task-concurrency 2` each task works in a worktree of its own and
+ * is integrated onto the run branch in the plan's topological order. Real git, the real CLI, and
+ * a scripted model behind the loopback fake server that answers after a delay (so two tasks that
+ * run at once are seen to overlap).
+ */
+
+/** The model's delay per answer, in ms: long enough that two tasks run at once overlap for sure. */
+const MODEL_DELAY_MS = 400;
+
+/** The sample project with a base commit whose tests pass (the multiply check comes with a task). */
+function useProject(script: Script): { model: ScriptedModel; readonly project: TempProject } {
+  const model = scriptedModel(script);
+  let server: FakeOpenAIServer | undefined;
+  let project: TempProject | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+    server = await startFakeOpenAIServer({
+      respond: async (req) => {
+        await sleep(MODEL_DELAY_MS);
+        return model.respond(req);
+      },
+    });
+    project = await createSampleRepo({ baseURL: server.url, files: { 'test/calc.test.mjs': calc.testWithoutMultiply } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await project?.cleanup();
+  });
+  return {
+    model,
+    get project() {
+      return project!;
+    },
+  };
+}
+
+interface Summary {
+  runId: string;
+  status: string;
+  branch: string;
+  worktree: string;
+}
+
+async function runDo(dir: string, goal: string): Promise<Summary> {
+  const r = await runCli(['-C', dir, 'do', goal, '--task-concurrency', '2', '--json'], { timeoutMs: 120_000 });
+  expect(r.code, describeResult(r)).toBe(0);
+  const summary = JSON.parse(r.stdout) as Summary;
+  expect(summary.status).toBe('succeeded');
+  return summary;
+}
+
+interface TaskRow {
+  task_id: string;
+  status: string;
+  attempt: number;
+  start_commit: string | null;
+  worktree: string | null;
+  branch: string | null;
+  integrated_commit: string | null;
+}
+
+function taskRows(dir: string, runId: string): Map<string, TaskRow> {
+  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, attempt, start_commit, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
+  return new Map(rows.map((r) => [r.task_id, r]));
+}
+
+/** [first start, last finish] of a task's attempts, in ms since the epoch. */
+function interval(dir: string, runId: string, task: string): [number, number] {
+  const rows = queryStore<{ started_at: string; finished_at: string }>(dir, "SELECT started_at, finished_at FROM attempts WHERE run_id = ? AND node_id LIKE ? || '/%'", runId, task);
+  expect(rows.length).toBeGreaterThan(0);
+  return [Math.min(...rows.map((r) => Date.parse(r.started_at))), Math.max(...rows.map((r) => Date.parse(r.finished_at)))];
+}
+
+async function subjects(dir: string, branch: string): Promise<string[]> {
+  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
+}
+
+/** Every task worktree is gone and every task branch deleted once the tasks are integrated. */
+async function expectTaskWorktreesGone(dir: string, runId: string, rows: Map<string, TaskRow>): Promise<void> {
+  for (const row of rows.values()) {
+    expect(row.worktree).toBeTruthy();
+    expect(existsSync(row.worktree!)).toBe(false);
+  }
+  expect(await git(dir, 'branch', '--list', `taskgraph/${runId}-tasks/*`)).toBe('');
+  expect(await git(dir, 'worktree', 'list')).not.toContain(`${runId}-tasks`);
+}
+
+const multiplyEdit = udiff([
+  ['src/calc.js', calc.src, calc.withMultiply('a * b')],
+  ['test/multiply.test.mjs', null, calc.multiplyTest],
+]);
+const readmeDivide = (readme: string) => readme.replace('- `subtract(a, b)`: `a` minus `b`.\n', '- `subtract(a, b)`: `a` minus `b`.\n- `divide(a, b)`: `a` divided by `b` (planned).\n');
+
+describe('parallel tasks: two independent tasks', () => {
+  const p = useProject({
+    planner: planJson([
+      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
+      { id: 'T2', title: 'Mention divide in the README', description: 'Add a README line announcing divide.', files: ['README.md'] },
+    ]),
+    coder: { T1: multiplyEdit, T2: udiff([['README.md', calc.readme, readmeDivide(calc.readme)]]) },
+  });
+
+  it('runs both at once, each in its own worktree, and ends with one commit per task on the run branch', async () => {
+    const { dir } = p.project;
+    const summary = await runDo(dir, 'Add multiply and announce divide.');
+    expect(p.model.coderRequests('T1')).toHaveLength(1);
+    expect(p.model.coderRequests('T2')).toHaveLength(1);
+
+    // the two tasks' recorded intervals overlap: they ran at the same time
+    const [s1, e1] = interval(dir, summary.runId, 'T1');
+    const [s2, e2] = interval(dir, summary.runId, 'T2');
+    expect(s2).toBeLessThan(e1);
+    expect(s1).toBeLessThan(e2);
+
+    // each task had a worktree of its own on a task branch, both cut from the same base
+    const rows = taskRows(dir, summary.runId);
+    const base = await git(dir, 'rev-parse', 'main');
+    for (const t of ['T1', 'T2']) {
+      const row = rows.get(t)!;
+      expect(row.status).toBe('done');
+      expect(row.branch).toBe(`taskgraph/${summary.runId}-tasks/${t}`);
+      expect(row.worktree).toBe(`${summary.worktree}-tasks/${t}`);
+      expect(row.start_commit).toBe(base);
+    }
+    expect(rows.get('T1')!.worktree).not.toBe(rows.get('T2')!.worktree);
+
+    // integrated in topological order, one commit per task, the last one the branch tip
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
+    expect(rows.get('T2')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
+    expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${summary.branch}~1`));
+    expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
+    expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
+    expect(await git(summary.worktree, 'status', '--porcelain')).toBe('');
+    await expectTaskWorktreesGone(dir, summary.runId, rows);
+  });
+});
+
+describe('parallel tasks: a dependency chain', () => {
+  const p = useProject({
+    planner: planJson([
+      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
+      { id: 'T2', title: 'Document multiply in the README', files: ['README.md'], dependencies: ['T1'] },
+    ]),
+    coder: { T1: multiplyEdit, T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]) },
+  });
+
+  it('starts the dependent task from a base that holds its dependency’s commit', async () => {
+    const { dir } = p.project;
+    const summary = await runDo(dir, 'Add multiply and document it.');
+    const rows = taskRows(dir, summary.runId);
+    const t1 = rows.get('T1')!;
+    const t2 = rows.get('T2')!;
+    expect(t2.start_commit).toBe(t1.integrated_commit);
+    expect(await git(dir, 'show', `${t2.start_commit}:src/calc.js`)).toContain('export function multiply');
+    // T2 started only after T1 was integrated
+    const [, e1] = interval(dir, summary.runId, 'T1');
+    const [s2] = interval(dir, summary.runId, 'T2');
+    expect(s2).toBeGreaterThanOrEqual(e1);
+    expect(p.model.coderRequests('T2')).toHaveLength(1);
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
+    await expectTaskWorktreesGone(dir, summary.runId, rows);
+  });
+});
+
+describe('parallel tasks: a conflict between two parallel tasks', () => {
+  const p = useProject({
+    planner: planJson([
+      { id: 'T1', title: 'Document multiply in the README', files: ['README.md'] },
+      { id: 'T2', title: 'Mention divide in the README', description: 'Add a README line announcing divide.', files: ['README.md'] },
+    ]),
+    coder: {
+      T1: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
+      // the first answer edits the README as it was; the retry, on the new base, keeps T1's line
+      T2: (req) =>
+        req.attempt === 1
+          ? udiff([['README.md', calc.readme, readmeDivide(calc.readme)]])
+          : udiff([['README.md', calc.readmeWithMultiply(), readmeDivide(calc.readmeWithMultiply())]]),
+    },
+  });
+
+  it('refines the second task on the new base with the conflict in its note, and integrates it', async () => {
+    const { dir } = p.project;
+    const summary = await runDo(dir, 'Document multiply and announce divide.');
+    expect(p.model.coderRequests('T1')).toHaveLength(1);
+    const t2 = p.model.coderRequests('T2');
+    expect(t2).toHaveLength(2);
+    expect(t2[1]!.user).toContain('Attempt 1 failed at T2/commit (INTEGRATION_CONFLICT)');
+    expect(t2[1]!.user).toContain('README.md');
+    expect(t2[1]!.user).toContain('<<<<<<<'); // the conflicting hunk
+    // the retry sees T1's line in the README it edits (its context comes from the new base)
+    expect(t2[1]!.user).toContain('`multiply(a, b)`: the product');
+
+    const rows = taskRows(dir, summary.runId);
+    expect(rows.get('T2')!.attempt).toBe(2);
+    expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): document multiply in the README', 'feat(T2): mention divide in the README']);
+    expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readmeWithMultiply()));
+    // the conflict was never committed
+    expect(await git(dir, 'log', '-p', `main..${summary.branch}`)).not.toContain('<<<<<<<');
+    await expectTaskWorktreesGone(dir, summary.runId, rows);
+  });
+});
