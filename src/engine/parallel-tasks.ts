@@ -5,6 +5,9 @@ import { gitText } from '../workspace/git-run.js';
 import { integrateCommit } from '../workspace/integrate.js';
 import { openTaskWorktree, removeTaskWorktree, taskBranchName, taskWorktreeDir } from '../workspace/task-worktree.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { dependencyHash } from '../verify/dependency-files.js';
+import { readSetupMarker, runSetup } from '../verify/setup-run.js';
+import { pidDir } from './orphans.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -16,6 +19,8 @@ import type { RunState } from './run-state.js';
  * of that order is still to finish. The run branch so holds only verified tasks, one commit per
  * task, in topological order. A conflicting task is handed back to the task tracker as an
  * `INTEGRATION_CONFLICT` failure, refined on the new tip.
+ *
+ * `commands.setup` runs in each new task worktree before its first node.
  *
  * Durable state: the task's worktree, branch, start commit and integrated commit are in its
  * `RunTaskRecord`; `run.options.taskBase` is the commit tasks without dependencies start from (the
@@ -152,8 +157,31 @@ export class ParallelTasks {
       await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'running', startCommit: base, worktree: dir, branch });
     }
     const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir, branch, base });
+    await this.prepare(task, ws);
     this.worktrees.set(task, ws);
     return ws;
+  }
+
+  /**
+   * Runs `commands.setup` in a task worktree it never ran in (no setup marker, see
+   * `verify/setup-run.ts`), so the task's checks find its dependencies installed.
+   * @throws TaskgraphError COMMAND_FAILED when setup fails (the run stops; fix it and resume)
+   */
+  private async prepare(task: string, ws: Workspace): Promise<void> {
+    const { config, projectDir } = this.state.options;
+    const command = config.commands.setup;
+    if (!command || (await readSetupMarker(ws.dir))) return;
+    const { hash } = await dependencyHash(ws.dir, await ws.listFiles());
+    const { error } = await runSetup(command, {
+      cwd: ws.dir,
+      config,
+      projectDir,
+      dependencies: hash,
+      signal: this.state.signal,
+      pidDir: pidDir(projectDir, this.state.run.id),
+      log: (message) => this.state.emit({ type: 'log', runId: this.state.run.id, nodeId: `${task}/context`, message: `${task} worktree: ${message}` }),
+    });
+    if (error) throw new TaskgraphError(error.code, `${task}'s worktree: ${error.message}`, { details: error.details, ...(error.hint ? { hint: error.hint } : {}) });
   }
 
   /**

@@ -135,3 +135,42 @@ export async function removeTaskWorktree(repoDir: string, dir: string, branch: s
     await runGit(repoDir, ['branch', '-D', branch], { okCodes: [0, 1] });
   }
 }
+
+/** A run's task worktrees and task branches still in the repository. */
+export interface RunTaskLeftovers {
+  /** worktree directories checked out on one of the run's task branches */
+  worktrees: string[];
+  /** the run's task branches (`taskgraph/<run>-tasks/...`) */
+  branches: string[];
+}
+
+/**
+ * What a run left of its tasks: worktrees on its task branches and the branches themselves (a
+ * task integrated normally leaves neither; a run stopped mid-task leaves both, for resume).
+ * @param repoDir a directory inside the repository
+ * @param runId the run id
+ * @throws TaskgraphError GIT_ERROR when git fails
+ */
+export async function runTaskLeftovers(repoDir: string, runId: string): Promise<RunTaskLeftovers> {
+  const prefix = `refs/heads/${taskBranchPrefix(runId)}`;
+  const worktrees = (await listWorktrees(repoDir)).filter((e) => e.branch?.startsWith(prefix)).map((e) => e.path);
+  const refs = await gitText(repoDir, ['for-each-ref', '--format=%(refname)', prefix]);
+  const branches = refs.split('\n').filter(Boolean).map((ref) => ref.slice('refs/heads/'.length));
+  return { worktrees, branches };
+}
+
+/**
+ * Removes what a run left of its tasks (`taskgraph clean`): every worktree on one of its task
+ * branches (`git worktree remove --force`), and with `dropBranches` the task branches too.
+ * @returns what was removed
+ * @throws TaskgraphError GIT_ERROR when git refuses
+ */
+export async function removeRunTaskLeftovers(repoDir: string, runId: string, dropBranches: boolean): Promise<RunTaskLeftovers> {
+  const found = await runTaskLeftovers(repoDir, runId);
+  for (const dir of found.worktrees) {
+    await runGit(repoDir, ['worktree', 'remove', '--force', dir]);
+    await rmdir(path.dirname(dir)).catch(() => undefined);
+  }
+  if (dropBranches) for (const branch of found.branches) await runGit(repoDir, ['branch', '-D', branch]);
+  return { worktrees: found.worktrees, branches: dropBranches ? found.branches : [] };
+}

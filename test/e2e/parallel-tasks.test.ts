@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
 import { ensureBuilt } from '../support/build.js';
 import { describeResult, runCli } from '../support/cli.js';
-import { createSampleRepo, git, type TempProject } from '../support/project.js';
+import { createSampleRepo, git, type SampleRepoOptions, type TempProject } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
 import { queryStore } from '../support/store-db.js';
 
@@ -21,7 +21,7 @@ import { queryStore } from '../support/store-db.js';
 const MODEL_DELAY_MS = 400;
 
 /** The sample project with a base commit whose tests pass (the multiply check comes with a task). */
-function useProject(script: Script): { model: ScriptedModel; readonly project: TempProject } {
+function useProject(script: Script, repo: Pick<SampleRepoOptions, 'config' | 'files'> = {}): { model: ScriptedModel; readonly project: TempProject } {
   const model = scriptedModel(script);
   let server: FakeOpenAIServer | undefined;
   let project: TempProject | undefined;
@@ -33,7 +33,7 @@ function useProject(script: Script): { model: ScriptedModel; readonly project: T
         return model.respond(req);
       },
     });
-    project = await createSampleRepo({ baseURL: server.url, files: { 'test/calc.test.mjs': calc.testWithoutMultiply } });
+    project = await createSampleRepo({ ...repo, baseURL: server.url, files: { 'test/calc.test.mjs': calc.testWithoutMultiply, ...(repo.files ?? {}) } });
   });
   afterAll(async () => {
     await server?.close();
@@ -107,7 +107,8 @@ const readmeDivide = (readme: string) => readme.replace('- `subtract(a, b)`: `a`
 describe('parallel tasks: two independent tasks', () => {
   const p = useProject({
     planner: planJson([
-      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
+      // every file the edit touches is listed, so the task's record (in its context's key) is the same in a re-run
+      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js', 'test/multiply.test.mjs'] },
       { id: 'T2', title: 'Mention divide in the README', description: 'Add a README line announcing divide.', files: ['README.md'] },
     ]),
     coder: { T1: multiplyEdit, T2: udiff([['README.md', calc.readme, readmeDivide(calc.readme)]]) },
@@ -145,17 +146,47 @@ describe('parallel tasks: two independent tasks', () => {
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
     expect(await git(summary.worktree, 'status', '--porcelain')).toBe('');
     await expectTaskWorktreesGone(dir, summary.runId, rows);
+    first = summary;
+  });
+
+  let first: Summary | undefined;
+  it('rebuilds the same run branch, commit for commit, in a fully cached re-run', async () => {
+    expect(first).toBeDefined();
+    const { dir } = p.project;
+    const tip = await git(dir, 'rev-parse', first!.branch);
+    const again = await runDo(dir, 'Add multiply and announce divide.');
+    expect(again.runId).not.toBe(first!.runId);
+    expect(p.model.coderRequests('T1')).toHaveLength(1); // no new model call
+    const rows = taskRows(dir, again.runId);
+    expect(rows.get('T2')!.integrated_commit).toBe(tip);
+    expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${first!.branch}~1`));
+    // the same result as the earlier branch: the re-run keeps no branch of its own (cached-rerun.ts)
+    expect(again.branch).toBe(first!.branch);
+    await expectTaskWorktreesGone(dir, again.runId, rows);
   });
 });
 
+/** `commands.setup` writes an ignored file; T1's check needs it, so T1 passes only in a worktree setup ran in. */
+const SETUP = `node -e "require('fs').mkdirSync('.deps',{recursive:true});require('fs').writeFileSync('.deps/installed','yes')"`;
+const needsSetupTest = `import { existsSync } from 'node:fs';\n${calc.multiplyTest}\ncheck('dependencies installed', () => {\n  if (!existsSync('.deps/installed')) throw new Error('expected .deps/installed: setup did not run here');\n});\n`;
+
 describe('parallel tasks: a dependency chain', () => {
-  const p = useProject({
-    planner: planJson([
-      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
-      { id: 'T2', title: 'Document multiply in the README', files: ['README.md'], dependencies: ['T1'] },
-    ]),
-    coder: { T1: multiplyEdit, T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]) },
-  });
+  const p = useProject(
+    {
+      planner: planJson([
+        { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
+        { id: 'T2', title: 'Document multiply in the README', files: ['README.md'], dependencies: ['T1'] },
+      ]),
+      coder: {
+        T1: udiff([
+          ['src/calc.js', calc.src, calc.withMultiply('a * b')],
+          ['test/multiply.test.mjs', null, needsSetupTest],
+        ]),
+        T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]),
+      },
+    },
+    { config: (yaml) => yaml.replace('commands:\n', `commands:\n  setup: ${JSON.stringify(SETUP)}\n`), files: { '.gitignore': '.deps/\n' } },
+  );
 
   it('starts the dependent task from a base that holds its dependency’s commit', async () => {
     const { dir } = p.project;
@@ -170,6 +201,8 @@ describe('parallel tasks: a dependency chain', () => {
     const [s2] = interval(dir, summary.runId, 'T2');
     expect(s2).toBeGreaterThanOrEqual(e1);
     expect(p.model.coderRequests('T2')).toHaveLength(1);
+    // commands.setup ran in T1's own worktree: its check, which needs what setup writes, passed at once
+    expect(p.model.coderRequests('T1')).toHaveLength(1);
     expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
     await expectTaskWorktreesGone(dir, summary.runId, rows);
   });
@@ -211,5 +244,41 @@ describe('parallel tasks: a conflict between two parallel tasks', () => {
     // the conflict was never committed
     expect(await git(dir, 'log', '-p', `main..${summary.branch}`)).not.toContain('<<<<<<<');
     await expectTaskWorktreesGone(dir, summary.runId, rows);
+  });
+});
+
+describe('parallel tasks: a run that stops with a task open, then taskgraph clean', () => {
+  const p = useProject({
+    planner: planJson([
+      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js'] },
+      { id: 'T2', title: 'Mention divide in the README', description: 'Add a README line announcing divide.', files: ['README.md'] },
+    ]),
+    // no answer for T2: its model call fails (HTTP 400, not refinable), so T2 stays on its branch
+    coder: { T1: multiplyEdit },
+  });
+
+  it('integrates the task that passed, keeps the failed one in its worktree, and clean removes that worktree and branch', async () => {
+    const { dir } = p.project;
+    const r = await runCli(['-C', dir, 'do', 'Add multiply and announce divide.', '--task-concurrency', '2', '--json'], { timeoutMs: 120_000 });
+    expect(r.code, describeResult(r)).toBe(1);
+    const summary = JSON.parse(r.stdout) as Summary;
+    expect(summary.status).toBe('failed');
+    const rows = taskRows(dir, summary.runId);
+    expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply']);
+    const t2 = rows.get('T2')!;
+    expect(t2.status).toBe('failed');
+    expect(t2.integrated_commit).toBeNull();
+    expect(existsSync(t2.worktree!)).toBe(true);
+    expect(await git(dir, 'branch', '--list', t2.branch!)).toContain(t2.branch!);
+
+    const cleaned = await runCli(['-C', dir, 'clean', '--branches', '--json']);
+    expect(cleaned.code, describeResult(cleaned)).toBe(0);
+    const report = JSON.parse(cleaned.stdout) as { worktrees: Array<{ path: string }>; branches: Array<{ branch: string }> };
+    expect(report.worktrees.map((w) => w.path)).toEqual(expect.arrayContaining([summary.worktree, t2.worktree]));
+    expect(report.branches.map((b) => b.branch)).toEqual(expect.arrayContaining([summary.branch, t2.branch]));
+    expect(existsSync(t2.worktree!)).toBe(false);
+    expect(await git(dir, 'branch', '--list', 'taskgraph/*')).toBe('');
+    expect(await git(dir, 'worktree', 'list')).not.toContain(summary.runId);
   });
 });
