@@ -162,13 +162,15 @@ export class TaskTracker {
    * superseded (skipped) except `<task>/commit`, which now waits for the replan and, once it
    * expands, for every subtask's commit, so dependents of the task still wait for all of it.
    * Written to the store (graph + node states) before anything runs.
-   * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
+   * @returns false when the task cannot be split (no plan, depth limit, no model, already split,
+   *   or tasks run in parallel: splitting a task with a worktree of its own is not supported yet)
    */
   private async replan(task: string, current: RunTaskRecord): Promise<boolean> {
     const { store, run, graph, options } = this.state;
     const commitId = `${task}/commit`;
     const replanId = `${task}/replan`;
     if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
+    if (this.state.parallel) return false;
     const stored = await store.getTask(run.planId, task);
     if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
     // the subtasks start from where the task started, not from its last failed attempt's files

@@ -60,7 +60,10 @@ export async function integrateCommit(repoDir: string, request: IntegrateRequest
     [start, 'start'],
     [tip, 'tip'],
   ] as const) assertRevision(rev, what);
-  if (commit === start) return { kind: 'integrated', commit: tip, how: 'empty' };
+  if (commit === start || commit === tip) return { kind: 'integrated', commit: tip, how: 'empty' };
+  // a commit the run branch already holds (a task that committed nothing on a base the tip contains)
+  const contained = await runGit(repoDir, ['merge-base', '--is-ancestor', commit, tip], { okCodes: [0, 1] });
+  if (contained.code === 0) return { kind: 'integrated', commit: tip, how: 'empty' };
   const parents = (await gitText(repoDir, ['rev-list', '--parents', '-n', '1', commit])).split(' ').slice(1);
   if (parents.length === 1 && parents[0] === tip) return { kind: 'integrated', commit, how: 'fast-forward' };
   // merge base = the task's start: replaying the task's changes (start..commit) onto the tip

@@ -5,10 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
 import { ensureBuilt } from '../support/build.js';
-import { describeResult, runCli } from '../support/cli.js';
+import { describeResult, runCli, startCli } from '../support/cli.js';
 import { createSampleRepo, git, type SampleRepoOptions, type TempProject } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
-import { queryStore } from '../support/store-db.js';
+import { byNode, queryStore, readAttempts } from '../support/store-db.js';
 
 /**
  * Issue 10, first slice: with `--task-concurrency 2` each task works in a worktree of its own and
@@ -280,5 +280,49 @@ describe('parallel tasks: a run that stops with a task open, then taskgraph clea
     expect(existsSync(t2.worktree!)).toBe(false);
     expect(await git(dir, 'branch', '--list', 'taskgraph/*')).toBe('');
     expect(await git(dir, 'worktree', 'list')).not.toContain(summary.runId);
+  });
+});
+
+describe('parallel tasks: kill -9 while both tasks verify, then resume', () => {
+  const p = useProject(
+    {
+      planner: planJson([
+        { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js', 'test/multiply.test.mjs'] },
+        { id: 'T2', title: 'Mention divide in the README', description: 'Add a README line announcing divide.', files: ['README.md'] },
+      ]),
+      coder: { T1: multiplyEdit, T2: udiff([['README.md', calc.readme, readmeDivide(calc.readme)]]) },
+    },
+    // a slow check, so the kill lands while it runs
+    { config: (yaml) => yaml.replace('test: node test/run.mjs', 'test: sleep 1 && node test/run.mjs') },
+  );
+
+  it('continues each task in its own worktree: no finished attempt runs again, both tasks end on the run branch', async () => {
+    const { dir } = p.project;
+    const cli = startCli(['-C', dir, 'do', 'Add multiply and announce divide.', '--task-concurrency', '2']);
+    await cli.waitFor((out) => /T1\/apply succeeded/.test(out) && /T2\/apply succeeded/.test(out));
+    cli.child.kill('SIGKILL');
+    expect((await cli.done).signal).toBe('SIGKILL');
+    const runId = queryStore<{ id: string }>(dir, 'SELECT id FROM runs ORDER BY created_at DESC LIMIT 1')[0]!.id;
+    const before = readAttempts(dir, runId);
+    const open = taskRows(dir, runId);
+    expect(open.get('T1')!.status).toBe('running');
+    expect(existsSync(open.get('T1')!.worktree!)).toBe(true);
+
+    const r = await runCli(['-C', dir, 'resume', runId, '--json'], { timeoutMs: 120_000 });
+    expect(r.code, describeResult(r)).toBe(0);
+    const summary = JSON.parse(r.stdout) as Summary;
+    const after = byNode(readAttempts(dir, runId));
+    for (const [node, rows] of byNode(before)) {
+      if (rows.some((a) => a.status === 'succeeded' || a.status === 'cached')) expect(after.get(node), `${node} ran again`).toEqual(rows);
+    }
+    for (const node of ['T1/apply', 'T2/apply', 'T1/verify', 'T2/verify', 'T1/commit', 'T2/commit']) {
+      expect(after.get(node)!.filter((a) => a.status === 'succeeded' || a.status === 'cached'), node).toHaveLength(1);
+    }
+    expect(p.model.coderRequests('T1')).toHaveLength(1);
+    expect(p.model.coderRequests('T2')).toHaveLength(1);
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
+    expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
+    expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
+    await expectTaskWorktreesGone(dir, runId, taskRows(dir, runId));
   });
 });
