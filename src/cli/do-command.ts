@@ -80,7 +80,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
       const label = planId ? `a new \`do\` of plan ${planId}` : 'a new `do` of this goal';
-      return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true }, opts.replan ? [PLAN_NODE] : []), opts.json);
+      return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true, ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}) }, opts.replan ? [PLAN_NODE] : []), opts.json);
     }
     const runId = newRunId();
     const workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });

@@ -43,7 +43,7 @@ export async function runCommand(
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
       const label = planId ? `a new run of plan ${planId}` : `a new run of ${target}`;
-      const forecast = await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: opts.worktree !== false }, opts.force ?? []);
+      const forecast = await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: opts.worktree !== false, ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}) }, opts.force ?? []);
       return printForecast(forecast, opts.json);
     }
     const runId = newRunId();

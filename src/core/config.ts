@@ -248,8 +248,10 @@ export const ProjectConfigSchema = z
         /**
          * tasks open at once (issue 10). Above 1 every task works in a worktree of its own on branch
          * `taskgraph/<run>-tasks/<task>` and a finished task is integrated onto the run branch in the
-         * plan's topological order (`engine/task-integration.ts`); 1 keeps the single shared
-         * worktree, one task after another. `--task-concurrency` overrides it.
+         * plan's topological order (`engine/parallel-tasks.ts`); 1 keeps the single shared
+         * worktree, one task after another. `--task-concurrency` overrides it. Default 1, not the
+         * issue's 4, for now: with a red base (`baseline: off`, as in the demo project)
+         * independent tasks would start from failing tests that an earlier task fixes.
          */
         taskConcurrency: z.number().int().min(1).max(64).default(1),
         /** environment variables passed to commands besides PATH/HOME */

@@ -21,6 +21,7 @@ import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { ParallelTasks } from './parallel-tasks.js';
+import { integrateFinishedTasks } from './task-integration.js';
 import { Scheduler } from './scheduler.js';
 import { abortMessage, listening } from './stop-signal.js';
 import { notesChangedSinceHold, TaskTracker } from './task-tracker.js';
@@ -42,11 +43,7 @@ export interface EngineOptions {
   models?: ModelClient;
   /** nodes running at once (default: graph.concurrency, else config.policy.concurrency); kept with the run, so later sessions use it too */
   concurrency?: number;
-  /**
-   * tasks open at once (default config.policy.taskConcurrency); above 1 each task works in a
-   * worktree of its own and is integrated onto the run branch in topological order (issue 10);
-   * kept with the run
-   */
+  /** tasks open at once (default policy.taskConcurrency; above 1 each in a worktree of its own: `parallel-tasks.ts`); kept with the run */
   taskConcurrency?: number;
   /** node ids whose cache entries are ignored this run (`--force`); kept with the run, so later sessions honour it too */
   force?: readonly string[];
@@ -383,21 +380,8 @@ export class Engine {
     // tasks in parallel: integrate finished tasks in topological order; a conflict refines its task
     const integrate = async () => {
       if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
-      try {
-        for (let conflict = await state.parallel.integrateReady(); conflict; conflict = await state.parallel.integrateReady()) {
-          const commitId = `${conflict.task}/commit`;
-          const decision = await tasks.afterFailure(commitId, conflict.error, conflict.tip);
-          if (decision.action === 'hold') holdReason ??= decision.reason;
-          if (decision.action === 'fail') {
-            // the commit stands on the task branch only: the node fails, so the run does
-            await store.putRunNodes([{ runId: state.run.id, nodeId: commitId, status: 'failed', attempts: state.attempts.get(commitId) ?? 0, task: conflict.task }]);
-            state.scheduler.finish(commitId, 'failed');
-            await this.skipAfterFailure(state, tasks, commitId);
-          }
-        }
-      } catch (error) {
-        fatal ??= error; // git or store trouble: stop scheduling, keep state
-      }
+      // git or store trouble: stop scheduling, keep state
+      await integrateFinishedTasks(state, tasks, (id) => this.skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (fatal ??= error));
     };
     await integrate(); // tasks an earlier session finished but did not integrate
     try {
@@ -470,6 +454,7 @@ export class Engine {
     let status: RunStatus;
     let reason: string | undefined;
     const waiting = [...state.scheduler.states()].filter(([, s]) => s === 'suspended').map(([id]) => id);
+    const unintegrated = state.parallel ? await state.parallel.waitingForIntegration() : [];
     if (controller.signal.aborted && (counts.running > 0 || counts.pending > 0)) {
       status = 'interrupted';
       reason = abortMessage(controller.signal.reason);
@@ -485,9 +470,9 @@ export class Engine {
       reason = controller.signal.aborted
         ? 'cancelled'
         : (stopReason ?? holdReason ?? (waiting.length > 0 ? `waiting for ${waiting.join(', ')}` : `held: ${tasks.heldTasks().join(', ')}`));
-    } else if (state.parallel && (await state.parallel.waitingForIntegration()).length > 0) {
+    } else if (unintegrated.length > 0) {
       status = 'suspended';
-      reason = `waiting to integrate ${(await state.parallel.waitingForIntegration()).join(', ')} onto the run branch (an earlier task did not finish)`;
+      reason = `waiting to integrate ${unintegrated.join(', ')} onto the run branch (an earlier task did not finish)`;
     } else {
       status = 'succeeded';
     }

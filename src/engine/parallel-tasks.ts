@@ -1,6 +1,6 @@
 import { TaskgraphError, toErrorRecord, type ErrorRecord } from '../core/errors.js';
 import { isJsonObject, type Json } from '../core/json.js';
-import type { RunTaskRecord } from '../store/store.js';
+import type { RunTaskRecord, WorkspaceSnapshot } from '../store/store.js';
 import { gitText } from '../workspace/git-run.js';
 import { integrateCommit } from '../workspace/integrate.js';
 import { openTaskWorktree, removeTaskWorktree, taskBranchName, taskWorktreeDir } from '../workspace/task-worktree.js';
@@ -62,22 +62,30 @@ export class ParallelTasks {
     const records = await store.listRunTasks(run.id);
     const running = records.filter((t) => t.status === 'running' && t.worktree && t.branch && t.startCommit);
     for (const t of records) if (t.integratedCommit) this.integrated.set(t.taskId, t.integratedCommit);
-    if (running.length === 0) return;
-    const nodes = new Map((await store.listRunNodes(run.id)).map((n) => [n.nodeId, n.status]));
-    const attempts = await store.listAttempts(run.id);
     for (const t of running) {
       const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir: t.worktree!, branch: t.branch!, base: t.startCommit! });
+      await this.restoreLatest(t.taskId, ws, t.startCommit!);
       this.worktrees.set(t.taskId, ws);
       this.open.add(t.taskId);
-      let last: (typeof attempts)[number] | undefined;
-      for (const a of attempts) {
-        const node = this.state.graph.nodes.get(a.nodeId);
-        const done = nodes.get(a.nodeId) === 'succeeded' || nodes.get(a.nodeId) === 'cached';
-        if (node?.task === t.taskId && done && a.workspaceAfter && (a.status === 'succeeded' || a.status === 'cached')) last = a;
-      }
-      if (last?.workspaceAfter) await ws.restore(last.workspaceAfter);
-      else await ws.resetTo(t.startCommit!);
     }
+  }
+
+  /**
+   * Puts a task's worktree back to the state its last finished side-effecting node recorded
+   * (`workspaceAfter` of the latest succeeded or cached attempt of a node that stands finished),
+   * else to its start commit: what the task's remaining nodes expect, whatever the directory
+   * held (a kill mid-apply, a worktree checked out again after `clean`).
+   */
+  private async restoreLatest(task: string, ws: Workspace, start: string): Promise<void> {
+    const { store, run } = this.state;
+    const nodes = new Map((await store.listRunNodes(run.id)).map((n) => [n.nodeId, n.status]));
+    let last: WorkspaceSnapshot | undefined;
+    for (const a of await store.listAttempts(run.id)) {
+      const done = nodes.get(a.nodeId) === 'succeeded' || nodes.get(a.nodeId) === 'cached';
+      if (this.state.graph.nodes.get(a.nodeId)?.task === task && done && a.workspaceAfter && (a.status === 'succeeded' || a.status === 'cached')) last = a.workspaceAfter;
+    }
+    if (last) await ws.restore(last);
+    else await ws.resetTo(start);
   }
 
   /** The worktree of an open task, or undefined (nodes of no task and unopened tasks use the run worktree). */
@@ -157,6 +165,7 @@ export class ParallelTasks {
       await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'running', startCommit: base, worktree: dir, branch });
     }
     const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir, branch, base });
+    if (current?.worktree) await this.restoreLatest(task, ws, base); // a task retried in a later session
     await this.prepare(task, ws);
     this.worktrees.set(task, ws);
     return ws;
