@@ -7,6 +7,7 @@ import { runCommits, type RunCommits } from './run-commits.js';
 import { runPlace, type RunPlace } from './run-place.js';
 import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summary.js';
 import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
+import { taskGanttSection } from './task-gantt.js';
 
 export type { ReportCommit, RunCommits } from './run-commits.js';
 
@@ -226,6 +227,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     goalSection(summary),
     timelineSection(summary),
     tasksSection(summary),
+    taskGanttSection(summary.tasks, Date.parse(summary.run.updatedAt)),
     nodesSection(summary),
     totalsSection(summary, budget),
     budget ? renderBudgetSection(budget) : undefined,

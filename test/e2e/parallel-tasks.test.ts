@@ -52,6 +52,7 @@ interface Summary {
   status: string;
   branch: string;
   worktree: string;
+  report: string;
 }
 
 async function runDo(dir: string, goal: string): Promise<Summary> {
@@ -146,6 +147,14 @@ describe('parallel tasks: two independent tasks', () => {
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
     expect(await git(summary.worktree, 'status', '--porcelain')).toBe('');
     await expectTaskWorktreesGone(dir, summary.runId, rows);
+    // the report's Gantt chart shows both tasks' bars, which overlap
+    const report = await readFile(summary.report, 'utf8');
+    expect(report).toContain('## Task timeline');
+    const bar = (t: string) => new RegExp(`    ${t} [^\\n]* :done, (\\d+), (\\d+)`).exec(report)!.slice(1).map(Number);
+    const [b1s, b1e] = bar('T1');
+    const [b2s, b2e] = bar('T2');
+    expect(b2s!).toBeLessThan(b1e!);
+    expect(b1s!).toBeLessThan(b2e!);
     first = summary;
   });
 
@@ -271,6 +280,11 @@ describe('parallel tasks: a run that stops with a task open, then taskgraph clea
     expect(t2.integrated_commit).toBeNull();
     expect(existsSync(t2.worktree!)).toBe(true);
     expect(await git(dir, 'branch', '--list', t2.branch!)).toContain(t2.branch!);
+    // status names the task that is not on the run branch, with its worktree
+    const status = await runCli(['-C', dir, 'status', summary.runId]);
+    expect(status.stdout).toContain('task worktrees:');
+    expect(status.stdout).toContain(`T2 failed: ${t2.worktree} (branch ${t2.branch})`);
+    expect(status.stdout).not.toMatch(/^ {2}T1 .*-tasks\/T1/m);
 
     const cleaned = await runCli(['-C', dir, 'clean', '--branches', '--json']);
     expect(cleaned.code, describeResult(cleaned)).toBe(0);
