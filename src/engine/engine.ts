@@ -381,7 +381,7 @@ export class Engine {
     const integrate = async () => {
       if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
       // git or store trouble: stop scheduling, keep state
-      await integrateFinishedTasks(state, tasks, (id) => this.skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (fatal ??= error));
+      await integrateFinishedTasks(state, tasks, (id) => this.skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (controller.signal.aborted || (fatal ??= error)));
     };
     await integrate(); // tasks an earlier session finished but did not integrate
     try {

@@ -8,6 +8,7 @@ import type { Workspace } from '../workspace/workspace.js';
 import { dependencyHash } from '../verify/dependency-files.js';
 import { readSetupMarker, runSetup } from '../verify/setup-run.js';
 import { pidDir } from './orphans.js';
+import { verifyIntegration } from './integration-verify.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -260,6 +261,11 @@ export class ParallelTasks {
         }),
       );
       return { task, error, tip };
+    }
+    if (result.how === 'replayed' && commit && record.worktree) {
+      // a tree nobody verified yet: the task's checks run over it before the run branch moves
+      const failed = await verifyIntegration(this.state, task, await this.ensureOpen(task), result.commit, commit);
+      if (failed) return { task, error: failed, tip };
     }
     // write (the integrated commit, the run worktree's new state), then move the run branch
     const snap = await runWs.commitSnapshot(result.commit);

@@ -169,6 +169,10 @@ describe('parallel tasks: two independent tasks', () => {
     const rows = taskRows(dir, again.runId);
     expect(rows.get('T2')!.integrated_commit).toBe(tip);
     expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${first!.branch}~1`));
+    // T2 was replayed onto T1: its integration check ran in the first run and is a cache hit now
+    const integrateStatuses = (runId: string) => queryStore<{ status: string }>(dir, "SELECT status FROM attempts WHERE run_id = ? AND node_id = 'T2/integrate'", runId).map((r) => r.status);
+    expect(integrateStatuses(first!.runId)).toEqual(['succeeded']);
+    expect(integrateStatuses(again.runId)).toEqual(['cached']);
     // the same result as the earlier branch: the re-run keeps no branch of its own (cached-rerun.ts)
     expect(again.branch).toBe(first!.branch);
     await expectTaskWorktreesGone(dir, again.runId, rows);
@@ -338,5 +342,43 @@ describe('parallel tasks: kill -9 while both tasks verify, then resume', () => {
     expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
     await expectTaskWorktreesGone(dir, runId, taskRows(dir, runId));
+  });
+});
+
+/** A check of the calculator's exports: `names` is the list it expects, comma-separated and sorted. */
+const apiTest = (names: string) =>
+  `import * as calc from '../src/calc.js';\n\ncheck('exports', () => {\n  const names = Object.keys(calc).sort().join(',');\n  if (names !== '${names}') throw new Error(\`expected exports ${names}, got \${names}\`);\n});\n`;
+
+describe('parallel tasks: an integration that breaks the checks', () => {
+  const p = useProject({
+    planner: planJson([
+      { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js with a check.', files: ['src/calc.js', 'test/multiply.test.mjs'] },
+      { id: 'T2', title: 'Check the exports', description: 'Add a check that lists what src/calc.js exports.', files: ['test/api.test.mjs'] },
+    ]),
+    coder: {
+      T1: multiplyEdit,
+      // passes on the base; once T1 is on the run branch it fails; the retry, on the new base, lists multiply
+      T2: (req) => udiff([['test/api.test.mjs', null, apiTest(req.attempt === 1 ? 'add,subtract' : 'add,multiply,subtract')]]),
+    },
+  });
+
+  it('verifies the run branch with the task replayed on it, and refines the task when that fails', async () => {
+    const { dir } = p.project;
+    const summary = await runDo(dir, 'Add multiply and check the exports.');
+    const t2 = p.model.coderRequests('T2');
+    expect(t2).toHaveLength(2);
+    expect(t2[1]!.user).toContain('Attempt 1 failed at T2/commit (VERIFY_FAILED)');
+    expect(t2[1]!.user).toContain('expected exports add,subtract, got add,multiply,subtract');
+    // the integration check ran once and failed; the retry started from T1's integrated commit
+    const checks = queryStore<{ status: string }>(dir, "SELECT status FROM attempts WHERE run_id = ? AND node_id = 'T2/integrate' ORDER BY seq", summary.runId);
+    expect(checks.map((c) => c.status)).toEqual(['failed']);
+    const rows = taskRows(dir, summary.runId);
+    expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
+    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports']);
+    // the run branch never held the failing tree: every commit on it passes the checks
+    for (const rev of [`${summary.branch}~1`, summary.branch]) {
+      expect(await git(dir, 'show', `${rev}:test/api.test.mjs`).catch(() => 'absent')).not.toContain("'add,subtract'");
+    }
+    expect(await readFile(join(summary.worktree, 'test', 'api.test.mjs'), 'utf8')).toBe(apiTest('add,multiply,subtract'));
   });
 });
