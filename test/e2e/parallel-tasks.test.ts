@@ -120,6 +120,9 @@ describe('parallel tasks: two independent tasks', () => {
     const summary = await runDo(dir, 'Add multiply and announce divide.');
     expect(p.model.coderRequests('T1')).toHaveLength(1);
     expect(p.model.coderRequests('T2')).toHaveLength(1);
+    // each sees the other as pending, whatever it had done by then: neither is in the other's base
+    expect(p.model.coderRequests('T1')[0]!.user).toContain('- T2 [pending]: Mention divide in the README');
+    expect(p.model.coderRequests('T2')[0]!.user).toContain('- T1 [pending]: Add multiply');
 
     // the two tasks' recorded intervals overlap: they ran at the same time
     const [s1, e1] = interval(dir, summary.runId, 'T1');
@@ -214,6 +217,7 @@ describe('parallel tasks: a dependency chain', () => {
     const [s2] = interval(dir, summary.runId, 'T2');
     expect(s2).toBeGreaterThanOrEqual(e1);
     expect(p.model.coderRequests('T2')).toHaveLength(1);
+    expect(p.model.coderRequests('T2')[0]!.user).toContain('- T1 [done]: Add multiply');
     // commands.setup ran in T1's own worktree: its check, which needs what setup writes, passed at once
     expect(p.model.coderRequests('T1')).toHaveLength(1);
     expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
