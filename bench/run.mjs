@@ -189,6 +189,16 @@ try {
 }
 const retryMisses = retryPromptMisses(retryPrompt);
 for (const miss of retryMisses) notes.push(`MISS: retry prompt: ${miss}`);
+// tasks in parallel (issue 10): 8 tasks, width 4, critical path 3, model 2 s, tests ~1 s
+let parallelTasks = null;
+log('[parallel tasks] 8 tasks of width 4 and critical path 3, serial then --task-concurrency 4 ...');
+try {
+  parallelTasks = await child('parallel-tasks.mjs', ['2000', '1000']);
+  log(`  speedup ${parallelTasks.task_parallel_speedup}, makespan / critical path ${parallelTasks.task_makespan_over_critical_path}`);
+} catch (error) {
+  notes.push(`parallel tasks failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
 let listings = null;
 log('[listings] status, runs and report of a 100,000-node run ...');
 try {
@@ -200,6 +210,11 @@ try {
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
+  );
+}
+if (parallelTasks) {
+  notes.push(
+    `parallel tasks: \`taskgraph do\` through the CLI, 8 tasks (width 4, critical path 3), scripted model after ${parallelTasks.model_ms} ms, tests ~${parallelTasks.test_ms} ms; task phase serial ${parallelTasks.serial_task_phase_ms} ms vs --task-concurrency 4 ${parallelTasks.parallel_task_phase_ms} ms; ${parallelTasks.integration_checks} integration checks of ~${parallelTasks.integration_check_ms_per_replayed_task} ms run one after another and hold the engine loop meanwhile, so task intervals (and the critical path made of them) include that wait`,
   );
 }
 if (incremental) {
@@ -243,6 +258,9 @@ const result = {
   context_eval_repos: contextEvalRepos,
   retry_prompt: retryPrompt,
   listings_100k: listings,
+  task_parallel_speedup: parallelTasks?.task_parallel_speedup ?? null,
+  task_makespan_over_critical_path: parallelTasks?.task_makespan_over_critical_path ?? null,
+  parallel_tasks: parallelTasks,
   overhead_us_per_node_plus_edge: perElement,
   langgraph_peak_rss_mb: lgRss,
   langgraph_compile_ms: lgCompile,

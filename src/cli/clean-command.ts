@@ -3,6 +3,7 @@ import { TaskgraphError } from '../core/errors.js';
 import { RunLeaseHolder } from '../engine/run-lease.js';
 import { gitText, runGit } from '../workspace/git-run.js';
 import { deleteRunBranch, listWorktrees, removeRunWorkspace } from '../workspace/run-worktree.js';
+import { removeRunTaskLeftovers, runTaskLeftovers } from '../workspace/task-worktree.js';
 import { worktreeParentDir } from '../workspace/worktree-location.js';
 import { type CleanCandidate, parseOlderThan, type ScratchCandidate, selectLeftoverScratch, selectRunsToClean } from './clean-selection.js';
 import { isGitRepo } from './run-common.js';
@@ -59,7 +60,8 @@ async function worktreeEntries(projectDir: string): Promise<ScratchCandidate[]> 
 
 /**
  * `taskgraph clean`: removes the worktrees of finished runs (succeeded, failed, or interrupted:
- * a run whose process is gone), with `--branches` also their `taskgraph/<run>` branches, and the
+ * a run whose process is gone) and of their tasks (`taskgraph/<run>-tasks/*`, issue 10), with
+ * `--branches` also their `taskgraph/<run>` and task branches, and the
  * scratch worktrees of forecasts and plans whose process is gone; never a run whose lease is live
  * or that waits for a person (`clean-selection.ts`). `--older-than 7d` keeps anything newer;
  * `--dry-run` lists and removes nothing. Each run's lease is taken while its worktree and branch
@@ -84,6 +86,11 @@ export async function cleanCommand(opts: CleanCommandOptions): Promise<number> {
     const done = { worktrees: [] as Array<{ runId: string; status: string; path: string }>, branches: [] as Array<{ branch: string; runIds: string[] }>, scratch: [] as Array<{ path: string; pid: number }> };
     if (opts.dryRun) {
       for (const r of selection.runs) if (r.worktree) done.worktrees.push({ runId: r.runId, status: r.status, path: r.worktree });
+      for (const r of selection.runs) {
+        const left = await runTaskLeftovers(project.dir, r.runId);
+        for (const dir of left.worktrees) done.worktrees.push({ runId: r.runId, status: r.status, path: dir });
+        if (opts.branches) for (const branch of left.branches) done.branches.push({ branch, runIds: [r.runId] });
+      }
       done.branches.push(...selection.branches);
       done.scratch.push(...scratch.map((s) => ({ path: s.path, pid: s.pid })));
     } else {
@@ -97,6 +104,14 @@ export async function cleanCommand(opts: CleanCommandOptions): Promise<number> {
             locked.add(r.runId); // a process took the run since we looked: leave it alone
             selection.kept.push({ runId: r.runId, reason: firstLine(error) });
             continue;
+          }
+          try {
+            // the worktrees (and with --branches the branches) of tasks the run did not integrate
+            const left = await removeRunTaskLeftovers(project.dir, r.runId, opts.branches === true);
+            for (const dir of left.worktrees) done.worktrees.push({ runId: r.runId, status: r.status, path: dir });
+            for (const branch of left.branches) done.branches.push({ branch, runIds: [r.runId] });
+          } catch (error) {
+            errors.push({ what: 'worktree', target: `${r.runId} task worktrees`, message: firstLine(error) });
           }
           if (!r.worktree) continue;
           try {

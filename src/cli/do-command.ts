@@ -21,6 +21,8 @@ export type DoOptions = CommonOptions &
     prd?: string;
     maxDepth?: number;
     concurrency?: number;
+    /** tasks open at once, each in a worktree of its own (`--task-concurrency`) */
+    taskConcurrency?: number;
     /** ask the planner again even when a saved plan for the same goal and project state exists */
     replan?: boolean;
     /** run this saved plan instead of planning a goal */
@@ -85,7 +87,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
       const label = planId ? `a new \`do\` of plan ${planId}` : 'a new `do` of this goal';
-      return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true }, opts.replan ? [PLAN_NODE] : []), opts.json);
+      return printForecast(await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: true, ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}) }, opts.replan ? [PLAN_NODE] : []), opts.json);
     }
     const runId = newRunId();
     const workspace = await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir });
@@ -95,6 +97,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
         .engine({
           observers: [progress.observer, reusedPlanNotice()],
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}),
           ...(opts.replan ? { force: [PLAN_NODE] } : {}),
           ...budgetOf(opts, project),
         })

@@ -22,6 +22,8 @@ export interface ForecastTarget {
   label: string;
   /** false for `run FILE --no-worktree` */
   worktree: boolean;
+  /** tasks the run would keep open at once (`--task-concurrency`); default `policy.taskConcurrency` */
+  taskConcurrency?: number;
 }
 
 /** The graph a new run of `run` would start with: the same command with the same goal, plan or file. */
@@ -70,6 +72,7 @@ export async function forecastTarget(project: ProjectHandle, target: ForecastTar
       ...(target.planId ? { planId: target.planId } : {}),
       ...(scratch ? { workspace: scratch.workspace } : {}),
       force,
+      ...(target.taskConcurrency !== undefined ? { taskConcurrency: target.taskConcurrency } : {}),
     });
     return { ...forecast, label: target.label, ...(scratch ? { base: scratch.commit } : {}) };
   } finally {

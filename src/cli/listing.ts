@@ -71,7 +71,8 @@ function leaseLine(lease: RunLease, now: number): string {
  * `taskgraph status [RUN]`: a run's status as it is now, its tasks, and every node with its
  * status, attempts, tokens and cost (USD); a running node shows how long it has run; a `running`
  * run whose process is gone shows `interrupted` and how to resume it; the branch and worktree
- * stored with the run, and whether they still exist (`report/run-place.ts`). Default: the newest run.
+ * stored with the run, and whether they still exist (`report/run-place.ts`); with tasks in parallel,
+ * the worktrees of tasks not yet on the run branch. Default: the newest run.
  * Linear in nodes + attempts; printed with one write.
  */
 export async function statusCommand(runArg: string | undefined, opts: CommonOptions): Promise<number> {
@@ -129,6 +130,12 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
     if (plan) {
       const statuses = new Map(tasks.map((t) => [t.taskId, `${t.status}${t.attempt > 1 ? ` x${t.attempt}` : ''}`]));
       lines.push('', `plan ${plan.id}: ${plan.goal.split('\n')[0]}`, renderTree(plan.tasks, { statuses }));
+    }
+    // tasks in parallel (issue 10): the tasks not on the run branch yet, each in its own worktree
+    const open = tasks.filter((t) => t.worktree && !t.integratedCommit);
+    if (open.length > 0) {
+      lines.push('', 'task worktrees:');
+      for (const t of open) lines.push(`  ${t.taskId} ${t.status === 'done' ? 'done, waiting to be integrated' : t.status}: ${t.worktree} (branch ${t.branch ?? '?'})`);
     }
     lines.push('', 'nodes:');
     for (const n of nodes) {

@@ -93,6 +93,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
   .option('--approve-plan', 'stop after planning until a person approves the plan (taskgraph plan show|approve; policy.approvePlan)')
@@ -102,6 +103,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
 
 withCommandConsent(withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
   .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running')
@@ -109,7 +111,8 @@ withCommandConsent(withBudgetFlags(common(program.command('run <target>').descri
   .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));
 
 withCommandConsent(withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
-  .option('--concurrency <n>', 'nodes running at once', int)))
+  .option('--concurrency <n>', 'nodes running at once', int)
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)))
   .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
 
 withCommandConsent(

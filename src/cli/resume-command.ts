@@ -44,7 +44,7 @@ export async function leaseRun(project: ProjectHandle, runId: string): Promise<{
 export async function resumeLeased(
   project: ProjectHandle,
   lease: { run: RunRecord; holder: RunLeaseHolder },
-  opts: CommonOptions & BudgetFlags & { concurrency?: number },
+  opts: CommonOptions & BudgetFlags & { concurrency?: number; taskConcurrency?: number },
   command: string,
 ): Promise<number> {
   const { run, holder } = lease;
@@ -54,6 +54,7 @@ export async function resumeLeased(
       .engine({
         observers: [progress.observer],
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}),
         // flags raise or lower single limits of the budget stored with the run
         ...budgetOf(opts, project, (run.options['budget'] as Budget | undefined) ?? project.config.policy.budget),
         ...(run.command === 'plan' ? { planOnly: true } : {}), // a `taskgraph plan` run only plans, in every session
@@ -68,7 +69,7 @@ export async function resumeLeased(
 }
 
 /** `taskgraph resume RUN`. */
-export async function resumeCommand(runId: string, opts: CommonOptions & BudgetFlags & { concurrency?: number }): Promise<number> {
+export async function resumeCommand(runId: string, opts: CommonOptions & BudgetFlags & { concurrency?: number; taskConcurrency?: number }): Promise<number> {
   return withProject(opts, async (project) => resumeLeased(project, await leaseRun(project, runId), opts, 'resume'));
 }
 

@@ -22,7 +22,7 @@ import { withProject } from './wiring.js';
  */
 export async function runCommand(
   target: string,
-  opts: CommonOptions & BudgetFlags & { concurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean; baseline?: string },
+  opts: CommonOptions & BudgetFlags & { concurrency?: number; taskConcurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean; baseline?: string },
 ): Promise<number> {
   return withProject(opts, async (project) => {
     let graph: GraphSpecInput;
@@ -43,7 +43,7 @@ export async function runCommand(
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
       const label = planId ? `a new run of plan ${planId}` : `a new run of ${target}`;
-      const forecast = await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: opts.worktree !== false }, opts.force ?? []);
+      const forecast = await forecastTarget(project, { graph, ...(planId ? { planId } : {}), label, worktree: opts.worktree !== false, ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}) }, opts.force ?? []);
       return printForecast(forecast, opts.json);
     }
     const runId = newRunId();
@@ -52,7 +52,7 @@ export async function runCommand(
     const progress = createProgress();
     try {
       const summary = await project
-        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
+        .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
         .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);

@@ -24,7 +24,7 @@ export interface ProjectHandle {
   models: ModelClient;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
-  engine(options?: { observers?: EngineObserver[]; concurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
+  engine(options?: { observers?: EngineObserver[]; concurrency?: number; taskConcurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
   close(): Promise<void>;
 }
 
@@ -81,6 +81,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           models,
           ...(o.observers ? { observers: o.observers } : {}),
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          ...(o.taskConcurrency ? { taskConcurrency: o.taskConcurrency } : {}),
           ...(o.force ? { force: o.force } : {}),
           ...(o.budget ? { budget: o.budget } : {}),
           signal: o.signal ?? interruptSignal, // SIGINT/SIGTERM stop the run (src/cli/interrupt.ts)

@@ -310,6 +310,15 @@ export const ProjectConfigSchema = z
         commandTimeoutMs: z.number().int().positive().default(600_000),
         /** nodes running at once */
         concurrency: z.number().int().min(1).max(256).default(4),
+        /**
+         * tasks open at once (issue 10). Above 1 every task works in a worktree of its own on branch
+         * `taskgraph/<run>-tasks/<task>` and a finished task is integrated onto the run branch in the
+         * plan's topological order (`engine/parallel-tasks.ts`); 1 keeps the single shared
+         * worktree, one task after another. `--task-concurrency` overrides it. Default 1, not the
+         * issue's 4, for now: with a red base (`baseline: off`, as in the demo project)
+         * independent tasks would start from failing tests that an earlier task fixes.
+         */
+        taskConcurrency: z.number().int().min(1).max(64).default(1),
         /** environment variables passed to commands besides PATH/HOME */
         envAllowlist: z.array(z.string()).default([]),
         /** characters of command output kept in notes and outputs (head + tail) */
@@ -343,6 +352,7 @@ export const ProjectConfigSchema = z
         approvePlan: false,
         commandTimeoutMs: 600_000,
         concurrency: 4,
+        taskConcurrency: 1,
         envAllowlist: [],
         outputLimit: 4000,
         budget: {},

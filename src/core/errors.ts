@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'BASELINE_FAILED'
   /** the checker model's verdict on a task's change is `fail` (findings in details); refinable */
   | 'REVIEW_FAILED'
+  /** a task's commit conflicts with the run branch it is integrated onto (issue 10); refinable on the new base */
+  | 'INTEGRATION_CONFLICT'
   /** no sandbox where one is required, or the sandbox tool failed */
   | 'SANDBOX_ERROR'
   /** the command policy refuses a shell line outright (denylist, or a line it cannot parse); not retryable */

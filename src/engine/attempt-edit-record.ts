@@ -15,8 +15,9 @@ const REJECTED = new Set<ErrorRecord['code']>(['EDIT_REJECTED', 'EDIT_INVALID', 
  *
  * - the apply node refused the edit (EDIT_REJECTED, EDIT_INVALID, EDIT_PROTECTED,
  *   PATH_OUTSIDE_WORKTREE): the model's edit text, the edit node's output, marked `rejected`;
- * - a later node failed (verify, a command): `git diff` from the task's start commit to the
- *   worktree's current tree (uncommitted and untracked files included), marked `applied`.
+ * - a later node failed (verify, a command, or the task's integration conflicted): `git diff` from
+ *   the task's start commit to its worktree's current tree (uncommitted and untracked files
+ *   included), marked `applied`.
  *
  * Before the edit comes the list of file regions the model read with its tools in that attempt
  * (`context/model-reads.ts`), when the edit node used tools, so the retry pins them.
@@ -38,9 +39,10 @@ export async function attemptEditNote(state: RunState, task: string, failedAt: s
     const out = state.outputs.get(`${task}/edit`);
     const text = typeof out === 'string' ? out : isJsonObject(out) && typeof out['text'] === 'string' ? out['text'] : '';
     section = attemptEditSection({ attempt, status: 'rejected', failedAt, text });
-  } else if (failedAt !== `${task}/edit` && failedAt !== `${task}/context` && state.workspace && startCommit) {
-    const snap = await state.workspace.snapshot();
-    const diff = await diffToTree(state.workspace.dir, startCommit, snap.tree);
+  } else if (failedAt !== `${task}/edit` && failedAt !== `${task}/context` && state.workspaceFor(task) && startCommit) {
+    const workspace = state.workspaceFor(task)!;
+    const snap = await workspace.snapshot();
+    const diff = await diffToTree(workspace.dir, startCommit, snap.tree);
     section = attemptEditSection({ attempt, status: 'applied', failedAt, text: diff });
   }
   const reads = modelReadsSection(attempt, readsOf(state.outputs.get(`${task}/edit`)));

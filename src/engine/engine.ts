@@ -22,6 +22,8 @@ import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
 import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
+import { ParallelTasks } from './parallel-tasks.js';
+import { integrateFinishedTasks } from './task-integration.js';
 import { Scheduler } from './scheduler.js';
 import { abortMessage, listening } from './stop-signal.js';
 import { notesChangedSinceHold, TaskTracker } from './task-tracker.js';
@@ -43,6 +45,8 @@ export interface EngineOptions {
   models?: ModelClient;
   /** nodes running at once (default: graph.concurrency, else config.policy.concurrency); kept with the run, so later sessions use it too */
   concurrency?: number;
+  /** tasks open at once (default policy.taskConcurrency; above 1 each in a worktree of its own: `parallel-tasks.ts`); kept with the run */
+  taskConcurrency?: number;
   /** node ids whose cache entries are ignored this run (`--force`); kept with the run, so later sessions honour it too */
   force?: readonly string[];
   /** run-wide limits overriding policy.budget (also stored with the run, so resume keeps them) */
@@ -317,6 +321,7 @@ export class Engine {
       attempts,
       scheduler: new Scheduler(graph, states),
       workspace,
+      workspaceFor: (task) => state.parallel?.workspaceOf(task) ?? workspace,
       store,
       options: this.options,
       signal: controller.signal,
@@ -343,7 +348,7 @@ export class Engine {
         store,
         projectDir: this.options.projectDir,
         config: this.options.config,
-        workspace,
+        workspace: state.workspaceFor(node.task),
         models: models ?? meterFor(node), // every model call is metered and checked against the budget
         planId: state.run.planId,
         outputOf: (id) => outputs.get(id),
@@ -354,6 +359,8 @@ export class Engine {
       }),
       buildGraph: (spec) => this.buildGraph(spec),
     };
+    const taskConcurrency = kept.taskConcurrency ?? policy.taskConcurrency;
+    if (taskConcurrency > 1 && workspace) state.parallel = new ParallelTasks(state, taskConcurrency);
     const tasks = new TaskTracker(state);
     await tasks.init();
     for (const a of history) {
@@ -398,6 +405,13 @@ export class Engine {
     const notices = new Notices({ store, config: this.options.config, projectDir: this.options.projectDir }, (nodeId, message) =>
       state.emit({ type: 'log', runId: state.run.id, nodeId, message }),
     );
+    // tasks in parallel: integrate finished tasks in topological order; a conflict refines its task
+    const integrate = async () => {
+      if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
+      // git or store trouble: stop scheduling, keep state
+      await integrateFinishedTasks(state, tasks, (id) => this.skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (controller.signal.aborted || (fatal ??= error)));
+    };
+    await integrate(); // tasks an earlier session finished but did not integrate
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -456,6 +470,7 @@ export class Engine {
             if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
           }
         }
+        await integrate();
       }
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);
@@ -479,6 +494,7 @@ export class Engine {
     let status: RunStatus;
     let reason: string | undefined;
     const waiting = [...state.scheduler.states()].filter(([, s]) => s === 'suspended').map(([id]) => id);
+    const unintegrated = state.parallel ? await state.parallel.waitingForIntegration() : [];
     if (controller.signal.aborted && (counts.running > 0 || counts.pending > 0)) {
       status = 'interrupted';
       reason = abortMessage(controller.signal.reason);
@@ -494,6 +510,9 @@ export class Engine {
       reason = controller.signal.aborted
         ? 'cancelled'
         : (stopReason ?? holdReason ?? (waiting.length > 0 ? `waiting for ${waiting.join(', ')}` : `held: ${tasks.heldTasks().join(', ')}`));
+    } else if (unintegrated.length > 0) {
+      status = 'suspended';
+      reason = `waiting to integrate ${unintegrated.join(', ')} onto the run branch (an earlier task did not finish)`;
     } else {
       status = 'succeeded';
     }

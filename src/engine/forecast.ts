@@ -9,6 +9,7 @@ import { graphFromSpec } from '../core/validate.js';
 import type { ModelClient, ModelRequest, ModelResponse } from '../llm/model-client.js';
 import type { AttemptRecord, NodeStatus, Store } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
+import { removeRunTaskLeftovers } from '../workspace/task-worktree.js';
 import { Engine } from './engine.js';
 import { DEFAULT_OUTPUT_TOKENS, type PricedEstimate, priceEstimate } from './estimate.js';
 import { ForecastStore } from './forecast-store.js';
@@ -93,6 +94,12 @@ export interface ForecastInput {
   workspace?: Workspace;
   /** node ids the run would be forced to execute (`--force`) */
   force?: readonly string[];
+  /**
+   * tasks the run would keep open at once (default `config.policy.taskConcurrency`); above 1 the
+   * forecast cuts task worktrees beside the scratch worktree and integrates as the run would
+   * (`parallel-tasks.ts`), and removes those worktrees and task branches when it ends
+   */
+  taskConcurrency?: number;
 }
 
 /** Prefix of the suspend reason a forecast gives nodes it does not execute. */
@@ -201,6 +208,7 @@ function forecastExecutors(
  */
 export async function forecastRun(input: ForecastInput): Promise<Forecast> {
   const store = await ForecastStore.over(input.store);
+  let runId: string | undefined;
   try {
     const models = new RefusingModels();
     const estimates = new Map<string, ModelEstimate>();
@@ -214,9 +222,10 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
       // a forecast tells nobody: its suspended nodes are predictions, not people waited for
       config: { ...input.config, notify: undefined },
       models,
+      ...(input.taskConcurrency !== undefined ? { taskConcurrency: input.taskConcurrency } : {}),
       ...(input.force && input.force.length > 0 ? { force: input.force } : {}),
     });
-    const runId = `forecast-${randomBytes(4).toString('hex')}`;
+    runId = `forecast-${randomBytes(4).toString('hex')}`;
     await engine.start({ graph: input.graph, command: 'forecast', runId, ...(input.planId ? { planId: input.planId } : {}), ...(input.workspace ? { workspace: input.workspace } : {}) });
     const run = (await store.getRun(runId))!;
     const graph = graphFromSpec(run.graph);
@@ -245,6 +254,8 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
     };
   } finally {
     await store.close();
+    // the task worktrees and branches of a forecast of tasks in parallel (none in a shared worktree)
+    if (runId && input.workspace) await removeRunTaskLeftovers(input.workspace.dir, runId, true).catch(() => undefined);
   }
 }
 

@@ -120,7 +120,11 @@ export async function runNode(state: RunState, id: string): Promise<NodeResult> 
 }
 
 async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<unknown>): Promise<NodeResult> {
-  const { store, run, workspace } = state;
+  const { store, run } = state;
+  // the task's own worktree when tasks run in parallel; the run's worktree otherwise
+  const workspace = state.workspaceFor(node.task);
+  // the run's recorded worktree state follows only nodes that act on the run worktree
+  const onRun = workspace !== undefined && workspace === state.workspace;
   const id = node.id;
   const attemptNo = (state.attempts.get(id) ?? 0) + 1;
   state.attempts.set(id, attemptNo);
@@ -203,7 +207,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
           ...(entry.workspaceAfter ? { workspaceAfter: entry.workspaceAfter } : {}),
         } as const;
       if (batchable) state.writes.add({ attempt: hit, node: row('cached') });
-      else await store.recordFinishedAttempt(hit, row('cached'), sideEffects && entry.workspaceAfter ? { runWorkspace: entry.workspaceAfter } : {});
+      else await store.recordFinishedAttempt(hit, row('cached'), sideEffects && entry.workspaceAfter && onRun ? { runWorkspace: entry.workspaceAfter } : {});
       state.outputs.set(id, entry.output);
       await expandIfNeeded(state, id, executor, entry.output);
       finishEvent('cached', { cachedAt: entry.createdAt });
@@ -273,10 +277,10 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       ? { key, kind: node.kind, nodeId: id, ingredients, output: outcome.output, outputHash: outputHash!, usage, createdAt: finishedAt, ...(after ? { workspaceAfter: after } : {}) }
       : undefined;
   if (started) {
-    await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) });
+    await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}) });
   } else {
     const attempt = { runId: run.id, nodeId: id, number: attemptNo, status, cacheKey: key, ingredients, startedAt, ...fields };
-    const extras = { ...(cache ? { cache } : {}), ...(after ? { runWorkspace: after } : {}) };
+    const extras = { ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}) };
     if (batchable && status === 'succeeded') state.writes.add({ attempt, node: row(status), extras });
     else await store.recordFinishedAttempt(attempt, row(status), extras);
   }

@@ -8,6 +8,7 @@ import type { EngineOptions } from './engine.js';
 import type { EngineEvent } from './events.js';
 import type { ModelMeter } from './meter.js';
 import type { NodeContext } from './node-executor.js';
+import type { ParallelTasks } from './parallel-tasks.js';
 import type { RunningMarks } from './running-marks.js';
 import type { Scheduler } from './scheduler.js';
 import type { WriteBuffer } from './write-buffer.js';
@@ -25,7 +26,15 @@ export interface RunState {
   /** attempts made so far per node (across sessions) */
   readonly attempts: Map<string, number>;
   readonly scheduler: Scheduler;
+  /** the run's worktree (on the run branch), when the run has one */
   readonly workspace: Workspace | undefined;
+  /**
+   * where a node of `task` works: the task's own worktree when tasks run in parallel (issue 10,
+   * `parallel-tasks.ts`) and it is open, else the run's worktree
+   */
+  workspaceFor(task: string | undefined): Workspace | undefined;
+  /** tasks in parallel, each in a worktree of its own; absent with `taskConcurrency` 1 or no worktree */
+  parallel?: ParallelTasks;
   readonly store: Store;
   readonly options: EngineOptions;
   readonly signal: AbortSignal;

@@ -18,7 +18,8 @@ export type FailureDecision =
 
 /**
  * Task bookkeeping of a run (DESIGN.md §2 steps 4 and 6): which task is open in the shared
- * worktree, the commit each task started from, refinement after a failure (failure note, reset,
+ * worktree (or, with tasks in parallel, which tasks are open in worktrees of their own:
+ * `parallel-tasks.ts`), the commit each task started from, refinement after a failure (failure note, reset,
  * retry up to `policy.maxAttempts`), loop detection (the same failure signature twice for one task
  * holds it for a person), and task statuses. Every decision is written to the store before the
  * worktree is touched.
@@ -29,10 +30,11 @@ export class TaskTracker {
 
   constructor(private readonly state: RunState) {}
 
-  /** Loads the open task and the tasks waiting for a person. */
+  /** Loads the open task (or, with tasks in parallel, the open tasks' worktrees) and the tasks waiting for a person. */
   async init(): Promise<void> {
+    await this.state.parallel?.init();
     for (const t of await this.state.store.listRunTasks(this.state.run.id)) {
-      if (t.status === 'running' && this.state.workspace) this.open = t.taskId;
+      if (t.status === 'running' && this.state.workspace && !this.state.parallel) this.open = t.taskId;
       if (t.status === 'needs-human') this.held.add(t.taskId);
     }
   }
@@ -43,12 +45,14 @@ export class TaskTracker {
   }
 
   /**
-   * Whether a ready node may start now: never for a held task; with a worktree, only nodes of the
-   * open task (or of no task), or the first node of the next task when none is open.
+   * Whether a ready node may start now: never for a held task; with tasks in parallel, as
+   * `parallel-tasks.ts` says (slots, dependencies integrated); with a shared worktree, only nodes
+   * of the open task (or of no task), or the first node of the next task when none is open.
    */
   admit(id: string): boolean {
     const task = this.state.graph.nodes.get(id)!.task;
     if (task !== undefined && this.held.has(task)) return false;
+    if (this.state.parallel) return this.state.parallel.admit(id);
     if (!this.state.workspace || task === undefined) return true;
     if (this.open === undefined || this.open === task) {
       this.open = task;
@@ -57,15 +61,21 @@ export class TaskTracker {
     return false;
   }
 
-  /** Records the commit a task starts from, before its first node acts. */
+  /**
+   * Records the commit a task starts from, before its first node acts; with tasks in parallel,
+   * first opens the task's own worktree (`parallel-tasks.ts`).
+   */
   async beforeNode(id: string): Promise<void> {
-    const { store, run, workspace } = this.state;
+    const { store, run } = this.state;
     const task = this.state.graph.nodes.get(id)!.task;
     if (!task) return;
+    if (this.state.parallel) await this.state.parallel.ensureOpen(task);
     const current = await store.getRunTask(run.id, task);
     if (current && current.status === 'running') return;
+    const workspace = this.state.workspaceFor(task);
     const snap = workspace ? await workspace.snapshot() : undefined;
     await store.putRunTask({
+      ...(current ?? {}),
       runId: run.id,
       taskId: task,
       attempt: current?.attempt ?? 1,
@@ -94,8 +104,10 @@ export class TaskTracker {
    * After a node of a task failed: refine (note, reset, retry), hold for a person (loop), or fail.
    * The note records the attempt's edit (`attempt-edit-record.ts`), so the retry can show it.
    * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once.
+   * @param rebaseTo a new start commit for the retry (a task whose integration conflicted is redone
+   *   on the run branch's tip, issue 10); default the commit the task started from
    */
-  async afterFailure(id: string, error: ErrorRecord): Promise<FailureDecision> {
+  async afterFailure(id: string, error: ErrorRecord, rebaseTo?: string): Promise<FailureDecision> {
     const { store, run } = this.state;
     const task = this.state.graph.nodes.get(id)!.task;
     if (!task) return { action: 'fail' };
@@ -124,9 +136,10 @@ export class TaskTracker {
     // retry bookkeeping first (write), then reset the worktree (act)
     const ids = this.nodesOf(task);
     const hold = seenBefore !== undefined;
-    await store.putRunTask({ ...current, attempt: current.attempt + 1, status: hold ? 'needs-human' : 'running' });
+    const next: RunTaskRecord = { ...current, attempt: current.attempt + 1, status: hold ? 'needs-human' : 'running', ...(rebaseTo ? { startCommit: rebaseTo } : {}) };
+    await store.putRunTask(next);
     await store.putRunNodes(ids.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task })));
-    await this.resetToStart(current);
+    await this.resetToStart(next);
     for (const nodeId of ids) this.state.outputs.delete(nodeId);
     this.state.scheduler.reset(ids);
     if (hold) {
@@ -137,6 +150,7 @@ export class TaskTracker {
       this.state.emit({ type: 'log', runId: run.id, nodeId: id, message: `${reason}\nearlier: ${seenBefore!.split('\n')[0]}\nnow: ${note.split('\n')[0]}` });
       return { action: 'hold', reason };
     }
+    this.state.parallel?.reopen(task);
     this.state.emit({ type: 'task-retry', runId: run.id, task, attempt: current.attempt + 1, maxAttempts: max, note });
     return { action: 'retry' };
   }
@@ -148,13 +162,15 @@ export class TaskTracker {
    * superseded (skipped) except `<task>/commit`, which now waits for the replan and, once it
    * expands, for every subtask's commit, so dependents of the task still wait for all of it.
    * Written to the store (graph + node states) before anything runs.
-   * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
+   * @returns false when the task cannot be split (no plan, depth limit, no model, already split,
+   *   or tasks run in parallel: splitting a task with a worktree of its own is not supported yet)
    */
   private async replan(task: string, current: RunTaskRecord): Promise<boolean> {
     const { store, run, graph, options } = this.state;
     const commitId = `${task}/commit`;
     const replanId = `${task}/replan`;
     if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
+    if (this.state.parallel) return false;
     const stored = await store.getTask(run.planId, task);
     if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
     // the subtasks start from where the task started, not from its last failed attempt's files
@@ -182,12 +198,19 @@ export class TaskTracker {
     return true;
   }
 
-  /** Puts the worktree back to the commit the task started from, recording that state first (write, then act). */
+  /**
+   * Puts the task's worktree back to the commit the task started from, recording that state first
+   * (write, then act): the run's worktree state, or with tasks in parallel the task record (whose
+   * start commit the caller wrote).
+   */
   private async resetToStart(current: RunTaskRecord): Promise<void> {
-    const { store, run, workspace } = this.state;
+    const { store, run } = this.state;
+    const workspace = this.state.workspaceFor(current.taskId);
     if (!workspace || !current.startCommit) return;
-    const start = await workspace.commitSnapshot(current.startCommit);
-    await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
+    if (workspace === this.state.workspace) {
+      const start = await workspace.commitSnapshot(current.startCommit);
+      await store.updateRun(run.id, { workspace: start, updatedAt: new Date().toISOString() });
+    }
     await workspace.resetTo(current.startCommit);
   }
 
@@ -218,6 +241,7 @@ export class TaskTracker {
 
   private close(task: string): void {
     if (this.open === task) this.open = undefined;
+    this.state.parallel?.close(task);
   }
 }
 

@@ -151,7 +151,24 @@ function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeF
   };
 }
 
-function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
+/**
+ * Tasks in parallel (issue 10): the other tasks whose commits this task's worktree starts from
+ * (integrated into the run branch at or before its start commit). Sibling statuses and earlier
+ * edits are read from those only, so the context — and its cache key — does not depend on what
+ * the tasks running beside it happen to have done so far. Undefined for a task of the shared
+ * worktree (there the plan's order already fixes what came before).
+ */
+async function parallelBase(ctx: NodeContext, task: string): Promise<ReadonlySet<string> | undefined> {
+  const own = await ctx.store.getRunTask(ctx.runId, task);
+  if (!own?.worktree || !own.startCommit || !ctx.workspace) return undefined;
+  const base = new Set<string>();
+  for (const t of await ctx.store.listRunTasks(ctx.runId)) {
+    if (t.taskId !== task && t.integratedCommit && (await ctx.workspace.isAncestor(t.integratedCommit, own.startCommit))) base.add(t.taskId);
+  }
+  return base;
+}
+
+function runSite(ctx: NodeContext, spent?: { usage: Usage }, base?: ReadonlySet<string>): ContextSite {
   if (!ctx.planId) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs a plan, but the run has none`);
   if (!ctx.workspace) throw new TaskgraphError('RUN_STATE', `context node ${ctx.node.id} needs the run's worktree`);
   const summarize = cheapSummarizer(ctx, spent);
@@ -160,10 +177,10 @@ function runSite(ctx: NodeContext, spent?: { usage: Usage }): ContextSite {
     config: ctx.config,
     planId: ctx.planId,
     workspace: ctx.workspace,
-    statusOf: async (id) => (await ctx.store.getRunTask(ctx.runId, id))?.status ?? 'pending',
+    statusOf: async (id) => (base ? (base.has(id) ? 'done' : 'pending') : ((await ctx.store.getRunTask(ctx.runId, id))?.status ?? 'pending')),
     earlierOutputs: (all, self) =>
       all.flatMap((t) => {
-        const out = t.id === self ? undefined : ctx.outputOf(`${t.id}/edit`);
+        const out = t.id === self || (base && !base.has(t.id)) ? undefined : ctx.outputOf(`${t.id}/edit`);
         return isJsonObject(out) && typeof out['text'] === 'string' ? [{ taskId: t.id, text: out['text'] }] : [];
       }),
     // files the task's earlier edits touched are kept on the task itself (see nodes/apply.ts), so
@@ -213,7 +230,7 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   forecastSafe: () => true,
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     // only the store-side facts: files and docs are covered by the worktree tree
-    const site = runSite(ctx);
+    const site = runSite(ctx, undefined, await parallelBase(ctx, config.task));
     const facts = await taskFacts(site, config.task);
     const c = ctx.config;
     return {
@@ -233,7 +250,7 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
   },
   async execute(config, inputs, ctx) {
     const spent = { usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 } as Usage };
-    const input = await assembleInput(runSite(ctx, spent), config.task, depInputs(inputs), config.budget ?? ctx.config.contextBudget);
+    const input = await assembleInput(runSite(ctx, spent, await parallelBase(ctx, config.task)), config.task, depInputs(inputs), config.budget ?? ctx.config.contextBudget);
     const output = (await assembleContext(input)) as unknown as Json;
     return { status: 'succeeded', output, ...(spent.usage.calls > 0 ? { usage: spent.usage } : {}) };
   },

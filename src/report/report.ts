@@ -9,6 +9,7 @@ import { summarizeRun, type RunSummary, type SummaryOptions } from './run-summar
 import { type BudgetReport, budgetReport, renderBudgetSection } from './budget-section.js';
 import { renderAuditSection } from './audit-section.js';
 import type { AuditEntry } from '../store/audit.js';
+import { taskGanttSection } from './task-gantt.js';
 
 export type { ReportCommit, RunCommits } from './run-commits.js';
 
@@ -229,6 +230,7 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
     goalSection(summary),
     timelineSection(summary),
     tasksSection(summary),
+    taskGanttSection(summary.tasks, Date.parse(summary.run.updatedAt)),
     nodesSection(summary),
     totalsSection(summary, budget),
     budget ? renderBudgetSection(budget) : undefined,

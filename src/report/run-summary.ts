@@ -31,6 +31,14 @@ export interface TaskSummary {
   /** the task's notes (failure notes appended by refinement), oldest first */
   notes: string[];
   startCommit?: string;
+  /** ISO time the task's first attempt of any node started in this run (absent when none ran) */
+  startedAt?: string;
+  /** ISO time the last finished attempt of its nodes ended */
+  finishedAt?: string;
+  /** tasks in parallel (issue 10): the run-branch commit that holds the task */
+  integratedCommit?: string;
+  /** tasks in parallel: the task's own worktree, as recorded */
+  worktree?: string;
 }
 
 /** One node's line in the report. */
@@ -179,6 +187,17 @@ export async function summarizeRun(store: Store, runId: string, options: Summary
 
   const runTaskById = new Map(runTasks.map((t) => [t.taskId, t]));
   const planTaskById = new Map(planTasks.map((t) => [t.id, t]));
+  const spanByTask = new Map<string, { startedAt: string; finishedAt?: string }>();
+  for (const attempt of attempts) {
+    const task = nodeRecords.get(attempt.nodeId)?.task ?? specs.get(attempt.nodeId)?.task;
+    if (task === undefined) continue;
+    const span = spanByTask.get(task);
+    if (!span) spanByTask.set(task, { startedAt: attempt.startedAt, ...(attempt.finishedAt ? { finishedAt: attempt.finishedAt } : {}) });
+    else {
+      if (attempt.startedAt < span.startedAt) span.startedAt = attempt.startedAt;
+      if (attempt.finishedAt && (!span.finishedAt || attempt.finishedAt > span.finishedAt)) span.finishedAt = attempt.finishedAt;
+    }
+  }
   const usageByTask = new Map<string, UsageTotals>();
   for (const node of nodes) {
     if (node.task === undefined) continue;
@@ -204,6 +223,9 @@ export async function summarizeRun(store: Store, runId: string, options: Summary
       usage,
       notes: planTask ? [...planTask.notes] : [],
       ...(runTask?.startCommit ? { startCommit: runTask.startCommit } : {}),
+      ...(spanByTask.get(id) ?? {}),
+      ...(runTask?.integratedCommit ? { integratedCommit: runTask.integratedCommit } : {}),
+      ...(runTask?.worktree ? { worktree: runTask.worktree } : {}),
     };
   });
 

@@ -331,6 +331,17 @@ CREATE TABLE plan_versions (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'task-worktrees',
+    // issue 10: a task of a run with taskConcurrency > 1 works in a worktree of its own on a task
+    // branch, and is integrated onto the run branch once it passed; resume finds both here
+    sql: `
+ALTER TABLE run_tasks ADD COLUMN worktree TEXT;
+ALTER TABLE run_tasks ADD COLUMN branch TEXT;
+ALTER TABLE run_tasks ADD COLUMN integrated_commit TEXT;
+`,
+  },
 ];
 
 /**

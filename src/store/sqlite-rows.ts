@@ -86,7 +86,10 @@ export interface RunNodeRow {
   started_at: string | null;
 }
 /** A `run_tasks` row. */
-export interface RunTaskRow { run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null }
+export interface RunTaskRow {
+  run_id: string; task_id: string; attempt: number; status: string; start_commit: string | null;
+  worktree: string | null; branch: string | null; integrated_commit: string | null;
+}
 /** The usage columns shared by `attempts` and `cache_entries`. */
 interface UsageColumns { input_tokens: number; output_tokens: number; cost_usd: number; model: string | null; calls: number }
 /** The output columns of `attempts` and `cache_entries`, with the blob joined in (`output_data`). */
@@ -262,6 +265,9 @@ export function runTaskParams(task: RunTaskRecord): Params {
     attempt: task.attempt,
     status: task.status,
     start_commit: task.startCommit ?? null,
+    worktree: task.worktree ?? null,
+    branch: task.branch ?? null,
+    integrated_commit: task.integratedCommit ?? null,
   };
 }
 
@@ -274,6 +280,9 @@ export function runTaskFromRow(row: RunTaskRow): RunTaskRecord {
     status: row.status as RunTaskRecord['status'],
   };
   if (row.start_commit !== null) task.startCommit = row.start_commit;
+  if (row.worktree !== null && row.worktree !== undefined) task.worktree = row.worktree;
+  if (row.branch !== null && row.branch !== undefined) task.branch = row.branch;
+  if (row.integrated_commit !== null && row.integrated_commit !== undefined) task.integratedCommit = row.integrated_commit;
   return task;
 }
 

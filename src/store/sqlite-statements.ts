@@ -95,10 +95,11 @@ const SQL = {
   markNodeRunning: `UPDATE run_nodes SET status = 'running', attempts = ?, started_at = ? WHERE run_id = ? AND node_id = ?`,
   listRunNodes: 'SELECT * FROM run_nodes WHERE run_id = ? ORDER BY rowid',
 
-  upsertRunTask: `INSERT INTO run_tasks (run_id, task_id, attempt, status, start_commit)
-    VALUES (@run_id, @task_id, @attempt, @status, @start_commit)
+  upsertRunTask: `INSERT INTO run_tasks (run_id, task_id, attempt, status, start_commit, worktree, branch, integrated_commit)
+    VALUES (@run_id, @task_id, @attempt, @status, @start_commit, @worktree, @branch, @integrated_commit)
     ON CONFLICT (run_id, task_id) DO UPDATE SET attempt = excluded.attempt, status = excluded.status,
-      start_commit = excluded.start_commit`,
+      start_commit = excluded.start_commit, worktree = excluded.worktree, branch = excluded.branch,
+      integrated_commit = excluded.integrated_commit`,
   getRunTask: 'SELECT * FROM run_tasks WHERE run_id = ? AND task_id = ?',
   listRunTasks: 'SELECT * FROM run_tasks WHERE run_id = ? ORDER BY rowid',
 

@@ -148,6 +148,25 @@ export function runCases(h: StoreHolder): void {
       expect(await h.store.getRunTask('r2', 'T2')).toBeUndefined();
       await expectCode(h.store.putRunTask({ runId: 'nope', taskId: 'T1', attempt: 1, status: 'pending' }), 'NOT_FOUND');
     });
+
+    it('keeps a task worktree, its branch and the integrated commit; a later put without them clears them', async () => {
+      await h.store.createRun(run('r1'));
+      const full = {
+        runId: 'r1',
+        taskId: 'T1',
+        attempt: 1,
+        status: 'done' as const,
+        startCommit: 'a'.repeat(40),
+        worktree: '/cache/worktrees/p/r1-tasks/T1',
+        branch: 'taskgraph/r1-tasks/T1',
+        integratedCommit: 'b'.repeat(40),
+      };
+      await h.store.putRunTask(full);
+      expect(await h.store.getRunTask('r1', 'T1')).toStrictEqual(full);
+      const { integratedCommit: _gone, ...reopened } = full;
+      await h.store.putRunTask({ ...reopened, status: 'running', attempt: 2 });
+      expect(await h.store.listRunTasks('r1')).toStrictEqual([{ ...reopened, status: 'running', attempt: 2 }]);
+    });
   });
 
   describe('decisions', () => {

@@ -212,6 +212,12 @@ export interface RunTaskRecord {
   status: 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'needs-human';
   /** commit the task started from (the worktree is reset here before a retry) */
   startCommit?: string;
+  /** taskConcurrency > 1 (issue 10): the task's own worktree directory, absolute */
+  worktree?: string;
+  /** taskConcurrency > 1: the task's branch, `taskgraph/<run>-tasks/<task>` */
+  branch?: string;
+  /** taskConcurrency > 1: the run-branch commit that holds the task once integrated (absent until then) */
+  integratedCommit?: string;
 }
 
 /** A completed cache entry (DESIGN.md §5). Only fully written entries exist. */
