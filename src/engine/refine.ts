@@ -11,7 +11,8 @@ import { secretRedactor } from '../security/redact.js';
 /**
  * Failures that a better input can fix, so refinement retries the task with a note: a failed
  * check, an edit that does not parse or apply, an edit to protected configuration (the note's
- * `Reason:` lists the files the model may not change), a malformed model answer, a failed command.
+ * `Reason:` lists the files the model may not change), an edit a person rejected at its approval
+ * (the note's `Reason:` is their comment), a malformed model answer, a failed command.
  * Anything else (missing API key, cassette miss, provider down, invalid config, git or store
  * trouble) fails at once: retrying the same task would fail the same way, and the person has to
  * fix the cause and `taskgraph resume` the run.
@@ -25,6 +26,7 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
   'MODEL_OUTPUT_INVALID',
   'COMMAND_FAILED',
   'REVIEW_FAILED',
+  'EDIT_DECLINED',
 ]);
 
 /**
