@@ -32,7 +32,7 @@ export const LOCK_FILE_GLOBS: readonly string[] = [
   '**/pubspec.lock',
 ];
 
-/** CI configuration files other than `.github/**`: GitLab, CircleCI, Azure Pipelines, Jenkins, Travis, Bitbucket, Buildkite, Drone. */
+/** CI configuration files other than `.github/**`: GitLab, CircleCI, Azure Pipelines, Jenkins, Travis, Bitbucket, Buildkite, Drone, AppVeyor, Woodpecker, Cirrus (the list `workspace/protected-files.ts` refused before issue 11). */
 export const CI_CONFIG_GLOBS: readonly string[] = [
   '.gitlab-ci.yml',
   '.gitlab-ci/**',
@@ -43,6 +43,10 @@ export const CI_CONFIG_GLOBS: readonly string[] = [
   'bitbucket-pipelines.yml',
   '.buildkite/**',
   '.drone.yml',
+  'appveyor.yml',
+  '.woodpecker.yml',
+  '.woodpecker/**',
+  '.cirrus.yml',
 ];
 
 /**
