@@ -108,6 +108,39 @@ describe('diff-scoped approval: approve applies the diff shown', () => {
   });
 });
 
+describe('diff-scoped approval: a decision binds to the diff it saw', () => {
+  const CI_V2 = CI_YAML.replace('npm test', 'npm test -- --coverage');
+  const second = udiff([
+    ['src/calc.js', calc.src, calc.withMultiply('a * b')],
+    [CI, null, CI_V2],
+  ]);
+  const model = scriptedModel({ planner: PLAN, coder: { T1: (req) => (req.attempt === 1 ? withCi : second) } });
+  const scripted = useScriptedProject(model);
+
+  it('asks again when the retried attempt brings a different diff, and applies the one approved', async () => {
+    const { dir } = scripted;
+    const runId = await suspendedRun(dir);
+    const [first] = await cliJson(dir, ['approvals', '--run', runId, '--json']);
+    const no = await runCli(['-C', dir, 'reject', runId, 'T1/apply', '--comment', 'Keep CI as it is, but run coverage.', '--json']);
+    expect(no.code, describeResult(no)).toBe(3); // the retry's edit touches CI again: it waits
+    const [again] = await cliJson(dir, ['approvals', '--run', runId, '--json']);
+    expect(again.nodeId).toBe('T1/apply');
+    expect(again.diffHash).not.toBe(first.diffHash);
+    expect(again.diff).toContain('--coverage');
+
+    const ok = await runCli(['-C', dir, 'approve', runId, 'T1/apply', '--by', 'carol', '--json']);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    const summary = JSON.parse(ok.stdout);
+    expect(summary.status).toBe('succeeded');
+    expect(await readFile(join(summary.worktree, CI), 'utf8')).toBe(CI_V2);
+    const decisions = audit(dir, runId).filter((e) => e.kind === 'rejected' || e.kind === 'approved');
+    expect(decisions.map((e) => [e.kind, JSON.parse(e.details).diffHash])).toEqual([
+      ['rejected', first.diffHash],
+      ['approved', again.diffHash],
+    ]);
+  });
+});
+
 describe('diff-scoped approval: a secret in the diff', () => {
   const KEY = `sk-proj-${'Zq8Xw2Lm5Np7Rt4Vy1Bc3Df6Gh9Jk0'}`;
   const withKey = udiff([['src/calc.js', calc.src, `${calc.withMultiply('a * b')}\nexport const API_KEY = '${KEY}';\n`]]);
