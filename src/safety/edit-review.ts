@@ -10,6 +10,9 @@ import { type AddedLine, findSecrets, type SecretFinding } from './secrets.js';
  * Whether an edit needs a person's approval before it is applied (issue 11 "Diff-scoped
  * approval"), from the changes it would make (`workspace/edit-apply.ts` `computeEdit`). Pure.
  *
+ * Risk facts: protected paths touched, secrets added, lines added and deleted, files deleted, new
+ * dependencies (`new-dependencies.ts`) and the commands added lines write ({@link addedCommand}).
+ *
  * An edit needs approval when its risk score is at least `autoApproveBelow` AND it touches a
  * protected path, adds a secret-looking string, or scores at least `approveAbove` (when set).
  * An edit that would need approval but scores below `autoApproveBelow` is auto-approved (the
@@ -40,6 +43,27 @@ export interface EditReview {
   secrets: SecretFinding[];
   /** 'needed': ask a person; 'auto': would be asked but scores below autoApproveBelow; 'none': nothing flagged */
   approval: 'needed' | 'auto' | 'none';
+}
+
+/**
+ * The shell line an added line holds, when it sits where commands are written: any line of a
+ * shell script (`*.sh`, `*.bash`), a Makefile recipe line (tab-indented, `@`/`-` prefixes
+ * dropped), a Dockerfile `RUN`, a YAML `run:`/`- run:`/`script:` value (CI steps), or a
+ * `package.json` script value (`"name": "line"` inside the file). Comments and blank lines: none.
+ */
+export function addedCommand(path: string, text: string): string | undefined {
+  const name = path.split('/').pop() ?? path;
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined;
+  if (/\.(?:sh|bash)$/.test(name)) return trimmed;
+  if (/^(?:GNU)?[Mm]akefile$|\.mk$/.test(name)) return text.startsWith('\t') ? trimmed.replace(/^[@-]+/, '') : undefined;
+  if (/^Dockerfile/.test(name)) return /^RUN\s+(.+)$/i.exec(trimmed)?.[1];
+  if (/\.ya?ml$/.test(name)) {
+    const m = /^(?:-\s*)?(?:run|script|command):\s*(.+)$/.exec(trimmed);
+    return m && !/^[|>][-+]?$/.test(m[1]!.trim()) ? m[1]!.trim().replace(/^(["'])(.*)\1$/, '$2') : undefined;
+  }
+  if (name === 'package.json') return /^"[^"]+"\s*:\s*"((?:[^"\\]|\\.)*)",?$/.exec(trimmed)?.[1];
+  return undefined;
 }
 
 /** Reviews an edit's changes under `policy`. */
@@ -79,7 +103,8 @@ export function reviewEdit(changes: readonly FileChange[], policy: EditReviewPol
   }
   const diff = parts.join('');
   const secrets = findSecrets(added);
-  const risk = scoreRisk({ protectedPaths, secrets, addedLines: added.length, deletedLines: deleted, deletedFiles, newDependencies: deps });
+  const commands = added.map((a) => addedCommand(a.path, a.text)).filter((c): c is string => c !== undefined);
+  const risk = scoreRisk({ protectedPaths, secrets, addedLines: added.length, deletedLines: deleted, deletedFiles, newDependencies: deps, commands });
   const flagged = protectedPaths.length > 0 || secrets.length > 0 || (policy.approveAbove !== undefined && risk.score >= policy.approveAbove);
   const approval = !flagged ? 'none' : risk.score < policy.autoApproveBelow ? 'auto' : 'needed';
   return { diff, diffHash: sha256(diff), stat: { files: changes.length, added: added.length, deleted }, risk, protectedPaths, secrets, approval };
