@@ -207,7 +207,7 @@ program
 
 program
   .command('audit')
-  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers, notifications, plan edits and plan approvals, oldest first')
+  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers, notifications, plan edits and plan approvals, edits asked about or auto-approved (with their risk), oldest first')
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));

@@ -80,6 +80,10 @@ describe('diff-scoped approval: reject with a comment refines the task', () => {
     expect(JSON.parse(entries[1]!.details).diffHash).toBe(JSON.parse(entries[0]!.details).diffHash);
     expect(entries[1]!.reason).toBe(COMMENT);
     expect(await cliJson(dir, ['approvals', '--run', runId, '--json'])).toEqual([]);
+    // the report's audit section lists the request and the rejection with the risk
+    const report = await runCli(['-C', dir, 'report', runId, '--print']);
+    expect(report.stdout).toMatch(/\|\s*taskgraph\s*\|\s*approval-requested\s*\|\s*T1\/apply\s*\|\s*40\s*\|/);
+    expect(report.stdout).toMatch(/\|\s*bob\s*\|\s*rejected\s*\|\s*T1\/apply\s*\|\s*40\s*\|/);
   });
 });
 
