@@ -56,7 +56,8 @@ export function applyOptions(config: ProjectConfig): ApplyEditOptions {
  * diff's hash: the node then applies it (output gains `approval: { by, risk, diffHash }`). A
  * rejection fails the node with EDIT_DECLINED (refinable: the comment becomes the task note of
  * the retry). A decision about another diff (an earlier attempt's) does not count: the node asks
- * again.
+ * again. (An edit read back from the store in a later session has its secrets redacted, so it is
+ * another diff, reviewed afresh.)
  */
 export const applyExecutor: NodeExecutor<ApplyConfig> = {
   kind: 'apply',

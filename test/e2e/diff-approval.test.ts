@@ -161,5 +161,14 @@ describe('diff-scoped approval: a secret in the diff', () => {
     const stored = JSON.stringify(audit(dir, runId));
     expect(stored).not.toContain(KEY);
     expect(pending.diff).toContain('[redacted]');
+
+    // the store never keeps the key, so the resumed session's edit holds `[redacted]` in its place:
+    // approving cannot write the secret into the repository
+    const ok = await runCli(['-C', dir, 'approve', runId, 'T1/apply', '--json']);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    const summary = JSON.parse(ok.stdout);
+    const written = await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8');
+    expect(written).not.toContain(KEY);
+    expect(written).toContain("export const API_KEY = '[redacted]';");
   });
 });
