@@ -7,8 +7,7 @@ import { parseShellLine, ShellParseError } from '../sandbox/shell-parse.js';
  * same order.
  *
  * Weights (points; the total is capped at 100; the numbers are this project's own, chosen so
- * that one protected path or one secret alone reaches {@link DEFAULT_APPROVE_LINE}-level risk and
- * size alone never does):
+ * that one protected path (40) or one secret (50) alone outweighs any size (at most 20 + 15)):
  * - protected path touched: 40 for the first, +5 for each further one (at most 50);
  * - secret-looking string added: 50 for the first, +5 each further (at most 60);
  * - diff size: 1 point per 25 changed lines (added + deleted), at most 20;
@@ -19,9 +18,6 @@ import { parseShellLine, ShellParseError } from '../sandbox/shell-parse.js';
  *   destructive or publishing verb 10, a line that cannot be parsed 30; all commands together at
  *   most 40.
  */
-
-/** The approval line the weights are tuned for: a protected path or a secret alone reaches it. */
-export const DEFAULT_APPROVE_LINE = 40;
 
 /** Why a change is risky. */
 export interface RiskReason {
