@@ -39,3 +39,13 @@ describe('secrets in added lines', () => {
     expect(findSecrets(lines)).toEqual([]);
   });
 });
+
+describe('header credentials', () => {
+  it('flags a real bearer credential but not a placeholder or a doc example', () => {
+    expect(findSecrets(at("headers: { Authorization: 'Bearer abcDEF123456ghiJKL' }"))[0]?.rule).toBe('bearer-token');
+    expect(findSecrets(at('curl -H "Authorization: Bearer 9f8e7d6c5b4a39281706"'))[0]?.rule).toBe('authorization-header');
+    for (const text of ['/** e.g. `authorization: Bearer <key>` */', 'headers.authorization = `Bearer ${apiKey}`;', 'Authorization: Bearer {{token}}', ' * the `Authorization: Bearer ` header']) {
+      expect(findSecrets(at(text)), text).toEqual([]);
+    }
+  });
+});

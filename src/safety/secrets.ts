@@ -1,4 +1,4 @@
-import { SECRET_PATTERNS } from '../security/secret-patterns.js';
+import { KEPT_PREFIX, SECRET_PATTERNS } from '../security/secret-patterns.js';
 
 /**
  * Secrets in a diff (issue 11 "Secrets"): added lines that look like a credential flag the edit
@@ -91,10 +91,18 @@ export function findSecrets(lines: readonly AddedLine[]): SecretFinding[] {
   return found;
 }
 
+/**
+ * The first known-format hit. The redactor's header patterns over-match on purpose (it must not
+ * under-match); for approvals a header credential that is a placeholder (`<key>`, `${token}`,
+ * `{{token}}`, a backtick-quoted example) or shorter than 8 characters is not a secret.
+ */
 function knownHit(text: string): { rule: string; value: string } | undefined {
   for (const { id, regex } of KNOWN) {
     const m = regex.exec(text);
-    if (m) return { rule: id, value: m[0] };
+    if (!m) continue;
+    const credential = m[0].replace(KEPT_PREFIX, '');
+    if ((id === 'authorization-header' || id === 'bearer-token') && (credential.length < 8 || /[<`]|\$\{|\{\{/.test(credential))) continue;
+    return { rule: id, value: m[0] };
   }
   return undefined;
 }
