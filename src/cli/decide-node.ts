@@ -2,6 +2,7 @@ import type { Json } from '../core/json.js';
 import { TaskgraphError } from '../core/errors.js';
 import { RunLeaseHolder } from '../engine/run-lease.js';
 import { answerProblems, HumanConfigSchema } from '../nodes/human-answer.js';
+import { latestRequest, type PendingApproval } from '../safety/pending-approval.js';
 import type { AuditInput } from '../store/audit.js';
 import type { DecisionRecord, RunRecord } from '../store/store.js';
 import type { BudgetFlags } from './budget-options.js';
@@ -12,7 +13,9 @@ import type { ProjectHandle } from './wiring.js';
 
 /**
  * Deciding a waiting node (`taskgraph approve|reject RUN NODE`, `taskgraph answer RUN NODE` for a
- * `human` node), safe under concurrency (issue 11):
+ * `human` node), safe under concurrency (issue 11). For an `apply` node waiting for the approval
+ * of its edit, the decision binds to the diff it showed (its hash, `DecisionRecord.subject`) and
+ * its audit entry carries the diff's risk:
  * - the decision and its audit entry are one transaction (`Store.decide`); a node decided
  *   already is refused, so two processes deciding the same node cannot both win;
  * - when this process can take the run's lease it resumes the run (unless `--no-resume`);
@@ -67,6 +70,12 @@ export async function decideNode(
   try {
     const run = (await store.getRun(runId)) ?? known;
     const question = await checkWaiting(project, run, nodeId, decided, locked);
+    // an `apply` node's approval binds to the diff it showed (issue 11 "diff-scoped approval")
+    const isApply = run.graph.nodes.find((n) => n.id === nodeId)?.kind === 'apply';
+    const pending = isApply ? await latestRequest(store, runId, nodeId) : undefined;
+    if (isApply && !pending) {
+      throw new TaskgraphError('RUN_STATE', `node ${nodeId} is not waiting for an approval of its edit`, { hint: `see \`taskgraph status ${runId}\`` });
+    }
     const at = new Date();
     await store.decide(
       {
@@ -77,8 +86,9 @@ export async function decideNode(
         at: at.toISOString(),
         ...(decided.comment !== undefined ? { comment: decided.comment } : {}),
         ...(decided.decision === 'answered' ? { answer: decided.answer ?? null } : {}),
+        ...(pending ? { subject: pending.diffHash } : {}),
       },
-      auditOf(runId, nodeId, decided, question, at.getTime()),
+      auditOf(runId, nodeId, decided, question, at.getTime(), pending),
     );
     if (!holder) holder = await tryLease(runId, project); // written first, leased after: see the file comment
     if (!holder) {
@@ -143,16 +153,22 @@ async function checkWaiting(project: ProjectHandle, run: RunRecord, nodeId: stri
   return parsed.question;
 }
 
-/** The audit entry written with the decision: who, what, the comment or the answer. */
-function auditOf(runId: string, nodeId: string, decided: NodeDecision, question: string, at: number): AuditInput {
+/** The audit entry written with the decision: who, what, the comment or the answer; for an edit's approval the diff hash and its risk. */
+function auditOf(runId: string, nodeId: string, decided: NodeDecision, question: string, at: number, pending: PendingApproval | undefined): AuditInput {
   const details: Record<string, Json> = { node: nodeId, question };
   if (decided.decision === 'answered') details['answer'] = decided.answer ?? null;
+  if (pending) {
+    details['diffHash'] = pending.diffHash;
+    details['reasons'] = pending.reasons;
+    details['stat'] = pending.stat;
+  }
   return {
     runId,
     at,
     who: decided.by,
     kind: decided.decision,
     subject: nodeId,
+    ...(pending ? { risk: pending.risk } : {}),
     reason: decided.comment ?? (decided.decision === 'answered' ? `answered: ${JSON.stringify(decided.answer ?? null).slice(0, 200)}` : 'no comment'),
     details,
   };

@@ -13,6 +13,7 @@ import { installSignalHandlers, signalExitCode } from './interrupt.js';
 import { initCommand, reportCommand, runsCommand, statusCommand } from './listing.js';
 import { prCommand } from './pr-command.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
+import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 
@@ -192,7 +193,7 @@ program
   .action(act(async (cmd, target: string, node: string) => whyCommand(target, node, opts(cmd))));
 
 for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-  withCommandConsent(common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node (audited), then resume the run, or hand the decision to the live process running it`)), false)
+  withCommandConsent(common(program.command(`${name} <run> <node>`).description(`${name} a waiting approval node or an edit waiting for approval (audited), then resume the run, or hand the decision to the live process running it`)), false)
     .option('--comment <text>', 'why')
     .option('--by <name>', 'who decides (default $USER)')
     .option('--no-resume', 'only record the decision')
@@ -200,8 +201,16 @@ for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']]
 }
 
 program
+  .command('approvals')
+  .description('edits waiting for approval (a protected path, a secret, a high risk score) with their risk, reasons and diff stat')
+  .option('--run <id>', 'only this run')
+  .option('--diff', 'print each diff too')
+  .option('--json', 'machine-readable output (diffs included)')
+  .action(act(async (cmd) => approvalsCommand(opts(cmd))));
+
+program
   .command('audit')
-  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers, notifications, plan edits and plan approvals, oldest first')
+  .description('the audit log: refused commands, commands run unlisted, approvals, rejections, answers, notifications, plan edits and plan approvals, edits asked about or auto-approved (with their risk), oldest first')
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));

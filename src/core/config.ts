@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PROTECTED_PATHS } from '../safety/protected-paths.js';
 
 /**
  * `taskgraph.yaml`: the project configuration (DESIGN.md §1 "project", §8 models, §9 policy).
@@ -145,6 +146,8 @@ export const DEFAULT_COMMAND_POLICY: CommandPolicy = { allow: [], deny: [], defa
  * unshare when the platform has one and says once per run when it has none; `required` refuses
  * to run commands without one; `off` runs them unconfined. `network` is one value for every
  * command class or one per class (`setup`, `verify`, `command`); default `host` for all.
+ * `protectedPaths`, `autoApproveBelow`, `approveAbove`: which edits wait for a person's approval
+ * (`safety/edit-review.ts`, README "Safety and approvals").
  */
 export const SafetySchema = z
   .object({
@@ -159,6 +162,12 @@ export const SafetySchema = z
           .strict(),
       ])
       .default('host'),
+    /** edits touching these globs need approval before they are applied (`safety/protected-paths.ts`) */
+    protectedPaths: z.array(z.string().min(1)).default([...DEFAULT_PROTECTED_PATHS]),
+    /** 0–100: an edit scoring below it needs no approval (audited as auto-approved); default 0 (always ask) */
+    autoApproveBelow: z.number().min(0).max(100).default(0),
+    /** 0–100: an edit scoring at or above it needs approval even without a protected path or secret; default off */
+    approveAbove: z.number().min(0).max(100).optional(),
   })
   .strict();
 
@@ -328,7 +337,7 @@ export const ProjectConfigSchema = z
         /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
         taskBudgets: z.record(z.string(), BudgetSchema).default({}),
         /** sandbox and network of commands */
-        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY }),
+        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 }),
         /**
          * refuse edits to taskgraph.yaml and to the scripts and configuration the verify command
          * runs (package.json scripts, pytest/tox settings, CI files); false lifts it
@@ -357,7 +366,7 @@ export const ProjectConfigSchema = z
         outputLimit: 4000,
         budget: {},
         taskBudgets: {},
-        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY },
+        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 },
         protectConfig: true,
         maxEditBytes: 1_048_576,
         baseline: 'strict',

@@ -46,6 +46,8 @@ export type ErrorCode =
   | 'COMMAND_NEEDS_APPROVAL'
   /** an answer to a `human` node is not among its choices or not valid against its schema; nothing was recorded */
   | 'ANSWER_INVALID'
+  /** a person rejected an edit at its diff-scoped approval (`taskgraph reject RUN T/apply --comment`); refinable: the comment becomes a task note */
+  | 'EDIT_DECLINED'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

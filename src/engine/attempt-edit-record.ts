@@ -7,14 +7,15 @@ import { diffToTree } from '../workspace/tree-diff.js';
 import type { RunState } from './run-state.js';
 
 /** Error codes of an `apply` node that refused the edit (nothing was written). */
-const REJECTED = new Set<ErrorRecord['code']>(['EDIT_REJECTED', 'EDIT_INVALID', 'EDIT_PROTECTED', 'PATH_OUTSIDE_WORKTREE']);
+const REJECTED = new Set<ErrorRecord['code']>(['EDIT_REJECTED', 'EDIT_INVALID', 'EDIT_PROTECTED', 'PATH_OUTSIDE_WORKTREE', 'EDIT_DECLINED']);
 
 /**
  * The note section recording the edit of a task's failed attempt (issue 9 item 2,
  * `context/attempt-edit.ts`), taken before the worktree is reset:
  *
  * - the apply node refused the edit (EDIT_REJECTED, EDIT_INVALID, EDIT_PROTECTED,
- *   PATH_OUTSIDE_WORKTREE): the model's edit text, the edit node's output, marked `rejected`;
+ *   PATH_OUTSIDE_WORKTREE) or a person rejected it at its approval (EDIT_DECLINED): the model's
+ *   edit text, the edit node's output, marked `rejected`;
  * - a later node failed (verify, a command, or the task's integration conflicted): `git diff` from
  *   the task's start commit to its worktree's current tree (uncommitted and untracked files
  *   included), marked `applied`.

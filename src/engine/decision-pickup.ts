@@ -1,4 +1,5 @@
 import type { NodeKind } from '../core/graph.js';
+import { latestRequest } from '../safety/pending-approval.js';
 import type { NodeStatus, Store } from '../store/store.js';
 
 /**
@@ -15,8 +16,12 @@ import type { NodeStatus, Store } from '../store/store.js';
 /** ms between looks for new decisions while a live session has suspended nodes and others running. */
 export const DECISION_POLL_MS = 1_000;
 
-/** Node kinds that wait for a person's decision recorded in the store (`Store.getDecision`). */
-export const DECIDED_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['approval', 'human']);
+/**
+ * Node kinds that wait for a person's decision recorded in the store (`Store.getDecision`). An
+ * `apply` node waits only while its edit needs approval; its decision counts when it is about the
+ * diff it asked about last (`DecisionRecord.subject`, `safety/pending-approval.ts`).
+ */
+export const DECIDED_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['approval', 'human', 'apply']);
 
 /**
  * The nodes among `states` that are `suspended`, of a {@link DECIDED_KINDS} kind, not in `skip`,
@@ -38,7 +43,10 @@ export async function decidedWaiting(
     if (status !== 'suspended' || skip.has(id)) continue;
     const kind = kindOf(id);
     if (kind === undefined || !DECIDED_KINDS.has(kind)) continue;
-    if (await store.getDecision(runId, id)) found.push(id);
+    const decision = await store.getDecision(runId, id);
+    if (!decision) continue;
+    if (kind === 'apply' && decision.subject !== (await latestRequest(store, runId, id))?.diffHash) continue; // about an earlier diff
+    found.push(id);
   }
   return found;
 }

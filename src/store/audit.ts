@@ -6,7 +6,8 @@ import type { Json } from '../core/json.js';
  * `command-allowed-unlisted`), people's decisions (`approved`, `rejected`, `answered`, each in the
  * transaction of the decision itself), notifications (`notified`, `notify-failed`) and plan
  * review (`plan-edit`, `plan-approved`, written by `Store.editPlan`/`Store.approvePlan` in the
- * transaction of their effect); path refusals follow. Rows are
+ * transaction of their effect), diff-scoped approvals of edits (`approval-requested`,
+ * `auto-approved`); path refusals follow. Rows are
  * never updated or deleted; free text and details are stored with secrets redacted, like every
  * other row.
  */
@@ -25,6 +26,10 @@ export const AUDIT_KINDS = [
   // plan review (`Store.editPlan`/`Store.approvePlan`, in the transaction of their effect)
   'plan-edit',
   'plan-approved',
+  // diff-scoped approval of an `apply` node's edit (`nodes/apply.ts`): asked (with the diff hash,
+  // stat and risk reasons in details), or skipped because the risk is below `autoApproveBelow`
+  'approval-requested',
+  'auto-approved',
 ] as const;
 /** One of {@link AUDIT_KINDS}. */
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -342,6 +342,14 @@ ALTER TABLE run_tasks ADD COLUMN branch TEXT;
 ALTER TABLE run_tasks ADD COLUMN integrated_commit TEXT;
 `,
   },
+  {
+    version: 8,
+    name: 'decision-subject',
+    // Issue 11, diff-scoped approval: what a decision is about (the sha256 of the diff an `apply`
+    // node asked about). A decision about another subject of the same node (an earlier attempt's
+    // diff) is superseded by a new one; NULL for `approval`/`human` nodes.
+    sql: `ALTER TABLE decisions ADD COLUMN subject TEXT;`,
+  },
 ];
 
 /**

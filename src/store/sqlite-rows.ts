@@ -106,7 +106,7 @@ export interface CacheRow extends UsageColumns, OutputColumns {
   workspace_after: string | null; created_at: string;
 }
 /** A `decisions` row. */
-export interface DecisionRow { run_id: string; node_id: string; decision: string; by: string; at: string; comment: string | null }
+export interface DecisionRow { run_id: string; node_id: string; decision: string; by: string; at: string; comment: string | null; subject: string | null }
 
 /** The usage columns -> Usage (`model` absent when NULL). */
 function usageFromRow(row: UsageColumns): Usage {
@@ -406,7 +406,7 @@ export function cacheFromRow(row: CacheRow): CacheEntry {
 export function decisionParams(d: DecisionRecord): Params {
   // an `answered` row keeps its answer as JSON in `comment` (DecisionRecord.answer)
   const comment = d.decision === 'answered' ? storedJson(d.answer ?? null) : storedTextOrNull(d.comment);
-  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: storedText(d.by), at: d.at, comment };
+  return { run_id: d.runId, node_id: d.nodeId, decision: d.decision, by: storedText(d.by), at: d.at, comment, subject: d.subject ?? null };
 }
 
 /** Decision row -> record. */
@@ -420,5 +420,6 @@ export function decisionFromRow(row: DecisionRow): DecisionRecord {
   };
   if (row.decision === 'answered') d.answer = row.comment === null ? null : (JSON.parse(row.comment) as Json);
   else if (row.comment !== null) d.comment = row.comment;
+  if (row.subject !== null && row.subject !== undefined) d.subject = row.subject;
   return d;
 }

@@ -134,10 +134,10 @@ const SQL = {
   /** positional: hash, size, data; a blob is immutable (its key is its content hash) */
   insertBlob: 'INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?, ?, ?)',
 
-  upsertDecision: `INSERT INTO decisions (run_id, node_id, decision, by, at, comment)
-    VALUES (@run_id, @node_id, @decision, @by, @at, @comment)
+  upsertDecision: `INSERT INTO decisions (run_id, node_id, decision, by, at, comment, subject)
+    VALUES (@run_id, @node_id, @decision, @by, @at, @comment, @subject)
     ON CONFLICT (run_id, node_id) DO UPDATE SET decision = excluded.decision, by = excluded.by, at = excluded.at,
-      comment = excluded.comment`,
+      comment = excluded.comment, subject = excluded.subject`,
   getDecision: 'SELECT * FROM decisions WHERE run_id = ? AND node_id = ?',
 
   getLease: 'SELECT * FROM run_leases WHERE run_id = ?',

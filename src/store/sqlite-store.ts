@@ -509,7 +509,7 @@ export class SqliteStore implements Store {
       (s) =>
         this.write(() => {
           const prior = s.getDecision.get(decision.runId, decision.nodeId) as DecisionRow | undefined;
-          if (prior) {
+          if (prior && (prior.subject ?? undefined) === decision.subject) {
             throw new TaskgraphError('RUN_STATE', `node ${decision.nodeId} of run ${decision.runId} was already ${prior.decision} by ${prior.by} at ${prior.at}`, {
               details: { runId: decision.runId, nodeId: decision.nodeId, decision: prior.decision, by: prior.by },
             });

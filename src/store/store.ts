@@ -247,6 +247,13 @@ export interface DecisionRecord {
    * an `answered` row (which has no comment), so no migration was needed.
    */
   answer?: Json;
+  /**
+   * what the decision is about, when a node can ask about different things in turn: for an
+   * `apply` node's approval, the sha256 (hex) of the diff shown (`safety/edit-review.ts`); the
+   * node applies its edit only when the approval's subject is the diff it would apply now.
+   * Absent for `approval` and `human` nodes.
+   */
+  subject?: string;
 }
 
 /** What {@link Store.finishAttempt} writes atomically. */
@@ -426,8 +433,10 @@ export interface Store {
   /**
    * Records a person's decision and its audit entry in ONE write transaction: both rows are
    * written, or neither (issue 11 "every audit entry is written with its effect, or not at all").
-   * Unlike {@link putDecision} it never overwrites: a node decided already is refused, so two
-   * processes deciding the same node at once cannot both win.
+   * Unlike {@link putDecision} it never overwrites a decision about the same subject: a node
+   * decided already is refused, so two processes deciding the same node at once cannot both win.
+   * A prior decision about another {@link DecisionRecord.subject} (an earlier diff of an `apply`
+   * node) is replaced.
    * @returns the audit entry as stored
    * @throws TaskgraphError NOT_FOUND (unknown run), RUN_STATE (the node has a decision already,
    *   `details.by`), CONFIG_INVALID (an invalid audit entry: see {@link appendAudit}); nothing

@@ -236,6 +236,7 @@ export class GitWorkspace implements Workspace {
         const refused = protectedChanges(changes, named);
         if (refused.length > 0) throw protectedError(refused, named);
       }
+      if (options.review) await options.review(changes);
       await this.#write(changes, absolute);
       return { format: parsed.format, files: changes.map((change) => change.path), snapshot: await this.#snapshot() };
     });

@@ -11,17 +11,11 @@ const refusedPaths = (changes: FileChange[], named: CommandFiles = NONE) => prot
 const PACKAGE = JSON.stringify({ name: 'calc', scripts: { test: 'node test/run.mjs' }, dependencies: { a: '1' } }, null, 2);
 
 describe('protectedChanges: whole files', () => {
-  it("refuses taskgraph's configuration, CI files and test-runner configuration, at any case", () => {
+  it("refuses taskgraph's configuration and test-runner configuration, at any case", () => {
     const paths = [
       'taskgraph.yaml',
       'taskgraph.yml',
       '.taskgraph/reports/x.md',
-      '.github/workflows/ci.yml',
-      '.gitlab-ci.yml',
-      '.circleci/config.yml',
-      'azure-pipelines.yml',
-      'Jenkinsfile',
-      '.travis.yml',
       'pytest.ini',
       'sub/tox.ini',
       'jest.config.js',
@@ -32,10 +26,12 @@ describe('protectedChanges: whole files', () => {
     ];
     expect(refusedPaths(paths.map((p) => change(p, 'a', 'b')))).toEqual(paths);
     // deleting or creating them is refused as well
-    expect(refusedPaths([change('pytest.ini', '[pytest]\n', null), change('.github/workflows/new.yml', null, 'on: push\n')])).toEqual([
-      'pytest.ini',
-      '.github/workflows/new.yml',
-    ]);
+    expect(refusedPaths([change('pytest.ini', '[pytest]\n', null), change('.taskgraph/new.yml', null, 'x: 1\n')])).toEqual(['pytest.ini', '.taskgraph/new.yml']);
+  });
+
+  it('leaves CI configuration to the diff-scoped approval (issue 11: a protected path, not a refusal)', () => {
+    const ci = ['.github/workflows/ci.yml', '.gitlab-ci.yml', '.circleci/config.yml', 'azure-pipelines.yml', 'Jenkinsfile', '.travis.yml'];
+    expect(refusedPaths(ci.map((p) => change(p, 'a', 'b')))).toEqual([]);
   });
 
   it('leaves source, tests, docs and look-alike names editable', () => {

@@ -12,10 +12,8 @@ import { normalizeRepoPath } from './safe-path.js';
  * later run. What is protected:
  *
  * 1. taskgraph's configuration: `taskgraph.yaml`, `taskgraph.yml` and everything under `.taskgraph/`.
- * 2. CI configuration: `.github/workflows/**`, `.github/actions/**`, `.gitlab-ci.yml`,
- *    `.circleci/**`, `azure-pipelines.yml`, `Jenkinsfile`, `.travis.yml`,
- *    `bitbucket-pipelines.yml`, `.buildkite/**`, `.drone.yml`, `appveyor.yml`, `.woodpecker.yml`,
- *    `.woodpecker/**`, `.cirrus.yml`.
+ * 2. (CI configuration was refused here until issue 11; it now waits for a person's approval
+ *    instead, as a default protected path: `safety/protected-paths.ts`, `nodes/apply.ts`.)
  * 3. Test-runner configuration files, at any depth: `pytest.ini`, `tox.ini`, `noxfile.py`,
  *    `jest.config.*`, `vitest.config.*`, `vitest.workspace.*`, `.mocharc*`, `.taprc`,
  *    `karma.conf.*`, `playwright.config.*`, `cypress.config.*`, `ava.config.*`, `phpunit.xml`,
@@ -42,7 +40,7 @@ import { normalizeRepoPath } from './safe-path.js';
 export interface ProtectedChange {
   /** repository-relative path */
   path: string;
-  /** why it is protected, e.g. `it is CI configuration` */
+  /** why it is protected, e.g. `it is test-runner configuration` */
   reason: string;
 }
 
@@ -55,25 +53,6 @@ export interface CommandFiles {
 /** Files protected as a whole, by pattern (rules 1–3), with the reason shown to the model. */
 const WHOLE_FILES: ReadonlyArray<{ patterns: string[]; reason: string }> = [
   { patterns: ['taskgraph.yaml', 'taskgraph.yml', '.taskgraph/**'], reason: "it is taskgraph's own configuration" },
-  {
-    patterns: [
-      '.github/workflows/**',
-      '.github/actions/**',
-      '.gitlab-ci.yml',
-      '.circleci/**',
-      'azure-pipelines.yml',
-      'Jenkinsfile',
-      '.travis.yml',
-      'bitbucket-pipelines.yml',
-      '.buildkite/**',
-      '.drone.yml',
-      'appveyor.yml',
-      '.woodpecker.yml',
-      '.woodpecker/**',
-      '.cirrus.yml',
-    ],
-    reason: 'it is CI configuration',
-  },
   {
     patterns: [
       'pytest.ini',
@@ -109,7 +88,7 @@ export const PACKAGE_JSON_KEYS = ['scripts', 'jest', 'mocha', 'ava', 'tap', 'nyc
 
 /** The short list given to the model in a refusal: what it may not change. */
 export const PROTECTED_SUMMARY =
-  'taskgraph.yaml and .taskgraph/; CI configuration (.github/workflows/, .gitlab-ci.yml, .circleci/, Jenkinsfile, ...); ' +
+  'taskgraph.yaml and .taskgraph/; ' +
   'test-runner configuration (pytest.ini, tox.ini, jest.config.*, vitest.config.*, .mocharc*, ...); ' +
   'the "scripts" (and jest/mocha/ava/tap settings) of package.json; the [tool.pytest]/[tool.tox] tables of pyproject.toml; ' +
   'the [tool:pytest]/[tox:tox]/[testenv] sections of setup.cfg';

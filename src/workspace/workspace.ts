@@ -1,4 +1,5 @@
 import type { WorkspaceSnapshot } from '../store/store.js';
+import type { FileChange } from './edit-apply.js';
 
 /**
  * The Workspace boundary (DESIGN.md §2 step 3, §4 `apply`): a run works on its own branch
@@ -27,6 +28,12 @@ export interface ApplyEditOptions {
    * (`policy.protectConfig`; see `protected-files.ts`); absent: nothing is protected
    */
   protectConfig?: { commands: readonly string[] };
+  /**
+   * called with the edit's computed changes after every other check passed, before anything is
+   * written; throwing aborts the apply with nothing written (the diff-scoped approval of
+   * `nodes/apply.ts` suspends this way)
+   */
+  review?: (changes: readonly FileChange[]) => void | Promise<void>;
 }
 
 /** A run's git worktree. Errors are TaskgraphError `GIT_ERROR`, `EDIT_INVALID`, `EDIT_REJECTED`, `EDIT_PROTECTED`, `PATH_OUTSIDE_WORKTREE`. */
