@@ -127,13 +127,14 @@ async function checkWaiting(project: ProjectHandle, run: RunRecord, nodeId: stri
   const node = nodes.find((n) => n.nodeId === nodeId);
   if (!spec && !node) throw new TaskgraphError('NOT_FOUND', `run ${run.id} has no node "${nodeId}"`);
   const waiting = nodes.filter((n) => n.status === 'suspended').map((n) => n.nodeId);
-  if (node?.status !== 'suspended') {
+  const kind = spec?.kind;
+  const again = async () => asksAgain(kind, node?.status, (await project.store.listAttempts(run.id, nodeId)).map((a) => a.status));
+  if (node?.status !== 'suspended' && !(locked && (await again()))) {
     if (locked) throw locked; // the live process works on it: nothing to hand over
     throw new TaskgraphError('RUN_STATE', `node ${nodeId} is ${node?.status ?? 'pending'}, not waiting for a decision`, {
       hint: waiting.length > 0 ? `waiting: ${waiting.join(', ')}` : 'no node of this run is waiting',
     });
   }
-  const kind = spec?.kind;
   const config = spec?.config as Record<string, Json> | undefined;
   if (kind === 'human' && decided.decision !== 'answered') {
     throw new TaskgraphError('RUN_STATE', `node ${nodeId} asks a question; answer it`, { hint: `taskgraph answer ${run.id} ${nodeId} "..." (or --json '...')` });
@@ -151,6 +152,21 @@ async function checkWaiting(project: ProjectHandle, run: RunRecord, nodeId: stri
     });
   }
   return parsed.question;
+}
+
+/**
+ * Whether a node that is not `suspended` right now still waits for a decision: a live process
+ * resumed the run (for another decision, in a parallel branch) and reset the node to ask again,
+ * so it is `pending` or `running` and its last finished attempt was `suspended`. The decision is
+ * then recorded and the live process picks it up (its executor reads it, or
+ * `engine/decision-pickup.ts` finds it). A node never asked yet is not decided in advance.
+ * @param kind the node's kind; status its run-node status; attempts its attempts' statuses, oldest first
+ */
+export function asksAgain(kind: string | undefined, status: string | undefined, attempts: readonly string[]): boolean {
+  if (kind !== 'approval' && kind !== 'human' && kind !== 'apply') return false;
+  if (status !== 'pending' && status !== 'running') return false;
+  const finished = attempts.filter((a) => a !== 'running');
+  return finished.at(-1) === 'suspended';
 }
 
 /** The audit entry written with the decision: who, what, the comment or the answer; for an edit's approval the diff hash and its risk. */
