@@ -261,10 +261,24 @@ export class ParallelTasks {
       if (record && ['failed', 'skipped', 'needs-human'].includes(record.status)) continue;
       // a task split into subtasks (ADaPT) finishes after them: it does not hold them up
       if (this.state.graph.nodes.has(`${task}/replan`) && record?.status !== 'done') continue;
-      if (record?.status !== 'done') break; // an earlier task is still to finish: later ones wait
+      if (record?.status !== 'done') {
+        // an earlier task is still to finish: later ones wait; one about to finish joins the batch
+        if (this.finishing(task)) return undefined;
+        break;
+      }
       ready.push({ task, record });
     }
     return ready.length > 0 ? this.integrateBatch(ready) : undefined;
+  }
+
+  /**
+   * Whether a task is in its last checks (its `verify`, `review` or `commit` node runs): the
+   * integration waits for it, so it joins the batch (one check instead of two). Those checks
+   * would have to wait for the earlier batch's check anyway (integration is in order), so the
+   * wait delays the earlier tasks by at most one check and never the waited-for one.
+   */
+  private finishing(task: string): boolean {
+    return ['verify', 'review', 'commit'].some((n) => this.state.scheduler.status(`${task}/${n}`) === 'running');
   }
 
   /**
