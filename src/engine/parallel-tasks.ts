@@ -64,13 +64,12 @@ export class ParallelTasks {
     const { store, run } = this.state;
     const records = await store.listRunTasks(run.id);
     const running = records.filter((t) => t.status === 'running' && t.worktree && t.branch && t.startCommit);
+    for (const t of records) if (t.integratedCommit) this.integrated.set(t.taskId, t.integratedCommit);
+    await this.finishMove(); // the run branch first holds the integrated commits, then the task branches go
     for (const t of records) {
-      if (!t.integratedCommit) continue;
-      this.integrated.set(t.taskId, t.integratedCommit);
       // killed between recording an integration and removing the task's worktree: finish the removal
-      if (t.worktree && t.branch) await removeTaskWorktree(this.runWorkspace.dir, t.worktree, t.branch, true);
+      if (t.integratedCommit && t.worktree && t.branch) await removeTaskWorktree(this.runWorkspace.dir, t.worktree, t.branch, true);
     }
-    await this.finishMove();
     for (const t of running) {
       const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir: t.worktree!, branch: t.branch!, base: t.startCommit! });
       await this.restoreLatest(t.taskId, ws, t.startCommit!);
