@@ -9,10 +9,15 @@
  * Figures (from the store's attempt times, tasks' phase only: first task attempt started to last
  * one ended, so the shared planning call is left out):
  * - task_parallel_speedup: serial phase ÷ parallel phase;
- * - task_makespan_over_critical_path: parallel phase ÷ the longest dependency chain of the
- *   parallel run's own task durations (first to last attempt of each task's nodes);
- * - integration_check_ms_per_replayed_task: mean duration of the `T/integrate` checks (tasks
- *   replayed onto a moved run branch run their checks again), and how many ran.
+ * - task_makespan_over_critical_path: parallel phase ÷ the critical path, the longest dependency
+ *   chain of the tasks' OWN work in the parallel run: per task, from the start of its last
+ *   `T/context` attempt to the end of its last `T/commit` attempt (its last attempt, context to
+ *   commit). Time a task waits for a free slot, for earlier tasks to integrate, or for its
+ *   integration check is NOT in it (so integration overhead shows in the ratio);
+ * - integration_checks: how many `T/integrate` checks ran (a batch of tasks integrated together
+ *   runs one check over its tip), integration_check_ms: their mean duration, and
+ *   integration_ms_per_task: the integration overhead per task, the time the phase spends with a
+ *   check running and no task working, divided by the tasks.
  * Prints ONE JSON object on stdout; progress on stderr. Needs a build (`npm run build`).
  *
  *   node bench/parallel-tasks.mjs [MODEL_MS=2000] [TEST_MS=1000]
@@ -102,22 +107,29 @@ function runDo(dir, taskConcurrency, cacheHome) {
   });
 }
 
-/** Per task: [first attempt start, last attempt end] ms; plus the integration checks' durations. */
+/**
+ * Per task: [first attempt start, last attempt end] ms of all its nodes (the phase), its own work
+ * [start of its last `T/context` attempt, end of its last `T/commit` attempt] ms, and the
+ * integration checks ([start, end] ms each).
+ */
 function taskSpans(dir, runId) {
   const db = new Database(join(dir, '.taskgraph', 'taskgraph.db'), { readonly: true });
   try {
-    const rows = db.prepare('SELECT node_id, started_at, finished_at, duration_ms FROM attempts WHERE run_id = ?').all(runId);
+    const rows = db.prepare('SELECT node_id, started_at, finished_at FROM attempts WHERE run_id = ? ORDER BY seq').all(runId);
     const spans = {};
+    const own = {};
     const checks = [];
     for (const r of rows) {
-      const task = r.node_id.split('/')[0];
+      const [task, node] = r.node_id.split('/');
       if (!(task in TASKS)) continue;
-      if (r.node_id.endsWith('/integrate')) checks.push(r.duration_ms ?? 0);
       const s = Date.parse(r.started_at);
       const e = Date.parse(r.finished_at ?? r.started_at);
+      if (node === 'integrate') checks.push([s, e]);
+      if (node === 'context') own[task] = [s, own[task]?.[1] ?? s];
+      if (node === 'commit') own[task] = [own[task]?.[0] ?? s, e];
       spans[task] = spans[task] ? [Math.min(spans[task][0], s), Math.max(spans[task][1], e)] : [s, e];
     }
-    return { spans, checks };
+    return { spans, own, checks };
   } finally {
     db.close();
   }
@@ -128,11 +140,20 @@ function phaseMs(spans) {
   return Math.max(...all.map((s) => s[1])) - Math.min(...all.map((s) => s[0]));
 }
 
-/** The longest chain of task durations along the dependencies (ms). */
-function criticalPathMs(spans) {
+/** The longest chain of the tasks' own work along the dependencies (ms). */
+function criticalPathMs(own) {
   const memo = {};
-  const longest = (id) => (memo[id] ??= spans[id][1] - spans[id][0] + Math.max(0, ...TASKS[id].map(longest)));
+  const longest = (id) => (memo[id] ??= own[id][1] - own[id][0] + Math.max(0, ...TASKS[id].map(longest)));
   return Math.max(...Object.keys(TASKS).map(longest));
+}
+
+/** ms during which a check runs and no task does its own work. */
+function checkOnlyMs(checks, own) {
+  let total = 0;
+  for (const [s, e] of checks) {
+    for (let t = s; t < e; t += 10) if (!Object.values(own).some(([a, b]) => a <= t && t < b)) total += Math.min(10, e - t);
+  }
+  return total;
 }
 
 const base = await mkdtemp(join(tmpdir(), 'taskgraph-bench-parallel-'));
@@ -151,7 +172,8 @@ try {
   const p = taskSpans(parallelDir, parallel.summary.runId);
   const serialPhase = phaseMs(s.spans);
   const parallelPhase = phaseMs(p.spans);
-  const critical = criticalPathMs(p.spans);
+  const critical = criticalPathMs(p.own);
+  const checkMs = p.checks.map(([a, b]) => b - a);
   const round = (x) => Math.round(x * 1000) / 1000;
   process.stdout.write(
     `${JSON.stringify({
@@ -163,7 +185,8 @@ try {
       serial_wall_ms: Math.round(serial.wallMs),
       parallel_wall_ms: Math.round(parallel.wallMs),
       integration_checks: p.checks.length,
-      integration_check_ms_per_replayed_task: p.checks.length > 0 ? Math.round(p.checks.reduce((a, b) => a + b, 0) / p.checks.length) : null,
+      integration_check_ms: checkMs.length > 0 ? Math.round(checkMs.reduce((a, b) => a + b, 0) / checkMs.length) : null,
+      integration_ms_per_task: Math.round(checkOnlyMs(p.checks, p.own) / Object.keys(TASKS).length),
       model_ms: MODEL_MS,
       test_ms: TEST_MS,
       tasks: Object.keys(TASKS).length,

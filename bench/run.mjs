@@ -214,7 +214,7 @@ if (makespan) {
 }
 if (parallelTasks) {
   notes.push(
-    `parallel tasks: \`taskgraph do\` through the CLI, 8 tasks (width 4, critical path 3), scripted model after ${parallelTasks.model_ms} ms, tests ~${parallelTasks.test_ms} ms; task phase serial ${parallelTasks.serial_task_phase_ms} ms vs --task-concurrency 4 ${parallelTasks.parallel_task_phase_ms} ms; ${parallelTasks.integration_checks} integration checks of ~${parallelTasks.integration_check_ms_per_replayed_task} ms run one after another and hold the engine loop meanwhile, so task intervals (and the critical path made of them) include that wait`,
+    `parallel tasks: \`taskgraph do\` through the CLI, 8 tasks (width 4, critical path 3), scripted model after ${parallelTasks.model_ms} ms, tests ~${parallelTasks.test_ms} ms; task phase serial ${parallelTasks.serial_task_phase_ms} ms vs --task-concurrency 4 ${parallelTasks.parallel_task_phase_ms} ms; ${parallelTasks.integration_checks} integration checks (one per batch of tasks integrated together) of ~${parallelTasks.integration_check_ms} ms, ${parallelTasks.integration_ms_per_task} ms per task with only a check running; the critical path is the chain of the tasks' own work (last attempt, context to commit), without waiting for a slot or for integration`,
   );
 }
 if (incremental) {

@@ -9,18 +9,38 @@ import type { RunState } from './run-state.js';
 /**
  * Verifies a task's integration before the run branch moves (issue 10): a task replayed onto a
  * run branch that moved since the task started holds a tree nobody verified yet, so the task's
- * own `verify` node runs again over that tree, as node `<task>/integrate` (same kind, config and
- * inputs as `<task>/verify`; not part of the graph). It is recorded and cached like any node: its
- * key holds the worktree tree, so a re-run that replays the same commit onto the same tip finds
- * it in the cache and runs nothing. The check runs in the task's worktree, moved to the candidate
- * commit and back to the task's commit when the check fails (so the failure note's diff is the
- * task's own). A fast-forward or an empty integration needs no check: the tree is the one the
- * task verified, or the tip's.
+ * own `verify` node runs again over that tree, as node `<task>/integrate` (same kind and config
+ * as `<task>/verify`; not part of the graph). A batch of tasks replayed together (a merge queue,
+ * `parallel-tasks.ts`) is checked once, over its tip, as the `integrate` node of its last
+ * replayed task. The check is recorded and cached like any node; its key holds the worktree tree
+ * and the verify node's inputs except `applied` (the task's own tree, which the check does not
+ * run on), so the check is cached by tree: a re-run that builds the same tip finds it in the
+ * cache and runs nothing, whichever task's node records it. The check runs in the task's
+ * worktree, moved to the candidate commit and back to the task's commit when the check fails (so
+ * the failure note's diff is the task's own). A fast-forward or an empty integration needs no
+ * check: the tree is the one the task verified, or the tip's.
  */
 
 /** Node id of a task's integration check. */
 export function integrateNodeId(task: string): string {
   return `${task}/integrate`;
+}
+
+/**
+ * What an integration check runs: the task's `verify` node as the check node `<task>/integrate`,
+ * its inputs without `applied` (see the module note), or undefined when the task has no verify
+ * node. Two tasks whose checks are equal (`checkSignature`) can share one check over a batch.
+ */
+export function integrationCheckSpec(state: RunState, task: string): NodeSpec | undefined {
+  const verify = state.graph.nodes.get(`${task}/verify`);
+  if (!verify || verify.kind !== 'verify' || !state.options.executors.has('verify')) return undefined;
+  const { applied: _own, ...inputs } = verify.inputs;
+  return { ...verify, id: integrateNodeId(task), title: `verify ${task} on the run branch`, inputs };
+}
+
+/** What makes two integration checks the same check: kind, config and inputs (a hash). */
+export function checkSignature(spec: NodeSpec): string {
+  return hashJson({ kind: spec.kind, config: spec.config, inputs: spec.inputs });
 }
 
 /**
@@ -30,16 +50,26 @@ export function integrateNodeId(task: string): string {
  * @param ws the task's worktree
  * @param candidate the commit the run branch would move to (the task replayed on the tip)
  * @param taskCommit the task's own commit (the worktree goes back there when the check fails)
+ * @param covers the tasks the candidate adds to the run branch that this one check covers (a
+ *   batch; default just `task`): named in the node's title and log
  * @returns undefined when the checks pass (or the task has no verify node), else the
  *   `VERIFY_FAILED` error to refine the task with
  * @throws TaskgraphError GIT_ERROR, STORE_ERROR
  */
-export async function verifyIntegration(state: RunState, task: string, ws: Workspace, candidate: string, taskCommit: string): Promise<ErrorRecord | undefined> {
-  const verify = state.graph.nodes.get(`${task}/verify`);
+export async function verifyIntegration(
+  state: RunState,
+  task: string,
+  ws: Workspace,
+  candidate: string,
+  taskCommit: string,
+  covers: readonly string[] = [task],
+): Promise<ErrorRecord | undefined> {
+  const spec = integrationCheckSpec(state, task);
   const executor = state.options.executors.get('verify') as NodeExecutor<unknown> | undefined;
-  if (!verify || verify.kind !== 'verify' || !executor) return undefined;
+  if (!spec || !executor) return undefined;
   const { store, run } = state;
-  const node: NodeSpec = { ...verify, id: integrateNodeId(task), title: `verify ${task} on the run branch` };
+  const batch = covers.length > 1 ? ` (one check for ${covers.join(', ')})` : '';
+  const node: NodeSpec = covers.length > 1 ? { ...spec, title: `verify ${covers.join(', ')} on the run branch` } : spec;
   await ws.resetTo(candidate);
   const number = (state.attempts.get(node.id) ?? 0) + 1;
   state.attempts.set(node.id, number);
@@ -74,7 +104,7 @@ export async function verifyIntegration(state: RunState, task: string, ws: Works
     const usage = outcome.usage ?? EMPTY_USAGE;
     const cache = { key, kind: node.kind, nodeId: node.id, ingredients, output: outcome.output, outputHash, usage, createdAt: finishedAt };
     await store.finishAttempt({ seq: started.seq, status: 'succeeded', output: outcome.output, outputHash, usage, finishedAt, durationMs, node: row('succeeded'), cache });
-    state.emit({ type: 'log', runId: run.id, nodeId: node.id, message: `${task} on the run branch: checks pass (${durationMs} ms)` });
+    state.emit({ type: 'log', runId: run.id, nodeId: node.id, message: `${task} on the run branch${batch}: checks pass (${durationMs} ms)` });
     return undefined;
   }
   const error =

@@ -2,13 +2,13 @@ import { TaskgraphError, toErrorRecord, type ErrorRecord } from '../core/errors.
 import { isJsonObject, type Json } from '../core/json.js';
 import type { RunTaskRecord, WorkspaceSnapshot } from '../store/store.js';
 import { gitText } from '../workspace/git-run.js';
-import { integrateCommit } from '../workspace/integrate.js';
+import { integrateCommit, type IntegrateResult } from '../workspace/integrate.js';
 import { openTaskWorktree, removeTaskWorktree, taskBranchName, taskWorktreeDir } from '../workspace/task-worktree.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { dependencyHash } from '../verify/dependency-files.js';
 import { readSetupMarker, runSetup } from '../verify/setup-run.js';
 import { pidDir } from './orphans.js';
-import { verifyIntegration } from './integration-verify.js';
+import { checkSignature, integrationCheckSpec, verifyIntegration } from './integration-verify.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -18,8 +18,10 @@ import type { RunState } from './run-state.js';
  * task's dependencies. A task whose commit node succeeded is integrated onto the run branch
  * (`workspace/integrate.ts`) in the plan's topological order: a task waits while an earlier task
  * of that order is still to finish. The run branch so holds only verified tasks, one commit per
- * task, in topological order. A conflicting task is handed back to the task tracker as an
- * `INTEGRATION_CONFLICT` failure, refined on the new tip.
+ * task, in topological order. Tasks finished together are integrated as a batch with one check
+ * over the batch's tip, like a merge queue (`integrateBatch`). A conflicting task is handed back
+ * to the task tracker as an `INTEGRATION_CONFLICT` failure, a task that breaks the checks as a
+ * `VERIFY_FAILED` one, each refined on the new tip.
  *
  * `commands.setup` runs in each new task worktree before its first node.
  *
@@ -62,11 +64,11 @@ export class ParallelTasks {
     const { store, run } = this.state;
     const records = await store.listRunTasks(run.id);
     const running = records.filter((t) => t.status === 'running' && t.worktree && t.branch && t.startCommit);
+    for (const t of records) if (t.integratedCommit) this.integrated.set(t.taskId, t.integratedCommit);
+    await this.finishMove(); // the run branch first holds the integrated commits, then the task branches go
     for (const t of records) {
-      if (!t.integratedCommit) continue;
-      this.integrated.set(t.taskId, t.integratedCommit);
       // killed between recording an integration and removing the task's worktree: finish the removal
-      if (t.worktree && t.branch) await removeTaskWorktree(this.runWorkspace.dir, t.worktree, t.branch, true);
+      if (t.integratedCommit && t.worktree && t.branch) await removeTaskWorktree(this.runWorkspace.dir, t.worktree, t.branch, true);
     }
     for (const t of running) {
       const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir: t.worktree!, branch: t.branch!, base: t.startCommit! });
@@ -74,6 +76,25 @@ export class ParallelTasks {
       this.worktrees.set(t.taskId, ws);
       this.open.add(t.taskId);
     }
+  }
+
+  /**
+   * Finishes a move of the run branch that a kill interrupted: a batch's integrated commits are
+   * written one task after another before the run branch moves (`commit`), so the run worktree
+   * may stand before the last integrated task (in topological order, the tip of the chain of
+   * integrated commits). It is moved there, and the run's recorded state with it.
+   * @throws TaskgraphError GIT_ERROR, STORE_ERROR
+   */
+  private async finishMove(): Promise<void> {
+    const lastTask = this.taskOrder().filter((t) => this.integrated.has(t)).at(-1);
+    if (lastTask === undefined) return;
+    const want = this.integrated.get(lastTask)!;
+    const runWs = this.runWorkspace;
+    const head = await gitText(runWs.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
+    if (head === want || !(await runWs.isAncestor(head, want))) return;
+    const snap = await runWs.commitSnapshot(want);
+    await this.state.store.updateRun(this.state.run.id, { workspace: snap, updatedAt: new Date().toISOString() });
+    await runWs.resetTo(want);
   }
 
   /**
@@ -223,60 +244,135 @@ export class ParallelTasks {
   /**
    * Integrates finished tasks onto the run branch in topological order, as far as it can: skips
    * tasks that failed, were skipped or wait for a person; stops at the first task still to finish
-   * (later ones wait for it) and at the first conflict.
-   * @returns the conflicting task with its `INTEGRATION_CONFLICT` error (nothing of it was
-   *   written to the run branch), or undefined
+   * (later ones wait for it). The finished tasks before that point are integrated as one batch
+   * (`integrateBatch`), like a merge queue.
+   * @returns the task that conflicts with the run branch or breaks its checks, with its
+   *   `INTEGRATION_CONFLICT` / `VERIFY_FAILED` error and the run branch's tip to redo it on
+   *   (nothing of it was written to the run branch), or undefined
    * @throws TaskgraphError GIT_ERROR, STORE_ERROR
    */
-  async integrateReady(): Promise<{ task: string; error: ErrorRecord; tip: string } | undefined> {
+  async integrateReady(): Promise<IntegrationFailure | undefined> {
     const { store, run } = this.state;
+    const ready: Array<{ task: string; record: RunTaskRecord }> = [];
     for (const task of this.taskOrder()) {
       if (this.integrated.has(task)) continue;
       const record = await store.getRunTask(run.id, task);
       if (record && ['failed', 'skipped', 'needs-human'].includes(record.status)) continue;
       // a task split into subtasks (ADaPT) finishes after them: it does not hold them up
       if (this.state.graph.nodes.has(`${task}/replan`) && record?.status !== 'done') continue;
-      if (record?.status !== 'done') return undefined; // an earlier task is still to finish
-      const conflict = await this.integrate(task, record);
-      if (conflict) return conflict;
+      if (record?.status !== 'done') {
+        // an earlier task is still to finish: later ones wait; one about to finish joins the batch
+        if (this.finishing(task)) return undefined;
+        break;
+      }
+      ready.push({ task, record });
     }
-    return undefined;
+    return ready.length > 0 ? this.integrateBatch(ready) : undefined;
   }
 
-  private async integrate(task: string, record: RunTaskRecord): Promise<{ task: string; error: ErrorRecord; tip: string } | undefined> {
+  /**
+   * Whether a task is in its last checks (its `verify`, `review` or `commit` node runs): the
+   * integration waits for it, so it joins the batch (one check instead of two). Those checks
+   * would have to wait for the earlier batch's check anyway (integration is in order), so the
+   * wait delays the earlier tasks by at most one check and never the waited-for one.
+   */
+  private finishing(task: string): boolean {
+    return ['verify', 'review', 'commit'].some((n) => this.state.scheduler.status(`${task}/${n}`) === 'running');
+  }
+
+  /**
+   * Integrates a batch of finished tasks, consecutive in topological order, with as few checks
+   * as it can (a merge queue with batching, as bors-ng and GitHub's merge queue do):
+   *
+   * 1. Replays each task's commit onto the tip the one before it left (`integrateCommit`), in the
+   *    object database only, up to the first conflict. Each replay depends only on the task's
+   *    commit and the tip, so the commits are the same whatever the batches (a cached re-run
+   *    rebuilds the same branch).
+   * 2. When some of them were replayed (not fast-forwards nor empty) and their checks are the
+   *    same (`checkSignature`), runs that check ONCE, over the batch's tip. A passing tip holds
+   *    every task of the batch, each one commit: the merge-queue argument, the run branch holds
+   *    only tasks verified together with all that precedes them. Intermediate commits are not
+   *    tested on their own (as in any batching merge queue).
+   * 3. When that check fails (or the checks differ), falls back to one task at a time, in
+   *    order: the first task whose own prefix fails is the culprit, the tasks before it are
+   *    integrated, it alone is refined. The last replayed task's prefix is the batch's tip, known
+   *    to fail, so it is not checked twice.
+   *
+   * Writes every integrated commit and the run worktree's new state to the store, then moves
+   * the run branch once (`commit`); `init` finishes a move a kill interrupted.
+   * @returns the first task that conflicts or fails its check, or undefined
+   * @throws TaskgraphError GIT_ERROR, STORE_ERROR
+   */
+  private async integrateBatch(ready: ReadonlyArray<{ task: string; record: RunTaskRecord }>): Promise<IntegrationFailure | undefined> {
+    const runWs = this.runWorkspace;
+    const t0 = Date.now();
+    let tip = await gitText(runWs.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
+    const steps: Step[] = [];
+    let conflict: IntegrationFailure | undefined;
+    for (const { task, record } of ready) {
+      const commit = commitOf(this.state.outputs.get(`${task}/commit`));
+      const result = commit ? await integrateCommit(runWs.dir, { commit, start: record.startCommit ?? tip, tip }) : { kind: 'integrated' as const, commit: tip, how: 'empty' as const };
+      if (result.kind === 'conflict') {
+        conflict = { task, error: conflictError(task, result), tip };
+        break;
+      }
+      const check = result.how === 'replayed' && commit && record.worktree ? integrationCheckSpec(this.state, task) : undefined;
+      steps.push({ task, record, result: result.commit, how: result.how, ...(commit ? { taskCommit: commit } : {}), ...(check ? { check: checkSignature(check) } : {}) });
+      tip = result.commit;
+    }
+    const checked = steps.filter((s) => s.check !== undefined);
+    const last = checked.at(-1);
+    let tipFailure: ErrorRecord | undefined; // the failure of the check over the batch's tip
+    if (last && new Set(checked.map((s) => s.check)).size === 1) {
+      // one check over the batch's tip (the tree after `last` is the tip's: later steps are empty)
+      const covers = steps.map((s) => s.task);
+      tipFailure = await verifyIntegration(this.state, last.task, await this.ensureOpen(last.task), last.result, last.taskCommit!, covers);
+      if (!tipFailure) {
+        await this.commit(steps, t0);
+        return conflict;
+      }
+    }
+    // one at a time: the first task whose prefix fails its check is the culprit
+    for (const step of checked) {
+      // the last one's prefix is the batch's tip: when that check just failed, it is not run again
+      const failed =
+        step === last && tipFailure ? tipFailure : await verifyIntegration(this.state, step.task, await this.ensureOpen(step.task), step.result, step.taskCommit!);
+      if (failed) return this.failAt(steps, step, failed, t0);
+    }
+    await this.commit(steps, t0);
+    return conflict;
+  }
+
+  /** Integrates the steps before `culprit` and hands `culprit` back with its check's failure. */
+  private async failAt(steps: readonly Step[], culprit: Step, error: ErrorRecord, t0: number): Promise<IntegrationFailure> {
+    const before = steps.slice(0, steps.indexOf(culprit));
+    await this.commit(before, t0);
+    const tip = before.at(-1)?.result ?? (await gitText(this.runWorkspace.dir, ['rev-parse', '--verify', 'HEAD^{commit}']));
+    return { task: culprit.task, error, tip };
+  }
+
+  /**
+   * Moves the run branch over integrated steps: writes each task's integrated commit and the run
+   * worktree's new state (write), then moves the run branch once (act), then removes the tasks'
+   * worktrees and branches.
+   */
+  private async commit(steps: readonly Step[], t0: number): Promise<void> {
+    const last = steps.at(-1);
+    if (!last) return;
     const { store, run } = this.state;
     const runWs = this.runWorkspace;
-    const out = this.state.outputs.get(`${task}/commit`);
-    const commit = commitOf(out);
-    const tip = await gitText(runWs.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
-    const start = record.startCommit ?? tip;
-    const t0 = Date.now();
-    const result = commit ? await integrateCommit(runWs.dir, { commit, start, tip }) : { kind: 'integrated' as const, commit: tip, how: 'empty' as const };
-    if (result.kind === 'conflict') {
-      const files = result.files.join(', ');
-      const error = toErrorRecord(
-        new TaskgraphError('INTEGRATION_CONFLICT', `${task}'s commit conflicts with the run branch in ${files || 'the tree'}: it is redone on the new base`, {
-          details: { files: result.files, reason: [result.messages, result.hunks].filter((s) => s !== '').join('\n\n') },
-          hint: 'the task is refined on the run branch as it is now',
-        }),
-      );
-      return { task, error, tip };
-    }
-    if (result.how === 'replayed' && commit && record.worktree) {
-      // a tree nobody verified yet: the task's checks run over it before the run branch moves
-      const failed = await verifyIntegration(this.state, task, await this.ensureOpen(task), result.commit, commit);
-      if (failed) return { task, error: failed, tip };
-    }
-    // write (the integrated commit, the run worktree's new state), then move the run branch
-    const snap = await runWs.commitSnapshot(result.commit);
-    await store.putRunTask({ ...record, integratedCommit: result.commit });
+    const snap = await runWs.commitSnapshot(last.result);
+    for (const s of steps) await store.putRunTask({ ...s.record, integratedCommit: s.result });
     await store.updateRun(run.id, { workspace: snap, updatedAt: new Date().toISOString() });
-    await runWs.resetTo(result.commit);
-    this.integrated.set(task, result.commit);
-    this.worktrees.delete(task);
-    if (record.worktree && record.branch) await removeTaskWorktree(runWs.dir, record.worktree, record.branch, true);
-    this.state.emit({ type: 'log', runId: run.id, nodeId: `${task}/commit`, message: `integrated ${task} onto ${runWs.branch} (${result.how}, ${Date.now() - t0} ms): ${result.commit.slice(0, 12)}` });
-    return undefined;
+    await runWs.resetTo(last.result);
+    const ms = Date.now() - t0;
+    for (const s of steps) {
+      this.integrated.set(s.task, s.result);
+      this.worktrees.delete(s.task);
+      if (s.record.worktree && s.record.branch) await removeTaskWorktree(runWs.dir, s.record.worktree, s.record.branch, true);
+      const batch = steps.length > 1 ? `, batch of ${steps.length}` : '';
+      this.state.emit({ type: 'log', runId: run.id, nodeId: `${s.task}/commit`, message: `integrated ${s.task} onto ${runWs.branch} (${s.how}${batch}, ${ms} ms): ${s.result.slice(0, 12)}` });
+    }
   }
 
   /** Tasks that finished but are not on the run branch yet (an earlier task holds them up). */
@@ -284,6 +380,39 @@ export class ParallelTasks {
     const records = await this.state.store.listRunTasks(this.state.run.id);
     return records.filter((t) => t.status === 'done' && !t.integratedCommit).map((t) => t.taskId);
   }
+}
+
+/** A task that could not be integrated: its error, and the run branch's tip to redo it on. */
+export interface IntegrationFailure {
+  task: string;
+  /** `INTEGRATION_CONFLICT` (files and hunks in `details`) or the check's `VERIFY_FAILED` */
+  error: ErrorRecord;
+  /** the run branch's tip without the task (40 hex) */
+  tip: string;
+}
+
+/** One task of a batch, replayed. */
+interface Step {
+  task: string;
+  record: RunTaskRecord;
+  /** the commit the run branch moves to with this task */
+  result: string;
+  how: 'fast-forward' | 'replayed' | 'empty';
+  /** the task's own commit */
+  taskCommit?: string;
+  /** the signature of the check this step needs (replayed tasks with a verify node), if any */
+  check?: string;
+}
+
+/** The `INTEGRATION_CONFLICT` failure of a task whose replay conflicts. */
+function conflictError(task: string, result: Extract<IntegrateResult, { kind: 'conflict' }>): ErrorRecord {
+  const files = result.files.join(', ');
+  return toErrorRecord(
+    new TaskgraphError('INTEGRATION_CONFLICT', `${task}'s commit conflicts with the run branch in ${files || 'the tree'}: it is redone on the new base`, {
+      details: { files: result.files, reason: [result.messages, result.hunks].filter((s) => s !== '').join('\n\n') },
+      hint: 'the task is refined on the run branch as it is now',
+    }),
+  );
 }
 
 /** The commit sha of a `git-commit` node's output (`{ commit, message }`), if any. */

@@ -3,9 +3,11 @@ import type { TaskTracker } from './task-tracker.js';
 
 /**
  * One integration round of a run whose tasks work in worktrees of their own (issue 10,
- * `parallel-tasks.ts`): integrates every finished task it can, in topological order; a task whose
- * commit conflicts with the run branch is handed to refinement as an `INTEGRATION_CONFLICT`
- * failure of its `T/commit` node, with the run branch's tip as its new start (`TaskTracker.afterFailure`).
+ * `parallel-tasks.ts`): integrates every finished task it can, in topological order, as a batch
+ * with one check over its tip (`ParallelTasks.integrateBatch`); a task whose commit conflicts
+ * with the run branch, or that the batch's check finds breaking the tests, is handed to
+ * refinement as an `INTEGRATION_CONFLICT` / `VERIFY_FAILED` failure of its `T/commit` node, with
+ * the run branch's tip as its new start (`TaskTracker.afterFailure`).
  * When refinement gives up on it, the commit node is marked failed (its commit stands only on the
  * task branch, so the run fails) and `skip` skips what waits for it. Loops until no conflict is
  * left: each conflict moves its task out of `done`, so the next round goes past it.
