@@ -58,11 +58,13 @@ describe('the baseline and commands.setup', () => {
       T2: udiff([['src/calc.js', withMultiply, withMultiply.replace('return a + b;', 'return a - b;')]]),
     },
   });
+  // T1 records a dependency in package-lock.json on purpose (setup must run again): lock files are
+  // protected paths (issue 11), and this project lets edits under risk 50 through without asking
   const scripted = useScriptedProject(model, {
     files: { '.gitignore': '.deps/\n', 'package-lock.json': LOCK, 'scripts/install.mjs': INSTALL, 'test/unit/calc.test.mjs': UNIT_TESTS },
     config: (yaml) =>
       edit(
-        edit(edit(yaml, /\n {2}test: node test\/run\.mjs\n/, `\n  setup: ${SETUP}\n  test: node --test test/unit/\n`), /\n {2}maxAttempts: 3\n {2}maxDepth: 2\n/, '\n  maxAttempts: 1\n  maxDepth: 0\n'),
+        edit(edit(yaml, /\n {2}test: node test\/run\.mjs\n/, `\n  setup: ${SETUP}\n  test: node --test test/unit/\n`), /\n {2}maxAttempts: 3\n {2}maxDepth: 2\n/, '\n  maxAttempts: 1\n  maxDepth: 0\n  safety:\n    autoApproveBelow: 50\n'),
         /\n {2}baseline: off\n/,
         '\n',
       ),
