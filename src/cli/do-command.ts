@@ -2,9 +2,8 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { newRunId } from '../engine/engine.js';
 import type { EngineEvent } from '../engine/events.js';
-import type { ProjectConfig } from '../core/config.js';
-import { PLAN_GATE_NODE } from '../nodes/plan-approval.js';
-import { baselineRoots, planGraph, type RunBaselineMode } from '../planning/plan-graph.js';
+import { baselineRoots, planGraph } from '../planning/plan-graph.js';
+import { gatedPlanGraph } from './gated-plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
 import { baselineModeOf } from './baseline-outcome.js';
 import type { BudgetFlags } from './budget-options.js';
@@ -73,7 +72,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
     let runGoal: string;
     if (opts.plan !== undefined) {
       const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
-      graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, baseline, project.config) : planGraph(plan, { config: project.config, baseline, worktree: true });
+      graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, { config: project.config, baseline, worktree: true }) : planGraph(plan, { config: project.config, baseline, worktree: true });
       planId = plan.id;
       runGoal = plan.goal;
       process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
@@ -109,16 +108,6 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       progress.done();
     }
   });
-}
-
-/**
- * The graph of a saved plan that waits for its approval: the root nodes, then the
- * `approve-plan` gate, which expands into the plan's task nodes once the plan is approved.
- */
-function gatedPlanGraph(planId: string, goal: string, baseline: RunBaselineMode, config: ProjectConfig): GraphSpecInput {
-  const roots = baselineRoots({ config, baseline, worktree: true });
-  const gate = { id: PLAN_GATE_NODE, kind: 'plan-approval' as const, title: `approve plan ${planId}`, config: { planId }, needs: [...roots.after] };
-  return { id: planId, title: goal.slice(0, 120), nodes: [...roots.nodes, gate] };
 }
 
 /**

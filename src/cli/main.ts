@@ -107,6 +107,7 @@ withCommandConsent(withBudgetFlags(common(program.command('run <target>').descri
   .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
+  .option('--approve-plan', 'a saved plan waits for a person to approve it before any task runs (taskgraph plan show|approve; policy.approvePlan)')
   .option('--dry-run', 'list what would run (cached and dirty counts, estimated cost) without running')
   .addOption(baselineOption())))
   .action(act(async (cmd, target: string) => runCommand(target, opts(cmd))));

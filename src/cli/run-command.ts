@@ -4,6 +4,7 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { newRunId } from '../engine/engine.js';
 import { planGraph } from '../planning/plan-graph.js';
+import { gatedPlanGraph } from './gated-plan-graph.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { BudgetFlags } from './budget-options.js';
@@ -16,15 +17,17 @@ import { withProject } from './wiring.js';
 /**
  * `taskgraph run TARGET`: a graph file or a saved plan id. A plan's graph starts with the root
  * nodes `setup` and `baseline` (`planGraph`), which every task waits for (`--baseline`, default
- * `policy.baseline`); a graph file runs as written. A run of a plan in which nothing ran, whose
+ * `policy.baseline`); under `--approve-plan` or `policy.approvePlan` a plan's tasks wait for the
+ * plan's approval (`gated-plan-graph.ts`); a graph file runs as written. A run of a plan in which nothing ran, whose
  * result an earlier run's branch holds, keeps no branch or worktree of its own
  * (`cached-rerun.ts`). In a worktree, an uncommitted taskgraph.yaml is one warning line.
  */
 export async function runCommand(
   target: string,
-  opts: CommonOptions & BudgetFlags & { concurrency?: number; taskConcurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean; baseline?: string },
+  opts: CommonOptions & BudgetFlags & { concurrency?: number; taskConcurrency?: number; force?: string[]; worktree?: boolean; dryRun?: boolean; baseline?: string; approvePlan?: boolean },
 ): Promise<number> {
   return withProject(opts, async (project) => {
+    if (opts.approvePlan) project.config.policy.approvePlan = true;
     let graph: GraphSpecInput;
     let planId: string | undefined;
     const baseline = baselineModeOf(opts.baseline, project);
@@ -38,7 +41,8 @@ export async function runCommand(
         throw new TaskgraphError('NOT_FOUND', `"${target}" is neither a graph file nor a plan id`, { hint: 'a plan id looks like p-1a2b3c4d5e (printed by `taskgraph plan`); a graph file must exist' });
       }
       planId = plan.id;
-      graph = planGraph(plan, { config: project.config, baseline, worktree });
+      // plan review (issue 11): the tasks wait for the plan's approval, as under `do`
+      graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, { config: project.config, baseline, worktree }) : planGraph(plan, { config: project.config, baseline, worktree });
     }
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');

@@ -201,5 +201,16 @@ describe('plan, edit, then do: the saved plan runs as edited', () => {
     expect(titles['T1'] === 'Edit A').toBe(a.code === 0);
     expect(titles['T3'] === 'Edit B').toBe(b.code === 0);
     expect(after.version).toBe(3 + [a, b].filter((r) => r.code === 0).length);
+
+    // run PLAN honours plan review too: the tasks wait for the newest version's approval
+    const coderCalls = model.requests.filter((r) => r.role === 'coder').length;
+    const gated = await tg('run', planId, '--approve-plan', '--json');
+    expect(gated.code, describeResult(gated)).toBe(3);
+    const gatedRun: string = JSON.parse(gated.stdout).runId;
+    expect(JSON.parse(gated.stdout).reason).toBe('waiting for approve-plan');
+    expect(model.requests.filter((r) => r.role === 'coder')).toHaveLength(coderCalls);
+    const approved = await tg('plan', 'approve', planId, '--json');
+    expect(approved.code, describeResult(approved)).toBe(0);
+    expect(JSON.parse(approved.stdout)).toMatchObject({ runId: gatedRun, status: 'succeeded' });
   });
 });
