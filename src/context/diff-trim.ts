@@ -1,6 +1,6 @@
 import MiniSearch from 'minisearch';
 import { processQueryTerm, processTerm, tokenizeText } from './search-text.js';
-import { countTokens, type TokenizerFamily } from './tokenizer.js';
+import { countTokens, lineTokenEstimator, type TokenizerFamily } from './tokenizer.js';
 
 /**
  * Code-aware trimming of one file's unified diff (a dependency's commit, `dependency-diff.ts`):
@@ -159,16 +159,7 @@ export function trimDiff(diff: string, query: string, maxTokens: number, family:
   const score = new Map(search.search(query, { prefix: (t) => t.length >= 5 }).map((r) => [r.id as number, r.score]));
   const order = units.map((_, i) => i).sort((a, b) => (score.get(b) ?? 0) - (score.get(a) ?? 0) || a - b);
 
-  const lineTokens = new Map<string, number>();
-  const estimate = (out: string[]) => {
-    let sum = out.length;
-    for (const l of out) {
-      let t = lineTokens.get(l);
-      if (t === undefined) lineTokens.set(l, (t = countTokens(l, family)));
-      sum += t;
-    }
-    return sum;
-  };
+  const estimate = lineTokenEstimator(family);
   const kept = new Uint8Array(units.length);
   let detailed = true;
   let tokens = estimate(render(head, hunks, units, kept, detailed));

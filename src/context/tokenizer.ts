@@ -107,3 +107,24 @@ export function tokenizerFamily(profile: { provider: string; model: string } | u
   }
   return OPENAI_CL100K.test(model) ? 'cl100k_base' : 'o200k_base';
 }
+
+/**
+ * A fast estimate of the tokens of lines joined with newlines, for choosing what to keep before
+ * counting the result exactly: one BPE count per distinct line (memoised), plus one token per
+ * line for its newline. Code-aware trimming (`code/trim-code.ts`) and diff trimming
+ * (`diff-trim.ts`) call it many times over mostly the same lines.
+ * @param family the vocabulary (see {@link tokenizerFamily})
+ * @returns `estimate(lines)` → tokens (≥ lines.length)
+ */
+export function lineTokenEstimator(family: TokenizerFamily): (lines: readonly string[]) => number {
+  const lineTokens = new Map<string, number>();
+  return (lines) => {
+    let sum = lines.length;
+    for (const l of lines) {
+      let t = lineTokens.get(l);
+      if (t === undefined) lineTokens.set(l, (t = countTokens(l, family)));
+      sum += t;
+    }
+    return sum;
+  };
+}

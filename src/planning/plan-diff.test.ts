@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../core/task.js';
+import { testTask } from '../../test/support/task.js';
 import { diffPlans, isEmptyDiff, renderPlanDiff } from './plan-diff.js';
 
-const t = (id: string, over: Partial<Task> = {}): Task => ({
-  planId: 'p',
-  id,
-  title: `Task ${id}`,
-  description: '',
-  acceptance: [`${id} works`],
-  dependencies: [],
-  files: [],
-  atomic: true,
-  depth: 0,
-  tags: [],
-  notes: [],
-  status: 'pending',
-  ...over,
-});
+const t = testTask;
 
 const V1 = [t('T1'), t('T2', { dependencies: ['T1'] }), t('T3', { dependencies: ['T2'] })];
 

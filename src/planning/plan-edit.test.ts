@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { testTask } from '../../test/support/task.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { Task } from '../core/task.js';
 import { addTask, checkPlanTasks, finishEdit, moveTask, planLeaves, removeTask, setDependency, updateTask } from './plan-edit.js';
 
-const t = (id: string, over: Partial<Task> = {}): Task => ({
-  planId: 'p',
-  id,
-  title: `Task ${id}`,
-  description: '',
-  acceptance: [`${id} works`],
-  dependencies: [],
-  files: [],
-  atomic: true,
-  depth: 0,
-  tags: [],
-  notes: [],
-  status: 'pending',
-  ...over,
-});
+const t = testTask;
 
 /** T1; T2 (composite) with T2.1, T2.2 (requires T2.1); T3 requires T2.2 and T1. */
 const PLAN: Task[] = [

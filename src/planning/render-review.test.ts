@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../core/task.js';
+import { testTask } from '../../test/support/task.js';
 import { renderPlanReview } from './render-review.js';
 
-const t = (id: string, over: Partial<Task> = {}): Task => ({
-  planId: 'p',
-  id,
-  title: `Task ${id}`,
-  description: '',
-  acceptance: [`${id} works`],
-  dependencies: [],
-  files: [],
-  atomic: true,
-  depth: 0,
-  tags: [],
-  notes: [],
-  status: 'pending',
-  ...over,
-});
+const t = testTask;
 
 describe('renderPlanReview', () => {
   it('shows the header, the tree with kinds, statuses and deps, and the acceptance criteria', () => {

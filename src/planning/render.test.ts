@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { testTask } from '../../test/support/task.js';
 import type { Task } from '../core/task.js';
 import { dotString, mermaidLabel, renderTree, toDot, toJson, toMermaid } from './render.js';
 
-const task = (id: string, title: string, dependencies: string[], extra: Partial<Task> = {}): Task => ({
-  planId: 'p',
-  id,
-  title,
-  description: '',
-  acceptance: [],
-  dependencies,
-  files: [],
-  atomic: true,
-  depth: 0,
-  tags: [],
-  notes: [],
-  status: 'pending',
-  ...extra,
-});
+const task = (id: string, title: string, dependencies: string[], extra: Partial<Task> = {}): Task => testTask(id, { title, acceptance: [], dependencies, ...extra });
 
 const tasks: Task[] = [
   task('T1', 'Add "json" flag', []),

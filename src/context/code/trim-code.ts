@@ -1,6 +1,6 @@
 import MiniSearch from 'minisearch';
 import { processQueryTerm, processTerm, tokenizeText } from '../search-text.js';
-import { countTokens, type TokenizerFamily } from '../tokenizer.js';
+import { countTokens, lineTokenEstimator, type TokenizerFamily } from '../tokenizer.js';
 import { parseSymbols, type CodeSymbol } from './parse.js';
 
 /**
@@ -92,16 +92,7 @@ export function trimCode(path: string, text: string, query: string, maxTokens: n
 
   const full = new Uint8Array(n + 2);
   // tokens are estimated line by line while choosing (one BPE count per distinct line), then counted exactly
-  const lineTokens = new Map<string, number>();
-  const estimate = (out: string[]) => {
-    let sum = out.length;
-    for (const l of out) {
-      let t = lineTokens.get(l);
-      if (t === undefined) lineTokens.set(l, (t = countTokens(l, family)));
-      sum += t;
-    }
-    return sum;
-  };
+  const estimate = lineTokenEstimator(family);
   // signatures for elided declarations; when even that outline is too large, `… N lines` markers only
   let signatures = true;
   const render = () => renderTrimmed(lines, syms, full, signatures);
