@@ -1,10 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
-import { describeResult, runCli } from '../support/cli.js';
-import { createSampleRepo, git, type TempProject } from '../support/project.js';
-import { calc, planJson, scriptedModel, seen, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
+import { describe, expect, it } from 'vitest';
+import { git, type TempProject } from '../support/project.js';
+import { calc, planJson, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
+import { runParallelDo, useParallelProject } from '../support/parallel-project.js';
 import { queryStore } from '../support/store-db.js';
 
 /**
@@ -20,45 +17,10 @@ import { queryStore } from '../support/store-db.js';
 const DELAY_MS: Record<string, number> = { T1: 1500, T2: 300, T3: 300 };
 
 function useProject(script: Script): { model: ScriptedModel; readonly project: TempProject } {
-  const model = scriptedModel(script);
-  let server: FakeOpenAIServer | undefined;
-  let project: TempProject | undefined;
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({
-      respond: async (req) => {
-        const s = seen(req);
-        await sleep(s.role === 'coder' && s.task ? (DELAY_MS[s.task] ?? 300) : 50);
-        return model.respond(req);
-      },
-    });
-    project = await createSampleRepo({ baseURL: server.url, files: { 'test/calc.test.mjs': calc.testWithoutMultiply } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
-  return {
-    model,
-    get project() {
-      return project!;
-    },
-  };
+  return useParallelProject(script, (s) => (s.role === 'coder' && s.task ? (DELAY_MS[s.task] ?? 300) : 50));
 }
 
-interface Summary {
-  runId: string;
-  status: string;
-  branch: string;
-}
-
-async function runDo(dir: string, goal: string): Promise<Summary> {
-  const r = await runCli(['-C', dir, 'do', goal, '--task-concurrency', '3', '--json'], { timeoutMs: 120_000 });
-  expect(r.code, describeResult(r)).toBe(0);
-  const summary = JSON.parse(r.stdout) as Summary;
-  expect(summary.status).toBe('succeeded');
-  return summary;
-}
+const runDo = (dir: string, goal: string) => runParallelDo(dir, goal, 3);
 
 /** The integration checks of a run: node and status, in order. */
 function checks(dir: string, runId: string): string[] {

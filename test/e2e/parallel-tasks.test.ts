@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
-import { ensureBuilt } from '../support/build.js';
+import { describe, expect, it } from 'vitest';
 import { describeResult, runCli, startCli } from '../support/cli.js';
-import { createSampleRepo, git, type SampleRepoOptions, type TempProject } from '../support/project.js';
-import { calc, planJson, scriptedModel, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
+import { git, type SampleRepoOptions, type TempProject } from '../support/project.js';
+import { calc, planJson, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
+import { runParallelDo, useParallelProject, type ParallelSummary } from '../support/parallel-project.js';
 import { byNode, queryStore, readAttempts } from '../support/store-db.js';
 
 /**
@@ -22,46 +20,10 @@ const MODEL_DELAY_MS = 400;
 
 /** The sample project with a base commit whose tests pass (the multiply check comes with a task). */
 function useProject(script: Script, repo: Pick<SampleRepoOptions, 'config' | 'files'> = {}): { model: ScriptedModel; readonly project: TempProject } {
-  const model = scriptedModel(script);
-  let server: FakeOpenAIServer | undefined;
-  let project: TempProject | undefined;
-  beforeAll(async () => {
-    await ensureBuilt();
-    server = await startFakeOpenAIServer({
-      respond: async (req) => {
-        await sleep(MODEL_DELAY_MS);
-        return model.respond(req);
-      },
-    });
-    project = await createSampleRepo({ ...repo, baseURL: server.url, files: { 'test/calc.test.mjs': calc.testWithoutMultiply, ...(repo.files ?? {}) } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await project?.cleanup();
-  });
-  return {
-    model,
-    get project() {
-      return project!;
-    },
-  };
+  return useParallelProject(script, () => MODEL_DELAY_MS, repo);
 }
 
-interface Summary {
-  runId: string;
-  status: string;
-  branch: string;
-  worktree: string;
-  report: string;
-}
-
-async function runDo(dir: string, goal: string): Promise<Summary> {
-  const r = await runCli(['-C', dir, 'do', goal, '--task-concurrency', '2', '--json'], { timeoutMs: 120_000 });
-  expect(r.code, describeResult(r)).toBe(0);
-  const summary = JSON.parse(r.stdout) as Summary;
-  expect(summary.status).toBe('succeeded');
-  return summary;
-}
+const runDo = (dir: string, goal: string) => runParallelDo(dir, goal, 2);
 
 interface TaskRow {
   task_id: string;
@@ -161,7 +123,7 @@ describe('parallel tasks: two independent tasks', () => {
     first = summary;
   });
 
-  let first: Summary | undefined;
+  let first: ParallelSummary | undefined;
   it('rebuilds the same run branch, commit for commit, in a fully cached re-run', async () => {
     expect(first).toBeDefined();
     const { dir } = p.project;
@@ -278,7 +240,7 @@ describe('parallel tasks: a run that stops with a task open, then taskgraph clea
     const { dir } = p.project;
     const r = await runCli(['-C', dir, 'do', 'Add multiply and announce divide.', '--task-concurrency', '2', '--json'], { timeoutMs: 120_000 });
     expect(r.code, describeResult(r)).toBe(1);
-    const summary = JSON.parse(r.stdout) as Summary;
+    const summary = JSON.parse(r.stdout) as ParallelSummary;
     expect(summary.status).toBe('failed');
     const rows = taskRows(dir, summary.runId);
     expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
@@ -332,7 +294,7 @@ describe('parallel tasks: kill -9 while both tasks verify, then resume', () => {
 
     const r = await runCli(['-C', dir, 'resume', runId, '--json'], { timeoutMs: 120_000 });
     expect(r.code, describeResult(r)).toBe(0);
-    const summary = JSON.parse(r.stdout) as Summary;
+    const summary = JSON.parse(r.stdout) as ParallelSummary;
     const after = byNode(readAttempts(dir, runId));
     for (const [node, rows] of byNode(before)) {
       if (rows.some((a) => a.status === 'succeeded' || a.status === 'cached')) expect(after.get(node), `${node} ran again`).toEqual(rows);
