@@ -29,7 +29,7 @@ interface VersionRow {
 export interface PlanVersionDeps {
   db: Database.Database;
   s: Statements;
-  /** upserts one task at `position` and rewrites its `requires` links (`SqliteStore.writeTask`) */
+  /** upserts one task at `position` and rewrites its `requires` links (`writeTask` in sqlite-plan-writes.ts) */
   writeTask(task: Task, position: number): void;
   /** the plan with its current tasks, or undefined */
   readPlan(planId: string): PlanRecord | undefined;

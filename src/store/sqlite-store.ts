@@ -3,23 +3,22 @@ import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import { applyMigrations } from './migrations.js';
-import { checkNewLink, type RequiresEdge } from './link-rules.js';
 import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './sqlite-attempt-writes.js';
 import { readContextOverrides, writeContextOverrides } from './sqlite-context-overrides.js';
 import { insertAudit, listAudit } from './sqlite-audit.js';
+import { readDecision, writeDecide, writeDecision } from './sqlite-decisions.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
 import { ensureFirstVersion, type PlanVersionDeps, readVersions, writePlanApproval, writePlanEdit } from './sqlite-plan-versions.js';
+import { readLinks, readPlan, readPlans, readTask, readTasks, writeAddLink, writePlan, writeRemoveLink, writeTask, writeTaskNote } from './sqlite-plan-writes.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import { readLease, readSessions, writeAcquireLease, writeEndSession, writeStartSession } from './sqlite-leases.js';
-import { runNotFound, sqliteCode, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
+import { runNotFound, taskNotFound, toStoreError, type StoreErrorContext } from './sqlite-errors.js';
 import { openDatabase } from './sqlite-open.js';
 import {
-  attemptFromRow, attemptSummaryFromRow, cacheFromRow, decisionFromRow, decisionParams, linkFromRow, linkParams, planFromRow, runFromRow,
-  runNodeFromRow, runNodeValues, runParams, runTaskFromRow, runTaskParams, taskFromRow, taskParams,
-  RUN_PATCH_COLUMNS, REDACTED_RUN_COLUMNS, storedJson, storedText,
-  type AttemptRow, type AttemptSummaryRow, type CacheRow, type DecisionRow, type LinkRow, type Params, type PlanRow, type RunNodeRow,
-  type RunRow, type RunTaskRow, type TaskRow,
+  attemptFromRow, attemptSummaryFromRow, cacheFromRow, runFromRow, runNodeFromRow, runNodeValues, runTaskFromRow, runTaskParams, storedJson,
+  type AttemptRow, type AttemptSummaryRow, type CacheRow, type RunNodeRow, type RunRow, type RunTaskRow,
 } from './sqlite-rows.js';
+import { writeCreateRun, writeRunPatch } from './sqlite-run-writes.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
   AttemptFinish, AttemptRecord, AttemptSummary, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
@@ -36,7 +35,8 @@ const now = (): string => new Date().toISOString();
  * Semantics beyond the interface docstrings (the conformance suite `store.case.ts` checks them):
  * - `requires` links mirror `task.dependencies` (`{from: task, to: dependency}`, read "from
  *   requires to"): `savePlan`/`putTask` rewrite the task's outgoing `requires` links, and
- *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies.
+ *   `addLink`/`removeLink` of a `requires` link update the `from` task's dependencies
+ *   (`sqlite-plan-writes.ts`).
  * - `addLink` checks the link with `checkNewLink` (`link-rules.ts`) in its write transaction:
  *   `PLAN_INVALID` for a `requires` cycle (with the path), an unknown type or a non-`requires` self link.
  * - Context overrides live in `context_overrides` (`sqlite-context-overrides.ts`), one row per task.
@@ -47,7 +47,9 @@ const now = (): string => new Date().toISOString();
  *   `finishAttempt` (attempt seq). `removeLink` of an absent link is a no-op.
  * - `expandRunGraph` inserts `newNodes` under run `id`; a node that already exists keeps its row.
  * - `updateRun`: a patch key present with value `undefined` clears an optional field;
- *   `updatedAt` defaults to now.
+ *   `updatedAt` defaults to now (`sqlite-run-writes.ts`).
+ * - `decide` refuses (`RUN_STATE`) a second decision on a node for the same subject, and writes
+ *   the decision and its audit entry in one transaction (`sqlite-decisions.ts`).
  * - `startAttempt` sets the node `running` with `attempts = attempt.number` and
  *   `lastAttemptSeq = seq`; `recordFinishedAttempt` (and `recordCacheHit`, which stores status
  *   `cached` through it) sets the node's `lastAttemptSeq` to the new seq; `finishAttempt` defaults
@@ -151,24 +153,10 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------- plans and tasks
 
-  private writeTask(s: Statements, task: Task, planId: string, position?: number): void {
-    if (position === undefined) s.upsertTaskAppend.run(taskParams(task, planId, 0));
-    else s.upsertTaskAt.run(taskParams(task, planId, position));
-    s.deleteRequiresFrom.run({ plan_id: planId, from_task: task.id });
-    for (const dep of task.dependencies) {
-      s.insertLink.run({ plan_id: planId, from_task: task.id, to_task: dep, type: 'requires' });
-    }
-  }
-
-  private readTasks(s: Statements, planId: string): Task[] {
-    return (s.listTasks.all(planId) as TaskRow[]).map(taskFromRow);
-  }
-
   savePlan(plan: PlanRecord): Promise<void> {
     return this.guard('savePlan', (s) =>
       this.write(() => {
-        s.upsertPlan.run({ id: plan.id, goal: storedText(plan.goal), created_at: plan.createdAt, meta: storedJson(plan.meta) });
-        plan.tasks.forEach((task, i) => this.writeTask(s, task, plan.id, i));
+        writePlan(s, plan);
         ensureFirstVersion(this.db, plan);
       }),
     );
@@ -178,11 +166,8 @@ export class SqliteStore implements Store {
     return {
       db: this.db,
       s,
-      writeTask: (task, position) => this.writeTask(s, task, task.planId, position),
-      readPlan: (id) => {
-        const row = s.getPlan.get(id) as PlanRow | undefined;
-        return row && planFromRow(row, this.readTasks(s, id));
-      },
+      writeTask: (task, position) => writeTask(s, task, task.planId, position),
+      readPlan: (id) => readPlan(s, id),
     };
   }
 
@@ -199,52 +184,33 @@ export class SqliteStore implements Store {
   }
 
   getPlan(id: string): Promise<PlanRecord | undefined> {
-    return this.guard('getPlan', (s) => {
-      const row = s.getPlan.get(id) as PlanRow | undefined;
-      return row && planFromRow(row, this.readTasks(s, id));
-    });
+    return this.guard('getPlan', (s) => readPlan(s, id));
   }
 
   listPlans(): Promise<PlanRecord[]> {
-    return this.guard('listPlans', (s) =>
-      (s.listPlans.all() as PlanRow[]).map((row) => planFromRow(row, this.readTasks(s, row.id))),
-    );
+    return this.guard('listPlans', (s) => readPlans(s));
   }
 
   getTask(planId: string, taskId: string): Promise<Task | undefined> {
-    return this.guard('getTask', (s) => {
-      const row = s.getTask.get(planId, taskId) as TaskRow | undefined;
-      return row && taskFromRow(row);
-    });
+    return this.guard('getTask', (s) => readTask(s, planId, taskId));
   }
 
   listTasks(planId: string): Promise<Task[]> {
-    return this.guard('listTasks', (s) => this.readTasks(s, planId));
+    return this.guard('listTasks', (s) => readTasks(s, planId));
   }
 
   putTask(task: Task): Promise<void> {
-    return this.guard('putTask', (s) => this.write(() => this.writeTask(s, task, task.planId)), {
+    return this.guard('putTask', (s) => this.write(() => writeTask(s, task, task.planId)), {
       missing: () => `plan ${task.planId} not found; save the plan before its tasks`,
     });
   }
 
   appendTaskNote(planId: string, taskId: string, note: string): Promise<Task> {
-    return this.guard('appendTaskNote', (s) =>
-      this.write(() => {
-        if (s.appendNote.run({ plan_id: planId, id: taskId, note: storedText(note) }).changes === 0) throw taskNotFound(planId, taskId);
-        return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
-      }),
-    );
+    return this.guard('appendTaskNote', (s) => this.write(() => writeTaskNote(s, planId, taskId, note)));
   }
 
   appendTaskNoteAudited(planId: string, taskId: string, note: string, audit: AuditInput): Promise<Task> {
-    return this.guard('appendTaskNoteAudited', (s) =>
-      this.write(() => {
-        if (s.appendNote.run({ plan_id: planId, id: taskId, note: storedText(note) }).changes === 0) throw taskNotFound(planId, taskId);
-        insertAudit(s, audit); // same transaction: the note and its entry, or neither
-        return taskFromRow(s.getTask.get(planId, taskId) as TaskRow);
-      }),
-    );
+    return this.guard('appendTaskNoteAudited', (s) => this.write(() => writeTaskNote(s, planId, taskId, note, audit)));
   }
 
   setTaskStatus(planId: string, taskId: string, status: Task['status']): Promise<void> {
@@ -254,44 +220,15 @@ export class SqliteStore implements Store {
   }
 
   addLink(link: TaskLink): Promise<void> {
-    return this.guard('addLink', (s) =>
-      this.write(() => {
-        const from = s.getTask.get(link.planId, link.from) as TaskRow | undefined;
-        if (!from) throw taskNotFound(link.planId, link.from);
-        if (!s.getTask.get(link.planId, link.to)) throw taskNotFound(link.planId, link.to);
-        const requires = (s.listRequires.all(link.planId) as Array<{ from_task: string; to_task: string }>).map(
-          (r): RequiresEdge => ({ from: r.from_task, to: r.to_task }),
-        );
-        checkNewLink(link, requires);
-        s.insertLink.run(linkParams(link));
-        const deps = JSON.parse(from.dependencies) as string[];
-        if (link.type === 'requires' && !deps.includes(link.to)) {
-          s.setTaskDependencies.run({ plan_id: link.planId, id: link.from, dependencies: JSON.stringify([...deps, link.to]) });
-        }
-      }),
-    );
+    return this.guard('addLink', (s) => this.write(() => writeAddLink(s, link)));
   }
 
   removeLink(link: TaskLink): Promise<void> {
-    return this.guard('removeLink', (s) =>
-      this.write(() => {
-        s.deleteLink.run(linkParams(link));
-        const from = s.getTask.get(link.planId, link.from) as TaskRow | undefined;
-        if (link.type !== 'requires' || !from) return;
-        const deps = JSON.parse(from.dependencies) as string[];
-        if (deps.includes(link.to)) {
-          const kept = deps.filter((d) => d !== link.to);
-          s.setTaskDependencies.run({ plan_id: link.planId, id: link.from, dependencies: JSON.stringify(kept) });
-        }
-      }),
-    );
+    return this.guard('removeLink', (s) => this.write(() => writeRemoveLink(s, link)));
   }
 
   listLinks(planId: string, taskId?: string): Promise<TaskLink[]> {
-    return this.guard('listLinks', (s) => {
-      const rows = taskId === undefined ? s.listLinks.all(planId) : s.listLinksOf.all({ plan_id: planId, task: taskId });
-      return (rows as LinkRow[]).map(linkFromRow);
-    });
+    return this.guard('listLinks', (s) => readLinks(s, planId, taskId));
   }
 
   getContextOverrides(planId: string, taskId: string): Promise<ContextOverrides> {
@@ -305,24 +242,7 @@ export class SqliteStore implements Store {
   // ---------------------------------------------------------------- runs
 
   createRun(run: RunRecord): Promise<void> {
-    return this.guard('createRun', (s) =>
-      this.write(() => {
-        try {
-          s.insertRun.run(runParams(run));
-        } catch (error) {
-          // the primary key says it exists: no SELECT before every insert
-          if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-          throw new TaskgraphError('STORE_ERROR', `createRun: run ${run.id} already exists`, {
-            cause: error,
-            details: { runId: run.id },
-            hint: 'use a new run id, or resume the existing run',
-          });
-        }
-        for (const node of run.graph.nodes) {
-          s.insertRunNode.run(runNodeValues({ runId: run.id, nodeId: node.id, status: 'pending', attempts: 0, task: node.task }));
-        }
-      }),
-    );
+    return this.guard('createRun', (s) => this.write(() => writeCreateRun(s, run)));
   }
 
   getRun(id: string): Promise<RunRecord | undefined> {
@@ -337,28 +257,7 @@ export class SqliteStore implements Store {
   }
 
   updateRun(id: string, patch: Partial<Omit<RunRecord, 'id' | 'createdAt'>>): Promise<void> {
-    return this.guard('updateRun', () => {
-      const params: Params = { id, updated_at: patch.updatedAt ?? now() };
-      const columns: string[] = [];
-      for (const [key, value] of Object.entries(patch)) {
-        const column = RUN_PATCH_COLUMNS[key];
-        if (!column || (value === undefined && !column.nullable)) continue;
-        const redact = REDACTED_RUN_COLUMNS.has(column.column);
-        if (value === undefined) params[column.column] = null;
-        else if (column.json) params[column.column] = redact ? storedJson(value) : JSON.stringify(value);
-        else params[column.column] = redact ? storedText(value as string) : (value as string);
-        columns.push(column.column);
-      }
-      columns.sort();
-      const signature = columns.join(',');
-      let stmt = this.runUpdates.get(signature);
-      if (!stmt) {
-        const sets = [...columns, 'updated_at'].map((c) => `${c} = @${c}`).join(', ');
-        stmt = this.db.prepare(`UPDATE runs SET ${sets} WHERE id = @id`);
-        this.runUpdates.set(signature, stmt);
-      }
-      if (stmt.run(params).changes === 0) throw runNotFound(id);
-    });
+    return this.guard('updateRun', () => writeRunPatch(this.db, this.runUpdates, id, patch, now()));
   }
 
   expandRunGraph(id: string, graph: GraphSpec, newNodes: RunNodeRecord[]): Promise<void> {
@@ -491,34 +390,19 @@ export class SqliteStore implements Store {
   }
 
   putDecision(decision: DecisionRecord): Promise<void> {
-    return this.guard('putDecision', (s) => void s.upsertDecision.run(decisionParams(decision)), {
+    return this.guard('putDecision', (s) => writeDecision(s, decision), {
       missing: () => `run ${decision.runId} not found`,
     });
   }
 
   getDecision(runId: string, nodeId: string): Promise<DecisionRecord | undefined> {
-    return this.guard('getDecision', (s) => {
-      const row = s.getDecision.get(runId, nodeId) as DecisionRow | undefined;
-      return row && decisionFromRow(row);
-    });
+    return this.guard('getDecision', (s) => readDecision(s, runId, nodeId));
   }
 
   decide(decision: DecisionRecord, audit: AuditInput): Promise<AuditEntry> {
-    return this.guard(
-      'decide',
-      (s) =>
-        this.write(() => {
-          const prior = s.getDecision.get(decision.runId, decision.nodeId) as DecisionRow | undefined;
-          if (prior && (prior.subject ?? undefined) === decision.subject) {
-            throw new TaskgraphError('RUN_STATE', `node ${decision.nodeId} of run ${decision.runId} was already ${prior.decision} by ${prior.by} at ${prior.at}`, {
-              details: { runId: decision.runId, nodeId: decision.nodeId, decision: prior.decision, by: prior.by },
-            });
-          }
-          s.upsertDecision.run(decisionParams(decision));
-          return insertAudit(s, audit); // same transaction: both rows or neither
-        }),
-      { missing: () => `run ${decision.runId} not found` },
-    );
+    return this.guard('decide', (s) => this.write(() => writeDecide(s, decision, audit)), {
+      missing: () => `run ${decision.runId} not found`,
+    });
   }
 
   // ---------------------------------------------------------------- lease and sessions
