@@ -7,7 +7,7 @@ import type { Json } from '../core/json.js';
 import { graphFromSpec, graphToSpec } from '../core/validate.js';
 import type { KeyIngredients } from '../core/hash.js';
 import type { ModelClient } from '../llm/model-client.js';
-import type { NodeStatus, RunRecord, RunStatus, SessionOutcome, Store, Usage } from '../store/store.js';
+import type { NodeStatus, RunRecord, SessionOutcome, Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { BudgetGuard, effectiveBudget, isDecomposition } from './budget.js';
 import { DECISION_POLL_MS, decidedAfterRelease, DecisionWatch } from './decision-pickup.js';
@@ -18,15 +18,19 @@ import { Notices } from './notify-person.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
-import { EMPTY_USAGE, type NodeResult, runNode } from './run-node.js';
+import { type NodeResult, runNode } from './run-node.js';
 import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { ParallelTasks } from './parallel-tasks.js';
 import { integrateFinishedTasks } from './task-integration.js';
 import { Scheduler } from './scheduler.js';
-import { abortMessage, listening } from './stop-signal.js';
-import { notesChangedSinceHold, TaskTracker } from './task-tracker.js';
+import { listening } from './stop-signal.js';
+import { TaskTracker } from './task-tracker.js';
+import { resetForResume } from './resume-reset.js';
+import { countStates, finalStatus, type RunSummary, sumUsage } from './run-summary.js';
+import { sessionHistory } from './session-history.js';
+import { skipAfterFailure } from './skip-after-failure.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /**
@@ -90,19 +94,7 @@ export interface RunStart {
   baseCommit?: string;
 }
 
-/** What a finished (or suspended) run looks like. */
-export interface RunSummary {
-  runId: string;
-  status: RunStatus;
-  reason?: string;
-  counts: Record<NodeStatus, number>;
-  /** every session of the run, plus the planning it is charged for (`planning`) */
-  usage: Usage;
-  /** the planning of a plan made by `taskgraph plan` that this run executes (see `run-spend.ts`) */
-  planning?: PlanningCharge;
-  /** ms */
-  wallMs: number;
-}
+export type { RunSummary } from './run-summary.js';
 
 /** A new run id: `r-` + UTC time + 6 random hex chars, sortable by creation. */
 export function newRunId(now = new Date()): string {
@@ -219,19 +211,7 @@ export class Engine {
     killOrphanProcessGroups(pidDir(this.options.projectDir, runId)); // commands of the dead process
     await store.interruptRunning(runId);
     if (workspace && run.workspace) await workspace.restore(run.workspace);
-    const nodes = await store.listRunNodes(runId);
-    const ids = new Set(run.graph.nodes.map((n) => n.id));
-    // nodes of a task that was split into subtasks stay superseded
-    const superseded = (n: { nodeId: string; task?: string }) => n.task !== undefined && ids.has(`${n.task}/replan`) && n.nodeId !== `${n.task}/commit`;
-    const again = nodes.filter((n) => (n.status === 'failed' || n.status === 'skipped' || n.status === 'suspended') && !superseded(n));
-    if (again.length > 0) await store.putRunNodes(again.map((n) => ({ ...n, status: 'pending' as const })));
-    for (const t of await store.listRunTasks(runId)) {
-      if (t.status === 'failed' || t.status === 'skipped') {
-        await store.putRunTask({ ...t, status: 'pending', attempt: t.status === 'failed' ? 1 : t.attempt });
-      } else if (t.status === 'needs-human' && run.planId && (await notesChangedSinceHold(store, run.planId, t.taskId))) {
-        await store.putRunTask({ ...t, status: 'running' });
-      }
-    }
+    await resetForResume(store, run);
     const budget: Record<string, Json> = this.options.budget ? { budget: { ...this.options.budget } } : {};
     const options = { ...run.options, ...budget, ...keptOptionsOf(this.options) };
     await store.updateRun(runId, { status: 'running', options, updatedAt: new Date().toISOString() });
@@ -279,17 +259,9 @@ export class Engine {
     const kept = readKeptOptions(initialRun.id, initialRun.options);
     const started = Date.now();
     const graph = built ?? this.buildGraph(GraphSpecSchema.parse(initialRun.graph));
-    const outputs = new Map<string, Json>();
-    const attempts = new Map<string, number>();
     const history = await store.listAttempts(initialRun.id);
     const states = new Map<string, NodeStatus>((await store.listRunNodes(initialRun.id)).map((n) => [n.nodeId, n.status]));
-    for (const a of history) {
-      attempts.set(a.nodeId, Math.max(attempts.get(a.nodeId) ?? 0, a.number));
-      // only the outputs of nodes that stand finished: a node reset for a retry, or superseded by
-      // a split, must not feed its old output to anyone (another task's context, above all)
-      const done = states.get(a.nodeId) === 'succeeded' || states.get(a.nodeId) === 'cached';
-      if (done && (a.status === 'succeeded' || a.status === 'cached') && a.output !== undefined) outputs.set(a.nodeId, a.output);
-    }
+    const { outputs, attempts } = sessionHistory(history, states);
     const controller = new AbortController();
     setMaxListeners(0, controller.signal); // every running node (and its model call) listens to it
     // SIGINT/SIGTERM (the caller's signal) and a lost lease stop the run alike
@@ -409,7 +381,7 @@ export class Engine {
     const integrate = async () => {
       if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
       // git or store trouble: stop scheduling, keep state
-      await integrateFinishedTasks(state, tasks, (id) => this.skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (controller.signal.aborted || (fatal ??= error)));
+      await integrateFinishedTasks(state, tasks, (id) => skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (controller.signal.aborted || (fatal ??= error)));
     };
     await integrate(); // tasks an earlier session finished but did not integrate
     try {
@@ -467,7 +439,7 @@ export class Engine {
             if (decision.action === 'hold' && task) notices.task(state.run.id, task, decision.reason);
             if (decision.action === 'hold') holdReason ??= decision.reason;
             if (decision.action === 'replan') continue;
-            if (decision.action === 'fail') await this.skipAfterFailure(state, tasks, done.id);
+            if (decision.action === 'fail') await skipAfterFailure(state, tasks, done.id);
           }
         }
         await integrate();
@@ -491,65 +463,11 @@ export class Engine {
 
     // final status
     const counts = countStates(state.scheduler.states());
-    let status: RunStatus;
-    let reason: string | undefined;
-    const waiting = [...state.scheduler.states()].filter(([, s]) => s === 'suspended').map(([id]) => id);
     const unintegrated = state.parallel ? await state.parallel.waitingForIntegration() : [];
-    if (controller.signal.aborted && (counts.running > 0 || counts.pending > 0)) {
-      status = 'interrupted';
-      reason = abortMessage(controller.signal.reason);
-    } else if (stopReason && (counts.pending > 0 || counts.suspended > 0)) {
-      status = 'suspended';
-      reason = counts.failed > 0 ? `${stopReason} (${counts.failed} node(s) failed)` : stopReason;
-    } else if (counts.failed > 0) {
-      status = 'failed';
-      const failed = [...state.scheduler.states()].filter(([, s]) => s === 'failed').map(([id]) => id);
-      reason = `${failed.length} node${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 5).join(', ')}`;
-    } else if (counts.suspended > 0 || counts.pending > 0) {
-      status = 'suspended';
-      reason = controller.signal.aborted
-        ? 'cancelled'
-        : (stopReason ?? holdReason ?? (waiting.length > 0 ? `waiting for ${waiting.join(', ')}` : `held: ${tasks.heldTasks().join(', ')}`));
-    } else if (unintegrated.length > 0) {
-      status = 'suspended';
-      reason = `waiting to integrate ${unintegrated.join(', ')} onto the run branch (an earlier task did not finish)`;
-    } else {
-      status = 'succeeded';
-    }
+    const { status, reason } = finalStatus({ states: state.scheduler.states(), signal: controller.signal, stopReason, holdReason, heldTasks: tasks.heldTasks(), unintegrated });
     await store.updateRun(state.run.id, { status, ...(reason ? { reason } : {}), options: { ...state.run.options, activeMs }, updatedAt: new Date().toISOString() });
     state.emit({ type: 'run-finish', runId: state.run.id, status, ...(reason ? { reason } : {}) });
-    const usage = { ...EMPTY_USAGE };
-    for (const u of [...history.map((a) => a.usage), ...sessionUsage, ...(planning ? [planning.usage] : [])]) {
-      usage.inputTokens += u.inputTokens;
-      usage.outputTokens += u.outputTokens;
-      usage.costUsd += u.costUsd;
-      usage.calls += u.calls;
-    }
+    const usage = sumUsage([...history.map((a) => a.usage), ...sessionUsage, ...(planning ? [planning.usage] : [])]);
     return { runId: state.run.id, status, ...(reason ? { reason } : {}), counts, usage, ...(planning ? { planning } : {}), wallMs: Date.now() - started };
   }
-
-  /** After a failure that is final: skip the node's downstream cone and the rest of its task. */
-  private async skipAfterFailure(state: RunState, tasks: TaskTracker, id: string): Promise<void> {
-    const { scheduler, graph, run, store } = state;
-    const task = graph.nodes.get(id)!.task;
-    const skipped = scheduler.skipDownstream(id);
-    const sameTask = task ? tasks.nodesOf(task).filter((n) => scheduler.status(n) === 'pending') : [];
-    for (const n of sameTask) scheduler.finish(n, 'skipped');
-    const all = [...new Set([...skipped, ...sameTask, ...sameTask.flatMap((n) => scheduler.skipDownstream(n))])];
-    if (all.length === 0) return;
-    await store.putRunNodes(
-      all.map((nodeId) => {
-        const n = graph.nodes.get(nodeId)!;
-        return { runId: run.id, nodeId, status: 'skipped' as const, attempts: state.attempts.get(nodeId) ?? 0, ...(n.task ? { task: n.task } : {}) };
-      }),
-    );
-    await tasks.markSkipped([...new Set(all.map((n) => graph.nodes.get(n)!.task).filter((t): t is string => !!t && t !== task))]);
-    state.emit({ type: 'node-skip', runId: run.id, nodeIds: all, because: id });
-  }
-}
-
-function countStates(states: ReadonlyMap<string, NodeStatus>): Record<NodeStatus, number> {
-  const counts: Record<NodeStatus, number> = { pending: 0, running: 0, succeeded: 0, cached: 0, failed: 0, skipped: 0, suspended: 0 };
-  for (const s of states.values()) counts[s]++;
-  return counts;
 }
