@@ -23,6 +23,7 @@ import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { ParallelTasks } from './parallel-tasks.js';
+import { taskConcurrencyOf } from './task-concurrency.js';
 import { integrateFinishedTasks } from './task-integration.js';
 import { Scheduler } from './scheduler.js';
 import { listening } from './stop-signal.js';
@@ -49,7 +50,7 @@ export interface EngineOptions {
   models?: ModelClient;
   /** nodes running at once (default: graph.concurrency, else config.policy.concurrency); kept with the run, so later sessions use it too */
   concurrency?: number;
-  /** tasks open at once (default policy.taskConcurrency; above 1 each in a worktree of its own: `parallel-tasks.ts`); kept with the run */
+  /** tasks open at once (default policy.taskConcurrency, else `task-concurrency.ts`; above 1 each in a worktree of its own: `parallel-tasks.ts`); kept with the run */
   taskConcurrency?: number;
   /** node ids whose cache entries are ignored this run (`--force`); kept with the run, so later sessions honour it too */
   force?: readonly string[];
@@ -331,7 +332,7 @@ export class Engine {
       }),
       buildGraph: (spec) => this.buildGraph(spec),
     };
-    const taskConcurrency = kept.taskConcurrency ?? policy.taskConcurrency;
+    const taskConcurrency = taskConcurrencyOf(graph, kept.taskConcurrency, policy.taskConcurrency);
     if (taskConcurrency > 1 && workspace) state.parallel = new ParallelTasks(state, taskConcurrency);
     const tasks = new TaskTracker(state);
     await tasks.init();

@@ -91,7 +91,8 @@ describe('the baseline and commands.setup', () => {
   });
 
   it('with --baseline known-failures, a task that adds no new failure passes and one that adds a failure fails; setup runs again after a lock file changed', { timeout: 240_000 }, async () => {
-    const r = await runCli(['-C', scripted.dir, 'do', GOAL, '--baseline', 'known-failures', '--json']);
+    // one task after another in the run's own worktree (setup's marker and `.deps` are read there)
+    const r = await runCli(['-C', scripted.dir, 'do', GOAL, '--baseline', 'known-failures', '--task-concurrency', '1', '--json']);
     expect(r.code, describeResult(r)).toBe(1);
     const summary = JSON.parse(r.stdout);
     expect(model.requests.map((q) => `${q.role}:${q.task ?? ''}`)).toEqual(['planner:', 'coder:T1', 'coder:T2']);
