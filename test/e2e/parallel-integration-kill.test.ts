@@ -27,6 +27,8 @@ import { queryStore, readAttempts } from '../support/store-db.js';
  * write of the run's workspace comes after the tasks' integrated commits), T2's worktree and
  * branch are back (their removal comes after the move), and the run is left as a kill leaves it:
  * status `running`, its last session open, its lease held by a process that no longer exists.
+ * A second case does the same where the last task integrated is not the last in topological
+ * order (it waited for an approval, and was integrated after the tasks behind it).
  */
 
 const GOAL = 'Add multiply and document it.';
@@ -140,5 +142,57 @@ describe('parallel tasks: a kill between recording an integration and moving the
     expect(await git(dir, 'branch', '--list', `taskgraph/${runId}-tasks/*`)).toBe('');
     expect(await git(dir, 'worktree', 'list')).not.toContain(`${runId}-tasks`);
     expect((await cliJson(dir, ['status', runId, '--json'])).run.status).toBe('succeeded');
+  });
+});
+
+const CI = '.github/workflows/ci.yml';
+const CI_YAML = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n';
+
+describe('parallel tasks: the same kill after a task that waited for an approval was integrated last', () => {
+  const p = useParallelProject(
+    {
+      planner: planJson([
+        { id: 'T1', title: 'Add a CI workflow', description: 'Add a GitHub Actions workflow running npm test.', files: [CI] },
+        { id: 'T2', title: 'Document multiply in the README', files: ['README.md'] },
+      ]),
+      coder: { T1: udiff([[CI, null, CI_YAML]]), T2: udiff([['README.md', calc.readme, calc.readmeWithMultiply()]]) },
+    },
+    () => 100,
+  );
+
+  it('resume moves the run branch to the integrated commit of the task integrated last, not the last in topological order', async () => {
+    const { dir } = p.project;
+    // T1's edit touches .github/: it waits for an approval while T2 is integrated; approved, T1 goes on top
+    const first = await runCli(['-C', dir, 'do', 'Add CI and document multiply.', '--task-concurrency', '2', '--json'], { timeoutMs: 120_000 });
+    expect(first.code, describeResult(first)).toBe(3);
+    const { runId, branch, worktree } = JSON.parse(first.stdout) as ParallelSummary;
+    const ok = await runCli(['-C', dir, 'approve', runId, 'T1/apply', '--json'], { timeoutMs: 120_000 });
+    expect(ok.code, describeResult(ok)).toBe(0);
+    const done = taskRows(dir, runId);
+    const t1 = done.get('T1')!.integrated_commit!;
+    const t2 = done.get('T2')!.integrated_commit!;
+    expect(await git(dir, 'rev-parse', branch)).toBe(t1);
+    expect(await git(dir, 'rev-parse', `${branch}~1`)).toBe(t2);
+    const t1Commit = JSON.parse(readAttemptResults(dir, runId).find((a) => a.node_id === 'T1/commit' && a.status === 'succeeded')!.output!).commit as string;
+
+    // the state a kill right after T1's integrated commit was written leaves
+    const t1Task = done.get('T1')!;
+    await git(worktree, 'reset', '-q', '--hard', t2);
+    await git(dir, 'worktree', 'add', '-q', '-b', t1Task.branch!, t1Task.worktree!, t1Commit);
+    leaveAsKilled(dir, runId, { head: t2, tree: await git(dir, 'rev-parse', `${t2}^{tree}`) });
+    const requests = p.model.requests.length;
+    const attempts = readAttempts(dir, runId);
+
+    const r = await runCli(['-C', dir, 'resume', runId, '--json'], { timeoutMs: 120_000 });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ runId, status: 'succeeded' });
+    expect(await git(dir, 'rev-parse', branch)).toBe(t1);
+    expect(await git(worktree, 'status', '--porcelain')).toBe('');
+    expect(await readFile(join(worktree, CI), 'utf8')).toBe(CI_YAML);
+    expect(await readFile(join(worktree, 'README.md'), 'utf8')).toBe(calc.readmeWithMultiply());
+    expect(p.model.requests.length).toBe(requests);
+    expect(readAttempts(dir, runId)).toEqual(attempts);
+    for (const row of taskRows(dir, runId).values()) expect(existsSync(row.worktree!), row.task_id).toBe(false);
+    expect(await git(dir, 'branch', '--list', `taskgraph/${runId}-tasks/*`)).toBe('');
   });
 });
