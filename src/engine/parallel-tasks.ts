@@ -17,8 +17,10 @@ import type { RunState } from './run-state.js';
  * `taskgraph/<run>-tasks/<task>`, cut from the run branch at the commit that holds all of the
  * task's dependencies. A task whose commit node succeeded is integrated onto the run branch
  * (`workspace/integrate.ts`) in the plan's topological order: a task waits while an earlier task
- * of that order is still to finish. The run branch so holds only verified tasks, one commit per
- * task, in topological order. Tasks finished together are integrated as a batch with one check
+ * of that order is still to finish, unless that one waits for a person (an approval): then it
+ * goes past, and the waiting task is integrated once decided, onto the tip it then finds. The run
+ * branch so holds only verified tasks, one commit per task, in topological order but for tasks
+ * that waited for a person. Tasks finished together are integrated as a batch with one check
  * over the batch's tip, like a merge queue (`integrateBatch`). A conflicting task is handed back
  * to the task tracker as an `INTEGRATION_CONFLICT` failure, a task that breaks the checks as a
  * `VERIFY_FAILED` one, each refined on the new tip.
@@ -81,20 +83,31 @@ export class ParallelTasks {
   /**
    * Finishes a move of the run branch that a kill interrupted: a batch's integrated commits are
    * written one task after another before the run branch moves (`commit`), so the run worktree
-   * may stand before the last integrated task (in topological order, the tip of the chain of
-   * integrated commits). It is moved there, and the run's recorded state with it.
+   * may stand before the last integrated task (the tip of the chain of integrated commits: the
+   * last in topological order, or a task that waited for a person and was integrated after the
+   * tasks behind it). It is moved there, and the run's recorded state with it.
    * @throws TaskgraphError GIT_ERROR, STORE_ERROR
    */
   private async finishMove(): Promise<void> {
-    const lastTask = this.taskOrder().filter((t) => this.integrated.has(t)).at(-1);
-    if (lastTask === undefined) return;
-    const want = this.integrated.get(lastTask)!;
+    const want = await this.latest([...this.integrated.values()]);
+    if (want === undefined) return;
     const runWs = this.runWorkspace;
     const head = await gitText(runWs.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
     if (head === want || !(await runWs.isAncestor(head, want))) return;
     const snap = await runWs.commitSnapshot(want);
     await this.state.store.updateRun(this.state.run.id, { workspace: snap, updatedAt: new Date().toISOString() });
     await runWs.resetTo(want);
+  }
+
+  /**
+   * The latest of integrated commits: the one every other one is an ancestor of (they all stand
+   * on the run branch, one chain), or undefined for none.
+   * @throws TaskgraphError GIT_ERROR when git fails
+   */
+  private async latest(commits: readonly string[]): Promise<string | undefined> {
+    let tip: string | undefined;
+    for (const c of new Set(commits)) if (tip === undefined || (await this.runWorkspace.isAncestor(tip, c))) tip = c;
+    return tip;
   }
 
   /**
@@ -221,16 +234,15 @@ export class ParallelTasks {
   }
 
   /**
-   * The commit a task starts from: the integrated commit of its dependency that comes last in
-   * topological order (the run branch holds every dependency there), else the commit tasks
-   * without dependencies start from (`run.options.taskBase`, set from the run branch's tip the
-   * first time). Independent of timing, so a re-run cuts the same bases.
+   * The commit a task starts from: the latest integrated commit of its dependencies (the run
+   * branch holds every dependency there; the one last in topological order unless a dependency
+   * waited for a person and was integrated after it), else the commit tasks without dependencies
+   * start from (`run.options.taskBase`, set from the run branch's tip the first time). Independent
+   * of timing when no task waits for a person, so a re-run cuts the same bases.
    */
   private async baseOf(task: string): Promise<string> {
     const deps = new Set(this.state.graph.order.filter((n) => this.state.graph.nodes.get(n)!.task === task).flatMap((n) => this.upstreamTasks(n)));
-    const order = this.taskOrder();
-    const last = order.filter((t) => deps.has(t)).at(-1);
-    const commit = last !== undefined ? this.integrated.get(last) : undefined;
+    const commit = await this.latest([...deps].flatMap((t) => this.integrated.get(t) ?? []));
     if (commit) return commit;
     const kept = this.state.run.options['taskBase'];
     if (typeof kept === 'string') return kept;
@@ -243,8 +255,9 @@ export class ParallelTasks {
 
   /**
    * Integrates finished tasks onto the run branch in topological order, as far as it can: skips
-   * tasks that failed, were skipped or wait for a person; stops at the first task still to finish
-   * (later ones wait for it). The finished tasks before that point are integrated as one batch
+   * tasks that failed, were skipped or wait for a person (held, or a node suspended for an
+   * approval or an answer: such a task is integrated later, onto the tip it then finds); stops at
+   * the first task still to finish (later ones wait for it). The finished tasks before that point are integrated as one batch
    * (`integrateBatch`), like a merge queue.
    * @returns the task that conflicts with the run branch or breaks its checks, with its
    *   `INTEGRATION_CONFLICT` / `VERIFY_FAILED` error and the run branch's tip to redo it on
@@ -261,6 +274,9 @@ export class ParallelTasks {
       // a task split into subtasks (ADaPT) finishes after them: it does not hold them up
       if (this.state.graph.nodes.has(`${task}/replan`) && record?.status !== 'done') continue;
       if (record?.status !== 'done') {
+        // waiting for a person (an approval, an answer): later tasks go past it; it is replayed
+        // onto the tip it finds once it finishes
+        if (this.waitsForPerson(task)) continue;
         // an earlier task is still to finish: later ones wait; one about to finish joins the batch
         if (this.finishing(task)) return undefined;
         break;
@@ -268,6 +284,14 @@ export class ParallelTasks {
       ready.push({ task, record });
     }
     return ready.length > 0 ? this.integrateBatch(ready) : undefined;
+  }
+
+  /**
+   * Whether a node of the task is suspended: it waits for a decision of a person (an approval of
+   * its edit, an answer), for however long that takes, so it must not hold up the tasks after it.
+   */
+  private waitsForPerson(task: string): boolean {
+    return this.state.graph.order.some((id) => this.state.graph.nodes.get(id)!.task === task && this.state.scheduler.status(id) === 'suspended');
   }
 
   /**
