@@ -23,7 +23,10 @@ import type { RunState } from './run-state.js';
  * that waited for a person. Tasks finished together are integrated as a batch with one check
  * over the batch's tip, like a merge queue (`integrateBatch`). A conflicting task is handed back
  * to the task tracker as an `INTEGRATION_CONFLICT` failure, a task that breaks the checks as a
- * `VERIFY_FAILED` one, each refined on the new tip.
+ * `VERIFY_FAILED` one, each refined on the new tip. A task that fails `maxAttempts` times and is
+ * split into subtasks (ADaPT, `TaskTracker.replan`) loses its worktree and branch (`discard`);
+ * its subtasks start from its start commit and are integrated like any task, and it is
+ * integrated (`empty`) after them, so its dependents wait for all of it.
  *
  * `commands.setup` runs in each new task worktree before its first node.
  *
@@ -219,7 +222,8 @@ export class ParallelTasks {
   private async prepare(task: string, ws: Workspace): Promise<void> {
     const { config, projectDir } = this.state.options;
     const command = config.commands.setup;
-    if (!command || (await readSetupMarker(ws.dir))) return;
+    // a split task's worktree only holds its joining commit (`discard`): no check runs there
+    if (!command || this.state.graph.nodes.has(`${task}/replan`) || (await readSetupMarker(ws.dir))) return;
     const { hash } = await dependencyHash(ws.dir, await ws.listFiles());
     const { error } = await runSetup(command, {
       cwd: ws.dir,
@@ -244,6 +248,8 @@ export class ParallelTasks {
     const deps = new Set(this.state.graph.order.filter((n) => this.state.graph.nodes.get(n)!.task === task).flatMap((n) => this.upstreamTasks(n)));
     const commit = await this.latest([...deps].flatMap((t) => this.integrated.get(t) ?? []));
     if (commit) return commit;
+    const inherited = await this.splitStart(task);
+    if (inherited) return inherited;
     const kept = this.state.run.options['taskBase'];
     if (typeof kept === 'string') return kept;
     const tip = await gitText(this.runWorkspace.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
@@ -403,6 +409,43 @@ export class ParallelTasks {
   async waitingForIntegration(): Promise<string[]> {
     const records = await this.state.store.listRunTasks(this.state.run.id);
     return records.filter((t) => t.status === 'done' && !t.integratedCommit).map((t) => t.taskId);
+  }
+
+  /**
+   * Drops a task split into subtasks (ADaPT, `TaskTracker.replan`, which wrote the split first):
+   * removes its worktree and its branch, with its failed attempts' edits, and frees its slot. Its
+   * record keeps its start commit, worktree and branch names: the subtasks start from that commit
+   * (`splitStart`), and its joining `commit` node, once every subtask is integrated, runs in a
+   * worktree checked out again at that commit, which holds nothing to commit, so its integration
+   * is `empty`. Idempotent.
+   * @throws TaskgraphError GIT_ERROR when git refuses to remove the worktree
+   */
+  async discard(task: string): Promise<void> {
+    await this.opening.get(task)?.catch(() => undefined);
+    this.worktrees.delete(task);
+    this.open.delete(task);
+    const record = await this.state.store.getRunTask(this.state.run.id, task);
+    if (record?.worktree && record.branch) await removeTaskWorktree(this.runWorkspace.dir, record.worktree, record.branch, true);
+  }
+
+  /**
+   * The commit a subtask of a split task starts from when it waits for no sibling: the split
+   * task's start commit (which holds the split task's dependencies). A subtask is a task one of
+   * whose nodes waits for a `<parent>/replan` node (the decompose node that expanded it).
+   */
+  private async splitStart(task: string): Promise<string | undefined> {
+    const { graph } = this.state;
+    for (const id of graph.order) {
+      if (graph.nodes.get(id)!.task !== task) continue;
+      for (const p of graph.preds.get(id) ?? []) {
+        const parent = graph.nodes.get(p)!;
+        const of = parent.kind === 'decompose' && parent.task === undefined && p.endsWith('/replan') ? p.slice(0, -'/replan'.length) : undefined;
+        if (of === undefined || of === task) continue;
+        const record = await this.state.store.getRunTask(this.state.run.id, of);
+        if (record?.startCommit) return record.startCommit;
+      }
+    }
+    return undefined;
   }
 }
 

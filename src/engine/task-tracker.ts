@@ -130,7 +130,7 @@ export class TaskTracker {
     }
     const max = this.state.options.config.policy.maxAttempts;
     if (!seenBefore && current.attempt >= max) {
-      return (await this.replan(task, current)) ? { action: 'replan' } : this.fail(task, current);
+      return (await this.replan(task, current, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
     }
 
     // retry bookkeeping first (write), then reset the worktree (act)
@@ -158,33 +158,44 @@ export class TaskTracker {
   /**
    * As-needed decomposition (ADaPT, arXiv:2311.05772): after `maxAttempts` failures a task of a
    * plan whose depth allows it is split into subtasks instead of failing. Adds a `decompose` node
-   * `<task>/replan` (the planner gets the task and its failure notes); the task's own nodes are
-   * superseded (skipped) except `<task>/commit`, which now waits for the replan and, once it
-   * expands, for every subtask's commit, so dependents of the task still wait for all of it.
-   * Written to the store (graph + node states) before anything runs.
-   * @returns false when the task cannot be split (no plan, depth limit, no model, already split,
-   *   or tasks run in parallel: splitting a task with a worktree of its own is not supported yet)
+   * `<task>/replan` (the planner gets the task and its failure notes), which waits for what the
+   * task's first node waited for (so it and the subtasks come after the task in topological
+   * order); the task's own nodes are superseded (skipped) except `<task>/commit`, which now waits
+   * for the replan and, once it expands, for every subtask's commit, so dependents of the task
+   * still wait for all of it. The failed attempts' edits are dropped: with a shared worktree it is
+   * put back to the task's start commit; with tasks in parallel the task's worktree and branch
+   * are removed (`ParallelTasks.discard`) and the subtasks start from the task's start commit,
+   * each in a worktree of its own. Written to the store (graph, then node states and task; resume
+   * finishes a split a kill interrupted between them) before the task's worktree is touched.
+   * @param rebaseTo the run branch's tip when the task's integration failed: the subtasks start there
+   * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
+   * @throws TaskgraphError STORE_ERROR, GIT_ERROR
    */
-  private async replan(task: string, current: RunTaskRecord): Promise<boolean> {
+  private async replan(task: string, current: RunTaskRecord, rebaseTo?: string): Promise<boolean> {
     const { store, run, graph, options } = this.state;
     const commitId = `${task}/commit`;
     const replanId = `${task}/replan`;
     if (!run.planId || !options.models || !options.executors.has('decompose') || graph.nodes.has(replanId) || !graph.nodes.has(commitId)) return false;
-    if (this.state.parallel) return false;
     const stored = await store.getTask(run.planId, task);
     if (!stored || stored.depth + 1 > options.config.policy.maxDepth) return false;
     // the subtasks start from where the task started, not from its last failed attempt's files
-    await this.resetToStart(current);
+    if (!this.state.parallel) await this.resetToStart(current);
     const commit = graph.nodes.get(commitId)!;
+    const own = this.nodesOf(task);
+    const after = [...(graph.preds.get(own[0]!) ?? [])].filter((p) => graph.nodes.get(p)!.task !== task);
     const spec = graphToSpec(graph);
-    const [replanNode, commitNode] = splitTaskNodes(stored, commit.priority);
+    const [replanNode, commitNode] = splitTaskNodes(stored, commit.priority, after);
     const nodes = spec.nodes.map((n) => (n.id === commitId ? { ...n, inputs: commitNode!.inputs!, needs: [] } : n));
     nodes.push(NodeSpecSchema.parse(replanNode));
     const next = this.state.buildGraph(GraphSpecSchema.parse({ ...spec, nodes }));
-    const superseded = this.nodesOf(task).filter((n) => n !== commitId);
+    const superseded = own.filter((n) => n !== commitId);
+    const row = (nodeId: string, status: 'skipped' | 'pending') => ({ runId: run.id, nodeId, status, attempts: this.state.attempts.get(nodeId) ?? 0, task });
+    // the expanded graph is the split's commit point: a kill before the next writes leaves a split
+    // that resume finishes (`resume-reset.ts`)
     await store.expandRunGraph(run.id, graphToSpec(next), [{ runId: run.id, nodeId: replanId, status: 'pending', attempts: 0 }]);
-    await store.putRunNodes(superseded.map((nodeId) => ({ runId: run.id, nodeId, status: 'skipped' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task })));
-    await store.putRunTask({ ...current, status: 'pending' });
+    // the commit node succeeded when the task's integration failed (tasks in parallel): it joins the subtasks now
+    await store.putRunNodes([...superseded.map((n) => row(n, 'skipped')), row(commitId, 'pending')]);
+    await store.putRunTask({ ...current, status: 'pending', ...(rebaseTo ? { startCommit: rebaseTo } : {}) });
     this.state.graph = next;
     this.state.run = { ...run, graph: graphToSpec(next) };
     this.state.scheduler.grow(next);
@@ -192,7 +203,10 @@ export class TaskTracker {
       this.state.scheduler.finish(n, 'skipped');
       this.state.outputs.delete(n); // the failed attempts' edit is no earlier output of anyone's
     }
+    if (this.state.scheduler.status(commitId) !== 'pending') this.state.scheduler.reset([commitId]);
+    this.state.outputs.delete(commitId);
     this.close(task);
+    await this.state.parallel?.discard(task);
     this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
     this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
     return true;

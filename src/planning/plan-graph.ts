@@ -170,7 +170,9 @@ export function isKnownFailuresBaseline(output: unknown): boolean {
  * {@link planToNodes}, which gives a later run of the plan the same two nodes.
  * @param task the split task (its title, description and acceptance criteria are the replan's goal)
  * @param priority the task's scheduling priority
- * @param after ids the replan waits for: the root `baseline`/`setup` nodes of a plan graph (none at run time, when they are done)
+ * @param after ids the replan waits for: the root `baseline`/`setup` nodes of a plan graph; at run
+ *   time what the task's first node waited for (done by then: it only keeps the replan and the
+ *   subtasks after the task in topological order, the order tasks in parallel integrate in)
  */
 export function splitTaskNodes(task: Pick<Task, 'id' | 'title' | 'description' | 'acceptance' | 'tags'>, priority: number | undefined, after: readonly string[] = []): NodeSpecInput[] {
   const goal = [task.title, task.description, ...task.acceptance.map((a) => `- ${a}`)].filter(Boolean).join('\n');
