@@ -86,7 +86,7 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
     signal: ctx.signal,
     pidDir: pidDir(ctx.projectDir, ctx.runId),
     log: (m) => ctx.log(m),
-    audit: { store: ctx.store, runId: ctx.runId },
+    audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
   });
   if (!error) return undefined;
   // the task changed a dependency file so that setup fails: a refinable verify failure
@@ -143,7 +143,7 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: (m) => ctx.log(m),
-      audit: { store: ctx.store, runId: ctx.runId },
+      audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
     });
     const checks: Json[] = [];
     const baselineChecks: BaselineCheck[] = [];
