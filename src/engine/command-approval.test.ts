@@ -97,10 +97,15 @@ describe('unlisted: ask in a run', () => {
     expect((await pendingApprovals(store, [first.runId]))[0]?.command).toBe('echo a > made.txt');
   });
 
-  it('the default policy does not ask about a graph command node (allowGraph)', async () => {
+  it("the default policy does not ask about a graph's own lines (allowGraph): a command node's, a verify node's config.commands", async () => {
     const { dir, engine } = await setup({});
     expect((await engine().start({ graph: commandGraph('echo made > made.txt'), command: 'test' })).status).toBe('succeeded');
     expect(existsSync(join(dir, 'made.txt'))).toBe(true);
+    const check: GraphSpecInput = { nodes: [{ id: 'check', kind: 'verify', config: { commands: ['test -f made.txt && echo checked'] } }] };
+    expect((await engine().start({ graph: check, command: 'test' })).status).toBe('succeeded');
+    // with allowGraph off, the same verify line waits for a person
+    const strict = await setup({ allowGraph: false });
+    expect((await strict.engine().start({ graph: check, command: 'test' })).status).toBe('suspended');
   });
 });
 
