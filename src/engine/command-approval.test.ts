@@ -9,6 +9,7 @@ import { defaultRegistry } from '../nodes/index.js';
 import { commandHash } from '../safety/command-approval.js';
 import { pendingApprovals } from '../safety/pending-approval.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { decidedAfterRelease } from './decision-pickup.js';
 import { Engine } from './engine.js';
 
 /**
@@ -38,7 +39,8 @@ const commandGraph = (run: string): GraphSpecInput => ({ nodes: [{ id: 'poke', k
 const decision = (runId: string, line: string, over: { decision: 'approved' | 'rejected'; by: string; comment?: string }) =>
   [
     { runId, nodeId: 'poke', at: '2026-01-01T00:00:00.000Z', subject: commandHash(line), ...over },
-    { runId, at: 1_767_000_000_000, who: over.by, kind: over.decision, subject: 'poke', reason: over.comment ?? 'no comment' },
+    // as `taskgraph approve|reject` writes it (cli/decide-node.ts): the line's hash in details
+    { runId, at: 1_767_000_000_000, who: over.by, kind: over.decision, subject: 'poke', reason: over.comment ?? 'no comment', details: { node: 'poke', command: line, commandHash: commandHash(line) } },
   ] as const;
 
 describe('unlisted: ask in a run', () => {
@@ -59,7 +61,9 @@ describe('unlisted: ask in a run', () => {
     expect((await engine().resume(first.runId)).status).toBe('suspended');
     expect(await store.listAudit(first.runId)).toHaveLength(1);
 
+    expect(await decidedAfterRelease(store, first.runId)).toBe(false);
     await store.decide(...decision(first.runId, line, { decision: 'approved', by: 'ada' }));
+    expect(await decidedAfterRelease(store, first.runId)).toBe(true); // a live run would pick it up
     const resumed = await engine().resume(first.runId);
     expect(resumed.status).toBe('succeeded');
     expect(readFileSync(join(dir, 'made.txt'), 'utf8')).toBe('made\n');
@@ -91,10 +95,35 @@ describe('unlisted: ask in a run', () => {
     const first = await engine().start({ graph: commandGraph('echo a > made.txt'), command: 'test' });
     // approved: a different line (what the node would run had its config been another)
     await store.decide(...decision(first.runId, 'echo b > made.txt', { decision: 'approved', by: 'ada' }));
+    expect(await decidedAfterRelease(store, first.runId)).toBe(false); // not about the line it waits on
     const again = await engine().resume(first.runId);
     expect(again.status).toBe('suspended');
     expect(existsSync(join(dir, 'made.txt'))).toBe(false);
     expect((await pendingApprovals(store, [first.runId]))[0]?.command).toBe('echo a > made.txt');
+  });
+
+  it('a node with two unlisted lines asks about each once: an earlier line approved stays approved', async () => {
+    const { dir, store, engine } = await setup();
+    const [one, two] = ['echo one >> lines.txt', 'echo two >> lines.txt'];
+    const check: GraphSpecInput = { nodes: [{ id: 'poke', kind: 'verify', config: { commands: [one, two] } }] };
+    const first = await engine().start({ graph: check, command: 'test' });
+    expect((await pendingApprovals(store, [first.runId]))[0]?.command).toBe(one);
+    await store.decide(...decision(first.runId, one, { decision: 'approved', by: 'ada' }));
+    expect((await engine().resume(first.runId)).status).toBe('suspended');
+    expect((await pendingApprovals(store, [first.runId]))[0]?.command).toBe(two);
+    await store.decide(...decision(first.runId, two, { decision: 'approved', by: 'bob' }));
+    expect((await engine().resume(first.runId)).status).toBe('succeeded');
+    // `one` ran in both sessions after its approval (verify runs its lines from the start), `two` once
+    expect(readFileSync(join(dir, 'lines.txt'), 'utf8')).toBe('one\none\ntwo\n');
+    expect((await store.listAudit(first.runId)).map((e) => [e.kind, e.who])).toEqual([
+      ['approval-requested', 'taskgraph'],
+      ['approved', 'ada'],
+      ['command-allowed-unlisted', 'ada'],
+      ['approval-requested', 'taskgraph'],
+      ['approved', 'bob'],
+      ['command-allowed-unlisted', 'ada'],
+      ['command-allowed-unlisted', 'bob'],
+    ]);
   });
 
   it("the default policy does not ask about a graph's own lines (allowGraph): a command node's, a verify node's config.commands", async () => {

@@ -21,7 +21,9 @@ import { scoreRisk } from './risk.js';
  * - `taskgraph reject RUN NODE --comment` fails the node with COMMAND_DECLINED, the comment as
  *   `details.reason` (refinable: for a task's verify it becomes the task note).
  * - a decision about another line does not count: the node asks again (the new request replaces
- *   the old decision when decided).
+ *   the old decision row when decided). A node that runs several unlisted lines (verify gates)
+ *   asks about each in turn; decisions about its earlier lines are read back from their audit
+ *   entries (`approved`/`rejected` with the line's hash), so it does not ask about them again.
  */
 
 /** Where a node's approval of a command is looked up and asked for: the run node that runs it. */
@@ -53,9 +55,10 @@ export const UNLISTED_REASON = 'command not in policy.safety.commands.allow';
  */
 export async function commandApproval(line: string, unlisted: readonly string[], ctx: CommandApprovalContext): Promise<DecisionRecord> {
   const hash = commandHash(line);
-  const decision = await ctx.store.getDecision(ctx.runId, ctx.nodeId);
-  if (decision && decision.subject === hash && decision.decision === 'approved') return decision;
-  if (decision && decision.subject === hash && decision.decision === 'rejected') {
+  const latest = await ctx.store.getDecision(ctx.runId, ctx.nodeId);
+  const decision = latest?.subject === hash ? latest : await earlierDecision(ctx, hash);
+  if (decision?.decision === 'approved') return decision;
+  if (decision?.decision === 'rejected') {
     const comment = decision.comment?.trim() || 'no comment given';
     throw new TaskgraphError('COMMAND_DECLINED', `command rejected by ${decision.by} at its approval: \`${line}\`: ${comment}`, {
       details: { command: line, commandHash: hash, reason: `rejected by ${decision.by}: ${comment}`, by: decision.by },
@@ -84,6 +87,23 @@ export async function commandApproval(line: string, unlisted: readonly string[],
     hint: `taskgraph approve ${ctx.runId} ${ctx.nodeId}, or add a pattern for it to policy.safety.commands.allow in taskgraph.yaml`,
     audit,
   });
+}
+
+/**
+ * A decision about the line made before the node's latest one (a node that runs several unlisted
+ * lines, e.g. verify gates, asks about each in turn; its decision row holds only the latest), read
+ * from the audit log: the newest `approved`/`rejected` entry of the node whose details name the
+ * line's hash (`Store.decide` writes it with the decision, in one transaction).
+ */
+async function earlierDecision(ctx: CommandApprovalContext, hash: string): Promise<DecisionRecord | undefined> {
+  const entries = await ctx.store.listAudit(ctx.runId);
+  for (let k = entries.length - 1; k >= 0; k--) {
+    const e = entries[k]!;
+    if ((e.kind === 'approved' || e.kind === 'rejected') && e.subject === ctx.nodeId && e.details['commandHash'] === hash) {
+      return { runId: ctx.runId, nodeId: ctx.nodeId, decision: e.kind, by: e.who, at: new Date(e.at).toISOString(), comment: e.reason, subject: hash };
+    }
+  }
+  return undefined;
 }
 
 /**

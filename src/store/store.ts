@@ -256,7 +256,9 @@ export interface DecisionRecord {
   /**
    * what the decision is about, when a node can ask about different things in turn: for an
    * `apply` node's approval, the sha256 (hex) of the diff shown (`safety/edit-review.ts`); the
-   * node applies its edit only when the approval's subject is the diff it would apply now.
+   * node applies its edit only when the approval's subject is the diff it would apply now. For
+   * the approval of an unlisted command line (`command`, `verify`, `setup` nodes), the sha256
+   * (hex) of the exact line (`safety/command-approval.ts`): only that line runs.
    * Absent for `approval` and `human` nodes.
    */
   subject?: string;
