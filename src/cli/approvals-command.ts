@@ -6,8 +6,8 @@ import { withProject } from './wiring.js';
 
 /**
  * `taskgraph approvals [--run R] [--diff] [--json]`: the edits waiting for a person's approval
- * (issue 11 "Diff-scoped approval"), each with its risk score, reasons and diff stat; `--diff`
- * adds the diff itself. Diffs and reasons hold repository and model text, so they pass
+ * (issue 11 "Diff-scoped approval"), each with its risk score, reasons and diff stat (`--diff`
+ * adds the diff itself), and the unlisted command lines waiting for one (`unlisted: ask`). Diffs and reasons hold repository and model text, so they pass
  * `safeText`/`safeJson` before the terminal.
  */
 
@@ -40,17 +40,25 @@ export async function approvalsCommand(opts: ApprovalsOptions): Promise<number> 
       process.stdout.write(`${safeJson(pending)}\n`);
       return 0;
     }
-    const text = pending.length === 0 ? `no edit waits for approval${opts.run ? ` in run ${opts.run}` : ''}` : pending.map((p) => approvalText(p, opts.diff === true)).join('\n\n');
+    const text = pending.length === 0 ? `nothing waits for approval${opts.run ? ` in run ${opts.run}` : ''}` : pending.map((p) => approvalText(p, opts.diff === true)).join('\n\n');
     process.stdout.write(`${safeText(text)}\n`);
     return 0;
   });
 }
 
 /**
- * One pending approval as text: a header line (run, node, risk, stat), one line per reason, the
- * commands to decide it, and with `withDiff` the diff.
+ * One pending approval as text: a header line (run, node, risk, stat; for a command, the line),
+ * one line per reason, the commands to decide it, and with `withDiff` the diff (an edit's).
  */
 export function approvalText(p: PendingApproval, withDiff: boolean): string {
+  if (p.commandHash !== undefined) {
+    return [
+      `${p.runId} ${p.nodeId}: command, risk ${p.risk}/100: ${p.command ?? ''}`,
+      ...p.reasons.map((r) => `  - ${r}`),
+      `  approve: taskgraph approve ${p.runId} ${p.nodeId}`,
+      `  reject:  taskgraph reject ${p.runId} ${p.nodeId} --comment "..."`,
+    ].join('\n');
+  }
   const lines = [
     `${p.runId} ${p.nodeId}: risk ${p.risk}/100, ${p.stat.files} file${p.stat.files === 1 ? '' : 's'} +${p.stat.added} −${p.stat.deleted} (diff ${p.diffHash.slice(0, 12)})`,
     ...p.reasons.map((r) => `  - ${r}`),

@@ -2,6 +2,7 @@ import type { Json } from '../core/json.js';
 import { TaskgraphError } from '../core/errors.js';
 import { RunLeaseHolder } from '../engine/run-lease.js';
 import { answerProblems, HumanConfigSchema } from '../nodes/human-answer.js';
+import { COMMAND_KINDS } from '../engine/decision-pickup.js';
 import { latestRequest, type PendingApproval } from '../safety/pending-approval.js';
 import type { AuditInput } from '../store/audit.js';
 import type { DecisionRecord, RunRecord } from '../store/store.js';
@@ -15,7 +16,8 @@ import type { ProjectHandle } from './wiring.js';
  * Deciding a waiting node (`taskgraph approve|reject RUN NODE`, `taskgraph answer RUN NODE` for a
  * `human` node), safe under concurrency (issue 11). For an `apply` node waiting for the approval
  * of its edit, the decision binds to the diff it showed (its hash, `DecisionRecord.subject`) and
- * its audit entry carries the diff's risk:
+ * its audit entry carries the diff's risk; for a node waiting for the approval of an unlisted
+ * command line (`safety/command-approval.ts`), it binds to that line (its sha256) likewise:
  * - the decision and its audit entry are one transaction (`Store.decide`); a node decided
  *   already is refused, so two processes deciding the same node cannot both win;
  * - when this process can take the run's lease it resumes the run (unless `--no-resume`);
@@ -70,9 +72,11 @@ export async function decideNode(
   try {
     const run = (await store.getRun(runId)) ?? known;
     const question = await checkWaiting(project, run, nodeId, decided, locked);
-    // an `apply` node's approval binds to the diff it showed (issue 11 "diff-scoped approval")
-    const isApply = run.graph.nodes.find((n) => n.id === nodeId)?.kind === 'apply';
-    const pending = isApply ? await latestRequest(store, runId, nodeId) : undefined;
+    // an `apply` node's approval binds to the diff it showed (issue 11 "diff-scoped approval"), a
+    // command's to the line it asked about (`safety/command-approval.ts`)
+    const kind = run.graph.nodes.find((n) => n.id === nodeId)?.kind;
+    const isApply = kind === 'apply';
+    const pending = isApply || (kind !== undefined && COMMAND_KINDS.has(kind)) ? await latestRequest(store, runId, nodeId) : undefined;
     if (isApply && !pending) {
       throw new TaskgraphError('RUN_STATE', `node ${nodeId} is not waiting for an approval of its edit`, { hint: `see \`taskgraph status ${runId}\`` });
     }
@@ -86,7 +90,7 @@ export async function decideNode(
         at: at.toISOString(),
         ...(decided.comment !== undefined ? { comment: decided.comment } : {}),
         ...(decided.decision === 'answered' ? { answer: decided.answer ?? null } : {}),
-        ...(pending ? { subject: pending.diffHash } : {}),
+        ...(pending ? { subject: pending.subject } : {}),
       },
       auditOf(runId, nodeId, decided, question, at.getTime(), pending),
     );
@@ -156,14 +160,15 @@ async function checkWaiting(project: ProjectHandle, run: RunRecord, nodeId: stri
 
 /**
  * Whether a node that is not `suspended` right now still waits for a decision: a live process
- * resumed the run (for another decision, in a parallel branch) and reset the node to ask again,
+ * resumed the run (for another decision, in a parallel branch) and reset the node to ask again
+ * (an `approval`, `human` or `apply` node, or one that runs commands: {@link COMMAND_KINDS}),
  * so it is `pending` or `running` and its last finished attempt was `suspended`. The decision is
  * then recorded and the live process picks it up (its executor reads it, or
  * `engine/decision-pickup.ts` finds it). A node never asked yet is not decided in advance.
  * @param kind the node's kind; status its run-node status; attempts its attempts' statuses, oldest first
  */
 export function asksAgain(kind: string | undefined, status: string | undefined, attempts: readonly string[]): boolean {
-  if (kind !== 'approval' && kind !== 'human' && kind !== 'apply') return false;
+  if (kind !== 'approval' && kind !== 'human' && kind !== 'apply' && !(kind !== undefined && (COMMAND_KINDS as ReadonlySet<string>).has(kind))) return false;
   if (status !== 'pending' && status !== 'running') return false;
   const finished = attempts.filter((a) => a !== 'running');
   return finished.at(-1) === 'suspended';
@@ -173,7 +178,11 @@ export function asksAgain(kind: string | undefined, status: string | undefined, 
 function auditOf(runId: string, nodeId: string, decided: NodeDecision, question: string, at: number, pending: PendingApproval | undefined): AuditInput {
   const details: Record<string, Json> = { node: nodeId, question };
   if (decided.decision === 'answered') details['answer'] = decided.answer ?? null;
-  if (pending) {
+  if (pending?.commandHash !== undefined) {
+    details['command'] = pending.command ?? '';
+    details['commandHash'] = pending.commandHash;
+    details['reasons'] = pending.reasons;
+  } else if (pending) {
     details['diffHash'] = pending.diffHash;
     details['reasons'] = pending.reasons;
     details['stat'] = pending.stat;

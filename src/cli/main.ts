@@ -203,7 +203,7 @@ for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']]
 
 program
   .command('approvals')
-  .description('edits waiting for approval (a protected path, a secret, a high risk score) with their risk, reasons and diff stat')
+  .description('edits waiting for approval (a protected path, a secret, a high risk score) with their risk, reasons and diff stat, and unlisted command lines waiting for one')
   .option('--run <id>', 'only this run')
   .option('--diff', 'print each diff too')
   .option('--json', 'machine-readable output (diffs included)')

@@ -117,8 +117,11 @@ export const NetworkSchema = z.enum(['none', 'host']);
  * - `allow`: run without asking; a match also lifts the default per-command rules for it.
  * - `allowConfigured`: the project's own lines (`commands.*`, `verify.gates`) count as allowed
  *   (default true); `allowGraph`: so do `command` nodes as written in the graph (default true).
- * - `unlisted`: a line neither allowed nor denied runs, audited (`allow`, the default of this
- *   first slice), or is refused with COMMAND_NEEDS_APPROVAL (`refuse`); approval suspension comes later.
+ * - `unlisted`: what happens to a line neither allowed nor denied. `ask` (the default): the node
+ *   that runs it suspends until a person approves or rejects that exact line (`taskgraph approve|
+ *   reject RUN NODE`, `safety/command-approval.ts`); where nothing can ask a person (no run node,
+ *   e.g. `taskgraph init`'s probe) it is refused as with `refuse`. `allow`: it runs, audited.
+ *   `refuse`: it fails with COMMAND_NEEDS_APPROVAL.
  * - `yes`: what `--yes-commands` sets for one session: unlisted lines run, each one audited.
  * - `by`: who the audit log names for this session's decisions (`--by`; default $USER).
  */
@@ -129,7 +132,7 @@ export const CommandPolicySchema = z
     defaults: z.boolean().default(true),
     allowConfigured: z.boolean().default(true),
     allowGraph: z.boolean().default(true),
-    unlisted: z.enum(['allow', 'refuse']).default('allow'),
+    unlisted: z.enum(['ask', 'allow', 'refuse']).default('ask'),
     yes: z.boolean().default(false),
     by: z.string().min(1).optional(),
   })
@@ -139,7 +142,7 @@ export const CommandPolicySchema = z
 export type CommandPolicy = z.infer<typeof CommandPolicySchema>;
 
 /** `policy.safety.commands` when taskgraph.yaml sets none. */
-export const DEFAULT_COMMAND_POLICY: CommandPolicy = { allow: [], deny: [], defaults: true, allowConfigured: true, allowGraph: true, unlisted: 'allow', yes: false };
+export const DEFAULT_COMMAND_POLICY: CommandPolicy = { allow: [], deny: [], defaults: true, allowConfigured: true, allowGraph: true, unlisted: 'ask', yes: false };
 
 /**
  * `policy.safety`: how commands are confined (DESIGN.md §9). `sandbox`: `auto` uses bubblewrap or

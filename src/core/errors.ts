@@ -1,4 +1,5 @@
 import { type Redactor, secretRedactor } from '../security/redact.js';
+import type { AuditInput } from '../store/audit.js';
 
 /**
  * Errors that carry data: a stable `code`, whether retrying may help (`retryable`), an optional
@@ -42,8 +43,14 @@ export type ErrorCode =
   | 'SANDBOX_ERROR'
   /** the command policy refuses a shell line outright (denylist, or a line it cannot parse); not retryable */
   | 'COMMAND_DENIED'
-  /** a shell line is neither allowed nor denied and `policy.safety.commands.unlisted` is `refuse` */
+  /**
+   * a shell line is neither allowed nor denied and `policy.safety.commands.unlisted` is `refuse`
+   * (or `ask` where nothing can ask a person); with `ask` in a run node, `details.awaitingApproval`
+   * is true and the engine suspends the node instead of failing it (`safety/command-approval.ts`)
+   */
   | 'COMMAND_NEEDS_APPROVAL'
+  /** a person rejected an unlisted command line at its approval (`taskgraph reject RUN NODE --comment`); refinable: the comment becomes a task note */
+  | 'COMMAND_DECLINED'
   /** an answer to a `human` node is not among its choices or not valid against its schema; nothing was recorded */
   | 'ANSWER_INVALID'
   /** a person rejected an edit at its diff-scoped approval (`taskgraph reject RUN T/apply --comment`); refinable: the comment becomes a task note */
@@ -60,6 +67,12 @@ export interface TaskgraphErrorOptions {
   details?: Record<string, unknown>;
   /** One sentence telling the user what to do next. */
   hint?: string;
+  /**
+   * Audit entries of the decision behind the error (a refused command), to be written by whoever
+   * records the failure, in the same store transaction (`Store.finishAttempt`/`recordFinishedAttempt`
+   * `audit`): the entry exists iff the failure is recorded. Not part of {@link TaskgraphError.toJSON}.
+   */
+  audit?: readonly AuditInput[];
 }
 
 /**
@@ -71,6 +84,8 @@ export class TaskgraphError extends Error {
   readonly retryable: boolean;
   readonly details: Record<string, unknown>;
   readonly hint: string | undefined;
+  /** see {@link TaskgraphErrorOptions.audit}; empty when the error carries none */
+  readonly audit: readonly AuditInput[];
 
   constructor(code: ErrorCode, message: string, options: TaskgraphErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -79,6 +94,7 @@ export class TaskgraphError extends Error {
     this.retryable = options.retryable ?? false;
     this.details = options.details ?? {};
     this.hint = options.hint;
+    this.audit = options.audit ?? [];
   }
 
   /** A JSON form for attempt records and `--json` output. */
@@ -139,6 +155,7 @@ export function redactError(error: TaskgraphError, redactor: Redactor = secretRe
     details,
     ...(hint !== undefined ? { hint } : {}),
     ...(cause !== undefined ? { cause } : {}),
+    ...(error.audit.length > 0 ? { audit: error.audit } : {}),
   });
   if (error.stack) clean.stack = redactor.redact(error.stack);
   return clean;

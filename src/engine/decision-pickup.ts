@@ -17,11 +17,18 @@ import type { NodeStatus, Store } from '../store/store.js';
 export const DECISION_POLL_MS = 1_000;
 
 /**
- * Node kinds that wait for a person's decision recorded in the store (`Store.getDecision`). An
- * `apply` node waits only while its edit needs approval; its decision counts when it is about the
- * diff it asked about last (`DecisionRecord.subject`, `safety/pending-approval.ts`).
+ * Node kinds that run shell lines through the gate and so may wait for a person's approval of an
+ * unlisted line (`policy.safety.commands.unlisted: ask`, `safety/command-approval.ts`).
  */
-export const DECIDED_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['approval', 'human', 'apply']);
+export const COMMAND_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['command', 'verify', 'setup']);
+
+/**
+ * Node kinds that wait for a person's decision recorded in the store (`Store.getDecision`). An
+ * `apply` node waits only while its edit needs approval, a {@link COMMAND_KINDS} node while an
+ * unlisted line does; the decision counts when it is about the diff or line the node asked about
+ * last (`DecisionRecord.subject`, `safety/pending-approval.ts`).
+ */
+export const DECIDED_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['approval', 'human', 'apply', ...COMMAND_KINDS]);
 
 /**
  * The nodes among `states` that are `suspended`, of a {@link DECIDED_KINDS} kind, not in `skip`,
@@ -45,7 +52,8 @@ export async function decidedWaiting(
     if (kind === undefined || !DECIDED_KINDS.has(kind)) continue;
     const decision = await store.getDecision(runId, id);
     if (!decision) continue;
-    if (kind === 'apply' && decision.subject !== (await latestRequest(store, runId, id))?.diffHash) continue; // about an earlier diff
+    // about an earlier diff or line
+    if ((kind === 'apply' || COMMAND_KINDS.has(kind)) && decision.subject !== (await latestRequest(store, runId, id))?.subject) continue;
     found.push(id);
   }
   return found;

@@ -12,7 +12,8 @@ import { secretRedactor } from '../security/redact.js';
  * Failures that a better input can fix, so refinement retries the task with a note: a failed
  * check, an edit that does not parse or apply, an edit to protected configuration (the note's
  * `Reason:` lists the files the model may not change), an edit a person rejected at its approval
- * (the note's `Reason:` is their comment), a malformed model answer, a failed command, a task
+ * (the note's `Reason:` is their comment), an unlisted command a person rejected at its approval
+ * (COMMAND_DECLINED: likewise), a malformed model answer, a failed command, a task
  * commit that conflicts with the run branch (issue 10: refined on the new base).
  * Anything else (missing API key, cassette miss, provider down, invalid config, git or store
  * trouble) fails at once: retrying the same task would fail the same way, and the person has to
@@ -29,6 +30,7 @@ export const REFINABLE_CODES: ReadonlySet<ErrorRecord['code']> = new Set([
   'REVIEW_FAILED',
   'INTEGRATION_CONFLICT',
   'EDIT_DECLINED',
+  'COMMAND_DECLINED',
 ]);
 
 /**

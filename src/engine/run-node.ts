@@ -5,6 +5,8 @@ import { GraphSpecSchema, type NodeSpec, isInputRef, pickPath } from '../core/gr
 import { cacheKey, hashJson, keyIngredients, type KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import { graphToSpec } from '../core/validate.js';
+import { awaitingApproval } from '../safety/command-approval.js';
+import type { AuditInput } from '../store/audit.js';
 import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/store.js';
 import type { BudgetStop } from './budget.js';
 import type { NodeExecutor, NodeOutcome } from './node-executor.js';
@@ -100,6 +102,10 @@ export async function nodeKey(
  * (`running-marks.ts`). A node stopped by the run's signal is recorded `interrupted` and left
  * `pending`, with no failure of its own. Transient
  * failures (retryable errors) are retried as the node's `retry` policy says, each try recorded.
+ * An unlisted command waiting for a person's approval suspends the node; audit entries a thrown
+ * error carries (`TaskgraphError.audit`: a refused command, an approval asked for) are written
+ * in the transaction of the attempt's outcome (dropped with an interrupted attempt: the node
+ * runs, and decides, again).
  */
 export async function runNode(state: RunState, id: string): Promise<NodeResult> {
   const node = state.graph.nodes.get(id)!;
@@ -224,6 +230,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   }
   const meter = state.meter?.(node);
   let outcome: NodeOutcome;
+  // audit entries that travel with a thrown error (a refused command, an approval asked for):
+  // written with the attempt's outcome in one transaction (`TaskgraphError.audit`)
+  let carried: readonly AuditInput[] = [];
   let budgetStop = node.kind === 'decompose' ? state.budget?.beforeDecomposition(node.task) : undefined;
   if (budgetStop) outcome = { status: 'suspended', reason: budgetStop.reason };
   else {
@@ -233,7 +242,9 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
       if (state.signal.aborted) throw state.signal.reason ?? new TaskgraphError('ABORTED', 'the run was stopped');
       outcome = await executor.execute(config, inputs, state.nodeContext(node, attemptNo, ingredients, meter));
     } catch (error) {
-      outcome = { status: 'failed', error: toErrorRecord(error) };
+      if (error instanceof TaskgraphError) carried = error.audit;
+      const wait = awaitingApproval(error); // an unlisted command waits for a person (`safety/command-approval.ts`)
+      outcome = wait !== undefined ? { status: 'suspended', reason: wait } : { status: 'failed', error: toErrorRecord(error) };
     }
     if (outcome.status === 'failed' && outcome.error.code === 'BUDGET_EXCEEDED' && !state.signal.aborted) {
       budgetStop = { reason: outcome.error.message, scope: outcome.error.details['scope'] === 'task' ? 'task' : 'run' };
@@ -276,11 +287,12 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
     outcome.status === 'succeeded' && cacheable
       ? { key, kind: node.kind, nodeId: id, ingredients, output: outcome.output, outputHash: outputHash!, usage, createdAt: finishedAt, ...(after ? { workspaceAfter: after } : {}) }
       : undefined;
+  const audit = carried.length > 0 ? { audit: carried } : {};
   if (started) {
-    await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}) });
+    await store.finishAttempt({ seq: started.seq, status, ...fields, node: row(status), ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}), ...audit });
   } else {
     const attempt = { runId: run.id, nodeId: id, number: attemptNo, status, cacheKey: key, ingredients, startedAt, ...fields };
-    const extras = { ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}) };
+    const extras = { ...(cache ? { cache } : {}), ...(after && onRun ? { runWorkspace: after } : {}), ...audit };
     if (batchable && status === 'succeeded') state.writes.add({ attempt, node: row(status), extras });
     else await store.recordFinishedAttempt(attempt, row(status), extras);
   }

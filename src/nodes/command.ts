@@ -49,7 +49,7 @@ export const commandExecutor: NodeExecutor<CommandConfig> = {
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: ctx.log,
       origin: 'graph',
-      audit: { store: ctx.store, runId: ctx.runId },
+      audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
     });
     const output = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs };
     if (result.exitCode === 0 || config.allowFailure) return { status: 'succeeded', output };

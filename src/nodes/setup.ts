@@ -72,7 +72,7 @@ export const setupExecutor: NodeExecutor<SetupConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: (m) => ctx.log(m),
-      audit: { store: ctx.store, runId: ctx.runId },
+      audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
     });
     const output = { command, dependencies: hash, durationMs: result.durationMs };
     if (error) return { status: 'failed', output, error };

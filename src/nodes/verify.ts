@@ -86,7 +86,7 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
     signal: ctx.signal,
     pidDir: pidDir(ctx.projectDir, ctx.runId),
     log: (m) => ctx.log(m),
-    audit: { store: ctx.store, runId: ctx.runId },
+    audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
   });
   if (!error) return undefined;
   // the task changed a dependency file so that setup fails: a refinable verify failure
@@ -107,6 +107,8 @@ async function refreshSetup(ctx: NodeContext): Promise<NodeOutcome | undefined> 
  *   give a {@link BaselineOutput}; in `strict` mode a failing check fails the node with
  *   BASELINE_FAILED (command, exit code, first failing lines, what to do), in `known-failures`
  *   mode the failing tests are recorded (BASELINE_FAILED only when they cannot be told).
+ * - Lines of `config.commands` are the graph's own for the command policy (`origin: graph`, so
+ *   `policy.safety.commands.allowGraph` allows them like a `command` node's line).
  * - After the test commands, a task's verify (not the baseline) runs `verify.gates` ({@link runGates});
  *   a failing gate fails the node with a message naming the gate.
  * - An input `baseline` holding a known-failures {@link BaselineOutput} makes a failing check
@@ -134,7 +136,9 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
     const stale = await refreshSetup(ctx);
     if (stale) return stale;
     const known = config.baseline ? undefined : knownFailuresOf(inputs['baseline']);
-    const gate = (): GateOptions => ({
+    // a line of the node's own `config.commands` is written in the graph, like a `command` node's (allowGraph)
+    const gate = (command?: string): GateOptions => ({
+      ...(command !== undefined && config.commands?.includes(command) ? { origin: 'graph' as const } : {}),
       kind: 'verify',
       cwd: ctx.workspace?.dir ?? ctx.projectDir,
       config: ctx.config,
@@ -143,7 +147,7 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
       signal: ctx.signal,
       pidDir: pidDir(ctx.projectDir, ctx.runId),
       log: (m) => ctx.log(m),
-      audit: { store: ctx.store, runId: ctx.runId },
+      audit: { store: ctx.store, runId: ctx.runId, nodeId: ctx.node.id },
     });
     const checks: Json[] = [];
     const baselineChecks: BaselineCheck[] = [];
@@ -151,7 +155,7 @@ export const verifyExecutor: NodeExecutor<VerifyConfig> = {
     for (const command of commands) {
       ctx.log(`verify: ${command}`);
       // failing tests are always read: the failure digest of a failed check becomes the retry's note
-      const { result: r, tests, digest } = await runCheck(command, gate(), true);
+      const { result: r, tests, digest } = await runCheck(command, gate(command), true);
       const why = r.timedOut ? `timed out after ${config.timeoutMs ?? ctx.config.policy.commandTimeoutMs} ms` : `exit code ${r.exitCode ?? r.signal}`;
       const set = tests && (config.baseline !== undefined || known !== undefined) ? failingSetOf(r.exitCode, r.timedOut, tests) : undefined;
       const details = { command, exitCode: r.exitCode, output: r.output, timedOut: r.timedOut, ...(digest ? { digest: digest.text } : {}) };

@@ -200,9 +200,10 @@ policy:
     # Which shell lines may run (README "Safety and approvals"). The default denylist refuses git
     # push, git remote, sudo, rm -r/-f outside the worktree, curl/wget/nc/ssh/scp and curl|sh.
     # Patterns in \`allow\` run without asking (and lift the default denylist for what they
-    # match), e.g. "npm run *"; patterns in \`deny\` are refused always. An unlisted line runs,
-    # audited, with \`unlisted: allow\`; with \`refuse\` it fails (COMMAND_NEEDS_APPROVAL) unless
-    # the session has --yes-commands. The commands above run without asking.
+    # match), e.g. "npm run *"; patterns in \`deny\` are refused always. An unlisted line waits
+    # for \`taskgraph approve RUN NODE\` with \`unlisted: ask\`; it runs, audited, with \`allow\`;
+    # with \`refuse\` it fails (COMMAND_NEEDS_APPROVAL) unless the session has --yes-commands.
+    # The commands above run without asking.
     commands:
       allow: []
       deny: []

@@ -5,22 +5,29 @@ import type { EditReview } from './edit-review.js';
 import { reviewSummary } from './edit-review.js';
 
 /**
- * The record of a diff-scoped approval an `apply` node asks for (issue 11): an
- * `approval-requested` audit entry holding the diff, its sha256, stat and risk. `taskgraph
- * approve|reject` binds its decision to that hash (`DecisionRecord.subject`); `taskgraph
- * approvals` lists the ones still waiting. Written once per diff: a node that suspends again on
- * the same diff (a resumed session) does not append a second entry.
+ * The record of an approval a node asks for (issue 11): an `approval-requested` audit entry
+ * (subject: the node id) holding, for an `apply` node's edit, the diff, its sha256, stat and
+ * risk; for an unlisted command line (`command-approval.ts`), the line and its sha256.
+ * `taskgraph approve|reject` binds its decision to that hash (`DecisionRecord.subject`);
+ * `taskgraph approvals` lists the ones still waiting. Written once per diff or line: a node that
+ * suspends again on the same one (a resumed session) does not append a second entry.
  */
 
 /** Largest part of a diff kept in the audit entry, characters; the rest is cut with a marker. */
 export const MAX_STORED_DIFF_CHARS = 20_000;
 
-/** An approval an `apply` node asked for. */
+/** An approval a node asked for: of an `apply` node's edit, or of a command line. */
 export interface PendingApproval {
   runId: string;
   nodeId: string;
-  /** sha256 (hex) of the diff */
+  /** what a decision binds to (`DecisionRecord.subject`): {@link diffHash} or {@link commandHash} */
+  subject: string;
+  /** sha256 (hex) of the diff; '' for a command's approval */
   diffHash: string;
+  /** the command line asked about (secrets redacted), for a command's approval */
+  command?: string;
+  /** sha256 (hex) of the exact command line, for a command's approval */
+  commandHash?: string;
   /** 0–100 */
   risk: number;
   /** one line per reason, with its points */
@@ -56,7 +63,7 @@ export async function requestApproval(store: Store, runId: string, nodeId: strin
 }
 
 /** The node's latest `approval-requested` entry as a {@link PendingApproval}, or undefined. */
-export async function latestRequest(store: Store, runId: string, nodeId: string): Promise<PendingApproval | undefined> {
+export async function latestRequest(store: Pick<Store, 'listAudit'>, runId: string, nodeId: string): Promise<PendingApproval | undefined> {
   const entries = await store.listAudit(runId);
   for (let k = entries.length - 1; k >= 0; k--) {
     const e = entries[k]!;
@@ -87,10 +94,14 @@ export async function pendingApprovals(store: Store, runIds: readonly string[]):
 function fromEntry(e: AuditEntry): PendingApproval {
   const d = e.details;
   const stat = (typeof d['stat'] === 'object' && d['stat'] !== null && !Array.isArray(d['stat']) ? d['stat'] : {}) as Record<string, Json>;
+  const diffHash = typeof d['diffHash'] === 'string' ? d['diffHash'] : '';
+  const commandHash = typeof d['commandHash'] === 'string' ? d['commandHash'] : undefined;
   return {
     runId: e.runId ?? '',
     nodeId: e.subject,
-    diffHash: typeof d['diffHash'] === 'string' ? d['diffHash'] : '',
+    subject: commandHash ?? diffHash,
+    diffHash,
+    ...(commandHash !== undefined ? { commandHash, command: typeof d['command'] === 'string' ? d['command'] : '' } : {}),
     risk: e.risk ?? 0,
     reasons: Array.isArray(d['reasons']) ? d['reasons'].filter((r): r is string => typeof r === 'string') : [],
     stat: { files: Number(stat['files'] ?? 0), added: Number(stat['added'] ?? 0), deleted: Number(stat['deleted'] ?? 0) },

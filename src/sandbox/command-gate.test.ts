@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
+import { commandHash } from '../safety/command-approval.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { run } from '../store/store-fixtures.case.js';
 import { runGated } from './gate.js';
 
 /**
@@ -92,8 +94,56 @@ describe('runGated: the command policy', () => {
     expect(ran()).toBe(false);
   });
 
-  it('unlisted: allow (the default) runs the line and audits it', async () => {
-    expect((await gate('touch ran')).exitCode).toBe(0);
+  it('unlisted: allow runs the line and audits it', async () => {
+    expect((await gate('touch ran', config({ unlisted: 'allow' }))).exitCode).toBe(0);
     expect(await store.listAudit('R1')).toEqual([expect.objectContaining({ kind: 'command-allowed-unlisted', reason: 'policy.safety.commands.unlisted is allow' })]);
+  });
+
+  it('unlisted: ask (the default) outside a run node refuses the line as refuse does, with the hint, and audits it', async () => {
+    const error = await refusal(gate('touch ran'));
+    expect(error).toMatchObject({ code: 'COMMAND_NEEDS_APPROVAL', details: { command: 'touch ran', unlisted: ['touch ran'] } });
+    expect(error?.details['awaitingApproval']).toBeUndefined();
+    expect(error?.hint).toMatch(/policy\.safety\.commands\.allow/);
+    expect(ran()).toBe(false);
+    expect(await store.listAudit('R1')).toEqual([expect.objectContaining({ kind: 'command-refused', reason: expect.stringMatching(/unlisted is ask, with no run node here/) })]);
+  });
+});
+
+describe('runGated inside a run node: decisions travel with the error', () => {
+  const inNode = (line: string, c = config()) =>
+    runGated(line, { kind: 'command', cwd: dir, projectDir: dir, config: c, timeoutMs: 20_000, audit: { store, runId: 'R1', nodeId: 'N' } });
+
+  it('a refused line carries its command-refused entry instead of appending it', async () => {
+    const error = await refusal(inNode('touch ran; git push'));
+    expect(error).toMatchObject({ code: 'COMMAND_DENIED' });
+    expect(error?.audit).toEqual([expect.objectContaining({ runId: 'R1', kind: 'command-refused', subject: 'touch ran; git push', details: expect.objectContaining({ rule: 'git-push', node: 'N' }) })]);
+    expect(ran()).toBe(false);
+    expect(await store.listAudit()).toEqual([]);
+  });
+
+  it('an unlisted line waits for approval: the error carries the approval request, nothing runs or is appended', async () => {
+    const error = await refusal(inNode('touch ran'));
+    expect(error).toMatchObject({ code: 'COMMAND_NEEDS_APPROVAL', details: { awaitingApproval: true, command: 'touch ran' } });
+    expect(error?.audit).toEqual([
+      expect.objectContaining({ kind: 'approval-requested', subject: 'N', reason: 'command not in policy.safety.commands.allow', details: expect.objectContaining({ command: 'touch ran', commandHash: commandHash('touch ran') }) }),
+    ]);
+    expect(ran()).toBe(false);
+    expect(await store.listAudit()).toEqual([]);
+  });
+
+  it('runs a line approved by a person (audited with who approved), refuses one they rejected, and asks again about another line', async () => {
+    await store.createRun(run('R1'));
+    const decision = { runId: 'R1', nodeId: 'N', by: 'ada', at: '2026-01-01T00:00:00.000Z', subject: commandHash('touch ran') };
+    await store.putDecision({ ...decision, decision: 'approved' });
+    expect((await inNode('touch ran')).exitCode).toBe(0);
+    expect(ran()).toBe(true);
+    expect(await store.listAudit('R1')).toEqual([expect.objectContaining({ kind: 'command-allowed-unlisted', who: 'ada', subject: 'touch ran', reason: expect.stringMatching(/^approved by ada/) })]);
+    // another line (one character more) is not approved by it
+    const other = await refusal(inNode('touch ran2'));
+    expect(other).toMatchObject({ code: 'COMMAND_NEEDS_APPROVAL', details: { awaitingApproval: true } });
+    expect(existsSync(join(dir, 'ran2'))).toBe(false);
+    await store.putDecision({ ...decision, decision: 'rejected', comment: 'not on my machine' });
+    const declined = await refusal(inNode('touch ran'));
+    expect(declined).toMatchObject({ code: 'COMMAND_DECLINED', retryable: false, details: { command: 'touch ran', reason: 'rejected by ada: not on my machine' } });
   });
 });

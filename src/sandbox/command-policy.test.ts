@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProjectConfigSchema } from '../core/config.js';
+import { DEFAULT_COMMAND_POLICY, ProjectConfigSchema } from '../core/config.js';
 import { judgeCommand } from './command-policy.js';
 import { parseShellLine } from './shell-parse.js';
 
@@ -105,6 +105,12 @@ describe('judgeCommand: allowed and unlisted', () => {
     expect(judge('npm test && git push', config({}, { commands: { test: 'npm test && git push' } }))).toMatchObject({ verdict: 'denied', rule: 'git-push' });
   });
 
+  it('allows notify.command as a configured line (so unlisted: ask never holds a notification)', () => {
+    const c = config({}, { notify: { command: './notify.sh --quiet' } });
+    expect(judge('./notify.sh --quiet', c)).toEqual({ verdict: 'allowed', why: 'configured' });
+    expect(judge('./notify.sh --quiet', config({ allowConfigured: false }, { notify: { command: './notify.sh --quiet' } }))).toMatchObject({ verdict: 'unlisted' });
+  });
+
   it('allow patterns match each simple command as a prefix, * inside a word', () => {
     const c = config({ allow: ['npm run *', 'make'] });
     expect(judge('npm run build && make -j2', c)).toEqual({ verdict: 'allowed', why: 'allowlist' });
@@ -126,7 +132,14 @@ describe('judgeCommand: allowed and unlisted', () => {
 
   it('rejects an unknown key in policy.safety.commands where the config enters', () => {
     expect(() => config({ allowed: ['x'] })).toThrow(/allowed/);
-    expect(() => config({ unlisted: 'ask' })).toThrow();
+    expect(() => config({ unlisted: 'sometimes' })).toThrow(/unlisted/);
+  });
+
+  it('unlisted takes ask (the default), allow and refuse', () => {
+    expect(config().policy.safety.commands.unlisted).toBe('ask');
+    expect(ProjectConfigSchema.parse({}).policy.safety.commands.unlisted).toBe('ask');
+    expect(DEFAULT_COMMAND_POLICY.unlisted).toBe('ask');
+    for (const value of ['ask', 'allow', 'refuse'] as const) expect(config({ unlisted: value }).policy.safety.commands.unlisted).toBe(value);
   });
 });
 

@@ -11,7 +11,8 @@ import { parseShellLine, ShellParseError, type SimpleCommand } from './shell-par
  * Order: the line is parsed (unparsable → denied); every simple command is checked against the
  * user's `deny` patterns (never lifted), then the default denylist (`command-rules.ts`; lifted per
  * command by a matching `allow` pattern, except `pipe-to-shell`). A line with no denied command is
- * allowed when it is one of the project's configured lines (`allowConfigured`), a graph's
+ * allowed when it is one of the project's configured lines (`allowConfigured`: `commands.*`,
+ * `verify.gates`, `notify.command`), a graph's
  * `command` node (`allowGraph`), or every command matches an `allow` pattern (a command whose
  * name is an expansion, `$TOOL` or `$(…)`, never does); otherwise it is `unlisted`.
  *
@@ -66,9 +67,9 @@ export function judgeCommand(line: string, config: ProjectConfig, options: { cwd
   return { verdict: 'unlisted', commands: unlisted.map((c) => c.argv.join(' ')) };
 }
 
-/** The project's own shell lines: `commands.test/build/run/setup` and every `verify.gates` command, trimmed. */
+/** The project's own shell lines: `commands.test/build/run/setup`, every `verify.gates` command and `notify.command`, trimmed. */
 export function configuredLines(config: ProjectConfig): Set<string> {
-  const lines = [config.commands.test, config.commands.build, config.commands.run, config.commands.setup, ...verifyGates(config).map((g) => g.command)];
+  const lines = [config.commands.test, config.commands.build, config.commands.run, config.commands.setup, ...verifyGates(config).map((g) => g.command), config.notify?.command];
   return new Set(lines.filter((l): l is string => !!l).map((l) => l.trim()));
 }
 

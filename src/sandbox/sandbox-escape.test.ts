@@ -28,7 +28,7 @@ function gateProcess(args: { command: string; cwd: string; projectDir: string; s
     const { sandboxStatus } = await import(${JSON.stringify(join(ROOT, 'dist/sandbox/detect.js'))});
     const { ProjectConfigSchema } = await import(${JSON.stringify(join(ROOT, 'dist/core/config.js'))});
     const [command, cwd, projectDir, safety, pidDir] = process.argv.slice(1);
-    const config = ProjectConfigSchema.parse({ policy: { safety: JSON.parse(safety) } });
+    const config = ProjectConfigSchema.parse({ policy: { safety: { commands: { unlisted: 'allow' }, ...JSON.parse(safety) } } });
     const r = await runGated(command, { kind: 'verify', cwd, projectDir, config, timeoutMs: 120000, ...(pidDir ? { pidDir } : {}) });
     console.log(JSON.stringify({ tool: sandboxStatus().tool, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }));
   `;

@@ -13,9 +13,14 @@ import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 /** A fresh temp directory. */
 export const tempDir = (prefix = 'tg-sbx-') => mkdtempSync(join(tmpdir(), prefix));
 
-/** A project config with the given `policy.safety`. */
+/**
+ * A project config with the given `policy.safety`. The tests' lines are run outside a run node,
+ * where the default `policy.safety.commands.unlisted: ask` refuses them; these tests are about
+ * confinement, not the command policy, so unlisted lines run (`unlisted: allow`) unless `safety`
+ * sets `commands` itself.
+ */
 export function configWith(safety: Record<string, unknown>): ProjectConfig {
-  return ProjectConfigSchema.parse({ policy: { safety } });
+  return ProjectConfigSchema.parse({ policy: { safety: { commands: { unlisted: 'allow' }, ...safety } } });
 }
 
 /** A unique-looking duration for `sleep`, so the process can be found by its command line. */

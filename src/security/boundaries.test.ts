@@ -42,7 +42,8 @@ afterAll(() => rm(base, { recursive: true, force: true }));
 
 describe('the gate', () => {
   it('returns command output with secrets redacted, whatever the command found', async () => {
-    const config = ProjectConfigSchema.parse({});
+    // a line run outside a run node: `unlisted: ask` (the default) would refuse it there
+    const config = ProjectConfigSchema.parse({ policy: { safety: { commands: { unlisted: 'allow' } } } });
     // the command does not get the variable (scrubbed environment); it prints the value it "found"
     const result = await runGated(`echo "found ${TOKEN}"; echo "key ${ANTHROPIC}" >&2`, { kind: 'verify', cwd: base, config, projectDir: base });
     expect(result.exitCode).toBe(0);

@@ -7,7 +7,10 @@ import type { Json } from '../core/json.js';
  * transaction of the decision itself), notifications (`notified`, `notify-failed`) and plan
  * review (`plan-edit`, `plan-approved`, written by `Store.editPlan`/`Store.approvePlan` in the
  * transaction of their effect), diff-scoped approvals of edits (`approval-requested`,
- * `auto-approved`); path refusals follow. Rows are
+ * `auto-approved`) and approvals asked for unlisted command lines (`approval-requested` with the
+ * line in details); path refusals follow. Inside a run, `command-refused` and a command's
+ * `approval-requested` are written with the node's failed or suspended attempt, in one
+ * transaction (`FinishedAttemptExtras.audit`). Rows are
  * never updated or deleted; free text and details are stored with secrets redacted, like every
  * other row.
  */
@@ -27,7 +30,9 @@ export const AUDIT_KINDS = [
   'plan-edit',
   'plan-approved',
   // diff-scoped approval of an `apply` node's edit (`nodes/apply.ts`): asked (with the diff hash,
-  // stat and risk reasons in details), or skipped because the risk is below `autoApproveBelow`
+  // stat and risk reasons in details), or skipped because the risk is below `autoApproveBelow`;
+  // `approval-requested` also records a node asking about an unlisted command line
+  // (`safety/command-approval.ts`: the line and its hash in details)
   'approval-requested',
   'auto-approved',
 ] as const;

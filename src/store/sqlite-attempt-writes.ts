@@ -1,4 +1,6 @@
 import { TaskgraphError } from '../core/errors.js';
+import type { AuditInput } from './audit.js';
+import { insertAudit } from './sqlite-audit.js';
 import { runNotFound } from './sqlite-errors.js';
 import { encodeOutput, type EncodedOutput } from './sqlite-outputs.js';
 import { attemptOutcomeValues, attemptValues, cacheValues, runNodeValues, storedJson } from './sqlite-rows.js';
@@ -52,6 +54,11 @@ function writeRunWorkspace(s: Statements, runId: string, workspace: WorkspaceSna
   }
 }
 
+/** Appends the audit entries that travel with an attempt's outcome (`FinishedAttemptExtras.audit`). */
+function writeAudit(s: Statements, entries: readonly AuditInput[] | undefined): void {
+  for (const entry of entries ?? []) insertAudit(s, entry);
+}
+
 /**
  * Inserts a `running` attempt and sets its node `running` (attempts = number, lastAttemptSeq = seq,
  * startedAt = the attempt's startedAt).
@@ -69,9 +76,10 @@ export function writeStartAttempt(s: Statements, attempt: Omit<AttemptRecord, 's
 
 /**
  * Finishes an attempt: outcome columns, node state (lastAttemptSeq defaults to `finish.seq`),
- * cache entry and run workspace.
+ * cache entry, run workspace and audit entries.
  * @throws TaskgraphError NOT_FOUND when no attempt has `finish.seq`, or the run is gone
  * @throws SqliteError SQLITE_CONSTRAINT_FOREIGNKEY when `finish.node.runId` does not exist
+ * @throws TaskgraphError CONFIG_INVALID for an invalid audit entry (the transaction rolls back)
  */
 export function writeFinishAttempt(s: Statements, finish: AttemptFinish): void {
   const output = encodeOutput(finish.output);
@@ -87,13 +95,15 @@ export function writeFinishAttempt(s: Statements, finish: AttemptFinish): void {
   s.upsertRunNode.run(runNodeValues(finish.node, finish.node.lastAttemptSeq ?? finish.seq));
   if (finish.cache) writeCache(s, finish.cache, finish, output, undefined);
   if (finish.runWorkspace) writeRunWorkspace(s, finish.node.runId, finish.runWorkspace);
+  writeAudit(s, finish.audit);
 }
 
 /**
  * Inserts an already finished attempt + node state (lastAttemptSeq = the new seq) + optional
- * cache entry + optional run workspace.
+ * cache entry + optional run workspace + optional audit entries.
  * @returns the attempt with its seq
- * @throws TaskgraphError STORE_ERROR when `attempt.status` is `running`
+ * @throws TaskgraphError STORE_ERROR when `attempt.status` is `running`; CONFIG_INVALID for an
+ *   invalid audit entry (the transaction rolls back)
  * @throws SqliteError SQLITE_CONSTRAINT_FOREIGNKEY when the run does not exist
  */
 export function writeFinishedAttempt(
@@ -115,5 +125,6 @@ export function writeFinishedAttempt(
   s.upsertRunNode.run(runNodeValues(node, seq));
   if (extras?.cache) writeCache(s, extras.cache, attempt, output, ingredients);
   if (extras?.runWorkspace) writeRunWorkspace(s, node.runId, extras.runWorkspace);
+  writeAudit(s, extras?.audit);
   return { ...attempt, seq };
 }

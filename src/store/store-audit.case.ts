@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditInput } from './audit.js';
-import { expectCode, plan, run, type StoreHolder } from './store-fixtures.case.js';
+import { attemptStart, expectCode, plan, run, type StoreHolder } from './store-fixtures.case.js';
 
 /** Conformance cases for the audit log (`audit.ts`; see `store.case.ts`). */
 export function auditCases(h: StoreHolder): void {
@@ -101,6 +101,51 @@ export function auditCases(h: StoreHolder): void {
         expect(await h.store.getDecision('R1', 'other')).toBeUndefined();
         expect(await h.store.getDecision('nope', 'gate')).toBeUndefined();
         expect((await h.store.listAudit()).map((e) => e.kind)).toEqual(['approved']);
+      });
+    });
+
+    describe("an attempt's outcome and the audit entries travelling with it, atomically", () => {
+      const failed = { code: 'COMMAND_DENIED' as const, message: 'command refused', retryable: false, details: {} };
+      const refused = (over: Partial<AuditInput> = {}) => entry({ runId: 'R1', details: { node: 'a' }, ...over });
+      const node = (nodeId: string, status: 'failed' | 'suspended') => ({ runId: 'R1', nodeId, status, attempts: 1 });
+
+      it('finishAttempt writes the failed attempt, the node and the entries together', async () => {
+        await h.store.createRun(run('R1'));
+        const started = await h.store.startAttempt(attemptStart('R1', 'a'));
+        const finish = { seq: started.seq, status: 'failed' as const, error: failed, usage: started.usage, finishedAt: '2025-02-01T00:00:02.000Z', durationMs: 1000, node: node('a', 'failed') };
+        await h.store.finishAttempt({ ...finish, audit: [refused(), refused({ kind: 'command-allowed-unlisted' })] });
+        expect((await h.store.listAttempts('R1', 'a')).map((x) => x.status)).toEqual(['failed']);
+        expect((await h.store.listAudit('R1')).map((e) => e.kind)).toEqual(['command-refused', 'command-allowed-unlisted']);
+      });
+
+      it('finishAttempt with an invalid entry writes nothing: the attempt stays running, no entry', async () => {
+        await h.store.createRun(run('R1'));
+        const started = await h.store.startAttempt(attemptStart('R1', 'a'));
+        const finish = { seq: started.seq, status: 'failed' as const, error: failed, usage: started.usage, finishedAt: '2025-02-01T00:00:02.000Z', durationMs: 1000, node: node('a', 'failed') };
+        await expectCode(h.store.finishAttempt({ ...finish, audit: [refused(), refused({ risk: 101 })] }), 'CONFIG_INVALID');
+        expect((await h.store.listAttempts('R1', 'a')).map((x) => x.status)).toEqual(['running']);
+        expect((await h.store.listRunNodes('R1')).find((n) => n.nodeId === 'a')?.status).toBe('running');
+        expect(await h.store.listAudit()).toEqual([]);
+      });
+
+      it('recordFinishedAttempt(s) write the entries with the attempt, or neither', async () => {
+        await h.store.createRun(run('R1'));
+        const attempt = (nodeId: string) => ({ ...attemptStart('R1', nodeId), status: 'suspended' as const, suspendReason: 'approval needed', finishedAt: '2025-02-01T00:00:02.000Z', durationMs: 5 });
+        const asked = refused({ kind: 'approval-requested', subject: 'a', risk: 10 });
+        await h.store.recordFinishedAttempt(attempt('a'), node('a', 'suspended'), { audit: [asked] });
+        expect((await h.store.listAttempts('R1', 'a')).map((x) => x.status)).toEqual(['suspended']);
+        expect(await h.store.listAudit('R1')).toMatchObject([{ kind: 'approval-requested', subject: 'a', risk: 10 }]);
+        await expectCode(h.store.recordFinishedAttempt(attempt('b'), node('b', 'suspended'), { audit: [refused({ kind: 'nope' as never })] }), 'CONFIG_INVALID');
+        await expectCode(
+          h.store.recordFinishedAttempts([
+            { attempt: attempt('c'), node: node('c', 'suspended'), extras: { audit: [asked] } },
+            { attempt: attempt('d'), node: node('d', 'suspended'), extras: { audit: [refused({ at: 1.5 })] } },
+          ]),
+          'CONFIG_INVALID',
+        );
+        expect(await h.store.listAttempts('R1', 'b')).toEqual([]);
+        expect(await h.store.listAttempts('R1', 'c')).toEqual([]);
+        expect(await h.store.listAudit('R1')).toHaveLength(1);
       });
     });
   });

@@ -27,6 +27,12 @@ export interface FinishedAttemptExtras {
   cache?: CacheEntry;
   /** run workspace state to record */
   runWorkspace?: WorkspaceSnapshot;
+  /**
+   * audit entries of the decision behind the attempt's outcome (a refused command, an approval
+   * asked for: `TaskgraphError.audit`), appended in the same transaction: written with the
+   * attempt or not at all. An invalid entry (see {@link Store.appendAudit}) fails the whole write.
+   */
+  audit?: readonly AuditInput[];
 }
 
 /**
@@ -250,7 +256,9 @@ export interface DecisionRecord {
   /**
    * what the decision is about, when a node can ask about different things in turn: for an
    * `apply` node's approval, the sha256 (hex) of the diff shown (`safety/edit-review.ts`); the
-   * node applies its edit only when the approval's subject is the diff it would apply now.
+   * node applies its edit only when the approval's subject is the diff it would apply now. For
+   * the approval of an unlisted command line (`command`, `verify`, `setup` nodes), the sha256
+   * (hex) of the exact line (`safety/command-approval.ts`): only that line runs.
    * Absent for `approval` and `human` nodes.
    */
   subject?: string;
@@ -274,6 +282,8 @@ export interface AttemptFinish {
   cache?: CacheEntry;
   /** run workspace state to record in the same transaction */
   runWorkspace?: WorkspaceSnapshot;
+  /** audit entries appended in the same transaction (see {@link FinishedAttemptExtras.audit}) */
+  audit?: readonly AuditInput[];
 }
 
 /** One item of {@link Store.recordFinishedAttempts}. */
@@ -378,16 +388,21 @@ export interface Store {
   // attempts
   /** Inserts a `running` attempt and sets the node `running`, atomically; returns it with `seq`. */
   startAttempt(attempt: Omit<AttemptRecord, 'seq' | 'status'>): Promise<AttemptRecord>;
-  /** Finishes an attempt: attempt row + node state + cache entry + run workspace, one transaction. */
+  /**
+   * Finishes an attempt: attempt row + node state + cache entry + run workspace + audit entries
+   * (`finish.audit`), one transaction. Rejects NOT_FOUND (unknown seq or run) and CONFIG_INVALID
+   * (an invalid audit entry); nothing is written then.
+   */
   finishAttempt(finish: AttemptFinish): Promise<void>;
   /**
    * Inserts an attempt that is already finished (any status but `running`: succeeded, failed,
    * cached, suspended, interrupted) + the node's state (`lastAttemptSeq` set to the new seq) +
-   * optional cache entry + optional run workspace, in ONE transaction; returns the attempt with
+   * optional cache entry + optional run workspace + optional audit entries
+   * ({@link FinishedAttemptExtras.audit}), in ONE transaction; returns the attempt with
    * its `seq`. For nodes without side effects, where a crash mid-node just re-runs it, so one
    * transaction per node suffices (instead of startAttempt + finishAttempt).
    * Rejects `NOT_FOUND` (nothing written) when the run does not exist, `STORE_ERROR` for status
-   * `running` (use {@link Store.startAttempt}).
+   * `running` (use {@link Store.startAttempt}), `CONFIG_INVALID` for an invalid audit entry.
    */
   recordFinishedAttempt(attempt: Omit<AttemptRecord, 'seq'>, node: RunNodeRecord, options?: FinishedAttemptExtras): Promise<AttemptRecord>;
   /**

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import { runCheck } from './run-check.js';
 
-const config = ProjectConfigSchema.parse({ policy: { outputLimit: 1500 } });
+// lines run outside a run node: `unlisted: ask` (the default) would refuse them there
+const config = ProjectConfigSchema.parse({ policy: { outputLimit: 1500, safety: { commands: { unlisted: 'allow' } } } });
 
 let dir: string;
 beforeAll(async () => {

@@ -46,7 +46,8 @@ describe('setup in a worktree', () => {
     expect(await worktreeIdentity(wt)).toBe(identity);
     expect(await readSetupMarker(wt)).toBeUndefined();
 
-    const config = ProjectConfigSchema.parse({});
+    // lines run outside a run node: `unlisted: ask` (the default) would refuse them there
+    const config = ProjectConfigSchema.parse({ policy: { safety: { commands: { unlisted: 'allow' } } } });
     const run = await runSetup('mkdir -p .deps && cp package-lock.json .deps/ready', { cwd: wt, config, projectDir: project.dir, dependencies: 'h1' });
     expect(run.error).toBeUndefined();
     expect(await readFile(join(wt, '.deps', 'ready'), 'utf8')).toBe('{"lockfileVersion":3}\n');
