@@ -94,7 +94,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--concurrency <n>', 'nodes running at once', int)
-  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency, else 4, or 1 with baseline off)', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
   .option('--approve-plan', 'stop after planning until a person approves the plan (taskgraph plan show|approve; policy.approvePlan)')
@@ -104,7 +104,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
 
 withCommandConsent(withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
   .option('--concurrency <n>', 'nodes running at once', int)
-  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency, else 4, or 1 with baseline off)', int)
   .option('--force <node...>', 'ignore the cache for these nodes')
   .option('--no-worktree', 'run in the project directory instead of a new git worktree')
   .option('--approve-plan', 'a saved plan waits for a person to approve it before any task runs (taskgraph plan show|approve; policy.approvePlan)')
@@ -114,7 +114,7 @@ withCommandConsent(withBudgetFlags(common(program.command('run <target>').descri
 
 withCommandConsent(withBudgetFlags(common(program.command('resume <run>').description('continue a run that was killed, failed or suspended'))
   .option('--concurrency <n>', 'nodes running at once', int)
-  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency)', int)))
+  .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency, else 4, or 1 with baseline off)', int)))
   .action(act(async (cmd, run: string) => resumeCommand(run, opts(cmd))));
 
 withCommandConsent(

@@ -323,11 +323,12 @@ export const ProjectConfigSchema = z
          * tasks open at once (issue 10). Above 1 every task works in a worktree of its own on branch
          * `taskgraph/<run>-tasks/<task>` and a finished task is integrated onto the run branch in the
          * plan's topological order (`engine/parallel-tasks.ts`); 1 keeps the single shared
-         * worktree, one task after another. `--task-concurrency` overrides it. Default 1, not the
-         * issue's 4, for now: with a red base (`baseline: off`, as in the demo project)
-         * independent tasks would start from failing tests that an earlier task fixes.
+         * worktree, one task after another. `--task-concurrency` overrides it. Unset: 4 when the
+         * run checks its base commit (`baseline` strict or known-failures), else 1 — with
+         * `baseline: off` (as in the demo project) the base may be red, and independent tasks cut
+         * from it would fail on tests an earlier task fixes (`engine/task-concurrency.ts`).
          */
-        taskConcurrency: z.number().int().min(1).max(64).default(1),
+        taskConcurrency: z.number().int().min(1).max(64).optional(),
         /** environment variables passed to commands besides PATH/HOME */
         envAllowlist: z.array(z.string()).default([]),
         /** characters of command output kept in notes and outputs (head + tail) */
@@ -361,7 +362,6 @@ export const ProjectConfigSchema = z
         approvePlan: false,
         commandTimeoutMs: 600_000,
         concurrency: 4,
-        taskConcurrency: 1,
         envAllowlist: [],
         outputLimit: 4000,
         budget: {},

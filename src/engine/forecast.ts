@@ -95,7 +95,7 @@ export interface ForecastInput {
   /** node ids the run would be forced to execute (`--force`) */
   force?: readonly string[];
   /**
-   * tasks the run would keep open at once (default `config.policy.taskConcurrency`); above 1 the
+   * tasks the run would keep open at once (default as the engine: `task-concurrency.ts`); above 1 the
    * forecast cuts task worktrees beside the scratch worktree and integrates as the run would
    * (`parallel-tasks.ts`), and removes those worktrees and task branches when it ends
    */
