@@ -378,13 +378,38 @@ export class Engine {
     const notices = new Notices({ store, config: this.options.config, projectDir: this.options.projectDir }, (nodeId, message) =>
       state.emit({ type: 'log', runId: state.run.id, nodeId, message }),
     );
-    // tasks in parallel: integrate finished tasks in topological order; a conflict refines its task
-    const integrate = async () => {
-      if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
-      // git or store trouble: stop scheduling, keep state
-      await integrateFinishedTasks(state, tasks, (id) => skipAfterFailure(state, tasks, id)).then((held) => void (holdReason ??= held), (error) => void (controller.signal.aborted || (fatal ??= error)));
+    // tasks in parallel: integrate finished tasks in topological order, in the background (the
+    // loop goes on scheduling while an integration check runs); a conflict refines its task
+    let integrating: Promise<void> | undefined;
+    let integrateAgain = false;
+    let poked = false; // something the loop must look at happened while it was busy
+    const poke = () => {
+      poked = true;
+      wake?.();
     };
-    await integrate(); // tasks an earlier session finished but did not integrate
+    const integrate = (): void => {
+      if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
+      if (integrating) {
+        integrateAgain = true; // tasks finished meanwhile: one more round after this one
+        return;
+      }
+      // git or store trouble: stop scheduling, keep state
+      integrating = integrateFinishedTasks(state, tasks, (id) => skipAfterFailure(state, tasks, id))
+        .then(
+          (held) => void (holdReason ??= held),
+          (error) => void (controller.signal.aborted || (fatal ??= error)),
+        )
+        .finally(() => {
+          integrating = undefined;
+          if (integrateAgain) {
+            integrateAgain = false;
+            integrate();
+          }
+          poke();
+        });
+    };
+    if (state.parallel) state.parallel.onAdmissible = poke; // dependents may start on a batch being checked
+    integrate(); // tasks an earlier session finished but did not integrate
     try {
       for (;;) {
         while (running.size < concurrency && !controller.signal.aborted && fatal === undefined) {
@@ -402,18 +427,20 @@ export class Engine {
             wake?.();
           })();
         }
-        if (running.size === 0 && completions.length === 0) {
+        if (running.size === 0 && completions.length === 0 && !integrating && !poked) {
           if (await pickUpDecisions()) continue;
           break;
         }
-        if (completions.length === 0) {
+        if (completions.length === 0 && !poked) {
           // an approval or human node waits: look for its decision every DECISION_POLL_MS meanwhile
           const poll = watch.waiting(state.scheduler.states()) ? setTimeout(() => wake?.(), DECISION_POLL_MS) : undefined;
           await new Promise<void>((resolve) => (wake = resolve));
           clearTimeout(poll);
         }
         wake = undefined;
+        poked = false;
         await pickUpDecisions();
+        const finished = completions.length > 0;
         while (completions.length > 0) {
           const done = completions.shift()!;
           running.delete(done.id);
@@ -443,7 +470,7 @@ export class Engine {
             if (decision.action === 'fail') await skipAfterFailure(state, tasks, done.id);
           }
         }
-        await integrate();
+        if (finished) integrate(); // (not after a poke alone: an integration's end pokes the loop)
       }
     } finally {
       for (const s of stops) s.removeEventListener('abort', onAbort);

@@ -43,6 +43,16 @@ export class ParallelTasks {
   private readonly open = new Set<string>();
   /** tasks integrated onto the run branch: integrated commit by task */
   private readonly integrated = new Map<string, string>();
+  /** the commit each task was last replayed to (the run branch's next tip with it), by task */
+  private readonly replayed = new Map<string, string>();
+  /** tasks of the batch whose check runs now: their dependents may start speculatively */
+  private readonly checking = new Set<string>();
+  /**
+   * Called when nodes that could not start may start now without a node finishing (a batch's
+   * check began, so the batch's dependents may start on its tip): the engine looks at its ready
+   * set again.
+   */
+  onAdmissible: (() => void) | undefined;
 
   /**
    * @param state the run (its `workspace` is the run worktree, on the run branch)
@@ -159,12 +169,16 @@ export class ParallelTasks {
 
   /**
    * Whether a ready node may start: a node of another task's successor waits until that task is
-   * integrated (its commit is on the run branch); a node of a task not open yet opens it when
-   * fewer than `limit` tasks are open.
+   * integrated (its commit is on the run branch) or is in the batch whose check runs now
+   * (speculative start, as a merge queue builds on the batch ahead: see `integrateBatch`; only
+   * for nodes of a task, whose worktree is cut at the batch's commits — a node of no task runs
+   * in the run worktree, which moves only when the check passes); a node of a task not open yet
+   * opens it when fewer than `limit` tasks are open.
    */
   admit(id: string): boolean {
     const task = this.state.graph.nodes.get(id)!.task;
-    if (!this.upstreamTasks(id).every((t) => this.integrated.has(t))) return false;
+    const landed = (t: string) => this.integrated.has(t) || (task !== undefined && this.checking.has(t));
+    if (!this.upstreamTasks(id).every(landed)) return false;
     if (task === undefined || this.open.has(task)) return true;
     if (this.open.size >= this.limit) return false;
     this.open.add(task);
@@ -240,13 +254,16 @@ export class ParallelTasks {
   /**
    * The commit a task starts from: the latest integrated commit of its dependencies (the run
    * branch holds every dependency there; the one last in topological order unless a dependency
-   * waited for a person and was integrated after it), else the commit tasks without dependencies
-   * start from (`run.options.taskBase`, set from the run branch's tip the first time). Independent
-   * of timing when no task waits for a person, so a re-run cuts the same bases.
+   * waited for a person and was integrated after it), or, for a dependency whose batch is being
+   * checked, the commit it was replayed to — the same commit once the check passes, as a replay
+   * depends only on the task's commit and the tip; else the commit tasks without dependencies
+   * start from (`run.options.taskBase`, set from the run branch's tip the first time).
+   * Independent of timing when checks pass and no task waits for a person, so a re-run cuts the
+   * same bases.
    */
   private async baseOf(task: string): Promise<string> {
     const deps = new Set(this.state.graph.order.filter((n) => this.state.graph.nodes.get(n)!.task === task).flatMap((n) => this.upstreamTasks(n)));
-    const commit = await this.latest([...deps].flatMap((t) => this.integrated.get(t) ?? []));
+    const commit = await this.latest([...deps].flatMap((t) => this.integrated.get(t) ?? this.replayed.get(t) ?? []));
     if (commit) return commit;
     const inherited = await this.splitStart(task);
     if (inherited) return inherited;
@@ -319,7 +336,12 @@ export class ParallelTasks {
    *    commit and the tip, so the commits are the same whatever the batches (a cached re-run
    *    rebuilds the same branch).
    * 2. When some of them were replayed (not fast-forwards nor empty) and their checks are the
-   *    same (`checkSignature`), runs that check ONCE, over the batch's tip. A passing tip holds
+   *    same (`checkSignature`), runs that check ONCE, over the batch's tip. While it runs, tasks
+   *    that depend on the batch may start from the commits it was replayed to (speculative
+   *    start, as GitHub's merge queue tests a pull request on top of the ones ahead of it): the
+   *    run branch still moves only over checked tips; a dependent that started on a batch whose
+   *    check then fails is replayed onto the real tip and checked when its turn comes, like a
+   *    task whose base moved. A passing tip holds
    *    every task of the batch, each one commit: the merge-queue argument, the run branch holds
    *    only tasks verified together with all that precedes them. Intermediate commits are not
    *    tested on their own (as in any batching merge queue).
@@ -356,7 +378,17 @@ export class ParallelTasks {
     if (last && new Set(checked.map((s) => s.check)).size === 1) {
       // one check over the batch's tip (the tree after `last` is the tip's: later steps are empty)
       const covers = steps.map((s) => s.task);
-      tipFailure = await verifyIntegration(this.state, last.task, await this.ensureOpen(last.task), last.result, last.taskCommit!, covers);
+      for (const s of steps) {
+        this.replayed.set(s.task, s.result);
+        this.checking.add(s.task);
+      }
+      this.onAdmissible?.();
+      const unchecked = () => steps.forEach((s) => this.checking.delete(s.task));
+      tipFailure = await verifyIntegration(this.state, last.task, await this.ensureOpen(last.task), last.result, last.taskCommit!, covers).catch((error: unknown) => {
+        unchecked();
+        throw error;
+      });
+      if (tipFailure) unchecked(); // a passing batch stays admissible until `commit` marks it integrated
       if (!tipFailure) {
         await this.commit(steps, t0);
         return conflict;
@@ -398,6 +430,7 @@ export class ParallelTasks {
     const ms = Date.now() - t0;
     for (const s of steps) {
       this.integrated.set(s.task, s.result);
+      this.checking.delete(s.task);
       this.worktrees.delete(s.task);
       if (s.record.worktree && s.record.branch) await removeTaskWorktree(runWs.dir, s.record.worktree, s.record.branch, true);
       const batch = steps.length > 1 ? `, batch of ${steps.length}` : '';
