@@ -462,6 +462,39 @@ export class ParallelTasks {
   }
 
   /**
+   * Whether a task was cut from a batch whose check failed (speculative start, see
+   * `integrateBatch`): its start commit is neither on the run branch nor the tip of a batch being
+   * checked now. Such a task's checks fail for the batch's culprit, not for its own work.
+   * @param start the task's start commit (40 hex)
+   * @throws TaskgraphError GIT_ERROR
+   */
+  async startedOnRejected(start: string): Promise<boolean> {
+    if ([...this.checking].some((t) => this.replayed.get(t) === start)) return false;
+    const tip = await gitText(this.runWorkspace.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
+    return !(await this.runWorkspace.isAncestor(start, tip));
+  }
+
+  /**
+   * Starts a task cut from a rejected batch over (see `startedOnRejected`): records it `pending`
+   * with no start commit, worktree or branch and its nodes `pending` (write), then removes its
+   * worktree and branch and frees its slot (act). It opens again once its dependencies are
+   * integrated, cut from their commits; no attempt is charged and no note is written.
+   * @param record the task's current record
+   * @param nodes the task's node ids
+   * @throws TaskgraphError GIT_ERROR, STORE_ERROR
+   */
+  async restart(record: RunTaskRecord, nodes: readonly string[]): Promise<void> {
+    const { store, run } = this.state;
+    const { startCommit: _start, worktree, branch, integratedCommit: _integrated, ...rest } = record;
+    await store.putRunTask({ ...rest, status: 'pending' });
+    await store.putRunNodes(nodes.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task: record.taskId })));
+    await this.opening.get(record.taskId)?.catch(() => undefined);
+    this.worktrees.delete(record.taskId);
+    this.open.delete(record.taskId);
+    if (worktree && branch) await removeTaskWorktree(this.runWorkspace.dir, worktree, branch, true);
+  }
+
+  /**
    * The commit a subtask of a split task starts from when it waits for no sibling: the split
    * task's start commit (which holds the split task's dependencies). A subtask is a task one of
    * whose nodes waits for a `<parent>/replan` node (the decompose node that expanded it).

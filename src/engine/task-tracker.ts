@@ -103,7 +103,9 @@ export class TaskTracker {
   /**
    * After a node of a task failed: refine (note, reset, retry), hold for a person (loop), or fail.
    * The note records the attempt's edit (`attempt-edit-record.ts`), so the retry can show it.
-   * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once.
+   * Failures a better input cannot fix (see REFINABLE_CODES) fail the task at once. A task cut
+   * from a batch whose check failed (tasks in parallel, speculative start) is started over on its
+   * dependencies' commits instead (`ParallelTasks.restart`): no note, no attempt charged.
    * @param rebaseTo a new start commit for the retry (a task whose integration conflicted is redone
    *   on the run branch's tip, issue 10); default the commit the task started from
    */
@@ -113,6 +115,15 @@ export class TaskTracker {
     if (!task) return { action: 'fail' };
     const current: RunTaskRecord = (await store.getRunTask(run.id, task)) ?? { runId: run.id, taskId: task, attempt: 1, status: 'running' };
     if (!REFINABLE_CODES.has(error.code)) return this.fail(task, current);
+    if (this.state.parallel && current.startCommit && (await this.state.parallel.startedOnRejected(current.startCommit))) {
+      // cut from a batch whose check failed (a speculative start): not this task's failure
+      const ids = this.nodesOf(task);
+      await this.state.parallel.restart(current, ids);
+      for (const nodeId of ids) this.state.outputs.delete(nodeId);
+      this.state.scheduler.reset(ids);
+      this.state.emit({ type: 'log', runId: run.id, nodeId: id, message: `${task} started on a batch whose check failed: it starts over once its dependencies are on the run branch` });
+      return { action: 'retry' };
+    }
 
     // the note, with the attempt's edit (before the reset below): appended once (a crash right
     // after appending does not add it twice on resume). An earlier note with the same signature,
