@@ -24,7 +24,7 @@ import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
 import { ParallelTasks } from './parallel-tasks.js';
 import { taskConcurrencyOf } from './task-concurrency.js';
-import { integrateFinishedTasks } from './task-integration.js';
+import { BackgroundIntegration, integrateFinishedTasks } from './task-integration.js';
 import { Scheduler } from './scheduler.js';
 import { listening } from './stop-signal.js';
 import { TaskTracker } from './task-tracker.js';
@@ -380,34 +380,18 @@ export class Engine {
     );
     // tasks in parallel: integrate finished tasks in topological order, in the background (the
     // loop goes on scheduling while an integration check runs); a conflict refines its task
-    let integrating: Promise<void> | undefined;
-    let integrateAgain = false;
     let poked = false; // something the loop must look at happened while it was busy
     const poke = () => {
       poked = true;
       wake?.();
     };
-    const integrate = (): void => {
-      if (!state.parallel || fatal !== undefined || controller.signal.aborted) return;
-      if (integrating) {
-        integrateAgain = true; // tasks finished meanwhile: one more round after this one
-        return;
-      }
-      // git or store trouble: stop scheduling, keep state
-      integrating = integrateFinishedTasks(state, tasks, (id) => skipAfterFailure(state, tasks, id))
-        .then(
-          (held) => void (holdReason ??= held),
-          (error) => void (controller.signal.aborted || (fatal ??= error)),
-        )
-        .finally(() => {
-          integrating = undefined;
-          if (integrateAgain) {
-            integrateAgain = false;
-            integrate();
-          }
-          poke();
-        });
-    };
+    const integration = new BackgroundIntegration(
+      () => (!state.parallel || fatal !== undefined || controller.signal.aborted ? undefined : integrateFinishedTasks(state, tasks, (id) => skipAfterFailure(state, tasks, id))),
+      (held) => void (holdReason ??= held),
+      (error) => void (controller.signal.aborted || (fatal ??= error)), // git or store trouble: stop scheduling, keep state
+      poke,
+    );
+    const integrate = () => integration.request();
     if (state.parallel) state.parallel.onAdmissible = poke; // dependents may start on a batch being checked
     integrate(); // tasks an earlier session finished but did not integrate
     try {
@@ -427,7 +411,7 @@ export class Engine {
             wake?.();
           })();
         }
-        if (running.size === 0 && completions.length === 0 && !integrating && !poked) {
+        if (running.size === 0 && completions.length === 0 && !integration.busy && !poked) {
           if (await pickUpDecisions()) continue;
           break;
         }

@@ -1,15 +1,13 @@
-import { TaskgraphError, toErrorRecord, type ErrorRecord } from '../core/errors.js';
-import { isJsonObject, type Json } from '../core/json.js';
-import type { RunTaskRecord, WorkspaceSnapshot } from '../store/store.js';
+import { TaskgraphError, type ErrorRecord } from '../core/errors.js';
+import type { RunTaskRecord } from '../store/store.js';
 import { gitText } from '../workspace/git-run.js';
-import { integrateCommit, type IntegrateResult } from '../workspace/integrate.js';
+import { integrateCommit } from '../workspace/integrate.js';
 import { openTaskWorktree, removeTaskWorktree, taskBranchName, taskWorktreeDir } from '../workspace/task-worktree.js';
 import type { Workspace } from '../workspace/workspace.js';
-import { dependencyHash } from '../verify/dependency-files.js';
-import { readSetupMarker, runSetup } from '../verify/setup-run.js';
-import { pidDir } from './orphans.js';
+import { commitOf, conflictError, type IntegrationFailure } from './integration-failure.js';
 import { checkSignature, integrationCheckSpec, verifyIntegration } from './integration-verify.js';
 import type { RunState } from './run-state.js';
+import { prepareTaskWorktree, restoreTaskWorktree, splitStartOf } from './task-worktree-state.js';
 
 /**
  * Tasks in parallel (issue 10, `policy.taskConcurrency` > 1): up to `limit` tasks are open at
@@ -87,7 +85,7 @@ export class ParallelTasks {
     }
     for (const t of running) {
       const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir: t.worktree!, branch: t.branch!, base: t.startCommit! });
-      await this.restoreLatest(t.taskId, ws, t.startCommit!);
+      await restoreTaskWorktree(this.state, t.taskId, ws, t.startCommit!);
       this.worktrees.set(t.taskId, ws);
       this.open.add(t.taskId);
     }
@@ -121,24 +119,6 @@ export class ParallelTasks {
     let tip: string | undefined;
     for (const c of new Set(commits)) if (tip === undefined || (await this.runWorkspace.isAncestor(tip, c))) tip = c;
     return tip;
-  }
-
-  /**
-   * Puts a task's worktree back to the state its last finished side-effecting node recorded
-   * (`workspaceAfter` of the latest succeeded or cached attempt of a node that stands finished),
-   * else to its start commit: what the task's remaining nodes expect, whatever the directory
-   * held (a kill mid-apply, a worktree checked out again after `clean`).
-   */
-  private async restoreLatest(task: string, ws: Workspace, start: string): Promise<void> {
-    const { store, run } = this.state;
-    const nodes = new Map((await store.listRunNodes(run.id)).map((n) => [n.nodeId, n.status]));
-    let last: WorkspaceSnapshot | undefined;
-    for (const a of await store.listAttempts(run.id)) {
-      const done = nodes.get(a.nodeId) === 'succeeded' || nodes.get(a.nodeId) === 'cached';
-      if (this.state.graph.nodes.get(a.nodeId)?.task === task && done && a.workspaceAfter && (a.status === 'succeeded' || a.status === 'cached')) last = a.workspaceAfter;
-    }
-    if (last) await ws.restore(last);
-    else await ws.resetTo(start);
   }
 
   /** The worktree of an open task, or undefined (nodes of no task and unopened tasks use the run worktree). */
@@ -222,33 +202,10 @@ export class ParallelTasks {
       await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'running', startCommit: base, worktree: dir, branch });
     }
     const ws = await openTaskWorktree({ repoDir: this.runWorkspace.dir, dir, branch, base });
-    if (current?.worktree) await this.restoreLatest(task, ws, base); // a task retried in a later session
-    await this.prepare(task, ws);
+    if (current?.worktree) await restoreTaskWorktree(this.state, task, ws, base); // a task retried in a later session
+    await prepareTaskWorktree(this.state, task, ws);
     this.worktrees.set(task, ws);
     return ws;
-  }
-
-  /**
-   * Runs `commands.setup` in a task worktree it never ran in (no setup marker, see
-   * `verify/setup-run.ts`), so the task's checks find its dependencies installed.
-   * @throws TaskgraphError COMMAND_FAILED when setup fails (the run stops; fix it and resume)
-   */
-  private async prepare(task: string, ws: Workspace): Promise<void> {
-    const { config, projectDir } = this.state.options;
-    const command = config.commands.setup;
-    // a split task's worktree only holds its joining commit (`discard`): no check runs there
-    if (!command || this.state.graph.nodes.has(`${task}/replan`) || (await readSetupMarker(ws.dir))) return;
-    const { hash } = await dependencyHash(ws.dir, await ws.listFiles());
-    const { error } = await runSetup(command, {
-      cwd: ws.dir,
-      config,
-      projectDir,
-      dependencies: hash,
-      signal: this.state.signal,
-      pidDir: pidDir(projectDir, this.state.run.id),
-      log: (message) => this.state.emit({ type: 'log', runId: this.state.run.id, nodeId: `${task}/context`, message: `${task} worktree: ${message}` }),
-    });
-    if (error) throw new TaskgraphError(error.code, `${task}'s worktree: ${error.message}`, { details: error.details, ...(error.hint ? { hint: error.hint } : {}) });
   }
 
   /**
@@ -265,7 +222,7 @@ export class ParallelTasks {
     const deps = new Set(this.state.graph.order.filter((n) => this.state.graph.nodes.get(n)!.task === task).flatMap((n) => this.upstreamTasks(n)));
     const commit = await this.latest([...deps].flatMap((t) => this.integrated.get(t) ?? this.replayed.get(t) ?? []));
     if (commit) return commit;
-    const inherited = await this.splitStart(task);
+    const inherited = await splitStartOf(this.state, task);
     if (inherited) return inherited;
     const kept = this.state.run.options['taskBase'];
     if (typeof kept === 'string') return kept;
@@ -494,34 +451,6 @@ export class ParallelTasks {
     if (worktree && branch) await removeTaskWorktree(this.runWorkspace.dir, worktree, branch, true);
   }
 
-  /**
-   * The commit a subtask of a split task starts from when it waits for no sibling: the split
-   * task's start commit (which holds the split task's dependencies). A subtask is a task one of
-   * whose nodes waits for a `<parent>/replan` node (the decompose node that expanded it).
-   */
-  private async splitStart(task: string): Promise<string | undefined> {
-    const { graph } = this.state;
-    for (const id of graph.order) {
-      if (graph.nodes.get(id)!.task !== task) continue;
-      for (const p of graph.preds.get(id) ?? []) {
-        const parent = graph.nodes.get(p)!;
-        const of = parent.kind === 'decompose' && parent.task === undefined && p.endsWith('/replan') ? p.slice(0, -'/replan'.length) : undefined;
-        if (of === undefined || of === task) continue;
-        const record = await this.state.store.getRunTask(this.state.run.id, of);
-        if (record?.startCommit) return record.startCommit;
-      }
-    }
-    return undefined;
-  }
-}
-
-/** A task that could not be integrated: its error, and the run branch's tip to redo it on. */
-export interface IntegrationFailure {
-  task: string;
-  /** `INTEGRATION_CONFLICT` (files and hunks in `details`) or the check's `VERIFY_FAILED` */
-  error: ErrorRecord;
-  /** the run branch's tip without the task (40 hex) */
-  tip: string;
 }
 
 /** One task of a batch, replayed. */
@@ -535,20 +464,4 @@ interface Step {
   taskCommit?: string;
   /** the signature of the check this step needs (replayed tasks with a verify node), if any */
   check?: string;
-}
-
-/** The `INTEGRATION_CONFLICT` failure of a task whose replay conflicts. */
-function conflictError(task: string, result: Extract<IntegrateResult, { kind: 'conflict' }>): ErrorRecord {
-  const files = result.files.join(', ');
-  return toErrorRecord(
-    new TaskgraphError('INTEGRATION_CONFLICT', `${task}'s commit conflicts with the run branch in ${files || 'the tree'}: it is redone on the new base`, {
-      details: { files: result.files, reason: [result.messages, result.hunks].filter((s) => s !== '').join('\n\n') },
-      hint: 'the task is refined on the run branch as it is now',
-    }),
-  );
-}
-
-/** The commit sha of a `git-commit` node's output (`{ commit, message }`), if any. */
-function commitOf(out: Json | undefined): string | undefined {
-  return isJsonObject(out) && typeof out['commit'] === 'string' ? out['commit'] : undefined;
 }

@@ -33,3 +33,53 @@ export async function integrateFinishedTasks(state: RunState, tasks: TaskTracker
   }
   return held;
 }
+
+/**
+ * Runs integration rounds beside the engine's scheduling loop (issue 10): the loop goes on
+ * starting and finishing nodes while a round (and its check, seconds long) runs. At most one
+ * round runs at a time; a request during a round asks for one more round after it (tasks
+ * finished meanwhile).
+ */
+export class BackgroundIntegration {
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  /**
+   * @param round starts one round (`integrateFinishedTasks`), or returns undefined when no round
+   *   should run now (no parallel tasks, the run stopping)
+   * @param held receives a round's hold reason (a task held for a person), if any
+   * @param failed receives a round's error (GIT_ERROR, STORE_ERROR)
+   * @param settled called after every round, failed or not: the loop looks at its ready set again
+   */
+  constructor(
+    private readonly round: () => Promise<string | undefined> | undefined,
+    private readonly held: (reason: string | undefined) => void,
+    private readonly failed: (error: unknown) => void,
+    private readonly settled: () => void,
+  ) {}
+
+  /** Whether a round runs now (the loop must not end meanwhile). */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Starts a round, or asks for one more after the running one. Never throws. */
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    const started = this.round();
+    if (!started) return;
+    this.running = started
+      .then(this.held, this.failed)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.request();
+        }
+        this.settled();
+      });
+  }
+}
