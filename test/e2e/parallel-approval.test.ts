@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli } from '../support/cli.js';
 import { git } from '../support/project.js';
 import { calc, planJson, udiff } from '../support/scripted-model.js';
-import { useParallelProject, type ParallelSummary } from '../support/parallel-project.js';
-import { queryStore } from '../support/store-db.js';
+import { branchSubjects, type ParallelSummary, taskRows, useParallelProject } from '../support/parallel-project.js';
 
 /**
  * Issue 11: "An approval pending in one branch of the DAG does not hold up unrelated branches.
@@ -26,24 +25,6 @@ const CI_YAML = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-lates
 const readmeDivide = (readme: string) => readme.replace('- `subtract(a, b)`: `a` minus `b`.\n', '- `subtract(a, b)`: `a` minus `b`.\n- `divide(a, b)`: `a` divided by `b` (planned).\n');
 const NOTES = '# Notes\n\nThe calculator adds and subtracts; divide is planned.\n';
 const NOTES_CI = `${NOTES}\nCI (${CI}) runs the tests on every push.\n`;
-
-interface TaskRow {
-  task_id: string;
-  status: string;
-  start_commit: string | null;
-  worktree: string | null;
-  branch: string | null;
-  integrated_commit: string | null;
-}
-
-function taskRows(dir: string, runId: string): Map<string, TaskRow> {
-  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, start_commit, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
-  return new Map(rows.map((r) => [r.task_id, r]));
-}
-
-async function subjects(dir: string, branch: string): Promise<string[]> {
-  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
-}
 
 describe('parallel tasks: an approval pending in one task does not hold up the others', () => {
   const p = useParallelProject(
@@ -74,7 +55,7 @@ describe('parallel tasks: an approval pending in one task does not hold up the o
 
     // while T1 waits: T2 and T3 ran, passed and stand on the run branch, one commit each
     const waiting = taskRows(dir, runId);
-    expect(await subjects(dir, branch)).toEqual(['feat(T2): mention divide in the README', 'feat(T3): add notes']);
+    expect(await branchSubjects(dir, branch)).toEqual(['feat(T2): mention divide in the README', 'feat(T3): add notes']);
     expect(waiting.get('T2')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${branch}~1`));
     expect(waiting.get('T3')!.integrated_commit).toBe(await git(dir, 'rev-parse', branch));
     // T3 started from T2's integrated commit: it did not wait for T1
@@ -100,7 +81,7 @@ describe('parallel tasks: an approval pending in one task does not hold up the o
 
     // T1 is replayed onto T3: the run branch keeps T2 and T3 as they were, then T1, then T4
     const rows = taskRows(dir, runId);
-    expect(await subjects(dir, branch)).toEqual(['feat(T2): mention divide in the README', 'feat(T3): add notes', 'feat(T1): add a CI workflow', 'feat(T4): mention CI in the notes']);
+    expect(await branchSubjects(dir, branch)).toEqual(['feat(T2): mention divide in the README', 'feat(T3): add notes', 'feat(T1): add a CI workflow', 'feat(T4): mention CI in the notes']);
     expect(rows.get('T3')!.integrated_commit).toBe(waiting.get('T3')!.integrated_commit);
     expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${branch}~1`));
     expect(await git(dir, 'rev-parse', `${branch}~2`)).toBe(waiting.get('T3')!.integrated_commit);

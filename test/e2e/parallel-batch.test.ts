@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { git, type TempProject } from '../support/project.js';
 import { calc, planJson, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
-import { runParallelDo, useParallelProject } from '../support/parallel-project.js';
+import { branchSubjects, runParallelDo, useParallelProject } from '../support/parallel-project.js';
 import { queryStore } from '../support/store-db.js';
 
 /**
@@ -27,10 +27,6 @@ function checks(dir: string, runId: string): string[] {
   return queryStore<{ node_id: string; status: string }>(dir, "SELECT node_id, status FROM attempts WHERE run_id = ? AND node_id LIKE '%/integrate' ORDER BY seq", runId).map(
     (r) => `${r.node_id} ${r.status}`,
   );
-}
-
-async function subjects(dir: string, branch: string): Promise<string[]> {
-  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
 }
 
 const multiplyEdit = udiff([
@@ -59,7 +55,7 @@ describe('parallel tasks: three independent tasks finished together', () => {
     const summary = await runDo(dir, 'Add multiply, mention divide, add notes.');
     // T1 is a fast-forward, T2 and T3 are replayed on it: one check, recorded on the last replayed task
     expect(checks(dir, summary.runId)).toEqual(['T3/integrate succeeded']);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README', 'feat(T3): add notes']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README', 'feat(T3): add notes']);
     const tip = await git(dir, 'rev-parse', summary.branch);
     for (const [file, text] of [
       ['src/calc.js', 'multiply'],
@@ -102,7 +98,7 @@ describe('parallel tasks: a batch whose check fails', () => {
       queryStore<{ task_id: string; start_commit: string; integrated_commit: string }>(dir, 'SELECT task_id, start_commit, integrated_commit FROM run_tasks WHERE run_id = ?', summary.runId).map((r) => [r.task_id, r]),
     );
     expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports', 'feat(T3): add notes']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports', 'feat(T3): add notes']);
     // the run branch never held the failing tree
     for (const rev of [`${summary.branch}~2`, `${summary.branch}~1`, summary.branch]) {
       expect(await git(dir, 'show', `${rev}:test/api.test.mjs`).catch(() => 'absent')).not.toContain("'add,subtract'");

@@ -10,7 +10,7 @@ import { cliJson, describeResult, runCli } from '../support/cli.js';
 import { git } from '../support/project.js';
 import { readAttemptResults } from '../support/attempt-outputs.js';
 import { calc, planJson, udiff } from '../support/scripted-model.js';
-import { runParallelDo, useParallelProject, type ParallelSummary } from '../support/parallel-project.js';
+import { type ParallelSummary, runParallelDo, taskRows, useParallelProject } from '../support/parallel-project.js';
 import { queryStore, readAttempts } from '../support/store-db.js';
 
 /**
@@ -32,19 +32,6 @@ import { queryStore, readAttempts } from '../support/store-db.js';
  */
 
 const GOAL = 'Add multiply and document it.';
-
-interface TaskRow {
-  task_id: string;
-  status: string;
-  worktree: string | null;
-  branch: string | null;
-  integrated_commit: string | null;
-}
-
-function taskRows(dir: string, runId: string): Map<string, TaskRow> {
-  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
-  return new Map(rows.map((r) => [r.task_id, r]));
-}
 
 /** The pid of a process that has exited (a `kill -9`ed taskgraph's, as far as the lease can tell). */
 function deadPid(): number {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cliJson } from '../support/cli.js';
 import { git, type TempProject } from '../support/project.js';
 import { calc, planJson, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
-import { runParallelDo, useParallelProject } from '../support/parallel-project.js';
+import { branchSubjects, runParallelDo, taskRows, useParallelProject } from '../support/parallel-project.js';
 import { queryStore } from '../support/store-db.js';
 
 /**
@@ -24,16 +24,6 @@ function useProject(script: Script): { model: ScriptedModel; readonly project: T
   return useParallelProject(script, (s) => (s.role === 'coder' && s.task ? (DELAY_MS[s.task] ?? 200) : 50), { files: { 'test/slow.test.mjs': slowCheck } });
 }
 
-interface TaskRow {
-  task_id: string;
-  start_commit: string;
-  integrated_commit: string | null;
-}
-
-function taskRows(dir: string, runId: string): Map<string, TaskRow> {
-  return new Map(queryStore<TaskRow>(dir, 'SELECT task_id, start_commit, integrated_commit FROM run_tasks WHERE run_id = ?', runId).map((r) => [r.task_id, r]));
-}
-
 /** An attempt's start and end (ms since the epoch) and status, in order of start. */
 function attempts(dir: string, runId: string, nodeId: string): Array<{ status: string; start: number; end: number }> {
   return queryStore<{ status: string; started_at: string; finished_at: string }>(dir, 'SELECT status, started_at, finished_at FROM attempts WHERE run_id = ? AND node_id = ? ORDER BY seq', runId, nodeId).map((a) => ({
@@ -41,10 +31,6 @@ function attempts(dir: string, runId: string, nodeId: string): Array<{ status: s
     start: Date.parse(a.started_at),
     end: Date.parse(a.finished_at),
   }));
-}
-
-async function subjects(dir: string, branch: string): Promise<string[]> {
-  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
 }
 
 const plan = planJson([
@@ -70,7 +56,7 @@ describe('parallel tasks: a dependent task starts while its dependencies’ batc
     // the tip T3 started on is the commit T2 was integrated as: nothing was redone
     expect(rows.get('T3')!.start_commit).toBe(rows.get('T2')!.integrated_commit);
     expect(attempts(dir, summary.runId, 'T3/integrate')).toEqual([]);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add A', 'feat(T2): add B', 'feat(T3): add C']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add A', 'feat(T2): add B', 'feat(T3): add C']);
     expect(rows.get('T3')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
     for (const t of ['T1', 'T2', 'T3']) expect(p.model.coderRequests(t)).toHaveLength(1);
   });
@@ -124,7 +110,7 @@ describe('parallel tasks: a dependent task started on a batch whose check fails'
     const notes = (id: string): string[] => status.plan.tasks.find((t: { id: string }) => t.id === id).notes;
     expect(notes('T2')).toHaveLength(1);
     expect(notes('T3')).toEqual([]);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports', 'feat(T3): add C']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports', 'feat(T3): add C']);
     for (const rev of [`${summary.branch}~2`, `${summary.branch}~1`, summary.branch]) {
       expect(await git(dir, 'show', `${rev}:test/api.test.mjs`).catch(() => 'absent')).not.toContain("'add,subtract'");
     }

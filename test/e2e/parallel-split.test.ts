@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliJson, describeResult, runCli, startCli } from '../support/cli.js';
 import { git } from '../support/project.js';
 import { calc, planJson, udiff, type Script } from '../support/scripted-model.js';
-import { runParallelDo, useParallelProject, type ParallelSummary } from '../support/parallel-project.js';
+import { branchSubjects, type ParallelSummary, runParallelDo, taskRows, useParallelProject } from '../support/parallel-project.js';
 import { queryStore } from '../support/store-db.js';
 
 /**
@@ -64,24 +64,6 @@ function script(): Script {
 
 const maxAttempts2 = { config: (y: string) => y.replace('maxAttempts: 3', 'maxAttempts: 2') };
 
-interface TaskRow {
-  task_id: string;
-  status: string;
-  start_commit: string | null;
-  worktree: string | null;
-  branch: string | null;
-  integrated_commit: string | null;
-}
-
-function taskRows(dir: string, runId: string): Map<string, TaskRow> {
-  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, start_commit, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
-  return new Map(rows.map((r) => [r.task_id, r]));
-}
-
-async function subjects(dir: string, branch: string): Promise<string[]> {
-  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
-}
-
 const EXPECTED_SUBJECTS = ['feat(T0): mention divide in the README', 'feat(T2): add a changelog', 'feat(T1.1): add the multiply function', 'feat(T1.2): add the multiply check', 'feat(T3): check the exports'];
 
 /** What a split run must end with: statuses, bases, one commit per subtask, nothing left over. */
@@ -106,7 +88,7 @@ async function expectSplitRun(dir: string, summary: ParallelSummary): Promise<vo
   expect(t3!.start_commit).toBe(t1!.integrated_commit);
 
   // one commit per subtask (none for T1), in topological order; T1's failed edits are on no branch
-  expect(await subjects(dir, summary.branch)).toEqual(EXPECTED_SUBJECTS);
+  expect(await branchSubjects(dir, summary.branch)).toEqual(EXPECTED_SUBJECTS);
   expect(t3!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
   const history = await git(dir, 'log', '-p', `main..${summary.branch}`);
   for (const wrong of WRONG) expect(history).not.toContain(wrong);
@@ -204,7 +186,7 @@ describe('parallel tasks: a task whose integration breaks the checks, with no at
     expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
     expect(rows.get('T2.1')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
     expect(rows.get('T2')!.integrated_commit).toBe(rows.get('T2.2')!.integrated_commit);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2.1): add the exports check', 'feat(T2.2): mention divide in the README']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2.1): add the exports check', 'feat(T2.2): mention divide in the README']);
     // T2's own commit, which broke the checks, is on no branch
     expect(await git(dir, 'log', '-p', `main..${summary.branch}`)).not.toContain("'add,subtract'");
     expect(await readFile(join(summary.worktree, 'test', 'api.test.mjs'), 'utf8')).toBe(exportsTest('add,multiply,subtract'));

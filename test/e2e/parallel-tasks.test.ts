@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeResult, runCli, startCli } from '../support/cli.js';
 import { git, type SampleRepoOptions, type TempProject } from '../support/project.js';
 import { calc, planJson, udiff, type Script, type ScriptedModel } from '../support/scripted-model.js';
-import { runParallelDo, useParallelProject, type ParallelSummary } from '../support/parallel-project.js';
+import { branchSubjects, type ParallelSummary, runParallelDo, taskRows, useParallelProject, type TaskRow } from '../support/parallel-project.js';
 import { byNode, queryStore, readAttempts } from '../support/store-db.js';
 
 /**
@@ -25,30 +25,11 @@ function useProject(script: Script, repo: Pick<SampleRepoOptions, 'config' | 'fi
 
 const runDo = (dir: string, goal: string) => runParallelDo(dir, goal, 2);
 
-interface TaskRow {
-  task_id: string;
-  status: string;
-  attempt: number;
-  start_commit: string | null;
-  worktree: string | null;
-  branch: string | null;
-  integrated_commit: string | null;
-}
-
-function taskRows(dir: string, runId: string): Map<string, TaskRow> {
-  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, attempt, start_commit, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
-  return new Map(rows.map((r) => [r.task_id, r]));
-}
-
 /** [first start, last finish] of a task's attempts, in ms since the epoch. */
 function interval(dir: string, runId: string, task: string): [number, number] {
   const rows = queryStore<{ started_at: string; finished_at: string }>(dir, "SELECT started_at, finished_at FROM attempts WHERE run_id = ? AND node_id LIKE ? || '/%'", runId, task);
   expect(rows.length).toBeGreaterThan(0);
   return [Math.min(...rows.map((r) => Date.parse(r.started_at))), Math.max(...rows.map((r) => Date.parse(r.finished_at)))];
-}
-
-async function subjects(dir: string, branch: string): Promise<string[]> {
-  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
 }
 
 /** Every task worktree is gone and every task branch deleted once the tasks are integrated. */
@@ -105,7 +86,7 @@ describe('parallel tasks: two independent tasks', () => {
     expect(rows.get('T1')!.worktree).not.toBe(rows.get('T2')!.worktree);
 
     // integrated in topological order, one commit per task, the last one the branch tip
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
     expect(rows.get('T2')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
     expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', `${summary.branch}~1`));
     expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
@@ -182,7 +163,7 @@ describe('parallel tasks: a dependency chain', () => {
     expect(p.model.coderRequests('T2')[0]!.user).toContain('- T1 [done]: Add multiply');
     // commands.setup ran in T1's own worktree: its check, which needs what setup writes, passed at once
     expect(p.model.coderRequests('T1')).toHaveLength(1);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): document multiply in the README']);
     await expectTaskWorktreesGone(dir, summary.runId, rows);
   });
 });
@@ -218,7 +199,7 @@ describe('parallel tasks: a conflict between two parallel tasks', () => {
     const rows = taskRows(dir, summary.runId);
     expect(rows.get('T2')!.attempt).toBe(2);
     expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): document multiply in the README', 'feat(T2): mention divide in the README']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): document multiply in the README', 'feat(T2): mention divide in the README']);
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readmeWithMultiply()));
     // the conflict was never committed
     expect(await git(dir, 'log', '-p', `main..${summary.branch}`)).not.toContain('<<<<<<<');
@@ -244,7 +225,7 @@ describe('parallel tasks: a run that stops with a task open, then taskgraph clea
     expect(summary.status).toBe('failed');
     const rows = taskRows(dir, summary.runId);
     expect(rows.get('T1')!.integrated_commit).toBe(await git(dir, 'rev-parse', summary.branch));
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply']);
     const t2 = rows.get('T2')!;
     expect(t2.status).toBe('failed');
     expect(t2.integrated_commit).toBeNull();
@@ -304,7 +285,7 @@ describe('parallel tasks: kill -9 while both tasks verify, then resume', () => {
     }
     expect(p.model.coderRequests('T1')).toHaveLength(1);
     expect(p.model.coderRequests('T2')).toHaveLength(1);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): mention divide in the README']);
     expect(await readFile(join(summary.worktree, 'src', 'calc.js'), 'utf8')).toBe(calc.withMultiply('a * b'));
     expect(await readFile(join(summary.worktree, 'README.md'), 'utf8')).toBe(readmeDivide(calc.readme));
     await expectTaskWorktreesGone(dir, runId, taskRows(dir, runId));
@@ -340,7 +321,7 @@ describe('parallel tasks: an integration that breaks the checks', () => {
     expect(checks.map((c) => c.status)).toEqual(['failed']);
     const rows = taskRows(dir, summary.runId);
     expect(rows.get('T2')!.start_commit).toBe(rows.get('T1')!.integrated_commit);
-    expect(await subjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports']);
+    expect(await branchSubjects(dir, summary.branch)).toEqual(['feat(T1): add multiply', 'feat(T2): check the exports']);
     // the run branch never held the failing tree: every commit on it passes the checks
     for (const rev of [`${summary.branch}~1`, summary.branch]) {
       expect(await git(dir, 'show', `${rev}:test/api.test.mjs`).catch(() => 'absent')).not.toContain("'add,subtract'");

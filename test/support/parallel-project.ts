@@ -3,8 +3,9 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../../src/testing/fake-openai-server.js';
 import { ensureBuilt } from './build.js';
 import { describeResult, runCli } from './cli.js';
-import { createSampleRepo, type SampleRepoOptions, type TempProject } from './project.js';
+import { createSampleRepo, git, type SampleRepoOptions, type TempProject } from './project.js';
 import { calc, scriptedModel, seen, type Script, type ScriptedModel, type SeenRequest } from './scripted-model.js';
+import { queryStore } from './store-db.js';
 
 /**
  * The fixture of the parallel-task tests (issue 10): the sample project with a base commit whose
@@ -61,4 +62,26 @@ export async function runParallelDo(dir: string, goal: string, taskConcurrency: 
   const summary = JSON.parse(r.stdout) as ParallelSummary;
   expect(summary.status).toBe('succeeded');
   return summary;
+}
+
+/** A run's task row as the store keeps it (`run_tasks`). */
+export interface TaskRow {
+  task_id: string;
+  status: string;
+  attempt: number;
+  start_commit: string | null;
+  worktree: string | null;
+  branch: string | null;
+  integrated_commit: string | null;
+}
+
+/** The run's task rows, by task id, read from the project's store. */
+export function taskRows(dir: string, runId: string): Map<string, TaskRow> {
+  const rows = queryStore<TaskRow>(dir, 'SELECT task_id, status, attempt, start_commit, worktree, branch, integrated_commit FROM run_tasks WHERE run_id = ?', runId);
+  return new Map(rows.map((r) => [r.task_id, r]));
+}
+
+/** The subjects of the commits on `branch` since `main`, oldest first. */
+export async function branchSubjects(dir: string, branch: string): Promise<string[]> {
+  return (await git(dir, 'log', '--reverse', '--format=%s', `main..${branch}`)).split('\n').filter(Boolean);
 }
