@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { TaskgraphError } from '../core/errors.js';
+import { execInHelper } from './exec-helper.js';
 
 /**
  * Environment variables that point git at a particular repository, index or object store. They
@@ -49,8 +49,9 @@ export interface GitOutput {
 }
 
 /**
- * Runs `git <args>` in `cwd` with `execFile` (no shell, so paths and messages are never
- * interpolated into a command line). Output is decoded as UTF-8.
+ * Runs `git <args>` in `cwd` like `execFile` (no shell, so paths and messages are never
+ * interpolated into a command line), from the exec helper process (`exec-helper.ts`). Output is
+ * decoded as UTF-8.
  * @param cwd directory to run in (absolute)
  * @param args git arguments, e.g. `['rev-parse', 'HEAD']`
  * @throws TaskgraphError GIT_ERROR when git is missing, or exits with a code not in `okCodes`;
@@ -61,40 +62,20 @@ export function runGit(cwd: string, args: string[], options: RunGitOptions = {})
   for (const name of REPOSITORY_ENV) delete env[name];
   Object.assign(env, { GIT_TERMINAL_PROMPT: '0' }, options.env ?? {});
   const okCodes = options.okCodes ?? [0];
-  return new Promise((resolve, reject) => {
-    const child = execFile('git', args, { cwd, env, maxBuffer: MAX_BUFFER_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) {
-        resolve({ stdout, stderr, code: 0 });
-        return;
-      }
-      const errno = (error as NodeJS.ErrnoException).code;
-      if (errno === 'ENOENT' && typeof error.code !== 'number') {
-        reject(
-          new TaskgraphError('GIT_ERROR', `cannot run git in ${cwd}: ${error.message}`, {
-            cause: error,
-            details: { args, cwd },
-            hint: 'install git (2.25 or newer) and make sure it is on PATH, and that the directory exists',
-          }),
-        );
-        return;
-      }
-      const code = typeof error.code === 'number' ? error.code : -1;
-      if (okCodes.includes(code)) {
-        resolve({ stdout, stderr, code });
-        return;
-      }
-      const text = stderr.trim() || stdout.trim() || error.message;
-      reject(
-        new TaskgraphError('GIT_ERROR', `git ${args.join(' ')} failed (exit ${code}) in ${cwd}: ${text}`, {
-          cause: error,
-          details: { args, cwd, exitCode: code, stderr: stderr.trim() },
-        }),
-      );
-    });
-    if (options.input !== undefined) {
-      child.stdin?.on('error', () => undefined); // git exiting before reading it all: its exit code tells
-      child.stdin?.end(options.input, 'utf8');
+  return execInHelper('git', args, { cwd, env, maxBuffer: MAX_BUFFER_BYTES, ...(options.input !== undefined ? { input: options.input } : {}) }).then(({ error, stdout, stderr }) => {
+    if (!error) return { stdout, stderr, code: 0 };
+    if (error.code === 'ENOENT') {
+      throw new TaskgraphError('GIT_ERROR', `cannot run git in ${cwd}: ${error.message}`, {
+        details: { args, cwd },
+        hint: 'install git (2.25 or newer) and make sure it is on PATH, and that the directory exists',
+      });
     }
+    const code = typeof error.code === 'number' ? error.code : -1;
+    if (okCodes.includes(code)) return { stdout, stderr, code };
+    const text = stderr.trim() || stdout.trim() || error.message;
+    throw new TaskgraphError('GIT_ERROR', `git ${args.join(' ')} failed (exit ${code}) in ${cwd}: ${text}`, {
+      details: { args, cwd, exitCode: code, stderr: stderr.trim() },
+    });
   });
 }
 

@@ -99,14 +99,15 @@ export class GitWorkspace implements Workspace {
   }
 
   async #snapshot(): Promise<WorkspaceSnapshot> {
-    const head = await gitText(this.dir, ['rev-parse', '--verify', 'HEAD^{commit}']);
+    // one git call for both: the index's path and HEAD (each call is a process)
+    const [gitPath, head] = (await gitText(this.dir, ['rev-parse', '--git-path', 'index', '--verify', 'HEAD^{commit}'])).split('\n') as [string, string];
     const temp = await mkdtemp(path.join(tmpdir(), 'taskgraph-index-'));
     const index = path.join(temp, 'index');
     const env = { GIT_INDEX_FILE: index };
     try {
       let seeded = false;
       try {
-        const real = path.resolve(this.dir, await gitText(this.dir, ['rev-parse', '--git-path', 'index']));
+        const real = path.resolve(this.dir, gitPath);
         const info = await stat(real);
         await copyFile(real, index);
         await utimes(index, info.atime, new Date(info.mtimeMs - 1000));
