@@ -55,3 +55,30 @@ describe('progress: untrusted text in events', () => {
     expect(text).toContain('FAIL add\\x0d✔ all'); // log-update wraps the line at 80 columns
   });
 });
+
+describe('progress: tasks in parallel', () => {
+  it('says a done task still has to go onto the run branch, and when it does (plain lines)', () => {
+    const out = capture(false);
+    const { observer, done } = createProgress(out.stream, false);
+    observer({ type: 'task-finish', runId: 'r1', task: 'T2', status: 'done', attempts: 1, awaitsIntegration: true });
+    observer({ type: 'task-integrate', runId: 'r1', task: 'T1', branch: 'taskgraph/r1', commit: '36c749830bbc25c04eb3567d5fa732a47d95ecd4', how: 'fast-forward', batch: 1, durationMs: 12 });
+    observer({ type: 'task-integrate', runId: 'r1', task: 'T2', branch: 'taskgraph/r1', commit: '43d7ccdeb893aaaaaaaaaaaaaaaaaaaaaaaaaaaa', how: 'replayed', batch: 2, durationMs: 950 });
+    observer({ type: 'task-finish', runId: 'r1', task: 'T3', status: 'done', attempts: 2 });
+    done();
+    expect(out.text().split('\n').filter(Boolean)).toEqual([
+      'task T2: committed in its worktree after 1 attempt(s); goes onto the run branch in plan order',
+      'task T1: on taskgraph/r1 as 36c749830b (fast-forward, 12 ms)',
+      'task T2: on taskgraph/r1 as 43d7ccdeb8 (replayed, batch of 2, 950 ms)',
+      'task T3: done after 2 attempt(s)',
+    ]);
+  });
+
+  it('lists the integration under the redrawn frame (TTY)', () => {
+    const out = capture(true);
+    const { observer, done } = createProgress(out.stream, true);
+    observer({ type: 'run-start', runId: 'r1', nodes: 1, resumed: false });
+    observer({ type: 'task-integrate', runId: 'r1', task: 'T1', branch: 'taskgraph/r1', commit: '36c749830bbc25c04eb3567d5fa732a47d95ecd4', how: 'fast-forward', batch: 1, durationMs: 12 });
+    done();
+    expect(out.text()).toContain('task T1: on taskgraph/r1 as 36c749830b (fast-forward, 12 ms)');
+  });
+});

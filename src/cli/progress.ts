@@ -130,8 +130,16 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         break;
       }
       case 'task-finish':
-        if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
+        if (!tty && event.awaitsIntegration) plain(`task ${event.task}: committed in its worktree after ${event.attempts} attempt(s); goes onto the run branch in plan order`);
+        else if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
         break;
+      case 'task-integrate': {
+        const batch = event.batch > 1 ? `, batch of ${event.batch}` : '';
+        const text = `task ${event.task}: on ${event.branch} as ${event.commit.slice(0, 10)} (${event.how}${batch}, ${event.durationMs} ms)`;
+        if (!tty) plain(text);
+        else lines.push(pc.dim(safeText(text)));
+        break;
+      }
       case 'run-finish':
         break; // the command prints the run summary
       case 'log':

@@ -97,7 +97,8 @@ export class TaskTracker {
     await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'done' });
     if (run.planId) await store.setTaskStatus(run.planId, task, 'done').catch(() => undefined);
     this.close(task);
-    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1 });
+    const awaitsIntegration = this.state.parallel !== undefined && current?.integratedCommit === undefined;
+    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1, ...(awaitsIntegration ? { awaitsIntegration } : {}) });
   }
 
   /**
