@@ -131,7 +131,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
       }
       case 'task-finish':
         if (!tty && event.awaitsIntegration) plain(`task ${event.task}: committed in its worktree after ${event.attempts} attempt(s); goes onto the run branch in plan order`);
-        else if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
+        else if (event.status === 'needs-human') {
+          const text = `task ${event.task}: held after ${event.attempts} attempt(s): ${event.reason ?? 'needs a person'}`;
+          if (!tty) plain(text);
+          else lines.push(pc.magenta(safeText(text)));
+        } else if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
         break;
       case 'task-integrate': {
         const batch = event.batch > 1 ? `, batch of ${event.batch}` : '';

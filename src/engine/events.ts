@@ -27,11 +27,13 @@ export type EngineEvent =
   | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string }
   | { type: 'task-retry'; runId: string; task: string; attempt: number; maxAttempts: number; note: string }
   /**
-   * A task's nodes all succeeded (`done`) or it failed for good. With tasks in parallel a `done`
+   * A task's nodes all succeeded (`done`), it failed for good (`failed`), or it is held for a
+   * person (`needs-human`: the same failure twice; `reason` says so and names the `answer`
+   * command; the run suspends once nothing else can run). With tasks in parallel a `done`
    * task has `awaitsIntegration: true`: it is committed in its own worktree and goes onto the run
    * branch later (`task-integrate`), where a conflict or a failing check can still refine it.
    */
-  | { type: 'task-finish'; runId: string; task: string; status: 'done' | 'failed'; attempts: number; awaitsIntegration?: boolean }
+  | { type: 'task-finish'; runId: string; task: string; status: 'done' | 'failed' | 'needs-human'; attempts: number; awaitsIntegration?: boolean; reason?: string }
   /**
    * Tasks in parallel: the task's commit is now on the run branch `branch` as `commit` (full
    * hash), by `how` (`fast-forward`, `replayed` over a moved tip, `empty`), in a batch of `batch`

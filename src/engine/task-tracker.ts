@@ -158,7 +158,7 @@ export class TaskTracker {
       this.held.add(task);
       this.close(task);
       const reason = `${task} needs a person: the same failure twice (signature ${signature}); see its notes, then \`taskgraph answer ${run.id} ${task} "..."\``;
-      this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: current.attempt });
+      this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'needs-human', attempts: current.attempt, reason });
       this.state.emit({ type: 'log', runId: run.id, nodeId: id, message: `${reason}\nearlier: ${seenBefore!.split('\n')[0]}\nnow: ${note.split('\n')[0]}` });
       return { action: 'hold', reason };
     }
