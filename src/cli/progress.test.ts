@@ -64,6 +64,8 @@ describe('progress: tasks in parallel', () => {
     observer({ type: 'task-integrate', runId: 'r1', task: 'T1', branch: 'taskgraph/r1', commit: '36c749830bbc25c04eb3567d5fa732a47d95ecd4', how: 'fast-forward', batch: 1, durationMs: 12 });
     observer({ type: 'task-integrate', runId: 'r1', task: 'T2', branch: 'taskgraph/r1', commit: '43d7ccdeb893aaaaaaaaaaaaaaaaaaaaaaaaaaaa', how: 'replayed', batch: 2, durationMs: 950 });
     observer({ type: 'task-finish', runId: 'r1', task: 'T3', status: 'done', attempts: 2 });
+    observer({ type: 'graph-expand', runId: 'r1', by: 'T5/commit', added: ['T5/replan'], planId: 'p-1', reason: 'T5: 3 attempt(s) failed, the last at T5/commit (INTEGRATION_CONFLICT): splitting it into smaller tasks' });
+    observer({ type: 'graph-expand', runId: 'r1', by: 'T5/replan', added: ['T5.1/context'] });
     observer({ type: 'task-finish', runId: 'r1', task: 'T4', status: 'needs-human', attempts: 2, reason: 'T4 needs a person: the same failure twice (signature 0e7d88f312d8); see its notes, then `taskgraph answer r1 T4 "..."`' });
     done();
     expect(out.text().split('\n').filter(Boolean)).toEqual([
@@ -71,6 +73,8 @@ describe('progress: tasks in parallel', () => {
       'task T1: on taskgraph/r1 as 36c749830b (fast-forward, 12 ms)',
       'task T2: on taskgraph/r1 as 43d7ccdeb8 (replayed, batch of 2, 950 ms)',
       'task T3: done after 2 attempt(s)',
+      'plan p-1: 1 nodes added by T5/commit (T5: 3 attempt(s) failed, the last at T5/commit (INTEGRATION_CONFLICT): splitting it into smaller tasks)',
+      'graph: 1 nodes added by T5/replan',
       'task T4: held after 2 attempt(s): T4 needs a person: the same failure twice (signature 0e7d88f312d8); see its notes, then `taskgraph answer r1 T4 "..."`',
     ]);
   });

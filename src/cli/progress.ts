@@ -118,10 +118,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         for (const id of event.nodeIds) nodes.set(id, { ...(nodes.get(id) ?? { attempt: 0, tokens: 0, cost: 0 }), status: 'skipped' });
         if (!tty) plain(`  ${ICON.skipped} skipped ${event.nodeIds.length} node(s) after ${event.because} failed`);
         break;
-      case 'graph-expand':
-        if (!tty) plain(`plan ${event.planId ?? ''}: ${event.added.length} nodes added by ${event.by}`);
-        else lines.push(pc.dim(`plan ${event.planId ?? ''}: +${event.added.length} nodes`));
+      case 'graph-expand': {
+        const plan = event.planId ? `plan ${event.planId}` : 'graph';
+        const why = event.reason ? ` (${event.reason})` : '';
+        if (!tty) plain(`${plan}: ${event.added.length} nodes added by ${event.by}${why}`);
+        else lines.push(pc.dim(safeText(`${plan}: +${event.added.length} nodes${why}`)));
         break;
+      }
       case 'task-retry': {
         taskAttempts.set(event.task, event.attempt);
         const first = event.note.split('\n')[0] ?? '';

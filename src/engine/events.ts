@@ -24,7 +24,8 @@ export type EngineEvent =
       cachedAt?: string;
     }
   | { type: 'node-skip'; runId: string; nodeIds: string[]; because: string }
-  | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string }
+  /** nodes `added` to the run's graph by node `by` (a plan, or a split: `reason` then says why) */
+  | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string; reason?: string }
   | { type: 'task-retry'; runId: string; task: string; attempt: number; maxAttempts: number; note: string }
   /**
    * A task's nodes all succeeded (`done`), it failed for good (`failed`), or it is held for a

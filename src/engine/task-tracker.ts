@@ -142,7 +142,7 @@ export class TaskTracker {
     }
     const max = this.state.options.config.policy.maxAttempts;
     if (!seenBefore && current.attempt >= max) {
-      return (await this.replan(task, current, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
+      return (await this.replan(task, current, id, error.code, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
     }
 
     // retry bookkeeping first (write), then reset the worktree (act)
@@ -183,7 +183,7 @@ export class TaskTracker {
    * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
    * @throws TaskgraphError STORE_ERROR, GIT_ERROR
    */
-  private async replan(task: string, current: RunTaskRecord, rebaseTo?: string): Promise<boolean> {
+  private async replan(task: string, current: RunTaskRecord, failedNode: string, code: string, rebaseTo?: string): Promise<boolean> {
     const { store, run, graph, options } = this.state;
     const commitId = `${task}/commit`;
     const replanId = `${task}/replan`;
@@ -219,8 +219,9 @@ export class TaskTracker {
     this.state.outputs.delete(commitId);
     this.close(task);
     await this.state.parallel?.discard(task);
-    this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
-    this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
+    const reason = `${task}: ${current.attempt} attempt(s) failed, the last at ${failedNode} (${code}): splitting it into smaller tasks`;
+    this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: reason });
+    this.state.emit({ type: 'graph-expand', runId: run.id, by: failedNode, added: [replanId], planId: run.planId, reason });
     return true;
   }
 
