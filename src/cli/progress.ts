@@ -118,10 +118,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         for (const id of event.nodeIds) nodes.set(id, { ...(nodes.get(id) ?? { attempt: 0, tokens: 0, cost: 0 }), status: 'skipped' });
         if (!tty) plain(`  ${ICON.skipped} skipped ${event.nodeIds.length} node(s) after ${event.because} failed`);
         break;
-      case 'graph-expand':
-        if (!tty) plain(`plan ${event.planId ?? ''}: ${event.added.length} nodes added by ${event.by}`);
-        else lines.push(pc.dim(`plan ${event.planId ?? ''}: +${event.added.length} nodes`));
+      case 'graph-expand': {
+        const plan = event.planId ? `plan ${event.planId}` : 'graph';
+        const why = event.reason ? ` (${event.reason})` : '';
+        if (!tty) plain(`${plan}: ${event.added.length} nodes added by ${event.by}${why}`);
+        else lines.push(pc.dim(safeText(`${plan}: +${event.added.length} nodes${why}`)));
         break;
+      }
       case 'task-retry': {
         taskAttempts.set(event.task, event.attempt);
         const first = event.note.split('\n')[0] ?? '';
@@ -130,8 +133,20 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         break;
       }
       case 'task-finish':
-        if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
+        if (!tty && event.awaitsIntegration) plain(`task ${event.task}: committed in its worktree after ${event.attempts} attempt(s); goes onto the run branch in plan order`);
+        else if (event.status === 'needs-human') {
+          const text = `task ${event.task}: held after ${event.attempts} attempt(s): ${event.reason ?? 'needs a person'}`;
+          if (!tty) plain(text);
+          else lines.push(pc.magenta(safeText(text)));
+        } else if (!tty) plain(`task ${event.task}: ${event.status} after ${event.attempts} attempt(s)`);
         break;
+      case 'task-integrate': {
+        const batch = event.batch > 1 ? `, batch of ${event.batch}` : '';
+        const text = `task ${event.task}: on ${event.branch} as ${event.commit.slice(0, 10)} (${event.how}${batch}, ${event.durationMs} ms)`;
+        if (!tty) plain(text);
+        else lines.push(pc.dim(safeText(text)));
+        break;
+      }
       case 'run-finish':
         break; // the command prints the run summary
       case 'log':

@@ -24,9 +24,23 @@ export type EngineEvent =
       cachedAt?: string;
     }
   | { type: 'node-skip'; runId: string; nodeIds: string[]; because: string }
-  | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string }
+  /** nodes `added` to the run's graph by node `by` (a plan, or a split: `reason` then says why) */
+  | { type: 'graph-expand'; runId: string; by: string; added: string[]; planId?: string; reason?: string }
   | { type: 'task-retry'; runId: string; task: string; attempt: number; maxAttempts: number; note: string }
-  | { type: 'task-finish'; runId: string; task: string; status: 'done' | 'failed'; attempts: number }
+  /**
+   * A task's nodes all succeeded (`done`), it failed for good (`failed`), or it is held for a
+   * person (`needs-human`: the same failure twice; `reason` says so and names the `answer`
+   * command; the run suspends once nothing else can run). With tasks in parallel a `done`
+   * task has `awaitsIntegration: true`: it is committed in its own worktree and goes onto the run
+   * branch later (`task-integrate`), where a conflict or a failing check can still refine it.
+   */
+  | { type: 'task-finish'; runId: string; task: string; status: 'done' | 'failed' | 'needs-human'; attempts: number; awaitsIntegration?: boolean; reason?: string }
+  /**
+   * Tasks in parallel: the task's commit is now on the run branch `branch` as `commit` (full
+   * hash), by `how` (`fast-forward`, `replayed` over a moved tip, `empty`), in a batch of `batch`
+   * tasks (1: alone); `durationMs` is the integration's time, its check included.
+   */
+  | { type: 'task-integrate'; runId: string; task: string; branch: string; commit: string; how: 'fast-forward' | 'replayed' | 'empty'; batch: number; durationMs: number }
   | { type: 'log'; runId: string; nodeId: string; message: string }
   | { type: 'run-finish'; runId: string; status: RunStatus; reason?: string };
 

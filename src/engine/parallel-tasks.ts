@@ -390,8 +390,7 @@ export class ParallelTasks {
       this.checking.delete(s.task);
       this.worktrees.delete(s.task);
       if (s.record.worktree && s.record.branch) await removeTaskWorktree(runWs.dir, s.record.worktree, s.record.branch, true);
-      const batch = steps.length > 1 ? `, batch of ${steps.length}` : '';
-      this.state.emit({ type: 'log', runId: run.id, nodeId: `${s.task}/commit`, message: `integrated ${s.task} onto ${runWs.branch} (${s.how}${batch}, ${ms} ms): ${s.result.slice(0, 12)}` });
+      this.state.emit({ type: 'task-integrate', runId: run.id, task: s.task, branch: runWs.branch, commit: s.result, how: s.how, batch: steps.length, durationMs: ms });
     }
   }
 

@@ -97,7 +97,8 @@ export class TaskTracker {
     await store.putRunTask({ ...(current ?? { runId: run.id, taskId: task, attempt: 1 }), status: 'done' });
     if (run.planId) await store.setTaskStatus(run.planId, task, 'done').catch(() => undefined);
     this.close(task);
-    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1 });
+    const awaitsIntegration = this.state.parallel !== undefined && current?.integratedCommit === undefined;
+    this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'done', attempts: current?.attempt ?? 1, ...(awaitsIntegration ? { awaitsIntegration } : {}) });
   }
 
   /**
@@ -141,7 +142,7 @@ export class TaskTracker {
     }
     const max = this.state.options.config.policy.maxAttempts;
     if (!seenBefore && current.attempt >= max) {
-      return (await this.replan(task, current, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
+      return (await this.replan(task, current, id, error.code, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
     }
 
     // retry bookkeeping first (write), then reset the worktree (act)
@@ -157,7 +158,7 @@ export class TaskTracker {
       this.held.add(task);
       this.close(task);
       const reason = `${task} needs a person: the same failure twice (signature ${signature}); see its notes, then \`taskgraph answer ${run.id} ${task} "..."\``;
-      this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'failed', attempts: current.attempt });
+      this.state.emit({ type: 'task-finish', runId: run.id, task, status: 'needs-human', attempts: current.attempt, reason });
       this.state.emit({ type: 'log', runId: run.id, nodeId: id, message: `${reason}\nearlier: ${seenBefore!.split('\n')[0]}\nnow: ${note.split('\n')[0]}` });
       return { action: 'hold', reason };
     }
@@ -182,7 +183,7 @@ export class TaskTracker {
    * @returns false when the task cannot be split (no plan, depth limit, no model, already split)
    * @throws TaskgraphError STORE_ERROR, GIT_ERROR
    */
-  private async replan(task: string, current: RunTaskRecord, rebaseTo?: string): Promise<boolean> {
+  private async replan(task: string, current: RunTaskRecord, failedNode: string, code: string, rebaseTo?: string): Promise<boolean> {
     const { store, run, graph, options } = this.state;
     const commitId = `${task}/commit`;
     const replanId = `${task}/replan`;
@@ -218,8 +219,9 @@ export class TaskTracker {
     this.state.outputs.delete(commitId);
     this.close(task);
     await this.state.parallel?.discard(task);
-    this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: `${task} failed ${current.attempt} times: splitting it into smaller tasks` });
-    this.state.emit({ type: 'graph-expand', runId: run.id, by: `${task}/verify`, added: [replanId] });
+    const reason = `${task}: ${current.attempt} attempt(s) failed, the last at ${failedNode} (${code}): splitting it into smaller tasks`;
+    this.state.emit({ type: 'log', runId: run.id, nodeId: replanId, message: reason });
+    this.state.emit({ type: 'graph-expand', runId: run.id, by: failedNode, added: [replanId], planId: run.planId, reason });
     return true;
   }
 

@@ -79,6 +79,16 @@ describe('commitMessage / planIdFor', () => {
   it('writes a conventional commit naming the task', () => {
     expect(commitMessage(t('T2.1', [], { title: 'Add divide.', tags: ['fix'] }))).toBe('fix(T2.1): add divide\n\nabout T2.1\n\nTaskgraph-Task: T2.1');
   });
+  it('keeps the case of a subject that starts with an identifier or an acronym', () => {
+    const subject = (title: string) => commitMessage(t('T1', [], { title })).split('\n')[0];
+    expect(subject('BadData has a repr that shows the message')).toBe('feat(T1): BadData has a repr that shows the message');
+    expect(subject('README: document divide')).toBe('feat(T1): README: document divide');
+    expect(subject('URLSafeSerializer accepts bytes')).toBe('feat(T1): URLSafeSerializer accepts bytes');
+    expect(subject('Signer.sign takes a salt')).toBe('feat(T1): Signer.sign takes a salt');
+    expect(subject('Max_age defaults to None')).toBe('feat(T1): Max_age defaults to None');
+    expect(subject('Don\'t crash on empty input')).toBe("feat(T1): don't crash on empty input");
+    expect(subject('A helper for dates')).toBe('feat(T1): a helper for dates');
+  });
   it('derives the plan id from content only', () => {
     expect(planIdFor('g', [t('T1')])).toBe(planIdFor('g', [{ ...t('T1'), planId: 'other' }]));
     expect(planIdFor('g', [t('T1')])).not.toBe(planIdFor('h', [t('T1')]));

@@ -244,13 +244,17 @@ export function rootPlanNodes(plan: { id: string; goal: string; tasks: readonly 
 /**
  * A Conventional Commits 1.0.0 message (https://www.conventionalcommits.org/en/v1.0.0/) naming
  * the task: `feat(T2.1): add multiply to the calculator`, with the description as body. The type
- * is the first task tag among feat/fix/refactor/test/docs/chore/perf/build/ci, else `feat`.
+ * is the first task tag among feat/fix/refactor/test/docs/chore/perf/build/ci, else `feat`. The
+ * title's first letter is lowercased only when its first word is an ordinary capitalised word
+ * (`Add` -> `add`); an identifier or acronym (`BadData`, `README`, `Signer.sign`) keeps its case.
  */
 export function commitMessage(task: Pick<Task, 'id' | 'title' | 'description' | 'tags'>): string {
   const types = ['feat', 'fix', 'refactor', 'test', 'docs', 'chore', 'perf', 'build', 'ci'];
   const type = task.tags.find((t) => types.includes(t)) ?? 'feat';
   const subject = task.title.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
-  const first = subject.charAt(0).toLowerCase() + subject.slice(1);
+  // Only an ordinary capitalised word is lowercased ("Add" -> "add"); a leading identifier or
+  // acronym keeps its case ("BadData", "README", "Signer.sign", "max_age").
+  const first = /^[A-Z][a-z]*(?![\w.$])/.test(subject) ? subject.charAt(0).toLowerCase() + subject.slice(1) : subject;
   const body = task.description.trim();
   return `${type}(${task.id}): ${first}${body ? `\n\n${body}` : ''}\n\nTaskgraph-Task: ${task.id}`;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskgraphError } from '../core/errors.js';
+import { DEFAULT_TASK_CONCURRENCY } from '../engine/task-concurrency.js';
 import { DEFAULT_LOCAL_MODEL, initProject, OLLAMA_BASE_URL, renderConfigTemplate } from './init.js';
 import { loadProjectConfig, parseProjectConfig } from './load-config.js';
 import { rejectionOf } from '../../test/support/expect-error.js';
@@ -169,6 +170,7 @@ describe('renderConfigTemplate', () => {
     expect(config.models['openai-planner']?.price).toEqual({ input: 2, output: 8 });
     expect(config.rules).toHaveLength(2);
     expect(config.commands).toEqual({ setup: 'npm ci', test: 'npm test', build: 'npm run build', run: 'npm start' });
+    expect(config.policy.taskConcurrency).toBe(DEFAULT_TASK_CONCURRENCY);
   });
 
   it('quotes values that YAML would misread', () => {

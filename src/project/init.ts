@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ProjectConfigSchema, type ProjectConfig } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
+import { DEFAULT_TASK_CONCURRENCY } from '../engine/task-concurrency.js';
 import { detectCommands, type DetectedCommands } from './detect.js';
 import { type DetectedGate, detectGates } from './detect-gates.js';
 import { type CheckOptions, type CheckReport, checkCommands } from './init-check.js';
@@ -185,6 +186,10 @@ policy:
   commandTimeoutMs: ${policy.commandTimeoutMs}
   # nodes running at once
   concurrency: ${policy.concurrency}
+  # tasks open at once, each in a git worktree of its own, integrated onto the run branch in
+  # plan order (README "Tasks in parallel"); unset: ${DEFAULT_TASK_CONCURRENCY} when the base commit is checked
+  # (baseline strict or known-failures), 1 with baseline: off. 1 keeps one shared worktree.
+  # taskConcurrency: ${DEFAULT_TASK_CONCURRENCY}
   # environment variables passed to commands besides PATH, HOME, LANG, LC_ALL, TERM, SHELL, TMPDIR, USER and CI
   envAllowlist: ${envAllowlist}
   # characters of command output kept in notes and outputs (head + tail)

@@ -180,6 +180,8 @@ describe('parallel tasks: a task whose integration breaks the checks, with no at
     const summary = await runParallelDo(dir, 'Add multiply and check the exports.', 2);
     expect(p.model.coderRequests('T2')).toHaveLength(1);
     expect(p.model.requests.filter((q) => q.role === 'planner')).toHaveLength(2);
+    // the progress says where the split came from: T2's integration check, not its own verify
+    expect(summary.stderr).toContain(': 1 nodes added by T2/commit (T2: 1 attempt(s) failed, the last at T2/commit (VERIFY_FAILED): splitting it into smaller tasks)');
     const rows = taskRows(dir, summary.runId);
     for (const t of ['T1', 'T2', 'T2.1', 'T2.2']) expect(rows.get(t)?.status, t).toBe('done');
     // the subtasks start from the run branch's tip the integration failed on (it holds T1)

@@ -50,16 +50,18 @@ export interface ParallelSummary {
   branch: string;
   worktree: string;
   report: string;
+  /** the live progress the command wrote (plain lines: stderr is not a terminal) */
+  stderr: string;
 }
 
 /**
  * `taskgraph do GOAL --task-concurrency N --json` in `dir`; expects it to succeed.
- * @returns the run summary
+ * @returns the run summary, with the progress lines it wrote to stderr
  */
 export async function runParallelDo(dir: string, goal: string, taskConcurrency: number): Promise<ParallelSummary> {
   const r = await runCli(['-C', dir, 'do', goal, '--task-concurrency', String(taskConcurrency), '--json'], { timeoutMs: 120_000 });
   expect(r.code, describeResult(r)).toBe(0);
-  const summary = JSON.parse(r.stdout) as ParallelSummary;
+  const summary = { ...(JSON.parse(r.stdout) as Omit<ParallelSummary, 'stderr'>), stderr: r.stderr };
   expect(summary.status).toBe('succeeded');
   return summary;
 }
