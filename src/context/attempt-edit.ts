@@ -117,9 +117,12 @@ export function renderNotes(notes: readonly string[], options: { edits?: 'latest
     if (!edit) return text;
     if (i !== lastEdit) return `${text}\n\n${summarizeAttemptEdit(edit)}`;
     const state =
-      edit.status === 'applied'
-        ? `it was applied and then failed at ${edit.failedAt} (see the output above); the worktree is back at the task's start, so repair this edit rather than starting over`
-        : `it was rejected, not applied (see the reason above); the files are unchanged, so correct this edit rather than starting over`;
+      edit.status !== 'applied'
+        ? `it was rejected, not applied (see the reason above); the files are unchanged, so correct this edit rather than starting over`
+        : edit.failedAt.endsWith('/commit')
+          ? // tasks in parallel: committed in the task's worktree, then it could not go onto the run branch
+            `it passed the task's checks and was committed, then could not go onto the run branch (see above); the worktree is now at the run branch's tip, which holds the tasks integrated since, so redo this edit on top of those files`
+          : `it was applied and then failed at ${edit.failedAt} (see the output above); the worktree is back at the task's start, so repair this edit rather than starting over`;
     const ticks = '`'.repeat(Math.max(3, ...Array.from(edit.text.matchAll(/`+/g), (m) => m[0].length + 1)));
     return `${text}\n\n#### Previous attempt: the edit of attempt ${edit.attempt}\nThis is the edit attempt ${edit.attempt} made; ${state}.\n${ticks}${edit.status === 'applied' ? 'diff' : ''}\n${edit.text}\n${ticks}`;
   });

@@ -141,7 +141,9 @@ export class TaskTracker {
       }
     }
     const max = this.state.options.config.policy.maxAttempts;
-    if (!seenBefore && current.attempt >= max) {
+    // a conflict with tasks integrated meanwhile is not the task's own failure: it is redone on
+    // the new tip rather than split (a conflict seen twice still holds it for a person)
+    if (!seenBefore && current.attempt >= max && error.code !== 'INTEGRATION_CONFLICT') {
       return (await this.replan(task, current, id, error.code, rebaseTo)) ? { action: 'replan' } : this.fail(task, current);
     }
 

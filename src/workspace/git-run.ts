@@ -58,6 +58,38 @@ export interface GitOutput {
  *   the message holds git's stderr, `details` holds `{ args, cwd, exitCode, stderr }`
  */
 export function runGit(cwd: string, args: string[], options: RunGitOptions = {}): Promise<GitOutput> {
+  return readsWorktreeList(args) ? worktreeAdmin.run(() => runGitNow(cwd, args, options)) : runGitNow(cwd, args, options);
+}
+
+/**
+ * Git subcommands that walk the repository's list of worktrees (`.git/worktrees/*`): `worktree`
+ * (add, remove, prune, list) and those that refuse a branch checked out in another worktree
+ * (`branch`, `checkout`, `switch`). Run at the same time as a `worktree add` they can read a
+ * worktree's administrative files half written ("failed to read .git/worktrees/T3/commondir"),
+ * so this process runs them one at a time (with task worktrees, tasks open and close together).
+ */
+const WORKTREE_LIST_READERS = new Set(['worktree', 'branch', 'checkout', 'switch']);
+
+function readsWorktreeList(args: readonly string[]): boolean {
+  let i = 0;
+  while (args[i] === '-c') i += 2; // `-c name=value` options before the subcommand
+  return WORKTREE_LIST_READERS.has(args[i] ?? '');
+}
+
+/** One git call at a time: a promise chain. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+const worktreeAdmin = new Serial();
+
+function runGitNow(cwd: string, args: string[], options: RunGitOptions): Promise<GitOutput> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REPOSITORY_ENV) delete env[name];
   Object.assign(env, { GIT_TERMINAL_PROMPT: '0' }, options.env ?? {});

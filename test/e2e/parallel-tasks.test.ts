@@ -182,8 +182,9 @@ describe('parallel tasks: a conflict between two parallel tasks', () => {
           ? udiff([['README.md', calc.readme, readmeDivide(calc.readme)]])
           : udiff([['README.md', calc.readmeWithMultiply(), readmeDivide(calc.readmeWithMultiply())]]),
     },
-  });
+  }, { config: (y: string) => y.replace('maxAttempts: 3', 'maxAttempts: 1') });
 
+  // maxAttempts 1: a conflict is not the task's own failure, so it is redone rather than split
   it('refines the second task on the new base with the conflict in its note, and integrates it', async () => {
     const { dir } = p.project;
     const summary = await runDo(dir, 'Document multiply and announce divide.');
@@ -193,6 +194,8 @@ describe('parallel tasks: a conflict between two parallel tasks', () => {
     expect(t2[1]!.user).toContain('Attempt 1 failed at T2/commit (INTEGRATION_CONFLICT)');
     expect(t2[1]!.user).toContain('README.md');
     expect(t2[1]!.user).toContain('<<<<<<<'); // the conflicting hunk
+    expect(t2[1]!.user).toContain("the worktree is now at the run branch's tip, which holds the tasks integrated since, so redo this edit on top of those files");
+    expect(t2[1]!.user).not.toContain("back at the task's start");
     // the retry sees T1's line in the README it edits (its context comes from the new base)
     expect(t2[1]!.user).toContain('`multiply(a, b)`: the product');
 
