@@ -151,6 +151,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, tty 
         break; // the command prints the run summary
       case 'log':
         break;
+      case 'approval-requested':
+        break; // the node's finish line says what it waits for
     }
     if (tty && !finished) frame();
   };

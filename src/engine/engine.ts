@@ -19,6 +19,7 @@ import type { EngineEvent, EngineObserver } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
 import { type NodeResult, runNode } from './run-node.js';
+import { RunEventLog } from './run-event-log.js';
 import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
@@ -70,6 +71,11 @@ export interface EngineOptions {
   planOnly?: boolean;
   /** run lease tunables (TTL, heartbeat interval); defaults in `run-lease.ts` */
   lease?: LeaseOptions;
+  /**
+   * write the run's events to the store's run event log (`run-event-log.ts`), which
+   * `GET /runs/:id/events` streams; default true. Forecasts turn it off (nobody watches them).
+   */
+  eventLog?: boolean;
 }
 
 /** How {@link Engine.resume} continues a run. */
@@ -242,8 +248,9 @@ export class Engine {
   private async execute(run: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
     let outcome: SessionOutcome = 'failed';
     let reason: string | undefined;
+    const events = this.options.eventLog === false ? undefined : new RunEventLog(this.options.store);
     try {
-      const summary = await this.executeSession(run, workspace, resumed, scope, built);
+      const summary = await this.executeSession(run, workspace, resumed, scope, events, built);
       outcome = summary.status === 'running' ? 'interrupted' : summary.status;
       reason = summary.reason;
       return summary;
@@ -251,11 +258,12 @@ export class Engine {
       reason = toErrorRecord(error).message;
       throw error;
     } finally {
+      await events?.flush(); // before the lease goes: a reader that sees it gone has every event
       await scope.close(outcome, reason);
     }
   }
 
-  private async executeSession(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, built?: Graph): Promise<RunSummary> {
+  private async executeSession(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, events: RunEventLog | undefined, built?: Graph): Promise<RunSummary> {
     const { store } = this.options;
     const kept = readKeptOptions(initialRun.id, initialRun.options);
     const started = Date.now();
@@ -272,7 +280,7 @@ export class Engine {
       if (s.aborted) controller.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
     }
-    const observers = this.options.observers ?? [];
+    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : [])];
     const policy = this.options.config.policy;
     const { limits, defaults } = effectiveBudget((initialRun.options['budget'] as Budget | undefined) ?? policy.budget);
     const budget = new BudgetGuard(limits, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started, defaults);
@@ -444,7 +452,12 @@ export class Engine {
           }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);
-          if (status === 'suspended' && !budgetStop) notices.node(state.run.id, state.graph.nodes.get(done.id)!);
+          if (status === 'suspended' && !budgetStop) {
+            const node = state.graph.nodes.get(done.id)!;
+            const asks = done.result!.reason;
+            state.emit({ type: 'approval-requested', runId: state.run.id, nodeId: done.id, kind: node.kind, ...(node.task ? { task: node.task } : {}), ...(asks ? { reason: asks } : {}) });
+            notices.node(state.run.id, node);
+          }
           if (status === 'succeeded' || status === 'cached') await tasks.afterSuccess(done.id);
           if (status === 'failed') {
             const decision = await tasks.afterFailure(done.id, error!);

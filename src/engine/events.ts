@@ -42,6 +42,12 @@ export type EngineEvent =
    */
   | { type: 'task-integrate'; runId: string; task: string; branch: string; commit: string; how: 'fast-forward' | 'replayed' | 'empty'; batch: number; durationMs: number }
   | { type: 'log'; runId: string; nodeId: string; message: string }
+  /**
+   * a node suspended to wait for a person: an approval (an `approval` node, an `apply` node's
+   * diff, an unlisted command line) or an answer (a `human` node); `reason` says what it asks.
+   * Not emitted for a node stopped by a budget limit.
+   */
+  | { type: 'approval-requested'; runId: string; nodeId: string; kind: string; task?: string; reason?: string }
   | { type: 'run-finish'; runId: string; status: RunStatus; reason?: string };
 
 /** An observer of engine events. */

@@ -2,6 +2,7 @@ import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from '../store/audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from '../store/plan-versions.js';
+import type { RunEvent, RunEventInput, RunEventQuery } from '../store/run-events.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type {
   AttemptFinish,
@@ -29,7 +30,7 @@ import type {
  * run, record attempts, mark tasks, save a plan a cached `decompose` node expands — while the
  * project's store is only read.
  *
- * - Runs, run nodes, run tasks, attempts and decisions live in the scratch store only (the
+ * - Runs, run nodes, run tasks, attempts, decisions and run events live in the scratch store only (the
  *   forecast's run is new).
  * - A plan (its tasks, links and context overrides) is copied into the scratch store the first
  *   time the forecast touches it; every later read and write of it goes to the copy, so a task
@@ -253,6 +254,15 @@ export class ForecastStore implements Store {
 
   listAudit(runId?: string): Promise<AuditEntry[]> {
     return this.scratch.listAudit(runId);
+  }
+
+  // the forecast's run lives in the scratch store, and so do its events
+  appendRunEvents(events: readonly RunEventInput[]): Promise<RunEvent[]> {
+    return this.scratch.appendRunEvents(events);
+  }
+
+  listRunEvents(runId: string, query?: RunEventQuery): Promise<RunEvent[]> {
+    return this.scratch.listRunEvents(runId, query);
   }
 
   // plan review: on the copy, like every other write of a plan

@@ -222,6 +222,7 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
       // a forecast tells nobody: its suspended nodes are predictions, not people waited for
       config: { ...input.config, notify: undefined },
       models,
+      eventLog: false, // a forecast is watched by nobody
       ...(input.taskConcurrency !== undefined ? { taskConcurrency: input.taskConcurrency } : {}),
       ...(input.force && input.force.length > 0 ? { force: input.force } : {}),
     });

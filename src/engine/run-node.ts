@@ -25,6 +25,8 @@ export interface NodeResult {
   metered?: boolean;
   /** set when the node was stopped by a budget limit (it is `suspended` and runs again on resume) */
   budgetStop?: BudgetStop;
+  /** for a `suspended` node: what it waits for (one line) */
+  reason?: string;
 }
 
 /** Zero usage. */
@@ -304,7 +306,7 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
   }
   if (outcome.status === 'suspended') {
     finishEvent('suspended', { reason: outcome.reason, usage });
-    return { status: 'suspended', usage, metered, ...(budgetStop ? { budgetStop } : {}) };
+    return { status: 'suspended', usage, metered, reason: outcome.reason, ...(budgetStop ? { budgetStop } : {}) };
   }
   finishEvent('failed', { usage, error: outcome.error });
   return { status: 'failed', error: outcome.error, usage, metered };

@@ -350,6 +350,26 @@ ALTER TABLE run_tasks ADD COLUMN integrated_commit TEXT;
     // diff) is superseded by a new one; NULL for `approval`/`human` nodes.
     sql: `ALTER TABLE decisions ADD COLUMN subject TEXT;`,
   },
+  {
+    version: 9,
+    name: 'run-events',
+    // Issue 12, live run events: an append-only log of what the engine told its observers (node
+    // and task status changes, log lines, approvals requested), read by `GET /runs/:id/events`.
+    // `seq` is the event id: AUTOINCREMENT never reuses a value, and SQLite has one writer at a
+    // time, so a reader polling `seq > last` sees every committed event exactly once, in order.
+    // `data` is the event's JSON (secrets redacted); `at` is ms since the Unix epoch.
+    sql: `
+CREATE TABLE run_events (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  at      INTEGER NOT NULL,
+  type    TEXT NOT NULL,
+  node_id TEXT,
+  data    TEXT NOT NULL
+);
+CREATE INDEX run_events_by_run ON run_events (run_id, seq);
+`,
+  },
 ];
 
 /**

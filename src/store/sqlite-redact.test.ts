@@ -41,7 +41,7 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
   /** Every byte of the database and its WAL, as latin1 text (SQLite stores UTF-8 text verbatim). */
   const fileBytes = () => [path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('\n');
 
-  it('plans, tasks, notes, runs, attempts (inline and blob outputs), cache entries, errors, decisions and audit entries', async () => {
+  it('plans, tasks, notes, runs, attempts (inline and blob outputs), cache entries, errors, decisions, audit entries and run events', async () => {
     const leak = (what: string) => `${what} ${SECRET} and ${ANTHROPIC}`;
     const p = plan('p1');
     p.goal = leak('goal');
@@ -85,6 +85,7 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
     );
     await store.putDecision({ runId: 'R1', nodeId: 'd', decision: 'approved', by: 'me', at: T, comment: leak('comment') });
     await store.appendAudit({ runId: 'R1', at: 1, who: leak('who'), kind: 'command-refused', subject: leak('curl -H token:'), reason: leak('reason'), details: { matched: leak('matched') } });
+    await store.appendRunEvents([{ runId: 'R1', at: 2, type: 'log', nodeId: 'a', data: { message: leak('log line'), error: { message: leak('event error') } } }]);
 
     const bytes = fileBytes();
     expect(bytes).not.toContain(SECRET);
@@ -107,6 +108,8 @@ describe('SqliteStore redacts every text and JSON value it writes', () => {
     expect((await store.getCache('k1'))?.output).toEqual({ stdout: `small output ${REDACTED} and ${REDACTED}` });
     const [audit] = await store.listAudit('R1');
     expect(audit).toMatchObject({ subject: `curl -H token: ${REDACTED} and ${REDACTED}`, details: { matched: `matched ${REDACTED} and ${REDACTED}` } });
+    const [event] = await store.listRunEvents('R1');
+    expect(event).toMatchObject({ nodeId: 'a', data: { message: `log line ${REDACTED} and ${REDACTED}`, error: { message: `event error ${REDACTED} and ${REDACTED}` } } });
   });
 
   it('writes values without a secret unchanged', async () => {

@@ -160,6 +160,11 @@ const SQL = {
     VALUES (@run_id, @at, @who, @kind, @subject, @risk, @reason, @details) RETURNING *`,
   listAudit: 'SELECT * FROM audit ORDER BY id',
   listAuditOfRun: 'SELECT * FROM audit WHERE run_id = ? ORDER BY id',
+
+  /** positional: run_id, at, type, node_id, data */
+  insertRunEvent: 'INSERT INTO run_events (run_id, at, type, node_id, data) VALUES (?, ?, ?, ?, ?) RETURNING seq, data',
+  /** positional: run_id, after seq, limit (-1: no limit) */
+  listRunEvents: 'SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
 } as const;
 
 /** Every prepared statement of the store, by name. */

@@ -18,6 +18,8 @@ import {
   attemptFromRow, attemptSummaryFromRow, cacheFromRow, runFromRow, runNodeFromRow, runNodeValues, runTaskFromRow, runTaskParams, storedJson,
   type AttemptRow, type AttemptSummaryRow, type CacheRow, type RunNodeRow, type RunRow, type RunTaskRow,
 } from './sqlite-rows.js';
+import type { RunEvent, RunEventInput, RunEventQuery } from './run-events.js';
+import { insertRunEvents, listRunEvents } from './sqlite-run-events.js';
 import { writeCreateRun, writeRunPatch } from './sqlite-run-writes.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
@@ -447,5 +449,18 @@ export class SqliteStore implements Store {
 
   listAudit(runId?: string): Promise<AuditEntry[]> {
     return this.guard('listAudit', (s) => listAudit(s, runId));
+  }
+
+  // ---------------------------------------------------------------- run event log (sqlite-run-events.ts)
+
+  appendRunEvents(events: readonly RunEventInput[]): Promise<RunEvent[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return this.guard('appendRunEvents', (s) => this.write(() => insertRunEvents(s, events)), {
+      missing: () => `run ${[...new Set(events.map((e) => e.runId))].join(', ')} not found`,
+    });
+  }
+
+  listRunEvents(runId: string, query?: RunEventQuery): Promise<RunEvent[]> {
+    return this.guard('listRunEvents', (s) => listRunEvents(s, runId, query));
   }
 }

@@ -5,6 +5,7 @@ import type { Json } from '../core/json.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
+import type { RunEvent, RunEventInput, RunEventQuery } from './run-events.js';
 
 /**
  * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
@@ -491,4 +492,15 @@ export interface Store {
   appendAudit(entry: AuditInput): Promise<AuditEntry>;
   /** The audit entries of `runId`, or every entry when it is undefined, in append order. */
   listAudit(runId?: string): Promise<AuditEntry[]>;
+
+  // run event log (issue 12; `run-events.ts`)
+  /**
+   * Appends events in ONE transaction, in the order given (all or nothing), and returns them as
+   * stored: each with its `seq` (ascending in append order), secrets redacted from `data`.
+   * Rejects NOT_FOUND for an unknown run and CONFIG_INVALID for a non-integer `at` or an empty
+   * type; nothing is written then.
+   */
+  appendRunEvents(events: readonly RunEventInput[]): Promise<RunEvent[]>;
+  /** The run's events in `seq` order, after `query.afterSeq`, at most `query.limit`. Empty for an unknown run. */
+  listRunEvents(runId: string, query?: RunEventQuery): Promise<RunEvent[]>;
 }
