@@ -296,4 +296,33 @@ describe('HTTP API over loopback', () => {
     expect(approved.body).toMatchObject({ planId: PLAN, version: 3, approvedBy: 'dave', resuming: null });
     expect((await project.store.listAudit()).filter((e) => e.kind === 'plan-approved' && e.who === 'dave')).toHaveLength(1);
   });
+
+  it('cancels a run the server carries out: aborted, recorded interrupted, resumable', async () => {
+    const graph = {
+      id: 'slow',
+      nodes: [
+        { id: 'gate', kind: 'approval' as const, config: { question: 'Start the slow part?' } },
+        { id: 'slow', kind: 'command' as const, config: { run: 'sleep 30' }, needs: ['gate'] },
+      ],
+    };
+    const summary = await project.engine({ signal: new AbortController().signal }).start({ graph, command: 'run', options: { target: 'slow' } });
+    expect(summary.status).toBe('suspended');
+    const id = summary.runId;
+    const approved = await call('POST', '/approvals', { runId: id, nodeId: 'gate', decision: 'approve', by: 'erin' });
+    expect(approved.body.outcome).toBe('resuming');
+    for (let i = 0; i < 200 && (await project.store.listRunNodes(id)).find((n) => n.nodeId === 'slow')?.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+    const running = await call('GET', `/runs/${id}`);
+    expect(running.body.run.status).toBe('running');
+    expect(running.body.lease).toMatchObject({ pid: process.pid, live: true });
+    const started = Date.now();
+    const cancel = await call('POST', `/runs/${id}/cancel`);
+    expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
+    expect(cancel.body).toEqual({ runId: id, status: 'cancelling' });
+    await server.runs.settled(id);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const after = await call('GET', `/runs/${id}`);
+    expect(after.body.run.status).toBe('interrupted');
+    expect(after.body.lease).toBeNull();
+    expect(server.runs.has(id)).toBe(false);
+  });
 });
