@@ -17,42 +17,43 @@ import { useScriptedProject } from '../support/scripted-project.js';
 const GOAL = 'Add multiply to the calculator.';
 const PLAN = planJson([{ id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js'] }]);
 
-describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
-  const model = scriptedModel({ planner: PLAN, coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) } });
-  const scripted = useScriptedProject(model);
-  let config: string;
-  let project: ProjectHandle;
-  let server: RunningServer;
-  let token: string;
-
+/** Starts a server on port 0 for the scripted project (token in a temporary config dir); returns a JSON caller. */
+function useApi(scripted: { readonly dir: string }) {
+  const state = {} as { config: string; project: ProjectHandle; server: RunningServer; token: string };
   beforeAll(async () => {
-    config = await mkdtemp(join(tmpdir(), 'taskgraph-config-'));
-    token = (await loadOrCreateToken(undefined, { XDG_CONFIG_HOME: config })).token;
-    project = await openProject(scripted.dir);
-    server = await startServer(project, { port: 0, token });
+    state.config = await mkdtemp(join(tmpdir(), 'taskgraph-config-'));
+    state.token = (await loadOrCreateToken(undefined, { XDG_CONFIG_HOME: state.config })).token;
+    state.project = await openProject(scripted.dir);
+    state.server = await startServer(state.project, { port: 0, token: state.token });
   });
   afterAll(async () => {
-    await server?.close();
-    await project?.close();
-    if (config) await rm(config, { recursive: true, force: true });
+    await state.server?.close();
+    await state.project?.close();
+    if (state.config) await rm(state.config, { recursive: true, force: true });
   });
-
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${server.url}${path}`, {
+    const res = await fetch(`${state.server.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${state.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as any };
   };
+  return { state, call };
+}
+
+describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
+  const model = scriptedModel({ planner: PLAN, coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) } });
+  const scripted = useScriptedProject(model);
+  const { state, call } = useApi(scripted);
 
   it('answers with the run id at once, waits at the plan gate, and runs the plan once it is approved through the API', async () => {
     const started = await call('POST', '/run', { goal: GOAL, approvePlan: true });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     const runId = started.body.runId as string;
     expect(runId).toMatch(/^r-/);
-    expect(server.runs.has(runId)).toBe(true);
-    await server.runs.settled(runId);
+    expect(state.server.runs.has(runId)).toBe(true);
+    await state.server.runs.settled(runId);
     const waiting = await call('GET', `/runs/${runId}`);
     expect(waiting.body.run).toMatchObject({ id: runId, status: 'suspended', command: 'do' });
     const planId = waiting.body.run.planId as string;
@@ -62,7 +63,7 @@ describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
     const approved = await call('POST', `/plans/${planId}/approve`, { by: 'frank' });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     expect(approved.body).toMatchObject({ planId, approvedBy: 'frank', resuming: runId });
-    await server.runs.settled(runId);
+    await state.server.runs.settled(runId);
     const done = await call('GET', `/runs/${runId}`);
     expect(done.body.run.status, done.body.run.reason).toBe('succeeded');
     expect(done.body.nodes.find((n: { nodeId: string }) => n.nodeId === 'T1/apply').status).toBe('succeeded');
@@ -70,5 +71,52 @@ describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
     expect(await git(scripted.dir, 'show', `${done.body.run.branch}:src/calc.js`)).toContain('export function multiply(a, b)');
     const planAudit = await call('GET', `/audit?run=${runId}`);
     expect(planAudit.body.some((e: { kind: string; who: string }) => e.kind === 'plan-approved' && e.who === 'frank')).toBe(true);
+  });
+});
+
+const CI = '.github/workflows/ci.yml';
+const CI_YAML = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n';
+const COMMENT = 'Do not add CI workflows in this task; change src/calc.js only.';
+
+describe('GET /approvals and POST /approvals: an edit touching .github/ rejected over HTTP with a comment', () => {
+  const withCi = udiff([
+    ['src/calc.js', calc.src, calc.withMultiply('a * b')],
+    [CI, null, CI_YAML],
+  ]);
+  const onlyCalc = udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]);
+  const model = scriptedModel({ planner: PLAN, coder: { T1: (req) => (req.attempt === 1 ? withCi : onlyCalc) } });
+  const scripted = useScriptedProject(model);
+  const { state, call } = useApi(scripted);
+
+  it('lists the pending edit with its risk and diff, and a rejection refines the task with the comment', async () => {
+    const started = await call('POST', '/run', { goal: GOAL });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const runId = started.body.runId as string;
+    await state.server.runs.settled(runId);
+    expect((await call('GET', `/runs/${runId}`)).body.run.status).toBe('suspended');
+
+    const pending = await call('GET', '/approvals?status=pending');
+    expect(pending.status).toBe(200);
+    expect(pending.body).toHaveLength(1);
+    expect(pending.body[0]).toMatchObject({ runId, nodeId: 'T1/apply', risk: 40, stat: { files: 2, deleted: 0 } });
+    expect(pending.body[0].diff).toContain(`+++ b/${CI}`);
+    expect((await call('GET', `/approvals?run=${runId}`)).body).toEqual(pending.body);
+
+    const rejected = await call('POST', '/approvals', { runId, nodeId: 'T1/apply', decision: 'reject', comment: COMMENT, by: 'bob' });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    expect(rejected.body).toMatchObject({ decision: 'rejected', outcome: 'resuming' });
+    await state.server.runs.settled(runId);
+    const done = await call('GET', `/runs/${runId}`);
+    expect(done.body.run.status, done.body.run.reason).toBe('succeeded');
+    const t1 = model.coderRequests('T1');
+    expect(t1).toHaveLength(2);
+    expect(t1[1]!.user).toContain(COMMENT);
+    const audit = (await call('GET', `/audit?run=${runId}`)).body.filter((e: { subject: string }) => e.subject === 'T1/apply');
+    expect(audit.map((e: { kind: string; who: string; risk: number }) => [e.kind, e.who, e.risk])).toEqual([
+      ['approval-requested', 'taskgraph', 40],
+      ['rejected', 'bob', 40],
+    ]);
+    expect(audit[1].details.diffHash).toBe(audit[0].details.diffHash);
+    expect((await call('GET', '/approvals')).body).toEqual([]);
   });
 });
