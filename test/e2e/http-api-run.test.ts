@@ -53,6 +53,10 @@ describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
     const runId = started.body.runId as string;
     expect(runId).toMatch(/^r-/);
     expect(state.server.runs.has(runId)).toBe(true);
+    // the run is recorded before the answer: a GET right after it finds the run
+    const early = await call('GET', `/runs/${runId}`);
+    expect(early.status).toBe(200);
+    expect(early.body.run).toMatchObject({ id: runId, command: 'do', options: { goal: GOAL } });
     await state.server.runs.settled(runId);
     const waiting = await call('GET', `/runs/${runId}`);
     expect(waiting.body.run).toMatchObject({ id: runId, status: 'suspended', command: 'do' });

@@ -182,6 +182,7 @@ describe('HTTP API over loopback', () => {
       ['POST', '/approvals', { runId: 'r-nope', nodeId: 'review', decision: 'approve' }],
       ['POST', '/approvals', { runId, nodeId: 'nope', decision: 'approve' }],
       ['POST', '/answers', { runId: 'r-nope', id: 'T1', answer: 'x' }],
+      ['POST', '/run', { plan: 'p-nope' }],
       ['GET', '/no-such-route', undefined],
     ] as const) {
       const res = await call(method, path, body);
