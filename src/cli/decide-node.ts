@@ -39,24 +39,27 @@ export interface NodeDecision {
   answer?: Json;
 }
 
+/** What {@link recordDecision} did after writing the decision. */
+export interface RecordedDecision {
+  /** the run as it is after the write */
+  run: RunRecord;
+  /** the run's lease, when this process could take it: the caller resumes the run under it, or releases it */
+  holder?: RunLeaseHolder;
+  /** when a live process holds the run: who (it picks the decision up; `null` when the lease vanished meanwhile) */
+  handedTo?: { pid: number; host: string } | null;
+}
+
 /**
- * Checks that `nodeId` of run `runId` waits for this kind of decision, records it with its audit
- * entry, then resumes the run or hands it to the live holder.
- * @param command recorded for the resumed session: `approve`, `reject`, `answer`
- * @returns the exit code: of the resumed session (0, 1, 3), or 0 when only recorded / handed over
+ * Checks that `nodeId` of run `runId` waits for this kind of decision and records it with its
+ * audit entry (one transaction), then tries the run's lease: the CLI ({@link decideNode}) and the
+ * HTTP API (`POST /approvals`, `POST /answers`) both decide through here.
+ * @returns the run, and either the lease (the caller must resume under it or release it) or who holds the run
  * @throws TaskgraphError NOT_FOUND (run or node), RUN_STATE (not waiting; decided already;
  *   wrong command for the node kind), ANSWER_INVALID (problems listed in the message and
  *   `details.problems`), RUN_LOCKED (a live process holds the run and the node is not waiting) —
  *   nothing is recorded in each case
  */
-export async function decideNode(
-  project: ProjectHandle,
-  runId: string,
-  nodeId: string,
-  decided: NodeDecision,
-  opts: CommonOptions & BudgetFlags & { resume?: boolean },
-  command: string,
-): Promise<number> {
+export async function recordDecision(project: ProjectHandle, runId: string, nodeId: string, decided: NodeDecision): Promise<RecordedDecision> {
   const store = project.store;
   const known = await store.getRun(runId);
   if (!known) throw new TaskgraphError('NOT_FOUND', `no run "${runId}"`, { hint: 'list runs with `taskgraph runs`' });
@@ -68,7 +71,6 @@ export async function decideNode(
     if (!(error instanceof TaskgraphError && error.code === 'RUN_LOCKED')) throw error;
     locked = error;
   }
-  let resuming = false;
   try {
     const run = (await store.getRun(runId)) ?? known;
     const question = await checkWaiting(project, run, nodeId, decided, locked);
@@ -95,19 +97,46 @@ export async function decideNode(
       auditOf(runId, nodeId, decided, question, at.getTime(), pending),
     );
     if (!holder) holder = await tryLease(runId, project); // written first, leased after: see the file comment
-    if (!holder) {
-      const lease = await store.getRunLease(runId);
-      const who = lease ? `process ${lease.pid} on ${lease.host}` : 'another process';
-      if (opts.json) process.stdout.write(`${safeJson({ runId, nodeId, decision: decided.decision, handedTo: lease ? { pid: lease.pid, host: lease.host } : null })}\n`);
-      else process.stdout.write(`${safeText(`${decided.decision} ${runId} ${nodeId}: run ${runId} is live (${who}); it picks the decision up`)}\n`);
-      return 0;
-    }
+    const after = (await store.getRun(runId)) ?? run;
+    if (holder) return { run: after, holder };
+    const lease = await store.getRunLease(runId);
+    return { run: after, handedTo: lease ? { pid: lease.pid, host: lease.host } : null };
+  } catch (error) {
+    await holder?.release();
+    throw error;
+  }
+}
+
+/**
+ * `taskgraph approve|reject|answer`: {@link recordDecision}, then resumes the run under the lease
+ * (unless `--no-resume`) or says which live process picks the decision up.
+ * @param command recorded for the resumed session: `approve`, `reject`, `answer`
+ * @returns the exit code: of the resumed session (0, 1, 3), or 0 when only recorded / handed over
+ * @throws TaskgraphError see {@link recordDecision}
+ */
+export async function decideNode(
+  project: ProjectHandle,
+  runId: string,
+  nodeId: string,
+  decided: NodeDecision,
+  opts: CommonOptions & BudgetFlags & { resume?: boolean },
+  command: string,
+): Promise<number> {
+  const { run, holder, handedTo } = await recordDecision(project, runId, nodeId, decided);
+  if (!holder) {
+    const who = handedTo ? `process ${handedTo.pid} on ${handedTo.host}` : 'another process';
+    if (opts.json) process.stdout.write(`${safeJson({ runId, nodeId, decision: decided.decision, handedTo: handedTo ?? null })}\n`);
+    else process.stdout.write(`${safeText(`${decided.decision} ${runId} ${nodeId}: run ${runId} is live (${who}); it picks the decision up`)}\n`);
+    return 0;
+  }
+  let resuming = false;
+  try {
     if (!opts.json) process.stdout.write(`${safeText(`${decided.decision} ${runId} ${nodeId}`)}\n`);
     if (opts.resume === false) return 0;
     resuming = true;
-    return await resumeLeased(project, { run: (await store.getRun(runId)) ?? run, holder }, opts, command);
+    return await resumeLeased(project, { run, holder }, opts, command);
   } finally {
-    if (!resuming) await holder?.release();
+    if (!resuming) await holder.release();
   }
 }
 

@@ -12,7 +12,7 @@ import { warnIfConfigUncommitted } from './config-tracked.js';
 import { choosePlan } from './plan-choice.js';
 import { createProgress } from './progress.js';
 import { budgetOf, type CommonOptions, endSession, isGitRepo, settleCachedRerun, readGoal } from './run-common.js';
-import { withProject } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
 
 /** Options of `taskgraph do`. */
 export type DoOptions = CommonOptions &
@@ -65,23 +65,10 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       });
     }
     await warnIfConfigUncommitted(project.dir);
-    if (opts.approvePlan) project.config.policy.approvePlan = true; // the plan node expands into the approval gate
-    const baseline = baselineModeOf(opts.baseline, project);
-    let graph: GraphSpecInput;
-    let planId: string | undefined;
-    let runGoal: string;
-    if (opts.plan !== undefined) {
-      const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
-      graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, { config: project.config, baseline, worktree: true }) : planGraph(plan, { config: project.config, baseline, worktree: true });
-      planId = plan.id;
-      runGoal = plan.goal;
+    const { graph, planId, runGoal, baseline } = await doGraph(project, goal, opts);
+    if (planId !== undefined) {
+      const plan = (await project.store.getPlan(planId))!;
       process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
-    } else {
-      runGoal = goal!;
-      // the roots come first and the plan node waits for them (`needs` is not part of its cache key)
-      const roots = baselineRoots({ config: project.config, baseline, worktree: true });
-      const goalOnly = goalGraph(runGoal, { id: 'do', maxDepth: opts.maxDepth });
-      graph = { ...goalOnly, nodes: [...roots.nodes, ...goalOnly.nodes.map((n) => (n.id === PLAN_NODE ? { ...n, needs: [...(n.needs ?? []), ...roots.after] } : n))] };
     }
     if (opts.dryRun) {
       const { forecastTarget, printForecast } = await import('./forecast-commands.js');
@@ -108,6 +95,40 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       progress.done();
     }
   });
+}
+
+/** The graph a `do` run executes, and what is kept with the run. */
+export interface DoGraph {
+  graph: GraphSpecInput;
+  /** the saved plan run (`--plan`) */
+  planId?: string;
+  /** the goal (of the plan, with `--plan`) */
+  runGoal: string;
+  /** the baseline mode kept with the run */
+  baseline: string;
+}
+
+/**
+ * The graph of a `do` run: with `opts.plan`, the saved plan's tasks (behind the plan gate under
+ * `approvePlan`); else the `setup`/`baseline` roots and the `plan` node that plans `goal`.
+ * `taskgraph do` and `POST /run` both build their graph here. Sets `policy.approvePlan` on the
+ * project's config when `opts.approvePlan`.
+ * @param goal the goal (ignored with `opts.plan`)
+ * @throws TaskgraphError NOT_FOUND for an unknown plan id; CONFIG_INVALID for a bad baseline mode
+ */
+export async function doGraph(project: ProjectHandle, goal: string | undefined, opts: Pick<DoOptions, 'plan' | 'approvePlan' | 'baseline' | 'maxDepth'>): Promise<DoGraph> {
+  if (opts.approvePlan) project.config.policy.approvePlan = true; // the plan node expands into the approval gate
+  const baseline = baselineModeOf(opts.baseline, project);
+  if (opts.plan !== undefined) {
+    const plan = (await project.store.getPlan(await choosePlan(project.store, opts.plan)))!;
+    const graph = project.config.policy.approvePlan ? gatedPlanGraph(plan.id, plan.goal, { config: project.config, baseline, worktree: true }) : planGraph(plan, { config: project.config, baseline, worktree: true });
+    return { graph, planId: plan.id, runGoal: plan.goal, baseline };
+  }
+  // the roots come first and the plan node waits for them (`needs` is not part of its cache key)
+  const roots = baselineRoots({ config: project.config, baseline, worktree: true });
+  const goalOnly = goalGraph(goal!, { id: 'do', maxDepth: opts.maxDepth });
+  const graph = { ...goalOnly, nodes: [...roots.nodes, ...goalOnly.nodes.map((n) => (n.id === PLAN_NODE ? { ...n, needs: [...(n.needs ?? []), ...roots.after] } : n))] };
+  return { graph, runGoal: goal!, baseline };
 }
 
 /**

@@ -1,12 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { TaskgraphError } from '../core/errors.js';
-import { effectiveRunStatus, holderState, sessionViews } from '../engine/run-lease.js';
+import { effectiveRunStatus, holderState, type SessionView, sessionViews } from '../engine/run-lease.js';
+import type { PlanRecord } from '../core/task.js';
 import { renderTree } from '../planning/render.js';
 import { initProject } from '../project/init.js';
 import { formatDuration, usd } from '../report/markdown.js';
 import { buildRunReport, writeRunReport } from '../report/report.js';
-import { placeLine, runPlace } from '../report/run-place.js';
-import type { AttemptSummary, RunLease, RunNodeRecord } from '../store/store.js';
+import { placeLine, type RunPlace, runPlace } from '../report/run-place.js';
+import type { AttemptSummary, RunLease, RunNodeRecord, RunRecord, RunSession, RunStatus, RunTaskRecord, Store } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { withProject } from './wiring.js';
 import { commitConfigCommand, type ConfigCommitState, configCommitState } from './config-tracked.js';
@@ -18,19 +19,18 @@ const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 /** `taskgraph runs`: newest first, each with its status as it is now (a `running` run whose process is gone shows `interrupted`). */
 export async function runsCommand(opts: CommonOptions & { limit?: number }): Promise<number> {
   return withProject(opts, async (project) => {
-    const runs = await project.store.listRuns(opts.limit ?? 20);
-    const now = Date.now();
-    const views = await Promise.all(runs.map(async (r) => ({ run: r, status: effectiveRunStatus(r, await project.store.getRunLease(r.id), now) })));
+    const views = await runViews(project.store, opts.limit ?? 20);
     if (opts.json) {
-      out(safeJson(views.map(({ run: { graph: _g, ...r }, status }) => ({ ...r, status, ...(status !== r.status ? { storedStatus: r.status } : {}) }))));
+      out(safeJson(views));
       return 0;
     }
-    const lines = views.map(({ run: r, status }) => {
-      const why = status === 'interrupted' && r.status === 'running' ? 'its process is gone' : r.reason;
+    const lines = views.map((r) => {
+      const status = r.status;
+      const why = status === 'interrupted' && r.storedStatus === 'running' ? 'its process is gone' : r.reason;
       const next = status === 'interrupted' ? `  resume: taskgraph resume ${r.id}` : '';
       return safeText(`${r.id}  ${status.padEnd(11)}  ${r.command.padEnd(6)}  ${r.createdAt}  ${r.branch ?? ''}${why ? `  (${why})` : ''}${next}`);
     });
-    out(runs.length === 0 ? 'no runs yet: try `taskgraph do "<goal>"`' : lines.join('\n'));
+    out(views.length === 0 ? 'no runs yet: try `taskgraph do "<goal>"`' : lines.join('\n'));
     return 0;
   });
 }
@@ -67,6 +67,85 @@ function leaseLine(lease: RunLease, now: number): string {
   return `held by process ${lease.pid} on ${lease.host} since ${lease.acquiredAt}, last heartbeat ${age} s ago`;
 }
 
+/** A run's state as `status` shows it, read once from the store (see {@link loadRunStatus}). */
+export interface LoadedRunStatus {
+  run: RunRecord;
+  nodes: RunNodeRecord[];
+  tasks: RunTaskRecord[];
+  attempts: AttemptSummary[];
+  lease: RunLease | undefined;
+  sessions: RunSession[];
+  plan: PlanRecord | undefined;
+  place: RunPlace;
+  /** ms since the epoch the state was read at */
+  now: number;
+  /** the run's status as it is now: a `running` run whose lease holder is gone is `interrupted` */
+  status: RunStatus;
+  live: boolean;
+  views: SessionView[];
+  tally: Map<string, NodeTally>;
+  /** a node's status as shown: `running` under a gone process is `interrupted` */
+  nodeStatus: (n: RunNodeRecord) => string;
+}
+
+/**
+ * Reads what `taskgraph status RUN` (and the HTTP API's `GET /runs/:id`) shows of a run: its
+ * nodes, tasks, attempt summaries, lease, sessions, plan and place, with the status as it is now.
+ * Linear in nodes + attempts.
+ */
+export async function loadRunStatus(store: Store, run: RunRecord, now: number): Promise<LoadedRunStatus> {
+  const [nodes, tasks, attempts, lease, sessions] = await Promise.all([
+    store.listRunNodes(run.id),
+    store.listRunTasks(run.id),
+    store.listAttemptSummaries(run.id),
+    store.getRunLease(run.id),
+    store.listRunSessions(run.id),
+  ]);
+  const plan = run.planId ? await store.getPlan(run.planId) : undefined;
+  const place = await runPlace(run);
+  const status = effectiveRunStatus(run, lease, now);
+  const live = lease !== undefined && holderState(lease, now) === 'live';
+  const views = sessionViews(sessions, live);
+  const tally = tallyAttempts(attempts);
+  const nodeStatus = (n: RunNodeRecord): string => (n.status === 'running' && status === 'interrupted' ? 'interrupted' : n.status);
+  return { run, nodes, tasks, attempts, lease, sessions, plan, place, now, status, live, views, tally, nodeStatus };
+}
+
+/**
+ * The JSON of `taskgraph status RUN --json`: the run (without its graph) with its status as it is
+ * now (`storedStatus` when that differs), place, lease (no token), sessions, tasks, nodes with
+ * tokens and cost (USD), and the plan.
+ */
+export function runStatusJson(loaded: LoadedRunStatus) {
+  const { run, nodes, tasks, lease, sessions, plan, place, now, status, live, views, tally, nodeStatus } = loaded;
+  const { graph: _g, ...rest } = run;
+  return {
+    run: { ...rest, status, ...(status !== run.status ? { storedStatus: run.status } : {}) },
+    place: { branchExists: place.branchExists ?? null, worktreeExists: place.worktreeExists ?? null, fullyCachedAs: place.reused?.runId ?? null },
+    lease: lease ? { pid: lease.pid, host: lease.host, acquiredAt: lease.acquiredAt, heartbeatAt: lease.heartbeatAt, live } : null,
+    sessions: sessions.map((s, i) => ({ ...s, view: views[i]! })),
+    tasks,
+    nodes: nodes.map((n) => {
+      const t = tally.get(n.nodeId);
+      const running = n.status === 'running' && status === 'running' && n.startedAt ? { elapsedMs: Math.max(0, now - Date.parse(n.startedAt)) } : {};
+      return { ...n, status: nodeStatus(n), tokens: t?.tokens ?? 0, costUsd: t?.costUsd ?? 0, ...running };
+    }),
+    plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null,
+  };
+}
+
+/** `taskgraph runs --json` and `GET /runs`: the newest runs (without their graphs), each with its status as it is now (`storedStatus` when that differs). */
+export async function runViews(store: Store, limit: number) {
+  const runs = await store.listRuns(limit);
+  const now = Date.now();
+  return Promise.all(
+    runs.map(async ({ graph: _g, ...r }) => {
+      const status = effectiveRunStatus(r, await store.getRunLease(r.id), now);
+      return { ...r, status, ...(status !== r.status ? { storedStatus: r.status } : {}) };
+    }),
+  );
+}
+
 /**
  * `taskgraph status [RUN]`: a run's status as it is now, its tasks, and every node with its
  * status, attempts, tokens and cost (USD); a running node shows how long it has run; a `running`
@@ -80,41 +159,10 @@ export async function statusCommand(runArg: string | undefined, opts: CommonOpti
     const store = project.store;
     const run = runArg ? await store.getRun(runArg) : (await store.listRuns(1))[0];
     if (!run) throw new TaskgraphError('NOT_FOUND', runArg ? `no run "${runArg}"` : 'no runs yet', { hint: 'list runs with `taskgraph runs`' });
-    const [nodes, tasks, attempts, lease, sessions] = await Promise.all([
-      store.listRunNodes(run.id),
-      store.listRunTasks(run.id),
-      store.listAttemptSummaries(run.id),
-      store.getRunLease(run.id),
-      store.listRunSessions(run.id),
-    ]);
-    const plan = run.planId ? await store.getPlan(run.planId) : undefined;
-    const place = await runPlace(run);
-    const now = Date.now();
-    const status = effectiveRunStatus(run, lease, now);
-    const live = lease !== undefined && holderState(lease, now) === 'live';
-    const views = sessionViews(sessions, live);
-    const tally = tallyAttempts(attempts);
-    /** a node left `running` by a process that is gone was interrupted */
-    const nodeStatus = (n: RunNodeRecord): string => (n.status === 'running' && status === 'interrupted' ? 'interrupted' : n.status);
+    const loaded = await loadRunStatus(store, run, Date.now());
+    const { nodes, tasks, lease, plan, place, now, status, tally, nodeStatus } = loaded;
     if (opts.json) {
-      const { graph: _g, ...rest } = run;
-      out(
-        safeJson(
-          {
-            run: { ...rest, status, ...(status !== run.status ? { storedStatus: run.status } : {}) },
-            place: { branchExists: place.branchExists ?? null, worktreeExists: place.worktreeExists ?? null, fullyCachedAs: place.reused?.runId ?? null },
-            lease: lease ? { pid: lease.pid, host: lease.host, acquiredAt: lease.acquiredAt, heartbeatAt: lease.heartbeatAt, live } : null,
-            sessions: sessions.map((s, i) => ({ ...s, view: views[i] })),
-            tasks,
-            nodes: nodes.map((n) => {
-              const t = tally.get(n.nodeId);
-              const running = n.status === 'running' && status === 'running' && n.startedAt ? { elapsedMs: Math.max(0, now - Date.parse(n.startedAt)) } : {};
-              return { ...n, status: nodeStatus(n), tokens: t?.tokens ?? 0, costUsd: t?.costUsd ?? 0, ...running };
-            }),
-            plan: plan ? { id: plan.id, goal: plan.goal, tasks: plan.tasks } : null,
-          },
-        ),
-      );
+      out(safeJson(runStatusJson(loaded)));
       return 0;
     }
     const lines: string[] = [];

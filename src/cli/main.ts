@@ -16,6 +16,7 @@ import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
+import { serveCommand } from './serve-command.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -255,6 +256,14 @@ program
   .option('--branches', "also delete the runs' taskgraph/<run> branches")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => cleanCommand(opts(cmd))));
+
+program
+  .command('serve')
+  .description('serve the HTTP API (OpenAPI at /openapi.json) on 127.0.0.1; every route needs the bearer token kept in ~/.config/taskgraph/token')
+  .option('--port <n>', 'port (default 4317; 0: any free port)', int)
+  .option('--host <host>', 'address to bind (default 127.0.0.1; another one prints a warning)')
+  .option('--token <token>', 'use and keep this bearer token (at least 16 characters) instead of the stored or a new one')
+  .action(act(async (cmd) => serveCommand(opts(cmd))));
 
 program
   .command('schema')

@@ -2,7 +2,7 @@ import { TaskgraphError } from '../core/errors.js';
 import { diffPlans, renderPlanDiff } from '../planning/plan-diff.js';
 import { renderPlanReview } from '../planning/render-review.js';
 import type { PlanVersion } from '../store/plan-versions.js';
-import type { Store } from '../store/store.js';
+import type { RunRecord, Store } from '../store/store.js';
 import type { BudgetFlags } from './budget-options.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan } from './plan-choice.js';
@@ -10,7 +10,8 @@ import { runsWaitingForPlan } from './plan-gate-runs.js';
 import { leaseRun, resumeLeased } from './resume-command.js';
 import { safeJson, safeText } from './safe-text.js';
 import { whoOf } from './task-edit-commands.js';
-import { withProject } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
+import type { RunLeaseHolder } from '../engine/run-lease.js';
 
 /**
  * `taskgraph plan show|diff|approve PLAN` (issue 11, "Plan review before execution"; README
@@ -24,7 +25,8 @@ import { withProject } from './wiring.js';
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
 const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
-async function versionsOf(store: Store, planArg: string): Promise<{ planId: string; versions: PlanVersion[] }> {
+/** The plan id (checked) and its versions, oldest first. */
+export async function versionsOf(store: Store, planArg: string): Promise<{ planId: string; versions: PlanVersion[] }> {
   const planId = await choosePlan(store, planArg);
   return { planId, versions: await store.listPlanVersions(planId) };
 }
@@ -75,23 +77,50 @@ export async function planDiffCommand(planArg: string, opts: CommonOptions & { f
   });
 }
 
+/** What {@link approvePlanLeased} did. */
+export interface PlanApproval {
+  planId: string;
+  /** the approved version */
+  version: PlanVersion;
+  /** the lease of the run waiting at this plan's gate, when one waits: the caller resumes it, or releases the lease */
+  lease?: { run: RunRecord; holder: RunLeaseHolder };
+  /** other runs waiting on the same plan (to be resumed by hand) */
+  others: string[];
+}
+
 /**
- * `taskgraph plan approve PLAN [--by WHO] [--no-resume]`: approves the plan's newest version
- * (audited in the same transaction) and, when a run waits at this plan's gate, takes that run's
- * lease first (RUN_LOCKED while another process holds it: nothing is approved then) and resumes
- * it: the run executes the plan as approved. Other runs waiting on the same plan are named.
+ * Approves the plan's newest version (audited in the same transaction), taking first the lease of
+ * the run waiting at its gate, if any (RUN_LOCKED while another process holds it: nothing is
+ * approved then). `taskgraph plan approve` and `POST /plans/:id/approve` both approve through here.
+ * @param resume false: approve only, take no run's lease
+ * @throws TaskgraphError NOT_FOUND (plan), RUN_LOCKED, RUN_STATE (a newer version appeared)
+ */
+export async function approvePlanLeased(project: ProjectHandle, planArg: string, by: string, resume: boolean): Promise<PlanApproval> {
+  const { planId, versions } = await versionsOf(project.store, planArg);
+  const [runId, ...others] = resume ? await runsWaitingForPlan(project.store, planId) : [];
+  const lease = runId !== undefined ? await leaseRun(project, runId) : undefined;
+  try {
+    const version = await project.store.approvePlan({ planId, version: versions.at(-1)!.version, by, at: Date.now(), ...(runId ? { runId } : {}) });
+    return { planId, version, ...(lease ? { lease } : {}), others };
+  } catch (error) {
+    await lease?.holder.release();
+    throw error;
+  }
+}
+
+/**
+ * `taskgraph plan approve PLAN [--by WHO] [--no-resume]`: {@link approvePlanLeased}, then resumes
+ * the run waiting at the plan's gate: the run executes the plan as approved. Other runs waiting on
+ * the same plan are named.
  * @returns the resumed run's exit code (0 succeeded, 1 failed, 3 suspended), else 0
  * @throws TaskgraphError NOT_FOUND (plan), RUN_LOCKED
  */
 export async function planApproveCommand(planArg: string, opts: CommonOptions & BudgetFlags & { by?: string; resume?: boolean }): Promise<number> {
   return withProject(opts, async (project) => {
-    const { planId, versions } = await versionsOf(project.store, planArg);
-    const [runId, ...others] = opts.resume === false ? [] : await runsWaitingForPlan(project.store, planId);
-    const lease = runId !== undefined ? await leaseRun(project, runId) : undefined;
+    const { planId, version: v, lease, others } = await approvePlanLeased(project, planArg, whoOf(opts), opts.resume !== false);
     let resuming = false;
     try {
-      const v = await project.store.approvePlan({ planId, version: versions.at(-1)!.version, by: whoOf(opts), at: Date.now(), ...(runId ? { runId } : {}) });
-      if (!opts.json) out(`approved plan ${planId} version ${v.version} (by ${v.approvedBy ?? '?'})${runId ? `; resuming run ${runId}` : ''}`);
+      if (!opts.json) out(`approved plan ${planId} version ${v.version} (by ${v.approvedBy ?? '?'})${lease ? `; resuming run ${lease.run.id}` : ''}`);
       for (const other of others) process.stderr.write(`run ${other} also waits for this plan: taskgraph resume ${other}\n`);
       if (!lease) {
         if (opts.json) out(safeJson({ planId, version: v.version, approvedBy: v.approvedBy ?? null, approvedAt: v.approvedAt ?? null, resumed: null }));

@@ -19,7 +19,7 @@ import { type ProjectHandle, withProject } from './wiring.js';
  */
 
 /** The run's worktree at the path and branch stored with it (re-created there when `clean` removed it); none for a run without one. */
-async function workspaceOf(project: ProjectHandle, run: RunRecord): Promise<Workspace | undefined> {
+export async function workspaceOf(project: ProjectHandle, run: RunRecord): Promise<Workspace | undefined> {
   return run.worktree ? openRunWorkspace({ projectDir: project.dir, runId: run.id, dir: run.worktree, branch: run.branch }) : undefined;
 }
 

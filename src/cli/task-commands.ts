@@ -5,7 +5,8 @@ import type { CommonOptions } from './commands.js';
 import { leaseRun, resumeLeased } from './resume-command.js';
 import type { BudgetFlags } from './budget-options.js';
 import { choosePlan } from './plan-choice.js';
-import { withProject } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
+import type { RunRecord } from '../store/store.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
@@ -61,28 +62,37 @@ export async function answerCommand(
     const lease = await leaseRun(project, runId);
     let resuming = false;
     try {
-      const { run } = lease;
-      const held = (await project.store.listRunTasks(runId)).filter((t) => t.status === 'needs-human');
-      if (!run.planId || !held.some((t) => t.taskId === taskId)) {
-        throw new TaskgraphError('RUN_STATE', `task ${taskId} of run ${runId} is not waiting for an answer`, {
-          hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
-        });
-      }
-      const who = by ?? 'a person';
-      await project.store.appendTaskNoteAudited(run.planId, taskId, `Answer from ${who}: ${text}`, {
-        runId,
-        at: Date.now(),
-        who,
-        kind: 'answered',
-        subject: taskId,
-        reason: `answered: ${text.slice(0, 200)}`,
-        details: { task: taskId, plan: run.planId, answer: text },
-      });
+      await answerHeldTask(project, lease.run, taskId, text, by ?? 'a person');
       resuming = true;
       return await resumeLeased(project, lease, opts, 'answer');
     } finally {
       if (!resuming) await lease.holder.release();
     }
+  });
+}
+
+/**
+ * Writes a person's answer to a task held for them (same failure twice) as a note on the task,
+ * with its `answered` audit entry (one transaction). The caller holds the run's lease and
+ * resumes the run afterwards, so the task runs again with the note: `taskgraph answer` and
+ * `POST /answers`.
+ * @throws TaskgraphError RUN_STATE when the task is not waiting for an answer (nothing written)
+ */
+export async function answerHeldTask(project: ProjectHandle, run: RunRecord, taskId: string, text: string, who: string): Promise<void> {
+  const held = (await project.store.listRunTasks(run.id)).filter((t) => t.status === 'needs-human');
+  if (!run.planId || !held.some((t) => t.taskId === taskId)) {
+    throw new TaskgraphError('RUN_STATE', `task ${taskId} of run ${run.id} is not waiting for an answer`, {
+      hint: held.length > 0 ? `waiting: ${held.map((t) => t.taskId).join(', ')}` : 'no task of this run is waiting for a person',
+    });
+  }
+  await project.store.appendTaskNoteAudited(run.planId, taskId, `Answer from ${who}: ${text}`, {
+    runId: run.id,
+    at: Date.now(),
+    who,
+    kind: 'answered',
+    subject: taskId,
+    reason: `answered: ${text.slice(0, 200)}`,
+    details: { task: taskId, plan: run.planId, answer: text },
   });
 }
 

@@ -129,10 +129,10 @@ describe('GET /runs/:id/events', () => {
   it('answers 404 for an unknown run and 400 for a Last-Event-ID that is not a whole number', async () => {
     const missing = await openSse(`${served.url}/runs/r-nope/events`);
     expect(missing.status).toBe(404);
-    expect(JSON.parse(await missing.text())).toMatchObject({ error: { code: 'NOT_FOUND', message: 'no run "r-nope"', hint: expect.stringContaining('runs') } });
+    expect(JSON.parse(await missing.text())).toMatchObject({ code: 'NOT_FOUND', message: 'no run "r-nope"', hint: expect.stringContaining('runs') });
     const bad = await openSse(`${served.url}/runs/r-live/events`, { 'Last-Event-ID': 'abc' });
     expect(bad.status).toBe(400);
-    expect(JSON.parse(await bad.text())).toMatchObject({ error: { code: 'CONFIG_INVALID', details: { path: ['headers', 'last-event-id'] } } });
+    expect(JSON.parse(await bad.text())).toMatchObject({ code: 'CONFIG_INVALID', details: { path: ['headers', 'last-event-id'] } });
   });
 
   it('streamRunEvents stops when its signal aborts, also while it waits for new events', async () => {

@@ -176,6 +176,7 @@ export function runEventsRoute(app: Hono<any, any, any>, deps: RunEventsRouteDep
 }
 
 function errorResponse(c: Context, status: 400 | 404, error: TaskgraphError): Response {
+  // the HTTP API's one error shape (`http-errors.ts`, ErrorBodySchema)
   const { code, message, hint, details } = toErrorRecord(error);
-  return c.json({ error: { code, message, ...(hint ? { hint } : {}), details } }, status);
+  return c.json({ code, message, ...(hint ? { hint } : {}), ...(details ? { details } : {}) }, status);
 }

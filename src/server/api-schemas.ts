@@ -1,0 +1,143 @@
+import { z } from '@hono/zod-openapi';
+import { TaskSchema } from '../core/task.js';
+import { AUDIT_KINDS } from '../store/audit.js';
+
+/**
+ * The zod schemas of what the HTTP API returns and accepts, registered as OpenAPI components
+ * (issue 12: "one schema per entity, never written twice"). Entities that already have a zod
+ * schema are reused: a task is `core/task.ts`'s {@link TaskSchema}. The store's records are
+ * TypeScript interfaces (`store/store.ts`, `store/audit.ts`, `safety/pending-approval.ts`); their
+ * one zod form lives here. Free JSON (run options, error details, outputs) is `unknown`.
+ */
+
+/**
+ * A task as stored: `core/task.ts`'s {@link TaskSchema}, field for field (its very shape), named
+ * `Task` in the OpenAPI document. (It is re-wrapped because schemas built before
+ * `@hono/zod-openapi` was imported have no `.openapi()`.)
+ */
+export const TaskComponent = z.object(TaskSchema.shape).openapi('Task');
+
+/** Token usage and cost (USD) of attempts (`store/store.ts` Usage). */
+export const UsageSchema = z
+  .object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), model: z.string().optional(), calls: z.number() })
+  .openapi('Usage');
+
+const RUN_STATUSES = ['running', 'suspended', 'succeeded', 'failed', 'interrupted'] as const;
+
+/** A run without its graph (`RunRecord`), `status` as it is now; `storedStatus` when that differs (a `running` run whose process is gone). */
+export const RunSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(RUN_STATUSES),
+    storedStatus: z.enum(RUN_STATUSES).optional(),
+    command: z.string(),
+    options: z.record(z.string(), z.unknown()),
+    planId: z.string().optional(),
+    projectDir: z.string(),
+    worktree: z.string().optional(),
+    branch: z.string().optional(),
+    baseCommit: z.string().optional(),
+    workspace: z.object({ head: z.string(), tree: z.string() }).optional(),
+    reason: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Run');
+
+/** A node of a run with its tokens and cost (`RunNodeRecord` as `status --json` shows it). */
+export const RunNodeSchema = z
+  .object({
+    runId: z.string(),
+    nodeId: z.string(),
+    status: z.string(),
+    attempts: z.number(),
+    task: z.string().optional(),
+    lastAttemptSeq: z.number().optional(),
+    startedAt: z.string().optional(),
+    elapsedMs: z.number().optional(),
+    tokens: z.number(),
+    costUsd: z.number(),
+  })
+  .openapi('RunNode');
+
+/** An attempt without its payload (`AttemptSummary`). */
+export const AttemptSummarySchema = z
+  .object({
+    seq: z.number(),
+    runId: z.string(),
+    nodeId: z.string(),
+    number: z.number(),
+    status: z.string(),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()), hint: z.string().optional() }).optional(),
+    suspendReason: z.string().optional(),
+    usage: UsageSchema,
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+    durationMs: z.number().optional(),
+  })
+  .openapi('AttemptSummary');
+
+/** A task's state in a run (`RunTaskRecord`). */
+export const RunTaskSchema = z
+  .object({
+    runId: z.string(),
+    taskId: z.string(),
+    attempt: z.number(),
+    status: z.string(),
+    startCommit: z.string().optional(),
+    worktree: z.string().optional(),
+    branch: z.string().optional(),
+    integratedCommit: z.string().optional(),
+  })
+  .openapi('RunTask');
+
+/** `GET /runs/:id`: what `taskgraph status RUN --json` shows, plus the attempts, the spend and the Markdown report. */
+export const RunDetailSchema = z
+  .object({
+    run: RunSchema,
+    place: z.object({ branchExists: z.boolean().nullable(), worktreeExists: z.boolean().nullable(), fullyCachedAs: z.string().nullable() }),
+    lease: z.object({ pid: z.number(), host: z.string(), acquiredAt: z.string(), heartbeatAt: z.string(), live: z.boolean() }).nullable(),
+    sessions: z.array(z.record(z.string(), z.unknown())),
+    tasks: z.array(RunTaskSchema),
+    nodes: z.array(RunNodeSchema),
+    plan: z.object({ id: z.string(), goal: z.string(), tasks: z.array(TaskComponent) }).nullable(),
+    attempts: z.array(AttemptSummarySchema),
+    usage: z.object({ nodes: UsageSchema, total: UsageSchema, planning: z.record(z.string(), z.unknown()).optional(), activeMs: z.number() }),
+    report: z.string().openapi({ description: 'the run report, Markdown (as `taskgraph report RUN --print`)' }),
+  })
+  .openapi('RunDetail');
+
+/** A stored audit entry (`store/audit.ts` AuditEntry). */
+export const AuditEntrySchema = z
+  .object({
+    id: z.number(),
+    runId: z.string().optional(),
+    at: z.number().openapi({ description: 'ms since the Unix epoch' }),
+    who: z.string(),
+    kind: z.enum(AUDIT_KINDS),
+    subject: z.string(),
+    risk: z.number().optional(),
+    reason: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi('AuditEntry');
+
+/** An approval waiting for a person (`safety/pending-approval.ts` PendingApproval). */
+export const PendingApprovalSchema = z
+  .object({
+    runId: z.string(),
+    nodeId: z.string(),
+    subject: z.string(),
+    diffHash: z.string(),
+    command: z.string().optional(),
+    commandHash: z.string().optional(),
+    risk: z.number(),
+    reasons: z.array(z.string()),
+    stat: z.object({ files: z.number(), added: z.number(), deleted: z.number() }),
+    diff: z.string(),
+    at: z.number(),
+  })
+  .openapi('PendingApproval');
+
+/** Ids in paths: a run, plan or task id (no slashes; node ids with `/` go in bodies). */
+export const IdParam = z.string().min(1).max(200);
