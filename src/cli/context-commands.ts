@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { previewTaskContext } from '../nodes/context.js';
+import type { ContextBundle } from '../context/types.js';
 import type { ContextOverrides } from '../store/store.js';
 import type { CommonOptions } from './commands.js';
 import { applyOverrideChanges, hasOverrideChanges, normaliseEntry, type OverrideChanges } from './override-changes.js';
 import { choosePlan, requireTask } from './plan-choice.js';
-import { withProject } from './wiring.js';
+import { type ProjectHandle, withProject } from './wiring.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /**
@@ -59,32 +60,59 @@ function missingPaths(dir: string, entries: readonly string[], taskIds: Readonly
   return entries.filter((e) => !taskIds.has(e) && !picomatch.scan(e).isGlob && !existsSync(join(dir, e)));
 }
 
+/** A task's context as {@link previewContext} returns it. */
+export interface ContextPreview {
+  planId: string;
+  /** the task's stored pins and excludes, after the changes */
+  overrides: ContextOverrides;
+  /** the bundle the task's `context` node would get now */
+  bundle: ContextBundle;
+  /** changes that did nothing, and entries naming no task nor existing file (kept), one line each */
+  warnings: string[];
+}
+
 /**
- * `taskgraph context preview TASK [--plan ID] [--pin X...] [--exclude X...] [--unpin X...]
- * [--unexclude X...] [--json]`. Default plan: the newest run's plan, else the newest plan.
- * `--json` prints `{ planId, task, overrides, ...bundle }`.
- * @returns exit code 0
+ * What `taskgraph context preview TASK [--pin ...]`, `POST /tasks/{id}/context/preview` and
+ * `POST /tasks/{id}/context/approve` share: stores the pin/exclude changes (if any) as the task's
+ * context overrides, so every later run honours them, then builds the bundle the task's `context`
+ * node would get (`previewTaskContext`, src/nodes/context.ts).
+ * @param target the plan (default: the newest run's plan, else the newest plan) and the changes
  * @throws TaskgraphError NOT_FOUND (plan or task), CONFIG_INVALID (an entry both pinned and
  *   excluded, or outside the project)
  */
+export async function previewContext(project: ProjectHandle, taskId: string, target: OverrideChanges & { plan?: string | undefined }): Promise<ContextPreview> {
+  const planId = await choosePlan(project.store, target.plan);
+  await requireTask(project.store, planId, taskId);
+  let overrides = await project.store.getContextOverrides(planId, taskId);
+  const warnings: string[] = [];
+  if (hasOverrideChanges(target)) {
+    const taskIds = new Set((await project.store.listTasks(planId)).map((t) => t.id));
+    const changed = applyOverrideChanges(overrides, target, taskIds);
+    for (const entry of changed.notPresent) warnings.push(`${entry}: nothing to remove`);
+    const added = [...(target.pin ?? []), ...(target.exclude ?? [])].map((e) => normaliseEntry(e, taskIds));
+    for (const path of missingPaths(project.dir, added, taskIds)) {
+      warnings.push(`${path} is not a task id of ${planId} and no such file exists in ${project.dir} yet (kept)`);
+    }
+    overrides = changed.overrides;
+    await project.store.putContextOverrides(planId, taskId, overrides);
+  }
+  return { planId, overrides, bundle: await previewTaskContext(project, planId, taskId), warnings };
+}
+
+/**
+ * `taskgraph context preview TASK [--plan ID] [--pin X...] [--exclude X...] [--unpin X...]
+ * [--unexclude X...] [--json]`: {@link previewContext}, printed (warnings on stderr). Default
+ * plan: the newest run's plan, else the newest plan. `--json` prints
+ * `{ planId, task, overrides, ...bundle }`.
+ * @returns exit code 0
+ * @throws TaskgraphError as {@link previewContext}
+ */
 export async function contextPreviewCommand(taskId: string, opts: ContextPreviewOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const planId = await choosePlan(project.store, opts.plan);
-    await requireTask(project.store, planId, taskId);
-    let overrides = await project.store.getContextOverrides(planId, taskId);
-    if (hasOverrideChanges(opts)) {
-      const taskIds = new Set((await project.store.listTasks(planId)).map((t) => t.id));
-      const changed = applyOverrideChanges(overrides, opts, taskIds);
-      for (const entry of changed.notPresent) warn(`${entry}: nothing to remove`);
-      const added = [...(opts.pin ?? []), ...(opts.exclude ?? [])].map((e) => normaliseEntry(e, taskIds));
-      for (const path of missingPaths(project.dir, added, taskIds)) {
-        warn(`${path} is not a task id of ${planId} and no such file exists in ${project.dir} yet (kept)`);
-      }
-      overrides = changed.overrides;
-      await project.store.putContextOverrides(planId, taskId, overrides);
-    }
-    const bundle: PreviewBundle = await previewTaskContext(project, planId, taskId);
-    if (opts.json) out(safeJson({ planId, task: taskId, overrides, ...bundle }));
+    const { planId, overrides, bundle, warnings } = await previewContext(project, taskId, opts);
+    for (const w of warnings) warn(w);
+    const { task, ...rest } = bundle;
+    if (opts.json) out(safeJson({ planId, task, overrides, ...rest }));
     else out(formatPreview(planId, taskId, overrides, bundle));
     return 0;
   });

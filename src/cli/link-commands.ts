@@ -38,7 +38,7 @@ export function formatLink(link: TaskLink): string {
   return `${link.from} ${link.type} ${link.to}`;
 }
 
-async function resolveLink(project: ProjectHandle, from: string, type: string, to: string, opts: LinkOptions): Promise<TaskLink> {
+async function resolveLink(project: ProjectHandle, from: string, type: string, to: string, opts: LinkTarget): Promise<TaskLink> {
   const linkType = parseLinkType(type);
   const planId = await choosePlan(project.store, opts.plan);
   await requireTask(project.store, planId, from);
@@ -46,23 +46,69 @@ async function resolveLink(project: ProjectHandle, from: string, type: string, t
   return { planId, from, to, type: linkType };
 }
 
+/** Who names a link and where: the plan (default: the newest run's plan, else the newest plan) and who edits. */
+export type LinkTarget = { plan?: string | undefined; by?: string | undefined };
+
 /**
- * `taskgraph link add FROM TYPE TO [--plan ID]`: adds a link (idempotent). Default plan: the
- * newest run's plan, else the newest plan.
- * @returns exit code 0
+ * Adds a link (idempotent): what `taskgraph link add` and `POST /context/links` do. A `requires`
+ * link is a plan edit (validated whole, a new plan version, audited, refused while a run executes
+ * the plan); the other types are stored as they are.
+ * @returns the link, with the plan it is in
  * @throws TaskgraphError CONFIG_INVALID (type), NOT_FOUND (plan or task, named),
  *   PLAN_INVALID (a `requires` cycle, with its path; a self link)
  */
+export async function addTaskLink(project: ProjectHandle, from: string, type: string, to: string, target: LinkTarget): Promise<TaskLink> {
+  const link = await resolveLink(project, from, type, to, target);
+  if (link.type !== 'requires') await project.store.addLink(link);
+  else {
+    const tasks = await project.store.listTasks(link.planId);
+    checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
+    if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, true));
+  }
+  return link;
+}
+
+/**
+ * Removes a link (a `requires` link also drops the dependency, as a plan edit): what `taskgraph
+ * link rm` and `DELETE /context/links` do.
+ * @returns the link removed
+ * @throws TaskgraphError CONFIG_INVALID (type), NOT_FOUND (plan, task, or no such link: the
+ *   hint lists the links of FROM)
+ */
+export async function removeTaskLink(project: ProjectHandle, from: string, type: string, to: string, target: LinkTarget): Promise<TaskLink> {
+  const link = await resolveLink(project, from, type, to, target);
+  const links = await project.store.listLinks(link.planId, from);
+  if (!links.some((l) => l.from === from && l.to === to && l.type === link.type)) {
+    const own = links.filter((l) => l.from === from).map(formatLink);
+    throw new TaskgraphError('NOT_FOUND', `no link ${formatLink(link)} in plan ${link.planId}`, {
+      details: { link },
+      hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
+    });
+  }
+  if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, false));
+  else await project.store.removeLink(link);
+  return link;
+}
+
+/**
+ * The links of a plan, or those of one task (either end), sorted by (from, to, type): what
+ * `taskgraph link ls` and `GET /context/links/{taskId}` show.
+ * @throws TaskgraphError NOT_FOUND (plan or task)
+ */
+export async function listTaskLinks(project: ProjectHandle, taskId: string | undefined, plan: string | undefined): Promise<{ planId: string; links: TaskLink[] }> {
+  const planId = await choosePlan(project.store, plan);
+  if (taskId !== undefined) await requireTask(project.store, planId, taskId);
+  return { planId, links: await project.store.listLinks(planId, taskId) };
+}
+
+/**
+ * `taskgraph link add FROM TYPE TO [--plan ID]`: {@link addTaskLink}, printed.
+ * @returns exit code 0
+ * @throws TaskgraphError as {@link addTaskLink}
+ */
 export async function linkAddCommand(from: string, type: string, to: string, opts: LinkOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const link = await resolveLink(project, from, type, to, opts);
-    if (link.type !== 'requires') await project.store.addLink(link);
-    else {
-      // a requires link is a dependency: a plan edit, validated whole, versioned and audited
-      const tasks = await project.store.listTasks(link.planId);
-      checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
-      if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, true));
-    }
+    const link = await addTaskLink(project, from, type, to, opts);
     if (opts.json) out(safeJson(link));
     else out(`linked ${formatLink(link)} (plan ${link.planId})${link.type === 'requires' ? `: ${from} now runs after ${to}` : ''}`);
     return 0;
@@ -70,25 +116,13 @@ export async function linkAddCommand(from: string, type: string, to: string, opt
 }
 
 /**
- * `taskgraph link rm FROM TYPE TO [--plan ID]`: removes a link (a `requires` link also drops the
- * dependency).
+ * `taskgraph link rm FROM TYPE TO [--plan ID]`: {@link removeTaskLink}, printed.
  * @returns exit code 0
- * @throws TaskgraphError CONFIG_INVALID (type), NOT_FOUND (plan, task, or no such link: the
- *   hint lists the links of FROM)
+ * @throws TaskgraphError as {@link removeTaskLink}
  */
 export async function linkRmCommand(from: string, type: string, to: string, opts: LinkOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const link = await resolveLink(project, from, type, to, opts);
-    const links = await project.store.listLinks(link.planId, from);
-    if (!links.some((l) => l.from === from && l.to === to && l.type === link.type)) {
-      const own = links.filter((l) => l.from === from).map(formatLink);
-      throw new TaskgraphError('NOT_FOUND', `no link ${formatLink(link)} in plan ${link.planId}`, {
-        details: { link },
-        hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
-      });
-    }
-    if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(opts), (ts) => setDependency(ts, from, to, false));
-    else await project.store.removeLink(link);
+    const link = await removeTaskLink(project, from, type, to, opts);
     if (opts.json) out(safeJson(link));
     else out(`removed ${formatLink(link)} (plan ${link.planId})`);
     return 0;
@@ -96,16 +130,13 @@ export async function linkRmCommand(from: string, type: string, to: string, opts
 }
 
 /**
- * `taskgraph link ls [TASK] [--plan ID] [--json]`: the plan's links, or those of TASK (either
- * end), sorted by (from, to, type).
+ * `taskgraph link ls [TASK] [--plan ID] [--json]`: {@link listTaskLinks}, printed.
  * @returns exit code 0
  * @throws TaskgraphError NOT_FOUND (plan or task)
  */
 export async function linkLsCommand(taskId: string | undefined, opts: LinkOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const planId = await choosePlan(project.store, opts.plan);
-    if (taskId !== undefined) await requireTask(project.store, planId, taskId);
-    const links = await project.store.listLinks(planId, taskId);
+    const { planId, links } = await listTaskLinks(project, taskId, opts.plan);
     if (opts.json) {
       out(safeJson(links));
       return 0;

@@ -1,22 +1,20 @@
 import { TaskgraphError } from '../core/errors.js';
 import { newRunId } from '../engine/engine.js';
-import type { EngineEvent } from '../engine/events.js';
 import { runSpend } from '../engine/run-spend.js';
 import { renderTree, toJson } from '../planning/render.js';
-import { runGit } from '../workspace/git-run.js';
-import { createRunWorkspace, removeRunWorkspace, runBranchName } from '../workspace/git-workspace.js';
-import { goalGraph, PLAN_NODE } from './goal-graph.js';
+import { PLAN_NODE } from './goal-graph.js';
+import { type PlanningResult, runPlanning } from './plan-run.js';
 import { createProgress } from './progress.js';
-import { type CommonOptions, isGitRepo, readGoal } from './run-common.js';
+import { type CommonOptions, readGoal } from './run-common.js';
 import { safeText } from './safe-text.js';
 import { withProject } from './wiring.js';
 
 /**
  * `taskgraph plan GOAL`: plans only, saves the plan, prints the tree.
  *
- * It runs the engine on the goal's graph ({@link goalGraph}: one `decompose` node, `plan`) as a
- * run with command `plan`, in a temporary worktree at HEAD, with `planOnly` (the plan is saved,
- * its task nodes are not added). So the planner's calls are metered and recorded like any run's,
+ * It runs the engine on the goal's graph through {@link runPlanning} (`plan-run.ts`, shared with
+ * `POST /plans`): one `decompose` node, `plan`, as a run with command `plan`, in a temporary
+ * worktree at HEAD, with `planOnly` (the plan is saved, its task nodes are not added). So the planner's calls are metered and recorded like any run's,
  * and the `plan` node's cache key is exactly the one a `do` run of the same goal computes: `do`
  * then reuses this plan from the cache instead of asking the planner again, and is charged its
  * cost (`engine/run-spend.ts`). A second `plan` of the same goal and project state reuses it
@@ -36,24 +34,15 @@ export async function planCommand(
   const goal = await readGoal(goalArg, opts.prd);
   return withProject(opts, async (project) => {
     const runId = newRunId();
-    const workspace = (await isGitRepo(project.dir)) ? await createRunWorkspace({ projectDir: project.dir, runId, worktreeDir: project.config.worktreeDir }) : undefined;
     const progress = createProgress();
-    let cachedAt: string | undefined;
-    const watch = (e: EngineEvent) => {
-      if (e.type === 'node-finish' && e.nodeId === PLAN_NODE && e.status === 'cached') cachedAt = e.cachedAt;
-    };
-    let status: string;
-    let reason: string | undefined;
+    let result: PlanningResult;
     try {
-      const summary = await project
-        .engine({ observers: [progress.observer, watch], planOnly: true, ...(opts.replan ? { force: [PLAN_NODE] } : {}) })
-        .start({ graph: goalGraph(goal, { id: 'plan', maxDepth: opts.maxDepth }), command: 'plan', options: { goal }, runId, ...(workspace ? { workspace } : {}) });
-      status = summary.status;
-      reason = summary.reason;
+      result = await runPlanning(project, goal, { runId, maxDepth: opts.maxDepth, replan: opts.replan, observers: [progress.observer] });
     } finally {
       progress.done();
-      if (workspace) await removeRunWorkspace({ projectDir: project.dir, dir: workspace.dir, force: true }).catch(() => undefined);
     }
+    const { status, reason } = result.summary;
+    const { cachedAt } = result;
     const spend = await runSpend(project.store, runId);
     const cost = `${spend.nodes.calls} model call${spend.nodes.calls === 1 ? '' : 's'}, $${spend.nodes.costUsd.toFixed(4)}`;
     if (status !== 'succeeded') {
@@ -68,10 +57,7 @@ export async function planCommand(
         ...(error?.hint ? { hint: error.hint } : {}),
       });
     }
-    if (workspace) await runGit(project.dir, ['branch', '-D', runBranchName(runId)]).catch(() => undefined);
-    const run = (await project.store.getRun(runId))!;
-    const plan = run.planId ? await project.store.getPlan(run.planId) : undefined;
-    if (!plan) throw new TaskgraphError('INTERNAL', `plan run ${runId} succeeded but saved no plan`);
+    const plan = result.plan!;
     const leaves = Array.isArray(plan.meta['leaves']) ? (plan.meta['leaves'] as string[]) : plan.tasks.filter((t) => t.atomic).map((t) => t.id);
     if (opts.json) {
       process.stdout.write(toJson({ id: plan.id, goal: plan.goal, tasks: plan.tasks } as never));

@@ -88,16 +88,28 @@ export async function isGitRepo(dir: string): Promise<boolean> {
   }
 }
 
-/** Reads the goal from the argument or `--prd FILE`. */
+/** Reads the goal from the argument or `--prd FILE` (the file's text goes through {@link goalOf}). */
 export async function readGoal(goal: string | undefined, prd: string | undefined): Promise<string> {
+  if (!prd) return goalOf(goal, undefined);
+  const text = await readFile(resolve(prd), 'utf8').catch((e: unknown) => {
+    throw new TaskgraphError('NOT_FOUND', `cannot read PRD ${prd}: ${(e as Error).message}`);
+  });
+  return goalOf(goal, { text, name: prd });
+}
+
+/**
+ * The goal a run plans: the goal text, or a PRD's text (after the goal when both are given), as
+ * `taskgraph plan|do [GOAL] [--prd FILE]` and `POST /plans` take them.
+ * @param prd the requirements document's text and what to call it in errors (its path, `body.prd`)
+ * @throws TaskgraphError CONFIG_INVALID when there is neither a goal nor a PRD, or the PRD holds
+ *   NUL bytes (not a text document)
+ */
+export function goalOf(goal: string | undefined, prd: { text: string; name: string } | undefined): string {
   if (prd) {
-    const text = await readFile(resolve(prd), 'utf8').catch((e: unknown) => {
-      throw new TaskgraphError('NOT_FOUND', `cannot read PRD ${prd}: ${(e as Error).message}`);
-    });
-    if (text.includes('\0')) {
-      throw new TaskgraphError('CONFIG_INVALID', `${prd} holds NUL bytes: it is not a text file`, { hint: 'pass a Markdown or plain-text requirements document' });
+    if (prd.text.includes('\0')) {
+      throw new TaskgraphError('CONFIG_INVALID', `${prd.name} holds NUL bytes: it is not a text file`, { hint: 'pass a Markdown or plain-text requirements document' });
     }
-    return goal ? `${goal}\n\n${text}` : text;
+    return goal ? `${goal}\n\n${prd.text}` : prd.text;
   }
   if (!goal || goal.trim() === '') {
     throw new TaskgraphError('CONFIG_INVALID', 'no goal given', { hint: 'pass the goal in quotes, or --prd requirements.md' });

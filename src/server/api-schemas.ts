@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { TaskSchema } from '../core/task.js';
+import { LINK_TYPES, TaskSchema } from '../core/task.js';
 import { AUDIT_KINDS } from '../store/audit.js';
 
 /**
@@ -141,3 +141,60 @@ export const PendingApprovalSchema = z
 
 /** Ids in paths: a run, plan or task id (no slashes; node ids with `/` go in bodies). */
 export const IdParam = z.string().min(1).max(200);
+
+/** A typed link between two tasks of a plan (`core/task.ts` TaskLink; type one of {@link LINK_TYPES}). */
+export const TaskLinkSchema = z.object({ planId: z.string(), from: z.string(), to: z.string(), type: z.enum(LINK_TYPES) }).openapi('TaskLink');
+
+/** A task's stored pins and excludes (`store/store.ts` ContextOverrides). */
+export const ContextOverridesSchema = z
+  .object({
+    pins: z.array(z.string()).openapi({ description: 'task ids, repository paths, directories or globs always given to the task' }),
+    excludes: z.array(z.string()).openapi({ description: 'task ids, paths, directories or globs never given to the task' }),
+  })
+  .openapi('ContextOverrides');
+
+const CONTEXT_SOURCES = ['project', 'task', 'failure', 'pin', 'dependency', 'sibling', 'refers', 'file', 'repo-map', 'retrieval'] as const;
+/** Where an item's text came from (`context/types.ts` ItemOrigin): path, lines, task id, url, ... as apply. */
+const ItemOriginSchema = z.record(z.string(), z.unknown()).openapi({ description: 'where the text came from: path, lines, shown, taskId, url, config, planId as apply' });
+
+/** Something left out of, or shortened in, a bundle (`context/types.ts` CutEntry). */
+export const CutEntrySchema = z
+  .object({
+    source: z.enum(CONTEXT_SOURCES),
+    tier: z.number(),
+    title: z.string(),
+    origin: ItemOriginSchema,
+    action: z.enum(['dropped', 'trimmed', 'summarized', 'excluded', 'missing']),
+    tokens: z.number(),
+    reason: z.string(),
+  })
+  .openapi('ContextCut');
+
+/** One item of a bundle (`context/types.ts` ContextItem): its text as the model reads it, tier, tokens and why it is there. */
+export const ContextItemSchema = z
+  .object({
+    source: z.enum(CONTEXT_SOURCES),
+    tier: z.number(),
+    title: z.string(),
+    text: z.string(),
+    tokens: z.number(),
+    why: z.string(),
+    origin: ItemOriginSchema,
+    trimmed: z.boolean().optional(),
+    cut: z.string().optional(),
+    shortened: z.object({ action: z.enum(['trimmed', 'summarized']), fromTokens: z.number(), toTokens: z.number() }).optional(),
+  })
+  .openapi('ContextItem');
+
+/** A built context bundle (`context/types.ts` ContextBundle): what a model is given for one task. */
+export const ContextBundleSchema = z
+  .object({
+    task: z.string(),
+    family: z.string().optional().openapi({ description: 'the tokenizer the counts are in' }),
+    budget: z.number(),
+    tokens: z.number().openapi({ description: 'tokens of the rendered bundle, at most budget' }),
+    items: z.array(ContextItemSchema),
+    cut: z.array(z.string()),
+    cutEntries: z.array(CutEntrySchema).optional(),
+  })
+  .openapi('ContextBundle');

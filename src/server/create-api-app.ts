@@ -3,6 +3,7 @@ import type { ProjectHandle } from '../cli/wiring.js';
 import type { ApiDeps } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { bearerOf, tokenMatches } from './auth-token.js';
+import { registerContextRoutes } from './context-routes.js';
 import { registerDecisionRoutes } from './decision-routes.js';
 import { errorResponse, errorResponses, type ErrorBody, validationHook } from './http-errors.js';
 import { runEventsRoute } from './run-events.js';
@@ -55,6 +56,7 @@ export function createApiApp(project: ProjectHandle, token: string): ApiServerAp
   registerAuditRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerPlanRoutes(app, deps);
+  registerContextRoutes(app, deps);
   // live events (server-sent events; not a JSON route, so its document entry is written here)
   runEventsRoute(app, { store: project.store });
   app.openAPIRegistry.registerPath({
@@ -72,7 +74,7 @@ export function createApiApp(project: ProjectHandle, token: string): ApiServerAp
 
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
-    info: { title: 'taskgraph', version: '0.1.0', description: 'The HTTP API of `taskgraph serve`: runs, tasks, plans, approvals, answers and the audit log. Every route needs `Authorization: Bearer <token>` except this document.' },
+    info: { title: 'taskgraph', version: '0.1.0', description: 'The HTTP API of `taskgraph serve`: runs, tasks, plans, links, context, approvals, answers and the audit log. Every route needs `Authorization: Bearer <token>` except this document.' },
     security: [{ bearer: [] }],
   });
   return { app, runs };

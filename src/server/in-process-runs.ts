@@ -1,3 +1,4 @@
+import type { EngineObserver } from '../engine/events.js';
 import type { RunSummary } from '../engine/run-summary.js';
 import type { RunLeaseHolder } from '../engine/run-lease.js';
 import { workspaceOf } from '../cli/resume-command.js';
@@ -42,6 +43,28 @@ export class InProcessRuns {
       }
     })();
     this.live.set(runId, { controller, done });
+  }
+
+  /**
+   * {@link launch}, then waits until the session has recorded its run (its `run-start` event), so
+   * that a `GET /runs/{id}` right after the answer finds the run: `POST /run` and `POST /plans`.
+   * @param session runs the engine with the given signal and observer (pass both to the engine)
+   * @throws the session's error when it failed before recording the run (an invalid graph, git)
+   */
+  async launchRecorded(runId: string, session: (signal: AbortSignal, observer: EngineObserver) => Promise<RunSummary>): Promise<void> {
+    let recorded!: () => void;
+    const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
+    let failure: unknown;
+    this.launch(runId, async (signal) => {
+      try {
+        return await session(signal, (e) => e.type === 'run-start' && recorded());
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
+    });
+    await Promise.race([isRecorded, this.settled(runId)]);
+    if (failure !== undefined && !(await this.project.store.getRun(runId))) throw failure;
   }
 
   /**

@@ -1,5 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { approvePlanLeased, versionsOf } from '../cli/plan-review-commands.js';
+import { runPlanning } from '../cli/plan-run.js';
+import { goalOf } from '../cli/run-common.js';
+import { newRunId } from '../engine/engine.js';
 import type { Task } from '../core/task.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
 import { IdParam, TaskComponent } from './api-schemas.js';
@@ -7,9 +10,16 @@ import { errorResponses } from './http-errors.js';
 
 /**
  * The plan routes: `GET /plans`, `GET /plans/{id}` (the tree and the dependency graph, as
- * `taskgraph plan show --json` plus both shapes) and `POST /plans/{id}/approve` (as `taskgraph
+ * `taskgraph plan show --json` plus both shapes), `POST /plans` (as `taskgraph plan [GOAL]
+ * [--prd FILE]`, through the same `runPlanning`) and `POST /plans/{id}/approve` (as `taskgraph
  * plan approve`, through the same `approvePlanLeased`: the run waiting at the plan's gate resumes
  * in the server process).
+ *
+ * `POST /plans` answers 202 with the planning run's id as soon as the run is recorded, and the
+ * planning goes on in the server: it usually takes model calls (minutes), and the plan's id is
+ * only known once the planner has answered (it is a hash of the goal and the tasks). The client
+ * follows `GET /runs/{runId}` (or its events); when the run has succeeded, `run.planId` names the
+ * plan for `GET /plans/{id}`.
  */
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -50,6 +60,23 @@ const PlanDetailSchema = z
 const PlanApprovalSchema = z
   .object({ planId: z.string(), version: z.number(), approvedBy: z.string().nullable(), approvedAt: z.string().nullable(), resuming: z.string().nullable().openapi({ description: 'the run that waited at the plan gate and now resumes in the server' }), others: z.array(z.string()) })
   .openapi('PlanApproval');
+
+/** `POST /plans`: `taskgraph plan` as JSON, the PRD as text instead of a file. */
+const NewPlanBody = z
+  .object({
+    goal: z.string().min(1).max(200_000).optional().openapi({ description: 'what to plan; with prd, it comes before the PRD text' }),
+    prd: z.string().min(1).max(1_000_000).optional().openapi({ description: 'a requirements document (Markdown or plain text) to plan' }),
+    maxDepth: z.number().int().min(0).max(10).optional(),
+    replan: z.boolean().optional().openapi({ description: 'ask the planner again instead of reusing the plan of the same goal and project state' }),
+  })
+  .superRefine((b, ctx) => {
+    if (b.goal === undefined && b.prd === undefined) ctx.addIssue({ code: 'custom', path: ['goal'], message: 'give a goal, a prd, or both' });
+  })
+  .openapi('NewPlanRequest');
+
+const PlanningSchema = z
+  .object({ runId: z.string().openapi({ description: 'the planning run: follow GET /runs/{id}; run.planId names the plan once it succeeded' }), status: z.literal('planning') })
+  .openapi('PlanningStarted');
 
 /** The plan's tasks as a forest by `parent`, in plan order. Linear. */
 export function planTree(tasks: readonly Task[]): TreeNode[] {
@@ -117,6 +144,23 @@ export function registerPlanRoutes(app: ApiApp, deps: ApiDeps): void {
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/plans',
+      summary: 'plan a goal or a PRD (taskgraph plan [GOAL] [--prd FILE]); answers with the planning run at once, the planning goes on in the server',
+      request: { body: { content: { 'application/json': { schema: NewPlanBody } }, required: true } },
+      responses: { 202: json(PlanningSchema, 'the planning run started'), ...errorResponses(400, 401, 500) },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const goal = goalOf(b.goal, b.prd === undefined ? undefined : { text: b.prd, name: 'body.prd' });
+      const runId = newRunId();
+      await deps.runs.launchRecorded(runId, async (signal, observer) => (await runPlanning(project, goal, { runId, maxDepth: b.maxDepth, replan: b.replan, observers: [observer], signal })).summary);
+      return c.json({ runId, status: 'planning' as const }, 202);
     },
   );
 

@@ -55,27 +55,19 @@ export function registerRunControlRoutes(app: ApiApp, deps: ApiDeps): void {
         const { graph, planId, runGoal, baseline } = await doGraph(project, b.goal, b);
         const runId = newRunId();
         const workspace = await createRunWorkspace({ projectDir: dir, runId, worktreeDir: project.config.worktreeDir });
+        launched = true;
         // the answer waits until the run is recorded (a GET right after it finds the run), or until the session failed before that
-        let recorded!: () => void;
-        const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
-        let failure: unknown;
-        deps.runs.launch(runId, async (signal) => {
+        await deps.runs.launchRecorded(runId, async (signal, observer) => {
           try {
             const summary = await project
-              .engine({ signal, observers: [(e) => e.type === 'run-start' && recorded()], ...(b.replan ? { force: [PLAN_NODE] } : {}) })
+              .engine({ signal, observers: [observer], ...(b.replan ? { force: [PLAN_NODE] } : {}) })
               .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
             await settleCachedRerun(project, summary);
             return summary;
-          } catch (error) {
-            failure = error;
-            throw error;
           } finally {
             await project.close();
           }
         });
-        launched = true;
-        await Promise.race([isRecorded, deps.runs.settled(runId)]);
-        if (failure !== undefined && !(await deps.project.store.getRun(runId))) throw failure;
         return c.json({ runId, status: 'started' as const }, 202);
       } finally {
         if (!launched) await project.close();

@@ -1,10 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProject, type ProjectHandle } from '../../src/cli/wiring.js';
-import { loadOrCreateToken } from '../../src/server/auth-token.js';
-import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { describe, expect, it } from 'vitest';
+import { useApi } from '../support/api-server.js';
 import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
 import { useScriptedProject } from '../support/scripted-project.js';
@@ -16,31 +11,6 @@ import { useScriptedProject } from '../support/scripted-project.js';
  */
 const GOAL = 'Add multiply to the calculator.';
 const PLAN = planJson([{ id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js'] }]);
-
-/** Starts a server on port 0 for the scripted project (token in a temporary config dir); returns a JSON caller. */
-function useApi(scripted: { readonly dir: string }) {
-  const state = {} as { config: string; project: ProjectHandle; server: RunningServer; token: string };
-  beforeAll(async () => {
-    state.config = await mkdtemp(join(tmpdir(), 'taskgraph-config-'));
-    state.token = (await loadOrCreateToken(undefined, { XDG_CONFIG_HOME: state.config })).token;
-    state.project = await openProject(scripted.dir);
-    state.server = await startServer(state.project, { port: 0, token: state.token });
-  });
-  afterAll(async () => {
-    await state.server?.close();
-    await state.project?.close();
-    if (state.config) await rm(state.config, { recursive: true, force: true });
-  });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${state.server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${state.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  return { state, call };
-}
 
 describe('POST /run: a `do` run started over HTTP, with plan approval', () => {
   const model = scriptedModel({ planner: PLAN, coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) } });

@@ -37,7 +37,13 @@ const ROUTES = [
   'PUT /tasks/{id}',
   'GET /plans',
   'GET /plans/{id}',
+  'POST /plans',
   'POST /plans/{id}/approve',
+  'POST /context/links',
+  'DELETE /context/links',
+  'GET /context/links/{taskId}',
+  'POST /tasks/{id}/context/preview',
+  'POST /tasks/{id}/context/approve',
 ].sort();
 
 const PLAN = 'p-api';
