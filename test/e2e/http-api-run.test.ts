@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runBranchName } from '../../src/workspace/run-worktree.js';
 import { useApi } from '../support/api-server.js';
 import { git } from '../support/project.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
@@ -92,5 +93,71 @@ describe('GET /approvals and POST /approvals: an edit touching .github/ rejected
     ]);
     expect(audit[1].details.diffHash).toBe(audit[0].details.diffHash);
     expect((await call('GET', '/approvals')).body).toEqual([]);
+  });
+});
+
+describe('POST /plans: a goal or a PRD planned over HTTP, as `taskgraph plan` does', () => {
+  const PRD = '# Requirements\n\n- multiply(a, b) returns the product\n- it is exported from src/calc.js\n';
+  const model = scriptedModel({ planner: PLAN });
+  const scripted = useScriptedProject(model);
+  const { state, call } = useApi(scripted);
+  const planners = () => model.requests.filter((r) => r.role === 'planner');
+
+  it('answers 202 with the planning run at once; the plan is saved in the server, its worktree and branch removed; the same goal again reuses it', async () => {
+    const started = await call('POST', '/plans', { goal: GOAL });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.body).toEqual({ runId: expect.stringMatching(/^r-/), status: 'planning' });
+    const runId = started.body.runId as string;
+    const early = await call('GET', `/runs/${runId}`);
+    expect(early.status).toBe(200);
+    expect(early.body.run).toMatchObject({ id: runId, command: 'plan', options: { goal: GOAL } });
+    await state.server.runs.settled(runId);
+    const done = (await call('GET', `/runs/${runId}`)).body;
+    expect(done.run.status, done.run.reason).toBe('succeeded');
+    const planId = done.run.planId as string;
+    expect(planId).toMatch(/^p-/);
+    const plan = await call('GET', `/plans/${planId}`);
+    expect(plan.status).toBe(200);
+    expect(plan.body).toMatchObject({ id: planId, goal: GOAL, leaves: ['T1'] });
+    expect(plan.body.tasks.map((t: { id: string; title: string }) => [t.id, t.title])).toEqual([['T1', 'Add multiply']]);
+    expect(planners()).toHaveLength(1);
+    expect(planners()[0]!.user).toContain(GOAL);
+    // planning only: no task ran, and the temporary worktree and branch are gone
+    expect(done.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['plan']);
+    expect(await git(scripted.dir, 'branch', '--list', runBranchName(runId))).toBe('');
+    expect(await git(scripted.dir, 'worktree', 'list')).not.toContain(runId);
+
+    const again = await call('POST', '/plans', { goal: GOAL });
+    expect(again.status).toBe(202);
+    await state.server.runs.settled(again.body.runId);
+    const reused = (await call('GET', `/runs/${again.body.runId}`)).body;
+    expect(reused.run).toMatchObject({ status: 'succeeded', planId });
+    expect(reused.nodes).toEqual([expect.objectContaining({ nodeId: 'plan', status: 'cached' })]);
+    expect(planners()).toHaveLength(1);
+  });
+
+  it('plans a PRD given as text (after the goal when both are given)', async () => {
+    const started = await call('POST', '/plans', { goal: 'Extend the calculator.', prd: PRD, maxDepth: 1 });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    await state.server.runs.settled(started.body.runId);
+    const run = (await call('GET', `/runs/${started.body.runId}`)).body.run;
+    expect(run.status, run.reason).toBe('succeeded');
+    expect(run.options.goal).toBe(`Extend the calculator.\n\n${PRD}`);
+    expect(planners().at(-1)!.user).toContain('multiply(a, b) returns the product');
+    expect((await call('GET', `/plans/${run.planId}`)).body.goal).toBe(`Extend the calculator.\n\n${PRD}`);
+  });
+
+  it('answers 400 with paths for a bad body, and plans nothing', async () => {
+    const runs = (await call('GET', '/runs')).body.length;
+    const none = await call('POST', '/plans', {});
+    expect(none.status).toBe(400);
+    expect(none.body.issues.map((i: { path: string }) => i.path)).toEqual(['body.goal']);
+    const types = await call('POST', '/plans', { goal: 5, maxDepth: 'deep', replan: 'yes' });
+    expect(types.status).toBe(400);
+    expect(types.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['body.goal', 'body.maxDepth', 'body.replan']);
+    const binary = await call('POST', '/plans', { prd: 'a\u0000b' });
+    expect(binary.status).toBe(400);
+    expect(binary.body).toMatchObject({ code: 'CONFIG_INVALID', message: 'body.prd holds NUL bytes: it is not a text file' });
+    expect((await call('GET', '/runs')).body).toHaveLength(runs);
   });
 });
