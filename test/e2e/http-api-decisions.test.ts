@@ -52,7 +52,7 @@ describe('HTTP API: approvals in parallel branches and answers', () => {
 
   /** Starts `graph` in the test's engine; it must stop waiting for people. */
   const startWaiting = async (graph: GraphSpecInput): Promise<string> => {
-    const summary = await state.project.engine({ signal: new AbortController().signal }).start({ graph, command: 'run', options: { target: graph.id } });
+    const summary = await state.project.engine({ signal: new AbortController().signal }).start({ graph, command: 'run', options: { target: graph.id ?? 'graph' } });
     expect(summary.status).toBe('suspended');
     return summary.runId;
   };
