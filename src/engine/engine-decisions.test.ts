@@ -3,6 +3,7 @@ import { ProjectConfigSchema } from '../core/config.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { gateScript } from '../../test/support/gate-script.js';
 import type { ScriptFunction } from './node-executor.js';
 import { Engine } from './engine.js';
 import type { EngineEvent } from './events.js';
@@ -13,24 +14,6 @@ import type { EngineEvent } from './events.js';
  */
 const config = ProjectConfigSchema.parse({});
 
-/** A script that resolves when the test says so: keeps a branch (and the session) running. */
-function gate(): { fn: ScriptFunction; open: () => void; started: Promise<void> } {
-  let open!: () => void;
-  let started!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const began = new Promise<void>((r) => (started = r));
-  const fn: ScriptFunction = {
-    version: 1,
-    sideEffects: false,
-    description: 'waits for the test',
-    run: async () => {
-      started();
-      await opened;
-      return 'slow done';
-    },
-  };
-  return { fn, open, started: began };
-}
 
 async function setup(extra: Map<string, ScriptFunction> = new Map()) {
   const store = SqliteStore.open(':memory:');
@@ -95,7 +78,7 @@ describe('human nodes and decisions handed to a live run', () => {
   });
 
   it('a decision recorded while the session runs another branch is picked up by that session; no node runs twice', async () => {
-    const slow = gate();
+    const slow = gateScript('slow done');
     const { engine, store, events } = await setup(new Map([['slow', slow.fn]]));
     const graph: GraphSpecInput = {
       nodes: [

@@ -1,6 +1,7 @@
 import type { Json } from '../core/json.js';
 import type { RunEventInput } from '../store/run-events.js';
 import type { Store } from '../store/store.js';
+import { BatchWriter } from './batch-writer.js';
 import type { EngineEvent, EngineObserver } from './events.js';
 
 /**
@@ -20,36 +21,28 @@ import type { EngineEvent, EngineObserver } from './events.js';
  * the events of that batch are lost (later batches are still tried), but the run goes on.
  */
 export class RunEventLog {
-  private items: RunEventInput[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  /** the first error a batch write met, if any (the run is not stopped by it) */
-  failure: unknown;
+  private readonly batches: BatchWriter<RunEventInput>;
 
   /**
    * @param store where batches go (`appendRunEvents`)
    * @param maxItems write when this many events wait
    * @param maxAgeMs write at most this many ms after the oldest waiting event
    */
-  constructor(
-    private readonly store: Store,
-    private readonly maxItems = 256,
-    private readonly maxAgeMs = 50,
-  ) {}
+  constructor(store: Store, maxItems = 256, maxAgeMs = 50) {
+    this.batches = new BatchWriter((batch) => store.appendRunEvents(batch), 'keep', maxItems, maxAgeMs);
+  }
 
   /** The engine observer that buffers each event (never throws). */
-  readonly observer: EngineObserver = (event) => {
-    this.items.push(runEventOf(event, Date.now()));
-    if (this.items.length >= this.maxItems) void this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.maxAgeMs);
-      this.timer.unref();
-    }
-  };
+  readonly observer: EngineObserver = (event) => this.batches.push(runEventOf(event, Date.now()));
+
+  /** the first error a batch write met, if any (the run is not stopped by it) */
+  get failure(): unknown {
+    return this.batches.failure;
+  }
 
   /** Number of events waiting to be written. */
   get size(): number {
-    return this.items.length;
+    return this.batches.size;
   }
 
   /**
@@ -57,21 +50,7 @@ export class RunEventLog {
    * store error is kept in {@link failure}.
    */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const batch = this.items;
-    this.items = [];
-    if (batch.length === 0) return this.chain;
-    this.chain = this.chain.then(async () => {
-      try {
-        await this.store.appendRunEvents(batch);
-      } catch (error) {
-        this.failure ??= error;
-      }
-    });
-    return this.chain;
+    return this.batches.flush();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FinishedAttemptWrite, Store } from '../store/store.js';
+import { BatchWriter } from './batch-writer.js';
 
 /**
  * Group commit for cheap pure nodes. A pure node (no side effects, no paid model call) that
@@ -12,25 +13,20 @@ import type { FinishedAttemptWrite, Store } from '../store/store.js';
  * window of re-doable work for far fewer commits.
  */
 export class WriteBuffer {
-  private items: FinishedAttemptWrite[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private readonly batches: BatchWriter<FinishedAttemptWrite>;
 
   /**
    * @param store where batches go (`recordFinishedAttempts`, one transaction each)
    * @param maxItems flush when this many results wait
    * @param maxAgeMs flush at most this many ms after the oldest waiting result
    */
-  constructor(
-    private readonly store: Store,
-    private readonly maxItems = 256,
-    private readonly maxAgeMs = 25,
-  ) {}
+  constructor(store: Store, maxItems = 256, maxAgeMs = 25) {
+    this.batches = new BatchWriter((batch) => store.recordFinishedAttempts(batch), 'stop', maxItems, maxAgeMs);
+  }
 
   /** Number of results waiting. */
   get size(): number {
-    return this.items.length;
+    return this.batches.size;
   }
 
   /**
@@ -38,13 +34,7 @@ export class WriteBuffer {
    * @throws the error of an earlier failed flush (the run must stop)
    */
   add(item: FinishedAttemptWrite): void {
-    if (this.failure !== undefined) throw this.failure;
-    this.items.push(item);
-    if (this.items.length >= this.maxItems) void this.flush().catch(() => undefined);
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.maxAgeMs);
-      this.timer.unref();
-    }
+    this.batches.push(item);
   }
 
   /**
@@ -52,22 +42,6 @@ export class WriteBuffer {
    * @throws the store's error; later calls keep throwing it
    */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    const batch = this.items;
-    this.items = [];
-    this.chain = this.chain.then(async () => {
-      if (this.failure !== undefined) throw this.failure;
-      if (batch.length === 0) return;
-      try {
-        await this.store.recordFinishedAttempts(batch);
-      } catch (error) {
-        this.failure = error;
-        throw error;
-      }
-    });
-    return this.chain;
+    return this.batches.flush();
   }
 }

@@ -7,7 +7,7 @@ import { openSse, readUntil, serveApp, type ServedApp, type SseEvent } from '../
 import { ProjectConfigSchema } from '../core/config.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { Engine } from '../engine/engine.js';
-import type { ScriptFunction } from '../engine/node-executor.js';
+import { gateScript } from '../../test/support/gate-script.js';
 import type { RunSummary } from '../engine/run-summary.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -21,24 +21,6 @@ const config = ProjectConfigSchema.parse({});
 const root = mkdtempSync(join(tmpdir(), 'taskgraph-run-events-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A pure script that waits until the test opens it: keeps the run live while a client watches. */
-function gate(): { fn: ScriptFunction; open: () => void; started: Promise<void> } {
-  let open!: () => void;
-  let started!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const began = new Promise<void>((r) => (started = r));
-  const fn: ScriptFunction = {
-    version: 1,
-    sideEffects: false,
-    description: 'waits for the test',
-    run: async () => {
-      started();
-      await opened;
-      return 'opened';
-    },
-  };
-  return { fn, open, started: began };
-}
 
 const noop = (id: string, extra: Record<string, unknown> = {}) => ({ id, kind: 'script' as const, config: { fn: 'noop', args: id }, ...extra });
 const graph: GraphSpecInput = {
@@ -55,7 +37,7 @@ describe('GET /runs/:id/events', () => {
   let n = 0;
   let store: SqliteStore;
   let served: ServedApp;
-  let hold: ReturnType<typeof gate>;
+  let hold: ReturnType<typeof gateScript>;
   let run: Promise<RunSummary>;
 
   beforeEach(async () => {
@@ -64,7 +46,7 @@ describe('GET /runs/:id/events', () => {
     const app = new Hono();
     runEventsRoute(app, { store, pollMs: 20 });
     served = await serveApp(app);
-    hold = gate();
+    hold = gateScript('opened');
     const { executors, scripts } = defaultRegistry(new Map([['hold', hold.fn]]));
     run = new Engine({ store, executors, scripts, projectDir: process.cwd(), config }).start({ graph, command: 'test', runId: 'r-live' });
     await hold.started;

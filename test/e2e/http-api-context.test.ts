@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/task.js';
-import { useApi } from '../support/api-server.js';
-import { createSampleRepo, type TempProject } from '../support/project.js';
+import { useApiOnSampleRepo } from '../support/api-server.js';
 import { testTask } from '../support/task.js';
 
 /**
@@ -20,18 +19,7 @@ const planTasks = (): Task[] => [
 const paths = (res: { body: { issues?: Array<{ path: string }> } }) => (res.body.issues ?? []).map((i) => i.path).sort();
 
 describe('HTTP API: links and context', () => {
-  let repo: TempProject | undefined;
-  beforeAll(async () => {
-    repo = await createSampleRepo();
-  });
-  afterAll(async () => {
-    await repo?.cleanup();
-  });
-  const { state, call } = useApi({
-    get dir() {
-      return repo!.dir;
-    },
-  });
+  const { state, call } = useApiOnSampleRepo();
   beforeAll(async () => {
     await state.project.store.savePlan({ id: PLAN, goal: 'Multiply', createdAt: new Date().toISOString(), tasks: planTasks(), meta: { leaves: ['T1', 'T2', 'T3', 'T4'] } });
   });

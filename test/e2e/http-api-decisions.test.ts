@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { GraphSpecInput } from '../../src/core/graph.js';
-import { useApi } from '../support/api-server.js';
-import { createSampleRepo, type TempProject } from '../support/project.js';
+import { useApiOnSampleRepo } from '../support/api-server.js';
 
 /**
  * Decisions over real HTTP on loopback (issue 12 tests: "two approvals in parallel branches are
@@ -37,18 +36,7 @@ const QUESTION: GraphSpecInput = {
 const BRANCH = { 'gate-a': 'after-a', 'gate-b': 'after-b' } as const;
 
 describe('HTTP API: approvals in parallel branches and answers', () => {
-  let repo: TempProject | undefined;
-  beforeAll(async () => {
-    repo = await createSampleRepo();
-  });
-  afterAll(async () => {
-    await repo?.cleanup();
-  });
-  const { state, call } = useApi({
-    get dir() {
-      return repo!.dir;
-    },
-  });
+  const { state, call } = useApiOnSampleRepo();
 
   /** Starts `graph` in the test's engine; it must stop waiting for people. */
   const startWaiting = async (graph: GraphSpecInput): Promise<string> => {

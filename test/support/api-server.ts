@@ -5,6 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { openProject, type ProjectHandle } from '../../src/cli/wiring.js';
 import { loadOrCreateToken } from '../../src/server/auth-token.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
+import { createSampleRepo, type TempProject } from './project.js';
 
 /** A JSON answer of the API: the status and the parsed body (undefined when empty). */
 export interface ApiAnswer {
@@ -48,4 +49,29 @@ export function useApi(project: { readonly dir: string }): ApiUse {
     return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
   };
   return { state, call };
+}
+
+/**
+ * {@link useApi} on a fresh sample project (`createSampleRepo`), removed after the file's tests.
+ * @returns what `useApi` returns, and the project
+ */
+export function useApiOnSampleRepo(): ApiUse & { readonly repo: TempProject } {
+  let repo: TempProject | undefined;
+  beforeAll(async () => {
+    repo = await createSampleRepo();
+  });
+  afterAll(async () => {
+    await repo?.cleanup();
+  });
+  const api = useApi({
+    get dir() {
+      return repo!.dir;
+    },
+  });
+  return {
+    ...api,
+    get repo() {
+      return repo!;
+    },
+  };
 }
