@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { nodeDependencies } from '../core/graph.js';
+import { isInputRef, nodeDependencies, pickPath } from '../core/graph.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
 import { IdParam, UsageSchema } from './api-schemas.js';
@@ -55,7 +55,7 @@ export const NodeDetailSchema = z
     runId: z.string(),
     node: z.object({ id: z.string(), kind: z.string(), title: z.string().optional(), task: z.string().optional(), config: z.record(z.string(), z.unknown()), inputs: z.record(z.string(), z.unknown()), needs: z.array(z.string()) }),
     status: z.string(),
-    resolvedInputs: z.record(z.string(), z.unknown()).openapi({ description: "input name -> the referenced node's latest successful output (or the literal value)" }),
+    resolvedInputs: z.record(z.string(), z.unknown()).openapi({ description: "input name -> the referenced node's latest successful output at the reference's path (null before it ran), or the literal value" }),
     attempts: z.array(AttemptDetailSchema),
   })
   .openapi('NodeDetail');
@@ -108,9 +108,9 @@ export function registerRunGraphRoutes(app: ApiApp, deps: ApiDeps): void {
       const [attempts, nodes] = await Promise.all([store.listAttempts(run.id, nodeId), store.listRunNodes(run.id)]);
       const resolvedInputs: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(spec.inputs ?? {})) {
-        if (value && typeof value === 'object' && '$ref' in value && typeof value.$ref === 'string') {
+        if (isInputRef(value)) {
           const upstream = (await store.listAttempts(run.id, value.$ref)).filter((a) => a.status === 'succeeded' || a.status === 'cached').at(-1);
-          resolvedInputs[name] = upstream?.output ?? null;
+          resolvedInputs[name] = upstream?.output === undefined ? null : (pickPath(upstream.output, value.path) ?? null);
         } else resolvedInputs[name] = value;
       }
       return c.json(
