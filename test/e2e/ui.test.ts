@@ -9,7 +9,7 @@ import { loadOrCreateToken } from '../../src/server/auth-token.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { ensureUiBuilt, ROOT } from '../support/build.js';
 import { recordScaleRun } from '../support/scale-run.js';
-import { measureRunPage } from '../support/ui-measure.js';
+import { measureRunPage } from '../../src/testing/ui-measure.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
 import { useScriptedProject } from '../support/scripted-project.js';
 

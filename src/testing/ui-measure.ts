@@ -1,4 +1,18 @@
-import type { Page } from 'playwright-core';
+/**
+ * The web UI's scale figures (issue 12 "Measure and report the time to first render and the frame
+ * time while panning"), shared by the browser test (test/e2e/ui.test.ts) and the benchmark
+ * (bench/ui-render.mjs). The page is a playwright-core Page (typed structurally here, so the
+ * library does not depend on playwright).
+ */
+
+/** The part of a playwright-core `Page` {@link measureRunPage} uses. */
+export interface MeasurablePage {
+  goto(url: string): Promise<unknown>;
+  waitForFunction(expression: string, arg?: unknown, options?: { timeout?: number }): Promise<unknown>;
+  evaluate(expression: string): Promise<unknown>;
+  getByTestId(id: string): { boundingBox(): Promise<{ x: number; y: number; width: number; height: number } | null> };
+  mouse: { move(x: number, y: number): Promise<void>; down(): Promise<void>; up(): Promise<void> };
+}
 
 /** What {@link measureRunPage} measures (ms). */
 export interface RunPageFigures {
@@ -14,7 +28,7 @@ export interface RunPageFigures {
   ui_pan_frame_ms_p95: number;
 }
 
-// in-page scripts as strings: the test's tsconfig has no DOM types
+// in-page scripts as strings: the library's tsconfig has no DOM types
 const RENDERED = (n: number) => `document.querySelectorAll('.react-flow__node').length > 0 && document.querySelectorAll('[data-testid="node-list"] li').length === ${n}`;
 const START_FRAMES = `(() => { window.frames_ = []; window.stop_ = false; let last = performance.now();
   const tick = (t) => { window.frames_.push(t - last); last = t; if (!window.stop_) requestAnimationFrame(tick); };
@@ -28,7 +42,7 @@ const STOP_FRAMES = `(() => { window.stop_ = true; return window.frames_.slice(1
  * @param nodes how many nodes the run has (the list must show them all)
  * @throws Error (playwright TimeoutError) when the page does not render within 30 s
  */
-export async function measureRunPage(page: Page, url: string, nodes: number): Promise<RunPageFigures> {
+export async function measureRunPage(page: MeasurablePage, url: string, nodes: number): Promise<RunPageFigures> {
   await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction(RENDERED(nodes), undefined, { timeout: 30_000 });
