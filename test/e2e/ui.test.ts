@@ -71,6 +71,11 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
 
   const api = async (path: string) => (await fetch(`${s.server.url}${path}`, { headers: { authorization: `Bearer ${s.token}` } })).json() as Promise<any>;
   const shot = (name: string) => s.page.screenshot({ path: join(OUT, `${name}.png`) });
+  /** The README's screenshots: copied to docs/ when missing, or with UPDATE_SCREENSHOTS=1 (so a test run leaves the checkout clean). */
+  const toDocs = async (shotFile: string, docsFile: string) => {
+    const target = join(ROOT, 'docs', docsFile);
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(target)) await copyFile(join(OUT, shotFile), target);
+  };
   const runIdFromUrl = async () => {
     await s.page.waitForURL(/#\/runs\/r-/);
     return decodeURIComponent(/#\/runs\/([^/]+)/.exec(s.page.url())![1]!);
@@ -114,7 +119,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect(rows.length).toBe(run.nodes.length);
     for (const row of rows) expect(row).toMatch(/succeeded|cached|skipped/);
     await shot('run-page');
-    await copyFile(join(OUT, 'run-page.png'), join(ROOT, 'docs', 'ui-run.png'));
+    await toDocs('run-page.png', 'ui-run.png');
 
     // keyboard: the node list is one tab stop; arrows move, Enter opens the coder node
     const graph = await api(`/runs/${runId}/graph`);
@@ -153,7 +158,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect(await card.getByTestId('risk').textContent()).toBe('risk 40');
     expect(await card.getByTestId('diff').textContent()).toContain(`+++ b/${CI}`);
     await shot('approvals');
-    await copyFile(join(OUT, 'approvals.png'), join(ROOT, 'docs', 'ui-approvals.png'));
+    await toDocs('approvals.png', 'ui-approvals.png');
 
     await card.getByLabel(/Comment/).fill(COMMENT);
     await card.getByRole('button', { name: /Reject/ }).click();
