@@ -118,6 +118,13 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     const rows = await page.getByTestId('node-list').locator('li').allTextContents();
     expect(rows.length).toBe(run.nodes.length);
     for (const row of rows) expect(row).toMatch(/succeeded|cached|skipped/);
+    expect(await page.locator('.react-flow__node .tg-critical').count()).toBeGreaterThan(0); // the critical path is marked
+    await page.getByRole('button', { name: 'Collapse all tasks' }).click();
+    const t1Box = page.locator('.react-flow__node[data-id="task:T1"] [data-status="succeeded"]');
+    await t1Box.waitFor();
+    expect(await page.locator('.react-flow__node[data-id="T1/apply"]').count()).toBe(0); // folded into the task's box
+    await page.getByRole('button', { name: 'expand task T1' }).click();
+    await page.waitForSelector('.react-flow__node[data-id="T1/apply"] [data-status="succeeded"]');
     await shot('run-page');
     await toDocs('run-page.png', 'ui-run.png');
 
