@@ -120,6 +120,12 @@ function summaryLines(result) {
             `status ${fmt(result.listings_100k.status_ms)}, status --json ${fmt(result.listings_100k.status_json_ms)}, runs ${fmt(result.listings_100k.runs_ms)}, report --print ${fmt(result.listings_100k.report_print_ms)}`,
         ]
       : []),
+    ...(result.ui_render
+      ? [
+          `web UI, run page of a ${fmt(result.ui_render.nodes)}-node run: first render ${fmt(result.ui_render.ui_first_render_ms)} ms (layout ${fmt(result.ui_render.ui_layout_ms)} ms), ` +
+            `frame time while panning median ${fmt(result.ui_render.ui_pan_frame_ms_median, 1)} ms, p95 ${fmt(result.ui_render.ui_pan_frame_ms_p95, 1)} ms`,
+        ]
+      : []),
   ];
 }
 

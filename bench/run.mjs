@@ -207,6 +207,23 @@ try {
   notes.push(`listings failed: ${error.message}`);
   log(`  failed: ${error.message}`);
 }
+// the web UI on a 500-node run (issue 12 "Scale"): Chromium via playwright-core
+let uiRender = null;
+log('[ui] run page of a 500-node run in headless Chromium ...');
+try {
+  uiRender = await child('ui-render.mjs', ['500']);
+  if (uiRender.skipped) {
+    notes.push(`ui render skipped: ${uiRender.skipped}`);
+    uiRender = null;
+  } else {
+    notes.push(
+      `ui render: the run page of a ${uiRender.nodes}-node run (no-op script nodes in tasks of 20) served by taskgraph serve, ${uiRender.browser}, 1600×1000; median of ${uiRender.rounds} fresh loads; first render = navigation start until the graph shows nodes and the node list all ${uiRender.nodes}; pan = requestAnimationFrame deltas during a 120-step mouse drag of the graph`,
+    );
+  }
+} catch (error) {
+  notes.push(`ui render failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
@@ -258,6 +275,9 @@ const result = {
   context_eval_repos: contextEvalRepos,
   retry_prompt: retryPrompt,
   listings_100k: listings,
+  ui_first_render_ms: uiRender?.ui_first_render_ms ?? null,
+  ui_pan_frame_ms_p95: uiRender?.ui_pan_frame_ms_p95 ?? null,
+  ui_render: uiRender,
   task_parallel_speedup: parallelTasks?.task_parallel_speedup ?? null,
   task_makespan_over_critical_path: parallelTasks?.task_makespan_over_critical_path ?? null,
   parallel_tasks: parallelTasks,

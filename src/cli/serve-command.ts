@@ -23,7 +23,8 @@ export const DEFAULT_PORT = 4317;
  * until SIGINT/SIGTERM. Binds 127.0.0.1 unless `--host` says otherwise (then warns: anyone who
  * can reach the address and has the token can start runs). The token is created on the first
  * start and kept in `$XDG_CONFIG_HOME/taskgraph/token` (0600); its path is printed, never the
- * token itself unless it was just created.
+ * token itself unless it was just created (then also in the web UI's link `URL/#token=...`: a fragment
+ * the browser keeps to itself; the UI stores it in sessionStorage and clears it from the address bar).
  * @returns exit code 0 after a clean stop
  * @throws TaskgraphError CONFIG_INVALID (bad token, port in use), STORE_ERROR (token file)
  */
@@ -38,6 +39,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     }
     process.stdout.write(`${safeText(`taskgraph API on ${server.url} for ${project.dir} (OpenAPI: ${server.url}/openapi.json)`)}\n`);
     process.stdout.write(`token: ${token.created ? `${token.token} (new; ` : '('}kept in ${token.path}, mode 0600)\n`);
+    // the fragment never reaches a server (browsers keep it); the UI moves it to sessionStorage and drops it from the address bar
+    process.stdout.write(token.created ? `web UI: ${server.url}/#token=${encodeURIComponent(token.token)}\n` : `web UI: open "${server.url}/#token=$(cat ${token.path})"\n`);
     process.stdout.write(`try: curl -H "Authorization: Bearer $(cat ${token.path})" ${server.url}/runs\n`);
     await new Promise<void>((resolve) => {
       if (interruptSignal.aborted) resolve();

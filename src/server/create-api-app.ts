@@ -10,12 +10,14 @@ import { runEventsRoute } from './run-events.js';
 import { InProcessRuns } from './in-process-runs.js';
 import { registerPlanRoutes } from './plan-routes.js';
 import { registerRunControlRoutes } from './run-control-routes.js';
+import { registerRunGraphRoutes } from './run-graph-routes.js';
 import { registerRunRoutes } from './runs-routes.js';
+import { defaultUiDir, isUiPath, serveUiFile } from './static-ui.js';
 import { registerTaskRoutes } from './task-routes.js';
 
 /**
  * The HTTP API of `taskgraph serve` (issue 12), wired in one place: the bearer-token check in
- * front of every route but `/openapi.json`, the error handling (`http-errors.ts`), each route
+ * front of every route but `/openapi.json` and the web UI's static files (`static-ui.ts`), the error handling (`http-errors.ts`), each route
  * module, and the OpenAPI 3.1 document generated from the routes' zod schemas. No CORS
  * middleware: browsers on other origins get no CORS headers, so they cannot read the answers.
  */
@@ -31,9 +33,11 @@ export interface ApiServerApp {
 
 /**
  * Builds the API app for an open project.
- * @param token the bearer token every route but {@link OPENAPI_PATH} requires
+ * @param token the bearer token every route but {@link OPENAPI_PATH} and the UI's static files requires
+ * @param options.uiDir the built web UI (default: `static-ui.ts` {@link defaultUiDir})
  */
-export function createApiApp(project: ProjectHandle, token: string): ApiServerApp {
+export function createApiApp(project: ProjectHandle, token: string, options: { uiDir?: string } = {}): ApiServerApp {
+  const uiDir = options.uiDir ?? defaultUiDir();
   const app = new OpenAPIHono({ defaultHook: validationHook as never });
   const runs = new InProcessRuns(project);
   const deps: ApiDeps = { project, runs };
@@ -41,6 +45,7 @@ export function createApiApp(project: ProjectHandle, token: string): ApiServerAp
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}`, hint: `the routes are listed in ${OPENAPI_PATH}` } satisfies ErrorBody, 404));
   app.use('*', async (c, next) => {
     if (c.req.path === OPENAPI_PATH && c.req.method === 'GET') return next();
+    if (isUiPath(c.req.method, c.req.path)) return serveUiFile(c, uiDir); // static files, no token (no API route lives there)
     const presented = bearerOf(c.req.header('authorization'));
     if (presented === undefined || !tokenMatches(presented, token)) {
       c.header('WWW-Authenticate', 'Bearer realm="taskgraph"');
@@ -52,6 +57,7 @@ export function createApiApp(project: ProjectHandle, token: string): ApiServerAp
 
   registerRunRoutes(app, deps);
   registerRunControlRoutes(app, deps);
+  registerRunGraphRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTaskRoutes(app, deps);

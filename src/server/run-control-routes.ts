@@ -3,6 +3,7 @@ import { doGraph } from '../cli/do-command.js';
 import { PLAN_NODE } from '../cli/goal-graph.js';
 import { isGitRepo, settleCachedRerun } from '../cli/run-common.js';
 import { openProject } from '../cli/wiring.js';
+import { BudgetSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { newRunId } from '../engine/engine.js';
 import { createRunWorkspace } from '../workspace/git-workspace.js';
@@ -24,6 +25,11 @@ const StartRunBody = z
     maxDepth: z.number().int().min(0).max(10).optional(),
     replan: z.boolean().optional(),
     baseline: z.enum(['strict', 'known-failures', 'off']).optional(),
+    budget: z
+      .object({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })
+      .strict()
+      .optional()
+      .openapi({ description: "the run's budget over taskgraph.yaml policy.budget (as do --max-tokens / --max-cost): the run suspends when it is reached" }),
   })
   .superRefine((b, ctx) => {
     if ((b.goal === undefined) === (b.plan === undefined)) ctx.addIssue({ code: 'custom', path: ['goal'], message: 'give exactly one of goal or plan' });
@@ -54,13 +60,14 @@ export function registerRunControlRoutes(app: ApiApp, deps: ApiDeps): void {
       try {
         const { graph, planId, runGoal, baseline } = await doGraph(project, b.goal, b);
         const runId = newRunId();
+        const budget = b.budget && Object.keys(b.budget).length > 0 ? { budget: BudgetSchema.parse({ ...project.config.policy.budget, ...b.budget }) } : {};
         const workspace = await createRunWorkspace({ projectDir: dir, runId, worktreeDir: project.config.worktreeDir });
         launched = true;
         // the answer waits until the run is recorded (a GET right after it finds the run), or until the session failed before that
         await deps.runs.launchRecorded(runId, async (signal, observer) => {
           try {
             const summary = await project
-              .engine({ signal, observers: [observer], ...(b.replan ? { force: [PLAN_NODE] } : {}) })
+              .engine({ signal, ...budget, observers: [observer], ...(b.replan ? { force: [PLAN_NODE] } : {}) })
               .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
             await settleCachedRerun(project, summary);
             return summary;

@@ -17,6 +17,11 @@ import { errorResponses } from './http-errors.js';
 const RunIdParams = z.object({ id: IdParam.openapi({ param: { name: 'id', in: 'path' }, example: 'r-1a2b3c4d' }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
+/** A run in `GET /runs`: the run plus what it has spent so far (tokens in + out, USD, active ms), for the UI's runs list. */
+const RunListItemSchema = RunSchema.extend({
+  spent: z.object({ tokens: z.number(), costUsd: z.number(), activeMs: z.number() }),
+}).openapi('RunListItem');
+
 /** `POST /runs/{id}/resume|cancel` answer. */
 const RunActionSchema = z.object({ runId: z.string(), status: z.enum(['resuming', 'cancelling']) }).openapi('RunAction');
 
@@ -30,9 +35,18 @@ export function registerRunRoutes(app: ApiApp, deps: ApiDeps): void {
       path: '/runs',
       summary: 'the newest runs, each with its status as it is now (taskgraph runs --json)',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) }) },
-      responses: { 200: json(z.array(RunSchema), 'runs, newest first'), ...errorResponses(400, 401) },
+      responses: { 200: json(z.array(RunListItemSchema), 'runs, newest first, each with what it has spent'), ...errorResponses(400, 401) },
     }),
-    async (c) => c.json((await runViews(store, c.req.valid('query').limit)) as never, 200),
+    async (c) => {
+      const runs = await runViews(store, c.req.valid('query').limit);
+      const withSpend = await Promise.all(
+        runs.map(async (r) => {
+          const { total, activeMs } = await runSpend(store, r.id);
+          return { ...r, spent: { tokens: total.inputTokens + total.outputTokens, costUsd: total.costUsd, activeMs } };
+        }),
+      );
+      return c.json(withSpend as never, 200);
+    },
   );
 
   app.openapi(

@@ -161,3 +161,22 @@ describe('POST /plans: a goal or a PRD planned over HTTP, as `taskgraph plan` do
     expect((await call('GET', '/runs')).body).toHaveLength(runs);
   });
 });
+
+describe('POST /run with a budget', () => {
+  const model = scriptedModel({ planner: PLAN, coder: { T1: udiff([['src/calc.js', calc.src, calc.withMultiply('a * b')]]) } });
+  const scripted = useScriptedProject(model);
+  const { state, call } = useApi(scripted);
+
+  it('stops the run when the budget given in the request is reached, and refuses a malformed budget', async () => {
+    const bad = await call('POST', '/run', { goal: GOAL, budget: { maxTokens: -1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0].path).toBe('body.budget.maxTokens');
+    const started = await call('POST', '/run', { goal: GOAL, budget: { maxTokens: 10 } });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    await state.server.runs.settled(started.body.runId);
+    const run = (await call('GET', `/runs/${started.body.runId}`)).body.run;
+    expect(run.status).toBe('suspended');
+    expect(run.reason).toMatch(/token/i);
+    expect(model.coderRequests('T1')).toHaveLength(0);
+  });
+});

@@ -24,6 +24,8 @@ const ROUTES = [
   'GET /runs',
   'GET /runs/{id}',
   'GET /runs/{id}/events',
+  'GET /runs/{id}/graph',
+  'GET /runs/{id}/node',
   'POST /runs/{id}/resume',
   'POST /runs/{id}/cancel',
   'POST /run',
@@ -217,6 +219,32 @@ describe('HTTP API over loopback', () => {
     expect(one.body.usage.total).toMatchObject({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
     expect(one.body.report).toContain(runId);
     expect(one.body.report).toContain('review');
+  });
+
+  it('lists runs with what they spent, and gives the web UI the graph and one node with its inputs and attempts', async () => {
+    const runs = await call('GET', '/runs');
+    expect(runs.body.find((r: { id: string }) => r.id === runId).spent).toEqual({ tokens: 0, costUsd: 0, activeMs: expect.any(Number) });
+    const graph = await call('GET', `/runs/${runId}/graph`);
+    expect(graph.status).toBe(200);
+    expect(Object.fromEntries(graph.body.nodes.map((n: { id: string; kind: string; deps: string[] }) => [n.id, [n.kind, n.deps.sort()]]))).toEqual({
+      greet: ['command', []],
+      count: ['command', []],
+      join: ['script', ['count', 'greet']],
+      review: ['approval', ['join']],
+      publish: ['script', ['join', 'review']],
+    });
+    expect(graph.body.edges).toEqual(expect.arrayContaining([{ from: 'greet', to: 'join' }, { from: 'review', to: 'publish' }]));
+    const join = await call('GET', `/runs/${runId}/node?node=join`);
+    expect(join.status).toBe(200);
+    expect(join.body).toMatchObject({ runId, status: 'succeeded', node: { id: 'join', kind: 'script', inputs: { a: { $ref: 'greet', path: 'stdout' } } } });
+    expect(join.body.resolvedInputs.a).toMatch(/^hello from /); // greet's stdout, picked at the reference's path
+    expect(join.body.attempts).toHaveLength(1);
+    expect(join.body.attempts[0]).toMatchObject({ number: 1, status: 'succeeded', output: expect.stringContaining('hello from') });
+    const publish = await call('GET', `/runs/${runId}/node?node=publish`);
+    expect(publish.body).toMatchObject({ status: 'pending', attempts: [] });
+    expect((await call('GET', `/runs/${runId}/node?node=nope`)).status).toBe(404);
+    expect((await call('GET', `/runs/${runId}/node`)).body.issues[0].path).toBe('query.node');
+    expect((await call('GET', '/runs/r-nope/graph')).status).toBe(404);
   });
 
   it('refuses to cancel a run it does not carry out: 409 naming the live owner, else not running', async () => {

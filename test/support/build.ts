@@ -70,3 +70,31 @@ export async function ensureBuilt(): Promise<void> {
     await rmdir(lock).catch(() => undefined);
   }
 }
+
+/** The built web UI's entry (`npm run build` writes dist/ui/). */
+export const UI_INDEX = join(ROOT, 'dist', 'ui', 'index.html');
+
+async function newestUiSourceMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? await newestUiSourceMtime(path) : (await stat(path)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds the web UI (`vite build --config ui/vite.config.ts` into dist/ui/) when
+ * dist/ui/index.html is missing or older than any file under ui/. One test file uses it, so no lock.
+ * @throws Error with vite's output when the build fails
+ */
+export async function ensureUiBuilt(): Promise<void> {
+  const built = await stat(UI_INDEX).then((s) => s.mtimeMs, () => -1);
+  if (built >= 0 && built >= (await newestUiSourceMtime(join(ROOT, 'ui')))) return;
+  try {
+    await run('npx', ['vite', 'build', '--config', 'ui/vite.config.ts'], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`ensureUiBuilt: \`npx vite build --config ui/vite.config.ts\` failed:\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
+  }
+}
