@@ -34,6 +34,7 @@ import { countStates, finalStatus, type RunSummary, sumUsage } from './run-summa
 import { sessionHistory } from './session-history.js';
 import { skipAfterFailure } from './skip-after-failure.js';
 import { WriteBuffer } from './write-buffer.js';
+import { DeltaCoalescer } from './delta-coalescer.js';
 
 /**
  * The engine (DESIGN.md §3-6): runs a graph durably. The scheduler says what is ready; the engine
@@ -336,6 +337,10 @@ export class Engine {
         scripts: this.options.scripts,
         signal: controller.signal,
         log: (message) => state.emit({ type: 'log', runId: state.run.id, nodeId: node.id, message }),
+        modelStream: () =>
+          new DeltaCoalescer(({ text, restart }) =>
+            state.emit({ type: 'model-delta', runId: state.run.id, nodeId: node.id, attempt, text, ...(restart ? { restart: true as const } : {}) }),
+          ),
         ...(ingredients ? { ingredients } : {}),
       }),
       buildGraph: (spec) => this.buildGraph(spec),

@@ -43,6 +43,13 @@ export type EngineEvent =
   | { type: 'task-integrate'; runId: string; task: string; branch: string; commit: string; how: 'fast-forward' | 'replayed' | 'empty'; batch: number; durationMs: number }
   | { type: 'log'; runId: string; nodeId: string; message: string }
   /**
+   * text of a model answer as it streams, for node `nodeId`'s attempt `attempt`: the pieces of one
+   * attempt, joined in order, are the answer (coalesced: see `delta-coalescer.ts`). `restart`: the
+   * model call was retried, so the text streamed before for this attempt is void. Emitted before
+   * the attempt's `node-finish`; only plain text calls to a live model stream (`ModelRequest.onDelta`).
+   */
+  | { type: 'model-delta'; runId: string; nodeId: string; attempt: number; text: string; restart?: true }
+  /**
    * a node suspended to wait for a person: an approval (an `approval` node, an `apply` node's
    * diff, an unlisted command line) or an answer (a `human` node); `reason` says what it asks.
    * Not emitted for a node stopped by a budget limit.

@@ -5,6 +5,7 @@ import type { KeyIngredients } from '../core/hash.js';
 import type { NodeKind, NodeSpec, NodeSpecInput } from '../core/graph.js';
 import type { Json } from '../core/json.js';
 import type { ModelClient } from '../llm/model-client.js';
+import type { DeltaCoalescer } from './delta-coalescer.js';
 import type { Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 
@@ -41,6 +42,12 @@ export interface NodeContext {
   signal: AbortSignal;
   /** progress line for observers */
   log(message: string): void;
+  /**
+   * a sink for a model answer's text as it streams: pass its `push` as `ModelRequest.onDelta`
+   * and call its `flush` when the call ended; observers get `model-delta` events (absent where
+   * nobody listens, e.g. forecasts and unit tests)
+   */
+  modelStream?(): DeltaCoalescer;
 }
 
 /** What a node returns. */

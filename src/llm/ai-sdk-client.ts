@@ -12,6 +12,7 @@ import { backoffDelayMs } from '../core/backoff.js';
 import { classifyProviderError } from './provider-errors.js';
 import { findModelTimeout } from './timed-fetch.js';
 import { callUsage, validateTokens } from './usage.js';
+import { streamAnswer } from './stream-answer.js';
 import type { Usage } from '../store/store.js';
 import { sumUsage } from '../core/usage.js';
 
@@ -45,7 +46,8 @@ export interface AiSdkModelClientOptions {
 /**
  * The {@link ModelClient} on the AI SDK (DESIGN.md §8). For each request it resolves the profile,
  * builds the language model (live, recording, or replaying a cassette), calls `generateText`
- * (with `Output.object({ schema })` when a schema is given) with the SDK's own retries off
+ * (with `Output.object({ schema })` when a schema is given; `streamText` for a plain text
+ * request with `onDelta` to a live model, see `stream-answer.ts`) with the SDK's own retries off
  * (`maxRetries: 0`), and retries transient failures itself with p-retry: HTTP 408/409/429/5xx,
  * network errors (ECONNRESET, ...) and timeouts, waiting as the `Retry-After` header says
  * (RFC 9110 §10.2.3) or with exponential backoff and full jitter.
@@ -143,8 +145,19 @@ export class AiSdkModelClient implements ModelClient {
     const who = `${request.label ? `${request.label} ` : ''}(profile "${request.profile}", ${modelName})`;
     const model = this.modelFor(request, profile);
 
+    // plain text calls to a live model stream (a cassette records and replays whole answers)
+    let streamed = false; // whether an earlier try already streamed text
+    const listener = request.onDelta && !request.schema && !request.tools && this.mode === 'live' ? request.onDelta : undefined;
     const attempt = async (): Promise<ModelResponse> => {
       request.tools?.reset?.();
+      let first = true;
+      const onDelta = listener
+        ? (text: string) => {
+            listener(text, first && streamed);
+            first = false;
+            streamed = true;
+          }
+        : undefined;
       const common = {
         model,
         ...(request.system !== undefined ? { system: request.system } : {}),
@@ -185,6 +198,10 @@ export class AiSdkModelClient implements ModelClient {
           const steps = Math.max(1, result.steps.length);
           const response = this.response(result.text, undefined, validateTokens(result.totalUsage, who, modelName), profile, modelName, false);
           return { ...response, usage: { ...response.usage, calls: steps }, steps };
+        }
+        if (onDelta) {
+          const result = await streamAnswer(common, onDelta);
+          return this.response(result.text, undefined, validateTokens(result.usage, who, modelName), profile, modelName, false);
         }
         const result = await generateText(common);
         return this.response(result.text, undefined, validateTokens(result.usage, who, modelName), profile, modelName, false);

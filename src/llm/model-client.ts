@@ -26,7 +26,18 @@ export interface ModelRequest {
    * requests without `schema`. Each step of the loop is one HTTP request and one model call.
    */
   tools?: ModelTools;
+  /**
+   * receives the answer's text as it arrives, chunk by chunk (the model call streams:
+   * AI SDK `streamText`). Only plain text requests stream: a request with `schema` or `tools`,
+   * or a client on a cassette (recording or replaying), never calls it and answers as without
+   * it. The response (text, usage, errors) is the same either way. `restart` is true on the first
+   * chunk of a retried try whose failed try already streamed text: that earlier text is void.
+   */
+  onDelta?: ModelDeltaListener;
 }
+
+/** See {@link ModelRequest.onDelta}: a chunk of the answer's text; `restart`: forget what came before. */
+export type ModelDeltaListener = (text: string, restart: boolean) => void;
 
 /** One tool the model may call: its result is plain text handed back to the model. */
 export interface ModelTool {

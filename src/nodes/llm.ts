@@ -142,14 +142,22 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
         family: tokenizerFamily({ provider: p.provider, model: p.model }),
       });
     }
-    const response = await ctx.models.generate({
-      profile,
-      ...(system ? { system } : {}),
-      prompt: tools ? `${TOOLS_NOTE}\n\n${prompt}` : prompt,
-      label: ctx.node.id,
-      signal: ctx.signal,
-      ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS, reset: tools.reset } } : {}),
-    });
+    // a plain text call streams its answer to observers (`model-delta` events); a tool loop does not
+    const stream = tools ? undefined : ctx.modelStream?.();
+    let response;
+    try {
+      response = await ctx.models.generate({
+        profile,
+        ...(system ? { system } : {}),
+        prompt: tools ? `${TOOLS_NOTE}\n\n${prompt}` : prompt,
+        label: ctx.node.id,
+        signal: ctx.signal,
+        ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS, reset: tools.reset } } : {}),
+        ...(stream ? { onDelta: stream.push } : {}),
+      });
+    } finally {
+      stream?.flush();
+    }
     const usage = response.usage;
     const record: Record<string, Json> = tools ? { tools: { calls: tools.calls, reads: tools.reads } as unknown as Json } : {};
     if (config.output === 'edit') {

@@ -54,6 +54,8 @@ export interface FakeRequest {
  *   `usage` is sent as given, so a test can make the server report impossible counts (negative,
  *   fractional, huge). With `trickleMs`, the headers go out at once and the JSON body follows one
  *   byte every `trickleMs` ms (a server that is alive but too slow; SSE streams ignore it).
+ *   With `dropAfterChunks` n, a streaming answer sends n content chunks and then the connection
+ *   is cut (a server or proxy that dies mid-answer); JSON answers ignore it.
  * - `{ status, body?, headers? }`: that HTTP status with `body` as JSON (default: an OpenAI-style
  *   `{ error: { message, type, code } }`) and extra response headers (e.g. `Retry-After`).
  * - `{ toolCalls, content?, usage? }`: HTTP 200 with an assistant message that calls tools
@@ -65,7 +67,7 @@ export interface FakeRequest {
  *   hung server); the connection stays open until the client gives up or the fake is closed.
  */
 export type FakeReply =
-  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number }; trickleMs?: number }
+  | { content: string; usage?: { prompt_tokens: number; completion_tokens: number }; trickleMs?: number; dropAfterChunks?: number }
   | { toolCalls: FakeToolCall[]; content?: string; usage?: { prompt_tokens: number; completion_tokens: number } }
   | { status: number; body?: any; headers?: Record<string, string> }
   | { noAnswer: true };
@@ -232,7 +234,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
       const chunk = (choice: unknown, extra: Record<string, unknown> = {}) =>
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: choice === null ? [] : [choice], ...extra })}\n\n`;
       res.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }));
-      for (let i = 0; i < reply.content.length; i += 16) {
+      for (let i = 0, n = 0; i < reply.content.length; i += 16, n++) {
+        if (n === reply.dropAfterChunks) {
+          await new Promise<void>((resolve) => res.write('', () => resolve())); // what was written goes out first
+          res.destroy();
+          return;
+        }
         res.write(chunk({ index: 0, delta: { content: reply.content.slice(i, i + 16) }, finish_reason: null }));
       }
       res.write(chunk({ index: 0, delta: {}, finish_reason: 'stop' }));

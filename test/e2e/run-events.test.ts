@@ -89,7 +89,12 @@ describe('GET /runs/:id/events for a run the CLI drives in another process', () 
 
     release(); // the model answers; the run goes on to the approval and the CLI exits 3
     const suspended = await readUntil(stream, (e) => e.event === 'run-finish');
-    expect(suspended.map(line)).toEqual([
+    // the model's answer streamed (SSE chunks from the fake) before its node finished
+    const deltas = suspended.filter((e) => e.event === 'model-delta');
+    expect(deltas.map((e) => message(e).data['text']).join('')).toBe('BONJOUR');
+    expect(deltas.every((e) => message(e).nodeId === 'ask')).toBe(true);
+    expect(suspended.findIndex((e) => e.event === 'model-delta')).toBe(0);
+    expect(suspended.filter((e) => e.event !== 'model-delta').map(line)).toEqual([
       'node-finish ask succeeded',
       'node-start review',
       'node-finish review suspended',
