@@ -32,7 +32,8 @@ const ANSWER = Array.from({ length: 40 }, (_, i) => `line ${String(i).padStart(2
 
 const graph: GraphSpecInput = {
   nodes: [
-    { id: 'code', kind: 'llm', config: { profile: 'coder', prompt: 'Write the change' } },
+    // the coder's node: the built-in edit template over its context (here a plain string)
+    { id: 'code', kind: 'llm', config: { template: 'edit' }, inputs: { context: 'Write the change' } },
     { id: 'after', kind: 'script', config: { fn: 'noop' }, inputs: { text: { $ref: 'code', path: 'text' } } },
   ],
 };

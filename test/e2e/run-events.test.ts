@@ -101,7 +101,7 @@ describe('GET /runs/:id/events for a run the CLI drives in another process', () 
       'approval-requested review',
       'run-finish suspended',
     ]);
-    expect(message(suspended[3]!).data).toMatchObject({ kind: 'approval', reason: expect.stringContaining('Publish the greeting?') });
+    expect(message(suspended.find((e) => e.event === 'approval-requested')!).data).toMatchObject({ kind: 'approval', reason: expect.stringContaining('Publish the greeting?') });
     const first = await cli.done;
     expect(first.code, describeResult(first)).toBe(3);
 

@@ -88,9 +88,10 @@ function Value({ value, depth = 0 }: { value: unknown; depth?: number }) {
  * A node's details (issue 12 "Node detail"): its inputs (an input that reads another node shows
  * that node's output: the context bundle with its manifest for an `llm` node), the prompt
  * (system and template from the node's config), each attempt with its status, failure note,
- * tokens, cost and output (the model's answer; a diff rendered as a diff view).
+ * tokens, cost and output (the model's answer; a diff rendered as a diff view). While the node
+ * runs, `streaming` (the text its model call streamed so far, from `model-delta` events) is shown.
  */
-export function NodeDetailPanel({ runId, nodeId, version, onClose }: { runId: string; nodeId: string; version: number; onClose: () => void }) {
+export function NodeDetailPanel({ runId, nodeId, version, streaming, onClose }: { runId: string; nodeId: string; version: number; streaming?: string | undefined; onClose: () => void }) {
   const [detail, setDetail] = useState<NodeDetail | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
@@ -149,6 +150,12 @@ export function NodeDetailPanel({ runId, nodeId, version, onClose }: { runId: st
           );
         })}
       </section>
+      {detail.status === 'running' && streaming ? (
+        <section>
+          <h4>Answer so far (streaming)</h4>
+          <pre className="tg-text" data-testid="streaming">{streaming}</pre>
+        </section>
+      ) : null}
       <section>
         <h4>Attempts ({detail.attempts.length})</h4>
         {detail.attempts.map((a) => {

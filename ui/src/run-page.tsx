@@ -32,6 +32,9 @@ export function RunPage({ runId, openNode, onOpenNode }: { runId: string; openNo
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const live = useRef(new Map<string, string>());
   const [version, setVersion] = useState(0);
+  // the streamed text of each node's current attempt (`model-delta` events), for its detail panel
+  const streams = useRef(new Map<string, string>());
+  const [, setStreamVersion] = useState(0);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const wantGraph = useRef(false);
 
@@ -77,6 +80,15 @@ export function RunPage({ runId, openNode, onOpenNode }: { runId: string; openNo
           changed = true;
         }
         if (changed) setVersion((v) => v + 1);
+        if (e.nodeId !== undefined && (e.type === 'model-delta' || e.type === 'node-start')) {
+          const text = e.type === 'model-delta' ? String(e.data['text'] ?? '') : '';
+          const before = e.type === 'model-delta' && e.data['restart'] !== true ? (streams.current.get(e.nodeId) ?? '') : '';
+          streams.current.set(e.nodeId, before + text);
+          if (e.type === 'model-delta') {
+            setStreamVersion((v) => v + 1);
+            return; // streamed text changes nothing the run page fetches
+          }
+        }
         if (e.type !== 'log') scheduleLoad(e.type === 'graph-expand' || e.type === 'run-finish' || e.type === 'run-start');
       },
       controller.signal,
@@ -144,7 +156,7 @@ export function RunPage({ runId, openNode, onOpenNode }: { runId: string; openNo
         ) : (
           <Gantt attempts={detail.attempts} now={Date.now()} critical={criticalSet} />
         )}
-        {openNode ? <NodeDetailPanel runId={runId} nodeId={openNode} version={version} onClose={() => onOpenNode(undefined)} /> : null}
+        {openNode ? <NodeDetailPanel runId={runId} nodeId={openNode} version={version} streaming={streams.current.get(openNode)} onClose={() => onOpenNode(undefined)} /> : null}
       </div>
     </div>
   );
