@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TaskgraphError } from '../core/errors.js';
 import type { GraphSpecInput } from '../core/graph.js';
-import { type Forecast, forecastRun } from '../engine/forecast.js';
+import { type Forecast, forecastRun, type NodeForecast } from '../engine/forecast.js';
 import { planGraph } from '../planning/plan-graph.js';
 import { goalGraph } from './goal-graph.js';
 import type { RunRecord } from '../store/store.js';
@@ -27,7 +27,7 @@ export interface ForecastTarget {
 }
 
 /** The graph a new run of `run` would start with: the same command with the same goal, plan or file. */
-async function targetOfRun(project: ProjectHandle, run: RunRecord): Promise<ForecastTarget> {
+export async function targetOfRun(project: ProjectHandle, run: RunRecord): Promise<ForecastTarget> {
   if (run.command === 'do' && typeof run.options['goal'] === 'string') {
     const plan = run.graph.nodes.find((n) => n.id === 'plan' && n.kind === 'decompose');
     const maxDepth = plan?.config['maxDepth'];
@@ -100,25 +100,50 @@ export function printForecast(forecast: Forecast & { base?: string; label: strin
   return 0;
 }
 
-/** `taskgraph why TARGET NODE`: whether the node will run in a new run, and which ingredient of its key changed. */
+/** Why one node would, or would not, run in a new run: its forecast, the run forecast, and the lines `taskgraph why` prints. */
+export interface NodeWhy {
+  /** one line for people: what is forecast ("a new run of plan p-1") */
+  label: string;
+  /** the commit the forecast's scratch worktree was at (the project's HEAD), when it had one */
+  base?: string;
+  forecast: NodeForecast;
+  /** the explanation, one line each: verdict, why, changed ingredients, cache key, estimated cost */
+  lines: string[];
+}
+
+/** The lines `taskgraph why` prints for a node's forecast (without terminal escaping). */
+export function whyLines(nodeId: string, f: NodeForecast): string[] {
+  const lines = [`${nodeId}: ${f.willRun ? (f.certain ? 'will run' : 'will probably run') : 'will not run (cached)'}`];
+  if (f.willRun) lines.push(`why: ${f.reason}`);
+  if (f.changed.length > 0) lines.push(`changed ingredients: ${f.changed.join(', ')}`);
+  if (f.key) lines.push(`cache key: ${f.key}`);
+  if (f.estimate) lines.push(`estimated cost: $${f.estimate.costUsd.toFixed(4)} (${f.estimate.basis})`);
+  return lines;
+}
+
+/**
+ * Explains one node of a new run of `target` (a forecast, {@link forecastTarget}): what `taskgraph
+ * why` and `GET /runs/{id}/why` show. Reads the store and a scratch worktree only.
+ * @throws TaskgraphError NOT_FOUND when the forecast has no node `nodeId` (the hint lists some)
+ */
+export async function explainNode(project: ProjectHandle, target: ForecastTarget, nodeId: string): Promise<NodeWhy> {
+  const forecast = await forecastTarget(project, target);
+  const f = forecast.nodes.find((x) => x.nodeId === nodeId);
+  if (!f) {
+    const expands = forecast.expands.length > 0 ? ` (${forecast.expands.join(', ')} will plan anew, so its tasks' nodes are not known yet)` : '';
+    throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${forecast.label}${expands}`, {
+      hint: `nodes: ${forecast.nodes.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.nodes.length > 10 ? ', ...' : ''}`,
+    });
+  }
+  return { label: forecast.label, ...(forecast.base ? { base: forecast.base } : {}), forecast: f, lines: whyLines(nodeId, f) };
+}
+
+/** `taskgraph why TARGET NODE`: whether the node will run in a new run, and which ingredient of its key changed ({@link explainNode}). */
 export async function whyCommand(target: string, nodeId: string, opts: CommonOptions): Promise<number> {
   return withProject(opts, async (project) => {
-    const forecast = await forecastTarget(project, await resolveForecastTarget(project, target));
-    const f = forecast.nodes.find((x) => x.nodeId === nodeId);
-    if (!f) {
-      const expands = forecast.expands.length > 0 ? ` (${forecast.expands.join(', ')} will plan anew, so its tasks' nodes are not known yet)` : '';
-      throw new TaskgraphError('NOT_FOUND', `no node "${nodeId}" in ${forecast.label}${expands}`, {
-        hint: `nodes: ${forecast.nodes.slice(0, 10).map((x) => x.nodeId).join(', ')}${forecast.nodes.length > 10 ? ', ...' : ''}`,
-      });
-    }
-    if (opts.json) out(safeJson(f));
-    else {
-      out(`${nodeId}: ${f.willRun ? (f.certain ? 'will run' : 'will probably run') : 'will not run (cached)'}`);
-      if (f.willRun) out(`why: ${safeText(f.reason)}`);
-      if (f.changed.length > 0) out(`changed ingredients: ${f.changed.join(', ')}`);
-      if (f.key) out(`cache key: ${f.key}`);
-      if (f.estimate) out(`estimated cost: $${f.estimate.costUsd.toFixed(4)} (${f.estimate.basis})`);
-    }
+    const why = await explainNode(project, await resolveForecastTarget(project, target), nodeId);
+    if (opts.json) out(safeJson(why.forecast));
+    else for (const line of why.lines) out(line);
     return 0;
   });
 }

@@ -14,6 +14,7 @@ import { registerRunGraphRoutes } from './run-graph-routes.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { defaultUiDir, isUiPath, serveUiFile } from './static-ui.js';
 import { registerTaskRoutes } from './task-routes.js';
+import { registerWhyRoutes } from './why-routes.js';
 
 /**
  * The HTTP API of `taskgraph serve` (issue 12), wired in one place: the bearer-token check in
@@ -58,6 +59,7 @@ export function createApiApp(project: ProjectHandle, token: string, options: { u
   registerRunRoutes(app, deps);
   registerRunControlRoutes(app, deps);
   registerRunGraphRoutes(app, deps);
+  registerWhyRoutes(app, deps);
   registerDecisionRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTaskRoutes(app, deps);

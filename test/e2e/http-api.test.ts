@@ -26,6 +26,7 @@ const ROUTES = [
   'GET /runs/{id}/events',
   'GET /runs/{id}/graph',
   'GET /runs/{id}/node',
+  'GET /runs/{id}/why',
   'POST /runs/{id}/resume',
   'POST /runs/{id}/cancel',
   'POST /run',

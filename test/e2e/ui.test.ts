@@ -11,12 +11,18 @@ import { ensureUiBuilt, ROOT } from '../support/build.js';
 import { recordScaleRun } from '../support/scale-run.js';
 import { measureRunPage } from '../../src/testing/ui-measure.js';
 import { calc, planJson, scriptedModel, udiff } from '../support/scripted-model.js';
+import { git } from '../support/project.js';
 import { useScriptedProject } from '../support/scripted-project.js';
+
+/** How long a poll of the page waits: a loaded machine (2 cores, tests beside) is slow to plan and apply. */
+const POLL = { timeout: 60_000 };
 
 /**
  * The web UI (issue 12) in Debian's Chromium driven by playwright-core, against `taskgraph
  * serve`'s app on loopback and the loopback fake model: a run started from the UI with plan
- * approval, the plan approved in the UI, nodes turning succeeded live, a node's context bundle;
+ * approval, the plan approved in the UI, nodes turning succeeded live, a node's context bundle
+ * and its "why dirty" (a cache hit; after a commit to HEAD, the planner's changed ingredient);
+ * a task's dependencies edited in the plan review (added, a cycle refused with its path, removed);
  * a risky diff rejected with a comment in the approvals inbox and the task refined; and the
  * 500-node figures (time to first render, frame time while panning). Screenshots go to
  * test-output/ui/ (the README's two are copied to docs/).
@@ -27,6 +33,11 @@ const GOAL_A = 'Add multiply to the calculator.';
 const GOAL_B = 'Add multiply, and a CI workflow.';
 const PLAN_A = planJson([{ id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js'] }]);
 const PLAN_B = planJson([{ id: 'T1', title: 'Add multiply with CI', description: 'Add multiply(a, b) to src/calc.js and run the tests in CI.', files: ['src/calc.js'] }]);
+const GOAL_C = 'Add multiply and divide.';
+const PLAN_C = planJson([
+  { id: 'T1', title: 'Add multiply', description: 'Add multiply(a, b) to src/calc.js.', files: ['src/calc.js'] },
+  { id: 'T2', title: 'Add divide', description: 'Add divide(a, b) to src/calc.js.', files: ['src/calc.js'] },
+]);
 const CI = '.github/workflows/ci.yml';
 const CI_YAML = 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n';
 const COMMENT = 'Do not add CI workflows in this task; change src/calc.js only.';
@@ -42,7 +53,7 @@ if (!hasChromium) console.warn(`test/e2e/ui.test.ts skipped: ${CHROMIUM} is miss
 describe.skipIf(!hasChromium)('web UI in Chromium', () => {
   let bCalls = 0;
   const model = scriptedModel({
-    planner: (req) => (req.user.includes(GOAL_B) ? PLAN_B : PLAN_A),
+    planner: (req) => (req.user.includes(GOAL_B) ? PLAN_B : req.user.includes(GOAL_C) ? PLAN_C : PLAN_A),
     coder: { T1: (req) => (req.user.includes('Add multiply with CI') ? (++bCalls === 1 ? withCi : onlyCalc) : onlyCalc) },
   });
   const scripted = useScriptedProject(model);
@@ -104,7 +115,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     const runId = await runIdFromUrl();
     const review = page.getByTestId('plan-review');
     await review.getByText('Add multiply', { exact: false }).first().waitFor();
-    await expect.poll(() => page.getByTestId('run-status').textContent()).toContain('waiting');
+    await expect.poll(() => page.getByTestId('run-status').textContent(), POLL).toContain('waiting');
     expect(model.coderRequests('T1')).toHaveLength(0);
     await shot('plan-review');
 
@@ -144,7 +155,29 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect(await detail.getByTestId('attempt').first().textContent()).toMatch(/succeeded.*tokens/);
     // the model's answer is a diff, shown as one
     expect(await detail.getByTestId('diff').first().textContent()).toContain('+export function multiply(a, b)');
+    // why dirty: a new run of the same goal from HEAD would serve the coder from the cache
+    const why = detail.getByTestId('why');
+    await why.getByTestId('why-verdict').waitFor({ timeout: 60_000 });
+    expect(await why.getByTestId('why-verdict').textContent()).toBe('⚡ cache hit: would not run again');
+    expect(await why.textContent()).toContain(`${coder}: will not run (cached)`);
     await shot('node-detail');
+
+    // a commit to HEAD: a new run starts there, so the planner would run again, and the panel names the changed ingredient
+    await writeFile(join(scripted.dir, 'NOTES.md'), 'notes\n');
+    await git(scripted.dir, 'add', 'NOTES.md');
+    await git(scripted.dir, 'commit', '-q', '-m', 'notes');
+    await page.getByTestId('node-list').getByText('plan', { exact: true }).click();
+    await detail.getByRole('heading', { name: 'plan', exact: true }).waitFor();
+    await expect.poll(() => why.textContent(), { timeout: 60_000 }).not.toContain('Forecasting');
+    expect(await why.getByTestId('why-verdict').textContent()).toBe('↻ would run again');
+    expect(await why.getByTestId('why-changed').textContent()).toBe('changed: extra:project');
+    expect(await why.textContent()).toContain('why: project context changed');
+    await shot('why-dirty');
+    // and the task's nodes: a planner that runs again plans them anew, so no forecast knows them
+    await page.getByTestId('node-list').getByText('T1/apply', { exact: true }).click();
+    await detail.getByRole('heading', { name: 'T1/apply' }).waitFor();
+    await why.getByTestId('why-error').waitFor({ timeout: 60_000 });
+    expect(await why.getByTestId('why-error').textContent()).toMatch(/^not known before it runs: no node "T1\/apply" in .*plan will plan anew/);
 
     await page.getByRole('button', { name: 'Timeline' }).click();
     expect(await page.locator('[data-testid="gantt"] rect').count()).toBeGreaterThanOrEqual(run.attempts.length);
@@ -157,7 +190,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await page.getByLabel('Let me review the plan before it runs').uncheck();
     await page.getByRole('button', { name: 'Start run' }).click();
     const runId = await runIdFromUrl();
-    await expect.poll(() => page.getByTestId('run-status').textContent()).toContain('waiting');
+    await expect.poll(() => page.getByTestId('run-status').textContent(), POLL).toContain('waiting');
 
     await page.getByRole('link', { name: 'Approvals' }).click();
     const card = page.getByTestId('approval').filter({ hasText: runId });
@@ -180,11 +213,50 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     // the run page shows the task refined: an apply attempt ended with the rejection and its comment, the last one succeeded
     await page.goto(`${s.server.url}/#/runs/${encodeURIComponent(runId)}/node/${encodeURIComponent('T1/apply')}`);
     const detail = page.getByTestId('node-detail');
-    await expect.poll(() => detail.getByTestId('attempt').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => detail.getByTestId('attempt').count(), POLL).toBeGreaterThanOrEqual(2);
     const attempts = await detail.getByTestId('attempt').allTextContents();
     expect(attempts.some((a) => a.includes(COMMENT)), attempts.join('\n---\n')).toBe(true);
     expect(attempts.at(-1)).toMatch(/#\d+ (✓ succeeded|⚡ cached)/); // the same edit as the first run: a cache hit
     await shot('refined');
+  });
+
+  it("edits a task's dependencies in the plan review: adds one, refuses a cycle with its path, removes it", async () => {
+    const page = s.page;
+    await page.getByRole('link', { name: 'Start a run' }).click();
+    await page.getByLabel('Goal or PRD').fill(GOAL_C);
+    await page.getByLabel('Let me review the plan before it runs').check();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const runId = await runIdFromUrl();
+    const review = page.getByTestId('plan-review');
+    const depsOf = (task: string) => review.getByTestId(`deps-${task}`);
+    const planTask = (title: string) => review.getByTestId('plan-task').filter({ hasText: title });
+    await depsOf('T2').waitFor();
+    expect(await depsOf('T2').textContent()).toContain('Requires: nothing');
+    expect(await planTask('Add divide').getByTestId('after').count()).toBe(0);
+    const tasksOf = async () => (await api(`/runs/${runId}`)).plan.tasks as { id: string; dependencies: string[] }[];
+
+    // T2 requires T1: a plan edit; the plan's list shows the new order
+    await review.getByLabel('add a required task for T2').selectOption('T1');
+    await review.getByRole('button', { name: 'Add dependency to T2' }).click();
+    await depsOf('T2').getByRole('button', { name: 'T2 no longer requires T1' }).waitFor();
+    await expect.poll(() => planTask('Add divide').getByTestId('after').textContent(), POLL).toBe(' (after T1)');
+    expect((await tasksOf()).find((t) => t.id === 'T2')!.dependencies).toEqual(['T1']);
+
+    // T1 requires T2 would close a cycle: the server's 400 names it, nothing changes
+    await review.getByLabel('add a required task for T1').selectOption('T2');
+    await review.getByRole('button', { name: 'Add dependency to T1' }).click();
+    const alert = depsOf('T1').getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('T1 requires T2 would create a requires cycle');
+    expect(await alert.textContent()).toContain('T1 -> T2 -> T1');
+    expect((await tasksOf()).find((t) => t.id === 'T1')!.dependencies).toEqual([]);
+    await shot('plan-dependencies');
+
+    // and back: T2 no longer requires T1
+    await depsOf('T2').getByRole('button', { name: 'T2 no longer requires T1' }).click();
+    await expect.poll(() => depsOf('T2').textContent(), POLL).toContain('Requires: nothing');
+    expect(await planTask('Add divide').getByTestId('after').count()).toBe(0);
+    expect((await tasksOf()).find((t) => t.id === 'T2')!.dependencies).toEqual([]);
   });
 
   it('renders a 500-node run and pans it smoothly (time to first render, frame time while panning)', async () => {

@@ -109,7 +109,8 @@ export interface PlanTask {
   title: string;
   description?: string;
   acceptance?: string[];
-  deps?: string[];
+  /** ids of the tasks of the same plan it requires */
+  dependencies?: string[];
   files?: string[];
   status?: string;
 }
@@ -152,4 +153,13 @@ export interface PendingApproval {
   stat: { files: number; added: number; deleted: number };
   diff: string;
   at: number;
+}
+
+/** `GET /runs/{id}/why?node=`: a node's forecast in a new run, and `taskgraph why`'s lines. */
+export interface NodeWhy {
+  runId: string;
+  label: string;
+  base?: string;
+  forecast: { nodeId: string; kind: string; willRun: boolean; certain: boolean; reason: string; changed: string[]; key?: string };
+  lines: string[];
 }

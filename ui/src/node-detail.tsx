@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, type NodeDetail } from './api';
 import { DiffView, looksLikeDiff } from './diff-view';
 import { formatMs, formatUsd, statusLook } from './status';
+import { WhyView } from './why-view';
 
 /** A context bundle (the output of a `context` node) as far as the UI reads it. */
 interface Bundle {
@@ -88,8 +89,9 @@ function Value({ value, depth = 0 }: { value: unknown; depth?: number }) {
  * A node's details (issue 12 "Node detail"): its inputs (an input that reads another node shows
  * that node's output: the context bundle with its manifest for an `llm` node), the prompt
  * (system and template from the node's config), each attempt with its status, failure note,
- * tokens, cost and output (the model's answer; a diff rendered as a diff view). While the node
- * runs, `streaming` (the text its model call streamed so far, from `model-delta` events) is shown.
+ * tokens, cost and output (the model's answer; a diff rendered as a diff view), and "why dirty"
+ * (`why-view.tsx`): whether a new run would run it again, and why. While the node runs,
+ * `streaming` (the text its model call streamed so far, from `model-delta` events) is shown.
  */
 export function NodeDetailPanel({ runId, nodeId, version, streaming, onClose }: { runId: string; nodeId: string; version: number; streaming?: string | undefined; onClose: () => void }) {
   const [detail, setDetail] = useState<NodeDetail | undefined>();
@@ -121,6 +123,7 @@ export function NodeDetailPanel({ runId, nodeId, version, streaming, onClose }: 
         · kind {detail.node.kind}
         {detail.node.task ? ` · task ${detail.node.task}` : ''}
       </p>
+      <WhyView runId={runId} nodeId={nodeId} />
       {system || prompt ? (
         <section>
           <h4>Prompt</h4>

@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { api, type PlanTask } from './api';
+import { DependencyEditor } from './dependency-editor';
 
 /** Splits a textarea into lines (acceptance criteria, one a line). */
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
-/** One task of the plan under review, editable (title, description, acceptance criteria: PUT /tasks/{id}). */
-function TaskEditor({ planId, task, onSaved }: { planId: string; task: PlanTask; onSaved: () => void }) {
+/** One task of the plan under review, editable (title, description, acceptance criteria: PUT /tasks/{id}; dependencies: `dependency-editor.tsx`). */
+function TaskEditor({ planId, task, tasks, onSaved }: { planId: string; task: PlanTask; tasks: PlanTask[]; onSaved: () => void }) {
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? '');
@@ -15,7 +16,7 @@ function TaskEditor({ planId, task, onSaved }: { planId: string; task: PlanTask;
     return (
       <li data-testid="plan-task">
         <strong>{task.id}</strong> {task.title}
-        {task.deps && task.deps.length > 0 ? <span> (after {task.deps.join(', ')})</span> : null}
+        {task.dependencies && task.dependencies.length > 0 ? <span data-testid="after"> (after {task.dependencies.join(', ')})</span> : null}
         {task.description ? <p>{task.description}</p> : null}
         {task.acceptance && task.acceptance.length > 0 ? (
           <ul>
@@ -24,6 +25,7 @@ function TaskEditor({ planId, task, onSaved }: { planId: string; task: PlanTask;
             ))}
           </ul>
         ) : null}
+        <DependencyEditor planId={planId} task={task} tasks={tasks} onChanged={onSaved} />
         <button onClick={() => setEditing(true)}>Edit {task.id}</button>
       </li>
     );
@@ -55,7 +57,8 @@ function TaskEditor({ planId, task, onSaved }: { planId: string; task: PlanTask;
 }
 
 /**
- * Plan review (issue 12): the plan a run waits on at its plan gate, its tasks (editable), and
+ * Plan review (issue 12): the plan a run waits on at its plan gate, its tasks (editable, with
+ * their dependencies), and
  * the approve button (POST /plans/{id}/approve; the server resumes the run).
  */
 export function PlanReview({ planId, goal, tasks, onChanged }: { planId: string; goal: string; tasks: PlanTask[]; onChanged: () => void }) {
@@ -79,7 +82,7 @@ export function PlanReview({ planId, goal, tasks, onChanged }: { planId: string;
       <p>Goal: {goal}</p>
       <ol>
         {tasks.map((t) => (
-          <TaskEditor key={t.id} planId={planId} task={t} onSaved={onChanged} />
+          <TaskEditor key={t.id} planId={planId} task={t} tasks={tasks} onSaved={onChanged} />
         ))}
       </ol>
       <button className="tg-primary" onClick={approve} disabled={busy}>
