@@ -156,4 +156,14 @@ describe('the lists shared with context eval', () => {
     const out = noiseFiles([{ path: 'Cargo.lock', text: 'x' }, { path: 'a.rs', text: 'fn a() {}' }], new Set(['a.rs']));
     expect(Object.fromEntries(out)).toEqual({ 'Cargo.lock': 'lock file', 'a.rs': '.gitattributes marks it linguist-generated or linguist-vendored' });
   });
+
+  it("leaves taskgraph's own configuration at the root out (a file of that name deeper down is the project's)", () => {
+    const out = noiseFiles([
+      { path: 'taskgraph.yaml', text: 'name: x\n' },
+      { path: 'taskgraph.yml', text: 'name: y\n' },
+      { path: 'examples/taskgraph.yaml', text: 'name: example\nvision: a sample\n' },
+    ]);
+    expect([...out.keys()].sort()).toEqual(['taskgraph.yaml', 'taskgraph.yml']);
+    expect(out.get('taskgraph.yaml')).toContain("taskgraph's own configuration");
+  });
 });

@@ -7,6 +7,9 @@ import { runGit } from '../workspace/git-run.js';
  * - marked `linguist-generated` or `linguist-vendored` by `.gitattributes` (asked of git with one
  *   `git check-attr --stdin` call: {@link markedGenerated});
  * - a lock file ({@link LOCK_FILE});
+ * - taskgraph's own configuration ({@link TOOL_CONFIG}): its vision, rules and commands are the
+ *   bundle's project index already, the rest (model profiles, policy) is not the project's code,
+ *   and the file is protected from edits;
  * - minified ({@link isMinified}): named `*.min.js`/`*.min.css`, or a `.js`/`.mjs`/`.cjs`/`.css`
  *   file whose average line is longer than {@link MINIFIED_AVG_LINE} characters or with any line
  *   longer than {@link MINIFIED_MAX_LINE};
@@ -21,6 +24,9 @@ import { runGit } from '../workspace/git-run.js';
 /** Lock files of package managers, by file name. */
 export const LOCK_FILE =
   /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|go\.sum|poetry\.lock|uv\.lock|pdm\.lock|Pipfile\.lock|Gemfile\.lock|composer\.lock|mix\.lock|pubspec\.lock|flake\.lock|Podfile\.lock|packages\.lock\.json|gradle\.lockfile)$/;
+
+/** taskgraph's configuration file at the repository root (`load-config.ts` CONFIG_FILE_NAMES). */
+export const TOOL_CONFIG = /^taskgraph\.ya?ml$/;
 
 /** Minified files by name. */
 export const MINIFIED_NAME = /\.min\.(js|mjs|cjs|css)$/i;
@@ -211,6 +217,7 @@ export function noiseFiles(files: ReadonlyArray<{ path: string; text: string }>,
   for (const f of files) {
     if (marked.has(f.path)) out.set(f.path, '.gitattributes marks it linguist-generated or linguist-vendored');
     else if (LOCK_FILE.test(f.path)) out.set(f.path, 'lock file');
+    else if (TOOL_CONFIG.test(f.path)) out.set(f.path, "taskgraph's own configuration (its vision, rules and commands are the project index)");
     else if (isMinified(f.path, f.text)) out.set(f.path, 'minified');
     else rest.push(f);
   }
