@@ -54,6 +54,8 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   if (options.by) commands.by = options.by;
   // the variables the profiles read their API keys from are secrets whatever their names
   addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
+  // and so are those an agent profile passes to its CLI (its API key)
+  addSecretEnvNames(Object.values(config.agents).flatMap((profile) => profile.env));
   const store = await openStore(projectDir);
   try {
     const models = new AiSdkModelClient({

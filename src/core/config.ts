@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PROTECTED_PATHS } from '../safety/protected-paths.js';
+import { type AgentProfile, AgentProfileSchema } from './agent-profile.js';
 
 /**
  * `taskgraph.yaml`: the project configuration (DESIGN.md §1 "project", §8 models, §9 policy).
@@ -285,7 +286,13 @@ export const ProjectConfigSchema = z
       .object({ contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000) })
       .strict()
       .default({ contextBudget: 8_000 }),
-    models: z.record(z.string(), ModelProfileSchema).default({}),
+    /**
+     * model profiles by name; a profile with `provider: agent` is an agent CLI
+     * (`core/agent-profile.ts`) and ends up in `agents`, not here
+     */
+    models: z.record(z.string(), z.discriminatedUnion('provider', [ModelProfileSchema, AgentProfileSchema])).default({}),
+    /** agent profiles by name, as `models:` entries with `provider: agent` are (the parsed config keeps them here) */
+    agents: z.record(z.string(), AgentProfileSchema.omit({ provider: true }).extend({ provider: z.literal('agent').default('agent') })).default({}),
     /** which profile each role uses (defaults: the profile named like the role) */
     roles: z
       .object({ planner: z.string().default('planner'), coder: z.string().default('coder'), reviewer: z.string().default('reviewer') })
@@ -385,8 +392,17 @@ export const ProjectConfigSchema = z
         message: `review is on but the reviewer profile "${reviewer}" is not defined (known: ${Object.keys(config.models).join(', ')}); add a \`${reviewer}\` model profile or set roles.reviewer to one of them`,
       });
     }
+    const agents = new Set([...Object.keys(config.agents), ...Object.entries(config.models).filter(([, p]) => p.provider === 'agent').map(([n]) => n)]);
+    for (const role of ['planner', 'reviewer'] as const) {
+      if (agents.has(config.roles[role])) {
+        ctx.addIssue({ code: 'custom', path: ['roles', role], message: `roles.${role} names the agent profile "${config.roles[role]}"; only roles.coder may be an agent CLI: name a model profile` });
+      }
+    }
     for (const [name, profile] of Object.entries(config.models)) {
-      if (profile.fallback !== undefined && !(profile.fallback in config.models)) {
+      if (profile.provider === 'agent') continue;
+      if (profile.fallback !== undefined && agents.has(profile.fallback)) {
+        ctx.addIssue({ code: 'custom', path: ['models', name, 'fallback'], message: `fallback profile "${profile.fallback}" is an agent profile; a model's fallback must be a model profile` });
+      } else if (profile.fallback !== undefined && !(profile.fallback in config.models)) {
         ctx.addIssue({
           code: 'custom',
           path: ['models', name, 'fallback'],
@@ -394,7 +410,20 @@ export const ProjectConfigSchema = z
         });
       }
     }
+  })
+  .transform(({ models, agents, ...rest }) => {
+    const llm: Record<string, ModelProfile> = {};
+    const cli: Record<string, AgentProfile> = { ...agents };
+    for (const [name, profile] of Object.entries(models)) {
+      if (profile.provider === 'agent') cli[name] = profile;
+      else llm[name] = profile;
+    }
+    return { ...rest, models: llm, agents: cli };
   });
 
-/** A validated `taskgraph.yaml`. */
+/**
+ * A validated `taskgraph.yaml`. `models` holds the model profiles only; `agents` the agent CLI
+ * profiles (`provider: agent` entries of `models:` and any `agents:` entries), so a parsed config
+ * parses again to itself.
+ */
 export type ProjectConfig = z.infer<typeof ProjectConfigSchema>;

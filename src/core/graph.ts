@@ -24,6 +24,8 @@ export const NODE_KINDS = [
   'review',
   /** the gate before a plan's tasks run (`nodes/plan-approval.ts`) */
   'plan-approval',
+  /** an external coding-agent CLI as a task's editor (`nodes/agent.ts`) */
+  'agent',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

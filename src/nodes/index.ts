@@ -1,5 +1,6 @@
 import type { NodeKind } from '../core/graph.js';
 import type { ExecutorRegistry, NodeExecutor, ScriptFunction, ScriptRegistry } from '../engine/node-executor.js';
+import { agentExecutor } from './agent.js';
 import { applyExecutor } from './apply.js';
 import { approvalExecutor } from './approval.js';
 import { builtinScripts } from './builtin-scripts.js';
@@ -38,6 +39,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     setupExecutor,
     reviewExecutor,
     planApprovalExecutor,
+    agentExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

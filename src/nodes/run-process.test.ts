@@ -18,6 +18,18 @@ describe('runShell', () => {
     expect(r.output.length).toBeLessThan(700);
   });
 
+  it('writes `stdin` to the process and closes it; without it stdin is empty', async () => {
+    const text = 'line one\n' + 'x'.repeat(200_000) + '\nlast';
+    const r = await runShell('wc -c; echo; tail -n 1', { cwd: dir(), timeoutMs: 10_000, env: commandEnv([]), limit: 500, stdin: text });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split(/\s+/)[0]).toBe(String(Buffer.byteLength(text)));
+    const none = await runShell('wc -c', { cwd: dir(), timeoutMs: 10_000, env: commandEnv([]), limit: 500 });
+    expect(none.stdout.trim()).toBe('0');
+    // a process that reads none of it still finishes normally
+    const ignores = await runShell('echo done', { cwd: dir(), timeoutMs: 10_000, env: commandEnv([]), limit: 500, stdin: text });
+    expect(ignores).toMatchObject({ exitCode: 0, stdout: 'done\n' });
+  });
+
   it('kills the whole process group on timeout', async () => {
     const r = await runShell('sleep 30 & sleep 30; echo never', { cwd: dir(), timeoutMs: 200, env: commandEnv([]), limit: 500 });
     expect(r.timedOut).toBe(true);

@@ -41,6 +41,8 @@ export interface RunShellOptions {
    * secret cut by the trimming never survives as an unrecognisable fragment
    */
   redact?: (text: string) => string;
+  /** text written to the process's stdin, which is then closed; absent: stdin is /dev/null */
+  stdin?: string;
 }
 
 /**
@@ -81,8 +83,14 @@ export function runProcess(argv: readonly string[], options: RunShellOptions): P
       cwd: options.cwd,
       env: { ...options.env, [TREE_COOKIE_VAR]: cookie },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // typed as all pipes so stdout/stderr are non-null; stdin is null when ignored (checked below)
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] as unknown as ['pipe', 'pipe', 'pipe'],
     });
+    if (options.stdin !== undefined && child.stdin !== null) {
+      // a process that exits without reading all of it closes the pipe: EPIPE is not an error here
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
     const pid = child.pid;
     if (options.pidDir && pid) recordProcessGroup(options.pidDir, pid, cookie);
     const cap = Math.max(options.limit * 4, 4096);

@@ -9,6 +9,8 @@ import type { PlanRecord, Task } from '../core/task.js';
  *
  *   T/context -> T/edit (llm, coder) -> T/apply -> T/verify [-> T/review] -> T/commit (git-commit)
  *
+ * (`T/edit` is an `agent` node when `roles.coder` names an agent profile: see {@link editNode}.)
+ *
  * `T/review` (kind `review`, the checker model; `nodes/review.ts`) is there when `review.task` is
  * on: its verdict is an input of the commit, and a `fail` refines the task like a failed verify.
  * All the nodes carry `task: T`, so a failed apply or verify retries them together with the
@@ -20,7 +22,7 @@ import type { PlanRecord, Task } from '../core/task.js';
  */
 export interface PlanGraphOptions {
   /** the project's config; `index.commit` (default false) makes the root `index` node commit INDEX.md */
-  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'> & { index?: ProjectConfig['index']; review?: ProjectConfig['review'] };
+  config: Pick<ProjectConfig, 'roles' | 'commands' | 'policy'> & { index?: ProjectConfig['index']; review?: ProjectConfig['review']; agents?: ProjectConfig['agents'] };
   /**
    * `--baseline known-failures`: every `T/verify` takes the `baseline` node's output as its
    * input `baseline` (part of its cache key), so it fails only on tests that did not fail at
@@ -64,15 +66,7 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
         inputs: Object.fromEntries(deps.map((d) => [`dep:${d}`, { $ref: `${d}/commit` }])),
         ...(options.after && options.after.length > 0 ? { needs: [...options.after] } : {}),
       },
-      {
-        id: `${id}/edit`,
-        kind: 'llm',
-        task: id,
-        title: `edit for ${id}`,
-        priority,
-        config: { profile: options.config.roles.coder, template: 'edit', output: 'edit' },
-        inputs: { context: { $ref: `${id}/context` } },
-      },
+      editNode(id, priority, options.config),
       { id: `${id}/apply`, kind: 'apply', task: id, title: `apply ${id}`, priority, config: {}, inputs: { edit: { $ref: `${id}/edit` } } },
       {
         id: `${id}/verify`,
@@ -108,6 +102,18 @@ export function planToNodes(tasks: readonly Task[], leaves: readonly string[], o
     );
   });
   return nodes;
+}
+
+/**
+ * A task's `T/edit` node: an `llm` node with the `edit` template for the `coder` role's model
+ * profile, or, when `roles.coder` names an agent profile (`provider: agent`), an `agent` node
+ * running that CLI in the worktree (`nodes/agent.ts`), whose diff output the same `apply` takes.
+ */
+function editNode(id: string, priority: number, config: PlanGraphOptions['config']): NodeSpecInput {
+  const coder = config.roles.coder;
+  const common = { id: `${id}/edit`, task: id, title: `edit for ${id}`, priority, inputs: { context: { $ref: `${id}/context` } } };
+  if (config.agents?.[coder]) return { ...common, kind: 'agent', config: { profile: coder } };
+  return { ...common, kind: 'llm', config: { profile: coder, template: 'edit', output: 'edit' } };
 }
 
 /** Node id of the root node that runs `commands.setup` in a new worktree (see {@link baselineRoots}). */

@@ -69,7 +69,7 @@ describe('parseProjectConfig', () => {
     const error = thrownBy(() => parseProjectConfig(text, 'taskgraph.yaml'));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain(
-      'models.coder.provider: Invalid option: expected one of "openai"|"anthropic"|"openai-compatible"',
+      "models.coder.provider: Invalid discriminator value. Expected 'openai' | 'anthropic' | 'openai-compatible' | 'agent'",
     );
     expect(error.message).toContain('policy.maxAttempts:');
     expect(error.message).toContain('(top level): Unrecognized key: "colour"');

@@ -1,5 +1,6 @@
 import { parse } from 'shell-quote';
 import { type ProjectConfig, verifyGates } from '../core/config.js';
+import { agentCommandLine } from '../core/agent-profile.js';
 import { commandRuleHit, pipelineRuleHit } from './command-rules.js';
 import { parseShellLine, ShellParseError, type SimpleCommand } from './shell-parse.js';
 
@@ -67,9 +68,21 @@ export function judgeCommand(line: string, config: ProjectConfig, options: { cwd
   return { verdict: 'unlisted', commands: unlisted.map((c) => c.argv.join(' ')) };
 }
 
-/** The project's own shell lines: `commands.test/build/run/setup`, every `verify.gates` command and `notify.command`, trimmed. */
+/**
+ * The project's own shell lines, trimmed: `commands.test/build/run/setup`, every `verify.gates`
+ * command, `notify.command` and every agent profile's line (`agentCommandLine`: the prompt is
+ * never part of it).
+ */
 export function configuredLines(config: ProjectConfig): Set<string> {
-  const lines = [config.commands.test, config.commands.build, config.commands.run, config.commands.setup, ...verifyGates(config).map((g) => g.command), config.notify?.command];
+  const lines = [
+    config.commands.test,
+    config.commands.build,
+    config.commands.run,
+    config.commands.setup,
+    ...verifyGates(config).map((g) => g.command),
+    config.notify?.command,
+    ...Object.values(config.agents).map(agentCommandLine),
+  ];
   return new Set(lines.filter((l): l is string => !!l).map((l) => l.trim()));
 }
 

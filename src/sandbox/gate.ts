@@ -12,7 +12,7 @@ import { sandboxStatus, type SandboxStatus } from './detect.js';
 /**
  * The one gate every command taskgraph runs passes through (DESIGN.md §9): `command` nodes,
  * verify checks, `commands.setup`, the baseline, `init`'s probe of the detected commands, and
- * agent CLIs later. It decides the environment (scrubbed: see {@link commandEnv}), the
+ * agent CLIs (`nodes/agent.ts`). It decides the environment (scrubbed: see {@link commandEnv}), the
  * confinement (sandbox, network per command class from `policy.safety`: src/sandbox/confine.ts)
  * and the bounds (timeout, output limit, abort: {@link runProcess}), then runs the shell line.
  * Before any of that, the command policy (`policy.safety.commands`: `command-policy.ts`) judges
@@ -53,6 +53,8 @@ export interface GateOptions {
   origin?: CommandOrigin;
   /** where the command policy's refusals and unlisted lines allowed are audited; none: not audited */
   audit?: GateAudit;
+  /** text written to the command's stdin (an agent CLI's prompt); absent: stdin is /dev/null */
+  stdin?: string;
 }
 
 /** The runs (their `pidDir`, '' without one) whose log already got {@link sandboxNotice}'s line. */
@@ -125,6 +127,7 @@ export async function runGated(command: string, options: GateOptions): Promise<P
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.pidDir ? { pidDir: options.pidDir } : {}),
     pidNamespace,
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     redact: (text) => secrets.redact(text),
   });
 }
