@@ -47,7 +47,7 @@ async function resolveLink(project: ProjectHandle, from: string, type: string, t
 }
 
 /** Who names a link and where: the plan (default: the newest run's plan, else the newest plan) and who edits. */
-export type LinkTarget = { plan?: string | undefined; by?: string | undefined };
+export type LinkTarget = { plan?: string | undefined; by?: string | undefined; session?: string | undefined };
 
 /**
  * Adds a link (idempotent): what `taskgraph link add` and `POST /context/links` do. A `requires`
@@ -63,7 +63,7 @@ export async function addTaskLink(project: ProjectHandle, from: string, type: st
   else {
     const tasks = await project.store.listTasks(link.planId);
     checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
-    if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, true));
+    if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, true), target.session);
   }
   return link;
 }
@@ -85,7 +85,7 @@ export async function removeTaskLink(project: ProjectHandle, from: string, type:
       hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
     });
   }
-  if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, false));
+  if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, false), target.session);
   else await project.store.removeLink(link);
   return link;
 }

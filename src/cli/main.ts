@@ -17,6 +17,7 @@ import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { serveCommand } from './serve-command.js';
+import { registerBatch } from './batch-cli.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -38,6 +39,7 @@ program
   .description('plan a software goal as a DAG of tasks and carry it out with models, commands and people on a git branch')
   .version('0.1.0')
   .option('-C, --project <dir>', 'project directory', process.cwd())
+  .option('--session <name>', 'tag what this command writes (run options, audit entries, imported plans); list it with taskgraph ls --session NAME')
   .showHelpAfterError();
 
 const common = (cmd: Command) =>
@@ -264,6 +266,8 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1; another one prints a warning)')
   .option('--token <token>', 'use and keep this bearer token (at least 16 characters) instead of the stored or a new one')
   .action(act(async (cmd) => serveCommand(opts(cmd))));
+
+registerBatch(program, { act, opts });
 
 program
   .command('schema')

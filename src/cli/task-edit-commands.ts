@@ -20,7 +20,7 @@ import { withProject } from './wiring.js';
  */
 
 /** Options every edit command takes. */
-export type EditOptions = CommonOptions & { by?: string };
+export type EditOptions = CommonOptions & { by?: string; session?: string };
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
 const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
@@ -51,24 +51,31 @@ export async function assertPlanNotExecuting(store: Store, planId: string, nowMs
  * Reads the plan's tasks and newest version, applies `edit`, validates and stores the result.
  * @param planArg the plan id as given (checked by `choosePlan`)
  * @param by who edits (audited)
+ * @param session the `--session` name, kept in the audit entry's details (issue 13)
  * @returns the new version
  * @throws TaskgraphError NOT_FOUND (plan, task), PLAN_INVALID (the edited plan is invalid; nothing
  *   stored), RUN_STATE (another edit came first, or a run is executing the plan), CONFIG_INVALID
  *   (bad arguments)
  */
-export async function applyPlanEdit(store: Store, planArg: string, by: string, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<PlanVersion> {
+export async function applyPlanEdit(
+  store: Store,
+  planArg: string,
+  by: string,
+  edit: (tasks: Task[], planId: string) => DraftEdit,
+  session?: string,
+): Promise<PlanVersion> {
   const planId = await choosePlan(store, planArg);
   await assertPlanNotExecuting(store, planId);
   const base = (await store.listPlanVersions(planId)).at(-1)!.version;
   const tasks = await store.listTasks(planId);
   const done = finishEdit(planId, edit(tasks, planId), tasks);
   const [runId] = await runsWaitingForPlan(store, planId); // the audit entry joins the report of the run under review
-  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}) });
+  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}), ...(session !== undefined ? { session } : {}) });
 }
 
 async function runEdit(planArg: string, opts: EditOptions, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<number> {
   return withProject(opts, async (project) => {
-    const version = await applyPlanEdit(project.store, planArg, whoOf(opts), edit);
+    const version = await applyPlanEdit(project.store, planArg, whoOf(opts), edit, opts.session);
     if (opts.json) out(safeJson({ planId: version.planId, version: version.version, by: version.by, summary: version.summary, leaves: version.leaves }));
     else {
       out(`plan ${version.planId} version ${version.version}: ${version.summary}`);

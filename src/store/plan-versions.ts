@@ -49,6 +49,8 @@ export interface PlanEditInput {
   summary: string;
   /** the run waiting for this plan's approval, when one is (written into the audit entry) */
   runId?: string;
+  /** the `--session` name of the command making the edit (issue 13), kept in the audit entry's details */
+  session?: string;
 }
 
 /** What {@link import('./store.js').Store.approvePlan} records, with its audit entry, in one transaction. */

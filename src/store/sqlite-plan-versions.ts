@@ -150,7 +150,7 @@ export function writePlanEdit(deps: PlanVersionDeps, edit: PlanEditInput): { ver
     kind: 'plan-edit',
     subject: plan.id,
     reason: edit.summary,
-    details: { planId: plan.id, version },
+    details: { planId: plan.id, version, ...(edit.session !== undefined ? { session: edit.session } : {}) },
   });
   return { version: listVersions(deps.db, plan.id).at(-1)!, audit };
 }
