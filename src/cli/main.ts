@@ -17,6 +17,7 @@ import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { serveCommand } from './serve-command.js';
+import { mcpCommand } from './mcp-command.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -264,6 +265,12 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1; another one prints a warning)')
   .option('--token <token>', 'use and keep this bearer token (at least 16 characters) instead of the stored or a new one')
   .action(act(async (cmd) => serveCommand(opts(cmd))));
+
+program
+  .command('mcp')
+  .description('serve the project to coding agents over MCP on stdio (tools: plan, tasks, next_task, task, update_task, decompose, run, decide; resources: plans, run reports)')
+  .option('--tools <tier>', 'core (the task loop) or all (default)')
+  .action(act(async (cmd) => mcpCommand(opts(cmd))));
 
 program
   .command('schema')
