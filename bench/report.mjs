@@ -126,6 +126,9 @@ function summaryLines(result) {
             `frame time while panning median ${fmt(result.ui_render.ui_pan_frame_ms_median, 1)} ms, p95 ${fmt(result.ui_render.ui_pan_frame_ms_p95, 1)} ms`,
         ]
       : []),
+    ...(result.mcp
+      ? [`MCP tool list (listTools JSON, o200k_base): ${fmt(result.mcp.mcp_tools)} tools ${fmt(result.mcp.mcp_tool_list_tokens)} tokens, --tools core ${fmt(result.mcp.mcp_tools_core)} tools ${fmt(result.mcp.mcp_tool_list_tokens_core)} tokens`]
+      : []),
   ];
 }
 

@@ -224,6 +224,16 @@ try {
   notes.push(`ui render failed: ${error.message}`);
   log(`  failed: ${error.message}`);
 }
+// the MCP server's tool list (issue 13 "Token cost"): what a coding agent pays before any call
+let mcp = null;
+log('[mcp] taskgraph mcp tool list, o200k_base tokens ...');
+try {
+  mcp = await child('mcp-tokens.mjs', []);
+  notes.push(`mcp: the tool list of \`taskgraph mcp\` as JSON from the SDK Client's listTools, counted in o200k_base; Task Master not measured: ${mcp.taskmaster_skipped}`);
+} catch (error) {
+  notes.push(`mcp tool list failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
@@ -278,6 +288,8 @@ const result = {
   ui_first_render_ms: uiRender?.ui_first_render_ms ?? null,
   ui_pan_frame_ms_p95: uiRender?.ui_pan_frame_ms_p95 ?? null,
   ui_render: uiRender,
+  mcp_tool_list_tokens: mcp?.mcp_tool_list_tokens ?? null,
+  mcp,
   task_parallel_speedup: parallelTasks?.task_parallel_speedup ?? null,
   task_makespan_over_critical_path: parallelTasks?.task_makespan_over_critical_path ?? null,
   parallel_tasks: parallelTasks,

@@ -18,6 +18,7 @@ import { auditCommand } from './audit-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { serveCommand } from './serve-command.js';
 import { registerBatch } from './batch-cli.js';
+import { mcpCommand } from './mcp-command.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -268,6 +269,12 @@ program
   .action(act(async (cmd) => serveCommand(opts(cmd))));
 
 registerBatch(program, { act, opts });
+
+program
+  .command('mcp')
+  .description('serve the project to coding agents over MCP on stdio (tools: plan, tasks, next_task, task, update_task, decompose, run, decide; resources: plans, run reports)')
+  .option('--tools <tier>', 'core (the task loop) or all (default)')
+  .action(act(async (cmd) => mcpCommand(opts(cmd))));
 
 program
   .command('schema')
