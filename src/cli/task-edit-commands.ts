@@ -74,7 +74,8 @@ export async function applyPlanEdit(
   const [runId] = await runsWaitingForPlan(store, planId); // the audit entry joins the report of the run under review
   const version = await store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}) });
   // task_created / task_updated into the outbox before the caller answers (webhooks/outbox.ts)
-  if (webhooks) await webhooks.enqueue(taskEditEvents(planId, version.version, tasks, version.tasks));
+  // (compared as stored: a version's tasks leave notes out)
+  if (webhooks) await webhooks.enqueue(taskEditEvents(planId, version.version, tasks, await store.listTasks(planId)));
   return version;
 }
 

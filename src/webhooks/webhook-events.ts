@@ -1,4 +1,5 @@
 import type { WebhookEventName } from '../core/config.js';
+import { canonicalJson } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import type { Task } from '../core/task.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -41,11 +42,11 @@ export function webhookEventOf(event: EngineEvent): WebhookEvent | undefined {
  * @param version the plan version the edit made
  */
 export function taskEditEvents(planId: string, version: number, before: readonly Task[], after: readonly Task[]): WebhookEvent[] {
-  const old = new Map(before.map((t) => [t.id, JSON.stringify(t)]));
+  const old = new Map(before.map((t) => [t.id, canonicalJson(t)]));
   const out: WebhookEvent[] = [];
   for (const task of after) {
     const was = old.get(task.id);
-    if (was === JSON.stringify(task)) continue;
+    if (was === canonicalJson(task)) continue; // key order does not matter
     const data = { planId, version, task: JSON.parse(JSON.stringify(task)) as Json };
     out.push({ event: was === undefined ? 'task_created' : 'task_updated', data });
   }
