@@ -71,7 +71,7 @@ export async function importTaskList(
   const ids = list.tasks.map((t) => t.id);
   const summary = `import ${ids.length} task${ids.length === 1 ? '' : 's'}`;
   if (o.plan !== undefined) {
-    const version = await applyPlanEdit(store, o.plan, o.by, (_old, planId) => ({ tasks: list.tasks.map(asTask(planId)), summary, touched: ids }), o.session);
+    const version = await applyPlanEdit(store, o.plan, o.by, (_old, planId) => ({ tasks: list.tasks.map(asTask(planId)), summary, touched: ids }), { session: o.session });
     return { planId: version.planId, version: version.version, tasks: version.tasks.length, created: false };
   }
   const planId = `plan-${randomBytes(6).toString('hex')}`;
@@ -122,7 +122,7 @@ export async function updateTaskStatuses(store: Store, planArg: string | undefin
       for (const id of new Set(ids)) edited = updateTask(edited, id, { status: status as TaskStatus }).tasks;
       return { tasks: edited, summary: `status ${status}: ${[...new Set(ids)].join(', ')}`, touched: [] };
     },
-    session,
+    { session },
   );
 }
 

@@ -63,7 +63,7 @@ export async function addTaskLink(project: ProjectHandle, from: string, type: st
   else {
     const tasks = await project.store.listTasks(link.planId);
     checkNewLink(link, tasks.flatMap((t) => t.dependencies.map((d) => ({ from: t.id, to: d }))));
-    if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, true), target.session);
+    if (!tasks.find((t) => t.id === from)!.dependencies.includes(to)) await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, true), { session: target.session, webhooks: project.webhooks?.outbox });
   }
   return link;
 }
@@ -85,7 +85,7 @@ export async function removeTaskLink(project: ProjectHandle, from: string, type:
       hint: own.length > 0 ? `links from ${from}: ${own.join('; ')}` : `${from} has no outgoing links (taskgraph link ls ${from})`,
     });
   }
-  if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, false), target.session);
+  if (link.type === 'requires') await applyPlanEdit(project.store, link.planId, whoOf(target), (ts) => setDependency(ts, from, to, false), { session: target.session, webhooks: project.webhooks?.outbox });
   else await project.store.removeLink(link);
   return link;
 }

@@ -15,6 +15,7 @@ import { prCommand } from './pr-command.js';
 import { answerCommand, noteCommand, notesCommand } from './task-commands.js';
 import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
+import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { serveCommand } from './serve-command.js';
 import { registerBatch } from './batch-cli.js';
@@ -219,6 +220,15 @@ program
   .option('--run <id>', "only this run's entries")
   .option('--json', 'machine-readable output')
   .action(act(async (cmd) => auditCommand(opts(cmd))));
+
+const webhooks = program.command('webhooks').description('webhooks configured under `webhooks:` in taskgraph.yaml');
+webhooks
+  .command('deliveries')
+  .description('the webhook outbox, oldest first: event, receiver, status, attempts, next try, last error (opening the project also delivers what is due)')
+  .option('--status <status>', 'only pending, delivered or failed')
+  .option('--limit <n>', 'at most this many', int)
+  .option('--json', 'machine-readable output')
+  .action(act(async (cmd) => webhookDeliveriesCommand(opts(cmd))));
 
 program
   .command('status [run]')

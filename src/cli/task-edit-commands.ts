@@ -4,6 +4,8 @@ import { addTask, type DraftEdit, finishEdit, moveTask, removeTask, updateTask }
 import { effectiveRunStatus } from '../engine/run-lease.js';
 import type { PlanVersion } from '../store/plan-versions.js';
 import type { Store } from '../store/store.js';
+import type { WebhookOutbox } from '../webhooks/outbox.js';
+import { taskEditEvents } from '../webhooks/webhook-events.js';
 import type { CommonOptions } from './commands.js';
 import { choosePlan } from './plan-choice.js';
 import { runsWaitingForPlan } from './plan-gate-runs.js';
@@ -51,7 +53,8 @@ export async function assertPlanNotExecuting(store: Store, planId: string, nowMs
  * Reads the plan's tasks and newest version, applies `edit`, validates and stores the result.
  * @param planArg the plan id as given (checked by `choosePlan`)
  * @param by who edits (audited)
- * @param session the `--session` name, kept in the audit entry's details (issue 13)
+ * @param extra `session`: the `--session` name, kept in the audit entry's details (issue 13);
+ *   `webhooks`: the project's webhook outbox, `task_created`/`task_updated` of the edit are written to it
  * @returns the new version
  * @throws TaskgraphError NOT_FOUND (plan, task), PLAN_INVALID (the edited plan is invalid; nothing
  *   stored), RUN_STATE (another edit came first, or a run is executing the plan), CONFIG_INVALID
@@ -62,20 +65,25 @@ export async function applyPlanEdit(
   planArg: string,
   by: string,
   edit: (tasks: Task[], planId: string) => DraftEdit,
-  session?: string,
+  extra: { session?: string | undefined; webhooks?: Pick<WebhookOutbox, 'enqueue'> | undefined } = {},
 ): Promise<PlanVersion> {
+  const { session, webhooks } = extra;
   const planId = await choosePlan(store, planArg);
   await assertPlanNotExecuting(store, planId);
   const base = (await store.listPlanVersions(planId)).at(-1)!.version;
   const tasks = await store.listTasks(planId);
   const done = finishEdit(planId, edit(tasks, planId), tasks);
   const [runId] = await runsWaitingForPlan(store, planId); // the audit entry joins the report of the run under review
-  return store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}), ...(session !== undefined ? { session } : {}) });
+  const version = await store.editPlan({ planId, tasks: done.tasks, leaves: done.leaves, baseVersion: base, by, at: Date.now(), summary: done.summary, ...(runId ? { runId } : {}), ...(session !== undefined ? { session } : {}) });
+  // task_created / task_updated into the outbox before the caller answers (webhooks/outbox.ts)
+  // (compared as stored: a version's tasks leave notes out)
+  if (webhooks) await webhooks.enqueue(taskEditEvents(planId, version.version, tasks, await store.listTasks(planId)));
+  return version;
 }
 
 async function runEdit(planArg: string, opts: EditOptions, edit: (tasks: Task[], planId: string) => DraftEdit): Promise<number> {
   return withProject(opts, async (project) => {
-    const version = await applyPlanEdit(project.store, planArg, whoOf(opts), edit, opts.session);
+    const version = await applyPlanEdit(project.store, planArg, whoOf(opts), edit, { session: opts.session, webhooks: project.webhooks?.outbox });
     if (opts.json) out(safeJson({ planId: version.planId, version: version.version, by: version.by, summary: version.summary, leaves: version.leaves }));
     else {
       out(`plan ${version.planId} version ${version.version}: ${version.summary}`);

@@ -12,6 +12,7 @@ import { addSecretEnvNames } from '../security/redact.js';
 import { interruptSignal } from './interrupt.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
+import { Webhooks } from '../webhooks/webhooks.js';
 
 /**
  * The one place where a project's pieces are wired together (like Kysely's `src/kysely.ts`):
@@ -24,6 +25,8 @@ export interface ProjectHandle {
   models: ModelClient;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
+  /** the webhook outbox and its delivery worker (started), when taskgraph.yaml has `webhooks:` */
+  webhooks?: Webhooks;
   engine(options?: { observers?: EngineObserver[]; concurrency?: number; taskConcurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
   close(): Promise<void>;
 }
@@ -65,7 +68,10 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
       ...(options.replay ? { replay: resolve(options.replay) } : {}),
     });
     const { executors, scripts } = defaultRegistry();
+    // every start resumes the deliveries an earlier process left pending (webhooks/delivery-worker.ts)
+    const webhooks = config.webhooks.length > 0 ? new Webhooks(store, config.webhooks, options.env ? { env: options.env } : {}).start() : undefined;
     return {
+      ...(webhooks ? { webhooks } : {}),
       executors,
       scripts,
       dir: projectDir,
@@ -81,6 +87,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           projectDir,
           config,
           models,
+          ...(webhooks ? { webhooks: webhooks.outbox } : {}),
           ...(o.observers ? { observers: o.observers } : {}),
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           ...(o.taskConcurrency ? { taskConcurrency: o.taskConcurrency } : {}),
@@ -90,7 +97,10 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           ...(o.planOnly ? { planOnly: true } : {}),
         });
       },
-      close: () => store.close(),
+      close: async () => {
+        await webhooks?.close(); // what is not delivered in its grace stays pending for the next start
+        await store.close();
+      },
     };
   } catch (error) {
     await store.close();

@@ -201,6 +201,32 @@ export const NotifySchema = z
   .strict()
   .refine((n) => n.command !== undefined || n.webhook !== undefined, { message: 'set notify.command, notify.webhook, or both' });
 
+/** Every webhook event (issue 13 "Webhooks"); see `webhooks/webhook-events.ts` for what sends each. */
+export const WEBHOOK_EVENTS = ['task_created', 'task_updated', 'task_completed', 'run_started', 'run_finished', 'approval_requested', 'budget_reached'] as const;
+
+/** One webhook event name. */
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
+/**
+ * One entry of `webhooks:` in taskgraph.yaml: POST these `events` (default: all) to `url`, signed
+ * with the secret held by the environment variable `secretEnv` (never the secret itself: the file
+ * is committed). `timeoutMs` bounds each request; `maxAttempts` tries before a delivery is `failed`.
+ */
+export const WebhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).default([...WEBHOOK_EVENTS]),
+    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, e.g. TASKGRAPH_WEBHOOK_SECRET (never the secret itself)'),
+    /** ms each POST may take; default 10 s */
+    timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+    /** attempts before the delivery is marked failed; default 10 */
+    maxAttempts: z.number().int().min(1).max(100).default(10),
+  })
+  .strict();
+
+/** One `webhooks:` entry, parsed (see {@link WebhookSchema}). */
+export type WebhookConfig = z.infer<typeof WebhookSchema>;
+
 /** `notify:` of taskgraph.yaml, parsed (see {@link NotifySchema}). */
 export type NotifyConfig = z.infer<typeof NotifySchema>;
 
@@ -265,6 +291,8 @@ export const ProjectConfigSchema = z
       .default({}),
     /** who is told when a run waits for a person (see {@link NotifySchema}); none by default */
     notify: NotifySchema.optional(),
+    /** issue 13: signed event POSTs through the store's outbox (`webhooks/`) */
+    webhooks: z.array(WebhookSchema).default([]),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**

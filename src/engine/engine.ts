@@ -60,6 +60,11 @@ export interface EngineOptions {
   budget?: Budget;
   observers?: readonly EngineObserver[];
   /**
+   * the project's webhook outbox (`webhooks/outbox.ts`): its observer is installed for every
+   * session, like the run event log; it writes the event's outbox rows and never waits for delivery
+   */
+  webhooks?: { readonly observer: EngineObserver };
+  /**
    * stops the run (the CLI aborts it on SIGINT/SIGTERM): running commands and model calls are
    * aborted, their attempts recorded `interrupted`, and the run ends `interrupted` with the
    * abort reason's message (e.g. `stopped by SIGTERM`)
@@ -281,7 +286,7 @@ export class Engine {
       if (s.aborted) controller.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
     }
-    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : [])];
+    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : []), ...(this.options.webhooks ? [this.options.webhooks.observer] : [])];
     const policy = this.options.config.policy;
     const { limits, defaults } = effectiveBudget((initialRun.options['budget'] as Budget | undefined) ?? policy.budget);
     const budget = new BudgetGuard(limits, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started, defaults);
@@ -363,6 +368,12 @@ export class Engine {
     const sessionUsage: Usage[] = [];
     let stopReason: string | undefined;
     let holdReason: string | undefined;
+    const budgetsReached = new Set<string>();
+    const budgetReached = (scope: 'run' | 'task', reason: string, task: string | undefined) => {
+      if (budgetsReached.has(reason)) return;
+      budgetsReached.add(reason);
+      state.emit({ type: 'budget-reached', runId: state.run.id, scope, reason, ...(scope === 'task' && task ? { task } : {}) });
+    };
     const admit = (id: string) => {
       if (stopReason) return false;
       const task = state.graph.nodes.get(id)!.task;
@@ -370,6 +381,7 @@ export class Engine {
       if (reached) {
         if (!task || budget.exceeded() !== undefined) stopReason = reached;
         else holdReason ??= reached; // a subtree budget only stops that subtree
+        budgetReached(stopReason === reached ? 'run' : 'task', reached, task);
         return false;
       }
       return tasks.admit(id);
@@ -454,6 +466,7 @@ export class Engine {
             // stopped before a model call: like a limit reached between nodes
             if (budgetStop.scope === 'run') stopReason ??= budgetStop.reason;
             else holdReason ??= budgetStop.reason;
+            budgetReached(budgetStop.scope === 'run' ? 'run' : 'task', budgetStop.reason, task);
           }
           if (status === 'interrupted') continue; // stopped by a signal: pending again, runs on resume
           state.scheduler.finish(done.id, status);

@@ -55,6 +55,11 @@ export type EngineEvent =
    * Not emitted for a node stopped by a budget limit.
    */
   | { type: 'approval-requested'; runId: string; nodeId: string; kind: string; task?: string; reason?: string }
+  /**
+   * a budget limit was reached (`budget.ts`): `scope: 'run'` stops the run, `'task'` holds the
+   * task `task` (its subtree's budget). `reason` names the limit. Once per limit reason per session.
+   */
+  | { type: 'budget-reached'; runId: string; scope: 'run' | 'task'; reason: string; task?: string }
   | { type: 'run-finish'; runId: string; status: RunStatus; reason?: string };
 
 /** An observer of engine events. */

@@ -3,6 +3,7 @@ import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from '../store/audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from '../store/plan-versions.js';
 import type { RunEvent, RunEventInput, RunEventQuery } from '../store/run-events.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryInput, WebhookDeliveryQuery } from '../store/webhook-deliveries.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type {
   AttemptFinish,
@@ -282,5 +283,18 @@ export class ForecastStore implements Store {
   // cache: what the forecast computed itself, else the project's
   async getCache(key: string): Promise<CacheEntry | undefined> {
     return (await this.scratch.getCache(key)) ?? this.real.getCache(key);
+  }
+
+  // webhooks: a forecast's events are not real, so they stay in the scratch store (never delivered)
+  enqueueWebhookDeliveries(rows: readonly WebhookDeliveryInput[]): Promise<WebhookDelivery[]> {
+    return this.scratch.enqueueWebhookDeliveries(rows);
+  }
+
+  listWebhookDeliveries(query?: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
+    return this.scratch.listWebhookDeliveries(query);
+  }
+
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void> {
+    return this.scratch.recordWebhookAttempt(id, attempt);
   }
 }

@@ -101,7 +101,7 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { plan, by: _by, ...draft } = c.req.valid('json');
-      const version = await applyPlanEdit(store, plan ?? (await choosePlan(store, undefined)), who(c.req.valid('json')), (tasks, planId) => addTask(tasks, planId, defined(draft)));
+      const version = await applyPlanEdit(store, plan ?? (await choosePlan(store, undefined)), who(c.req.valid('json')), (tasks, planId) => addTask(tasks, planId, defined(draft)), { webhooks: deps.project.webhooks?.outbox });
       const before = new Set((await store.listPlanVersions(version.planId)).at(-2)?.tasks.map((t) => t.id) ?? []);
       const added = version.tasks.find((t) => !before.has(t.id)) ?? version.tasks.at(-1)!;
       return c.json({ task: await requireTask(store, version.planId, added.id), version: version.version }, 201);
@@ -129,7 +129,7 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
         throw new TaskgraphError('CONFIG_INVALID', 'nothing to change: give title, description, acceptance, files, status or note', { details: { path: 'body' } });
       }
       let version: number | null = null;
-      if (Object.keys(fields).length > 0) version = (await applyPlanEdit(store, planId, who(c.req.valid('json')), (tasks) => updateTask(tasks, id, fields))).version;
+      if (Object.keys(fields).length > 0) version = (await applyPlanEdit(store, planId, who(c.req.valid('json')), (tasks) => updateTask(tasks, id, fields), { webhooks: deps.project.webhooks?.outbox })).version;
       if (note !== undefined) await store.appendTaskNote(planId, id, `Note from ${who(c.req.valid('json'))}: ${note}`);
       return c.json({ task: await requireTask(store, planId, id), version }, 200);
     },

@@ -370,6 +370,27 @@ CREATE TABLE run_events (
 CREATE INDEX run_events_by_run ON run_events (run_id, seq);
 `,
   },
+  {
+    version: 10,
+    name: 'webhook-deliveries',
+    // Issue 13, webhooks: the outbox. One row per event and receiver, written when the event
+    // happens; the delivery worker POSTs rows whose next_at (ms since the Unix epoch) has come
+    // and records each attempt. status: pending | delivered | failed. body is JSON text, redacted.
+    sql: `
+CREATE TABLE webhook_deliveries (
+  id         TEXT PRIMARY KEY,
+  url        TEXT NOT NULL,
+  event      TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  next_at    INTEGER NOT NULL,
+  status     TEXT NOT NULL DEFAULT 'pending',
+  last_error TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
+`,
+  },
 ];
 
 /**

@@ -165,6 +165,14 @@ const SQL = {
   insertRunEvent: 'INSERT INTO run_events (run_id, at, type, node_id, data) VALUES (?, ?, ?, ?, ?) RETURNING seq, data',
   /** positional: run_id, after seq, limit (-1: no limit) */
   listRunEvents: 'SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+
+  /** positional: id, url, event, body, next_at, created_at */
+  insertWebhookDelivery: 'INSERT INTO webhook_deliveries (id, url, event, body, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  /** named: status (NULL: any), due (NULL: any), limit (-1: no limit) */
+  listWebhookDeliveries: `SELECT * FROM webhook_deliveries WHERE (@status IS NULL OR status = @status) AND (@due IS NULL OR next_at <= @due)
+    ORDER BY created_at, rowid LIMIT @limit`,
+  /** positional: status, attempts, next_at, last_error, id */
+  updateWebhookDelivery: 'UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?',
 } as const;
 
 /** Every prepared statement of the store, by name. */

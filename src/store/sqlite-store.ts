@@ -21,6 +21,8 @@ import {
 import type { RunEvent, RunEventInput, RunEventQuery } from './run-events.js';
 import { insertRunEvents, listRunEvents } from './sqlite-run-events.js';
 import { writeCreateRun, writeRunPatch } from './sqlite-run-writes.js';
+import { insertWebhookDeliveries, listWebhookDeliveries, updateWebhookDelivery } from './sqlite-webhook-deliveries.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryInput, WebhookDeliveryQuery } from './webhook-deliveries.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
   AttemptFinish, AttemptRecord, AttemptSummary, CacheEntry, ContextOverrides, DecisionRecord, FinishedAttemptExtras, FinishedAttemptWrite, LeaseRequest,
@@ -462,5 +464,24 @@ export class SqliteStore implements Store {
 
   listRunEvents(runId: string, query?: RunEventQuery): Promise<RunEvent[]> {
     return this.guard('listRunEvents', (s) => listRunEvents(s, runId, query));
+  }
+
+  // ---------------------------------------------------------------- webhook outbox (sqlite-webhook-deliveries.ts)
+
+  enqueueWebhookDeliveries(rows: readonly WebhookDeliveryInput[]): Promise<WebhookDelivery[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    return this.guard('enqueueWebhookDeliveries', (s) => this.write(() => insertWebhookDeliveries(s, rows)));
+  }
+
+  listWebhookDeliveries(query?: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
+    return this.guard('listWebhookDeliveries', (s) => listWebhookDeliveries(s, query));
+  }
+
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void> {
+    return this.guard('recordWebhookAttempt', (s) => {
+      if (!updateWebhookDelivery(s, id, attempt)) {
+        throw new TaskgraphError('NOT_FOUND', `webhook delivery ${id} not found`, { details: { id }, hint: 'list deliveries: taskgraph webhooks deliveries' });
+      }
+    });
   }
 }

@@ -11,6 +11,7 @@ import { planCases } from './store-plans.case.js';
 import { planVersionCases } from './store-plan-versions.case.js';
 import { runCases } from './store-runs.case.js';
 import { runEventCases } from './store-run-events.case.js';
+import { webhookDeliveryCases } from './store-webhooks.case.js';
 
 /**
  * The Store conformance suite (DESIGN.md §10: "the same test suite runs against both stores"):
@@ -20,7 +21,7 @@ import { runEventCases } from './store-run-events.case.js';
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
  * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
  * migration, the run lease (grant, refusal, expiry, take-over, fencing by token), sessions, the
- * running mark of nodes, the audit log (append order, per-run listing, validation), the run event log (seq order, paging by afterSeq and limit, validation, redaction), plan versions (edits and approvals written with their audit entries, stale edits refused), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
+ * running mark of nodes, the audit log (append order, per-run listing, validation), the run event log (seq order, paging by afterSeq and limit, validation, redaction), the webhook outbox (status and due filters, attempts, validation, redaction), plan versions (edits and approvals written with their audit entries, stale edits refused), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
@@ -41,5 +42,6 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     leaseCases(holder);
     auditCases(holder);
     runEventCases(holder);
+    webhookDeliveryCases(holder);
   });
 }

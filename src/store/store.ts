@@ -6,6 +6,7 @@ import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
 import type { RunEvent, RunEventInput, RunEventQuery } from './run-events.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryInput, WebhookDeliveryQuery } from './webhook-deliveries.js';
 
 /**
  * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
@@ -503,4 +504,20 @@ export interface Store {
   appendRunEvents(events: readonly RunEventInput[]): Promise<RunEvent[]>;
   /** The run's events in `seq` order, after `query.afterSeq`, at most `query.limit`. Empty for an unknown run. */
   listRunEvents(runId: string, query?: RunEventQuery): Promise<RunEvent[]>;
+
+  // webhook outbox (issue 13; `webhook-deliveries.ts`)
+  /**
+   * Adds deliveries in ONE transaction (all or nothing), each `pending` with 0 attempts, and
+   * returns them as stored (secrets redacted from `body`). Rejects CONFIG_INVALID for a
+   * non-integer time or an empty id, url or event, and STORE_ERROR for a duplicate id; nothing is
+   * written then.
+   */
+  enqueueWebhookDeliveries(rows: readonly WebhookDeliveryInput[]): Promise<WebhookDelivery[]>;
+  /** Deliveries in creation order, filtered by status and due time, at most `query.limit`. */
+  listWebhookDeliveries(query?: WebhookDeliveryQuery): Promise<WebhookDelivery[]>;
+  /**
+   * Records one delivery attempt: status, attempt count, next try and the error (cleared when
+   * absent). Rejects NOT_FOUND for an unknown id and CONFIG_INVALID for an unknown status.
+   */
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt): Promise<void>;
 }
