@@ -15,7 +15,7 @@ import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
 import { Notices } from './notify-person.js';
-import type { EngineEvent, EngineObserver } from './events.js';
+import { type EngineObserver, fanOut } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
 import { type NodeResult, runNode } from './run-node.js';
@@ -34,7 +34,7 @@ import { countStates, finalStatus, type RunSummary, sumUsage } from './run-summa
 import { sessionHistory } from './session-history.js';
 import { skipAfterFailure } from './skip-after-failure.js';
 import { WriteBuffer } from './write-buffer.js';
-import { DeltaCoalescer } from './delta-coalescer.js';
+import { nodeContextOf } from './node-context-of.js';
 
 /**
  * The engine (DESIGN.md §3-6): runs a graph durably. The scheduler says what is ready; the engine
@@ -316,38 +316,12 @@ export class Engine {
       writes: new WriteBuffer(store),
       marks: new RunningMarks(store, initialRun.id),
       observed: observers.length > 0,
-      emit: (event: EngineEvent) => {
-        for (const observer of observers) {
-          try {
-            observer(event);
-          } catch {
-            // observers never change a run
-          }
-        }
-      },
+      emit: fanOut(observers),
       budget,
       meter: meterFor,
       onPlan: chargePlanning,
-      nodeContext: (node: NodeSpec, attempt: number, ingredients?: KeyIngredients, models?: ModelMeter): NodeContext => ({
-        runId: state.run.id,
-        node,
-        attempt,
-        store,
-        projectDir: this.options.projectDir,
-        config: this.options.config,
-        workspace: state.workspaceFor(node.task),
-        models: models ?? meterFor(node), // every model call is metered and checked against the budget
-        planId: state.run.planId,
-        outputOf: (id) => outputs.get(id),
-        scripts: this.options.scripts,
-        signal: controller.signal,
-        log: (message) => state.emit({ type: 'log', runId: state.run.id, nodeId: node.id, message }),
-        modelStream: () =>
-          new DeltaCoalescer(({ text, restart }) =>
-            state.emit({ type: 'model-delta', runId: state.run.id, nodeId: node.id, attempt, text, ...(restart ? { restart: true as const } : {}) }),
-          ),
-        ...(ingredients ? { ingredients } : {}),
-      }),
+      nodeContext: (node: NodeSpec, attempt: number, ingredients?: KeyIngredients, models?: ModelMeter): NodeContext =>
+        nodeContextOf(state, node, attempt, models ?? meterFor(node), ingredients), // every model call is metered and checked against the budget
       buildGraph: (spec) => this.buildGraph(spec),
     };
     const taskConcurrency = taskConcurrencyOf(graph, kept.taskConcurrency, policy.taskConcurrency);

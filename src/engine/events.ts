@@ -64,3 +64,19 @@ export type EngineEvent =
 
 /** An observer of engine events. */
 export type EngineObserver = (event: EngineEvent) => void;
+
+/**
+ * One observer that hands each event to every one of `observers`, in order; an observer that
+ * throws is ignored (observers never change a run).
+ */
+export function fanOut(observers: readonly EngineObserver[]): EngineObserver {
+  return (event) => {
+    for (const observer of observers) {
+      try {
+        observer(event);
+      } catch {
+        // observers never change a run
+      }
+    }
+  };
+}
