@@ -20,6 +20,8 @@ import { registerPlanReview } from './plan-review-cli.js';
 import { serveCommand } from './serve-command.js';
 import { registerBatch } from './batch-cli.js';
 import { mcpCommand } from './mcp-command.js';
+import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
+import type { LogLevel } from '../observability/run-log.js';
 
 /**
  * The `taskgraph` (alias `tg`) command line (DESIGN.md §11). Exit codes: 0 success, 1 failure
@@ -42,6 +44,8 @@ program
   .version('0.1.0')
   .option('-C, --project <dir>', 'project directory', process.cwd())
   .option('--session <name>', 'tag what this command writes (run options, audit entries, imported plans); list it with taskgraph ls --session NAME')
+  .addOption(new Option('--log-level <level>', 'log lines on stderr at this level and up (every run also logs to .taskgraph/logs/<run>.log)').choices(['debug', 'info', 'warn', 'error', 'silent']).default('warn'))
+  .hook('preAction', () => setLogLevel((program.opts() as { logLevel: LogLevel }).logLevel))
   .showHelpAfterError();
 
 const common = (cmd: Command) =>
@@ -291,10 +295,13 @@ program
   .description('print the JSON Schema of graph files (for editor completion)')
   .action(act(() => schemaCommand()));
 
+await startTelemetry(); // OTLP export of spans, only with OTEL_EXPORTER_OTLP_ENDPOINT set
 try {
   await program.parseAsync(process.argv);
   process.exitCode = signalExitCode() ?? exitCode;
 } catch (error) {
   // a user error: one message and a hint; anything else: one line and the file with the full trace
   process.exitCode = signalExitCode() ?? reportError(error, { projectDir: projectDir() });
+} finally {
+  await shutdownTelemetry(); // the spans still buffered are exported before the process ends
 }

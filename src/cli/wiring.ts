@@ -13,6 +13,7 @@ import { interruptSignal } from './interrupt.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { Webhooks } from '../webhooks/webhooks.js';
+import { runLogFor } from './telemetry.js';
 
 /**
  * The one place where a project's pieces are wired together (like Kysely's `src/kysely.ts`):
@@ -80,6 +81,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
       models,
       engine: (o = {}) => {
         warnIfUnconfined(config); // once per run session: do, run, resume create one engine each
+        const log = runLogFor(projectDir); // .taskgraph/logs/<run>.log and stderr at --log-level
         return new Engine({
           store,
           executors,
@@ -88,7 +90,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           config,
           models,
           ...(webhooks ? { webhooks: webhooks.outbox } : {}),
-          ...(o.observers ? { observers: o.observers } : {}),
+          observers: [...(o.observers ?? []), log.observer],
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),
           ...(o.taskConcurrency ? { taskConcurrency: o.taskConcurrency } : {}),
           ...(o.force ? { force: o.force } : {}),

@@ -20,6 +20,7 @@ import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-execu
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
 import { type NodeResult, runNode } from './run-node.js';
 import { RunEventLog } from './run-event-log.js';
+import { TraceObserver } from '../observability/trace-observer.js';
 import { RunningMarks } from './running-marks.js';
 import { keptOptionsOf, readKeptOptions } from './run-options.js';
 import type { RunState } from './run-state.js';
@@ -82,6 +83,12 @@ export interface EngineOptions {
    * `GET /runs/:id/events` streams; default true. Forecasts turn it off (nobody watches them).
    */
   eventLog?: boolean;
+  /**
+   * make OpenTelemetry spans of the run (`observability/trace-observer.ts`: run → task → node →
+   * model call → tool call) on the global tracer provider; default true. Without an SDK
+   * registered the spans are no-ops.
+   */
+  tracing?: boolean;
 }
 
 /** How {@link Engine.resume} continues a run. */
@@ -255,8 +262,9 @@ export class Engine {
     let outcome: SessionOutcome = 'failed';
     let reason: string | undefined;
     const events = this.options.eventLog === false ? undefined : new RunEventLog(this.options.store);
+    const tracing = this.options.tracing === false ? undefined : new TraceObserver();
     try {
-      const summary = await this.executeSession(run, workspace, resumed, scope, events, built);
+      const summary = await this.executeSession(run, workspace, resumed, scope, events, tracing, built);
       outcome = summary.status === 'running' ? 'interrupted' : summary.status;
       reason = summary.reason;
       return summary;
@@ -264,12 +272,13 @@ export class Engine {
       reason = toErrorRecord(error).message;
       throw error;
     } finally {
+      tracing?.end(); // a session that stopped without run-finish still ends its spans
       await events?.flush(); // before the lease goes: a reader that sees it gone has every event
       await scope.close(outcome, reason);
     }
   }
 
-  private async executeSession(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, events: RunEventLog | undefined, built?: Graph): Promise<RunSummary> {
+  private async executeSession(initialRun: RunRecord, workspace: Workspace | undefined, resumed: boolean, scope: RunSessionScope, events: RunEventLog | undefined, tracing: TraceObserver | undefined, built?: Graph): Promise<RunSummary> {
     const { store } = this.options;
     const kept = readKeptOptions(initialRun.id, initialRun.options);
     const started = Date.now();
@@ -286,7 +295,7 @@ export class Engine {
       if (s.aborted) controller.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
     }
-    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : []), ...(this.options.webhooks ? [this.options.webhooks.observer] : [])];
+    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : []), ...(tracing ? [tracing.observer] : []), ...(this.options.webhooks ? [this.options.webhooks.observer] : [])];
     const policy = this.options.config.policy;
     const { limits, defaults } = effectiveBudget((initialRun.options['budget'] as Budget | undefined) ?? policy.budget);
     const budget = new BudgetGuard(limits, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started, defaults);
@@ -299,7 +308,7 @@ export class Engine {
     const meterFor = (node: NodeSpec): ModelMeter | undefined => {
       const models = this.options.models;
       if (!models) return undefined;
-      return new ModelMeter(models, { beforeCall: () => budget.beforeCall(node.task), charge: (usage) => budget.charge(node.task, usage) });
+      return new ModelMeter(tracing ? tracing.modelClient(models, node.id, node.task) : models, { beforeCall: () => budget.beforeCall(node.task), charge: (usage) => budget.charge(node.task, usage) });
     };
     const state: RunState = {
       run: initialRun,

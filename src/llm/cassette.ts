@@ -12,6 +12,7 @@ import { wrapLanguageModel } from 'ai';
 import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { hashJson } from '../core/hash.js';
+import { secretRedactor } from '../security/redact.js';
 
 /**
  * Cassettes (DESIGN.md §1 "cassette", §8): recorded model exchanges keyed by request hash, so a
@@ -240,9 +241,12 @@ export class Cassette {
     return this.entries.has(hash);
   }
 
-  /** records (or replaces) an exchange */
+  /**
+   * records (or replaces) an exchange, its secrets redacted (`security/redact.ts`): a cassette is
+   * a file people commit. The hash is of the request as sent, so a replay still finds it.
+   */
   set(hash: string, entry: CassetteEntry): void {
-    this.entries.set(hash, entry);
+    this.entries.set(hash, secretRedactor().redactValue(entry));
     this.pending.add(hash);
   }
 
