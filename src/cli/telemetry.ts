@@ -35,7 +35,7 @@ export function runLogFor(projectDir: string): RunLog {
 /**
  * Starts the OpenTelemetry Node SDK (OTLP trace exporter configured from the environment) when
  * `env.OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise does nothing and loads nothing.
- * @param env the environment (default `process.env`)
+ * @param env the environment to check (default `process.env`; the SDK itself reads `process.env`)
  * @returns whether the SDK was started
  */
 export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
@@ -47,9 +47,20 @@ export async function startTelemetry(env: NodeJS.ProcessEnv = process.env): Prom
   return true;
 }
 
-/** Flushes and stops the SDK {@link startTelemetry} started, if any; never rejects. */
-export async function shutdownTelemetry(): Promise<void> {
+/**
+ * Flushes and stops the SDK {@link startTelemetry} started, if any, waiting at most `waitMs` (a
+ * collector that is down must not hold the CLI's exit); never rejects.
+ * @param waitMs ms to wait for the export (default 3000)
+ */
+export async function shutdownTelemetry(waitMs = 3000): Promise<void> {
   const running = sdk;
   sdk = undefined;
-  await running?.shutdown().catch(() => undefined);
+  if (!running) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+    timer.unref();
+  });
+  await Promise.race([running.shutdown().catch(() => undefined), late]);
+  clearTimeout(timer);
 }

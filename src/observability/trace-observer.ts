@@ -21,7 +21,8 @@ export const TRACER_NAME = 'taskgraph';
  *
  * Spans go to the global tracer provider of `@opentelemetry/api`: without an SDK registered (the
  * CLI starts one only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: `cli/telemetry.ts`) every span is
- * a no-op. Like every observer it never changes the run.
+ * a no-op, and once the run's span is known not to record the observer does no more work for
+ * the session. Like every observer it never changes the run.
  */
 export class TraceObserver {
   private readonly tracer: Tracer;
@@ -46,6 +47,7 @@ export class TraceObserver {
    * @param task the node's task, if any
    */
   modelClient(inner: ModelClient, nodeId: string, task?: string): ModelClient {
+    if (this.run && !this.run.isRecording()) return inner; // see on(): nothing records
     return new TracedModelClient(inner, this.tracer, () => this.parentOf(nodeId, task));
   }
 
@@ -69,6 +71,9 @@ export class TraceObserver {
   }
 
   private on(event: EngineEvent): void {
+    // a run span that does not record (no SDK registered, or sampled out) means no span under
+    // it records either (the default parent-based sampling): nothing more to do this session
+    if (event.type !== 'run-start' && this.run && !this.run.isRecording()) return;
     switch (event.type) {
       case 'run-start':
         this.end();
