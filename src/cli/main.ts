@@ -44,7 +44,7 @@ program
   .version('0.1.0')
   .option('-C, --project <dir>', 'project directory', process.cwd())
   .option('--session <name>', 'tag what this command writes (run options, audit entries, imported plans); list it with taskgraph ls --session NAME')
-  .addOption(new Option('--log-level <level>', 'log lines on stderr at this level and up (every run also logs to .taskgraph/logs/<run>.log)').choices(['debug', 'info', 'warn', 'error', 'silent']).default('warn'))
+  .addOption(new Option('--log-level <level>', 'JSON log lines on stderr at this level and up (default silent: the progress lines say it; every run also logs to .taskgraph/logs/<run>.log)').choices(['debug', 'info', 'warn', 'error', 'silent']).default('silent'))
   .hook('preAction', () => setLogLevel((program.opts() as { logLevel: LogLevel }).logLevel))
   .showHelpAfterError();
 

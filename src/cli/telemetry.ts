@@ -12,7 +12,7 @@ import { type LogLevel, RunLog } from '../observability/run-log.js';
  *   up; debug too at `--log-level debug`) and, at `--log-level` and up (default `warn`), stderr.
  */
 
-let stderrLevel: LogLevel = 'warn';
+let stderrLevel: LogLevel = 'silent';
 let sdk: { shutdown(): Promise<void> } | undefined;
 
 /**
