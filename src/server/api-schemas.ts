@@ -60,6 +60,11 @@ export const RunNodeSchema = z
   })
   .openapi('RunNode');
 
+/** A failure as the store records it (`ErrorRecord`, core/errors.ts). */
+export const ErrorRecordSchema = z
+  .object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()), hint: z.string().optional() })
+  .openapi('ErrorRecord');
+
 /** An attempt without its payload (`AttemptSummary`). */
 export const AttemptSummarySchema = z
   .object({
@@ -68,7 +73,7 @@ export const AttemptSummarySchema = z
     nodeId: z.string(),
     number: z.number(),
     status: z.string(),
-    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()), hint: z.string().optional() }).optional(),
+    error: ErrorRecordSchema.optional(),
     suspendReason: z.string().optional(),
     usage: UsageSchema,
     startedAt: z.string(),

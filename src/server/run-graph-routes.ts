@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { isInputRef, nodeDependencies, pickPath } from '../core/graph.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { ApiApp, ApiDeps } from './api-deps.js';
-import { IdParam, UsageSchema } from './api-schemas.js';
+import { AttemptSummarySchema, IdParam } from './api-schemas.js';
 import { errorResponses } from './http-errors.js';
 
 /**
@@ -33,20 +33,8 @@ export const RunGraphSchema = z
   .openapi('RunGraph');
 
 /** A full attempt (with its payload) as `GET /runs/{id}/node` returns it. */
-export const AttemptDetailSchema = z
-  .object({
-    seq: z.number(),
-    number: z.number(),
-    status: z.string(),
-    output: z.unknown().optional(),
-    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean(), details: z.record(z.string(), z.unknown()), hint: z.string().optional() }).optional(),
-    suspendReason: z.string().optional(),
-    usage: UsageSchema,
-    startedAt: z.string(),
-    finishedAt: z.string().optional(),
-    durationMs: z.number().optional(),
-    cacheKey: z.string(),
-  })
+export const AttemptDetailSchema = AttemptSummarySchema.omit({ runId: true, nodeId: true })
+  .extend({ output: z.unknown().optional(), cacheKey: z.string() })
   .openapi('AttemptDetail');
 
 /** `GET /runs/{id}/node?node=`. */
