@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { exportCommand, importCommand, updateCommand } from './batch-commands.js';
 import { lsCommand } from './session-ls.js';
 
 /**
@@ -22,14 +21,14 @@ export function registerBatch(program: Command, h: BatchCliHelpers): void {
     .option('--plan <id>', 'replace the tasks of this plan (a new, audited version) instead of creating a plan')
     .option('--by <name>', 'who imports (default $USER)')
     .option('--json', 'machine-readable output')
-    .action(h.act(async (cmd, file: string) => importCommand(file, h.opts(cmd))));
+    .action(h.act(async (cmd, file: string) => (await batch()).importCommand(file, h.opts(cmd))));
   program
     .command('export')
     .description("write a plan's tasks as JSON or a Markdown task list (taskgraph import reads both back)")
     .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'md']).default('json'))
     .option('--out <file>', 'write to this file instead of stdout')
-    .action(h.act(async (cmd) => exportCommand(h.opts(cmd))));
+    .action(h.act(async (cmd) => (await batch()).exportCommand(h.opts(cmd))));
   program
     .command('update')
     .description('set the status of several tasks at once (one audited plan version; an unknown id changes nothing)')
@@ -38,10 +37,15 @@ export function registerBatch(program: Command, h: BatchCliHelpers): void {
     .option('--plan <id>', "plan id (default: the newest run's plan, else the newest plan)")
     .option('--by <name>', 'who updates (default $USER)')
     .option('--json', 'machine-readable output')
-    .action(h.act(async (cmd) => updateCommand(h.opts(cmd))));
+    .action(h.act(async (cmd) => (await batch()).updateCommand(h.opts(cmd))));
   program
     .command('ls')
     .description('list what commands run with --session NAME wrote: runs, audit entries, imported plans')
     .option('--json', 'machine-readable output')
     .action(h.act(async (cmd) => lsCommand(h.opts(cmd))));
+}
+
+/** The batch commands, loaded when one runs (the Markdown parser is not every command's startup cost). */
+function batch(): Promise<typeof import('./batch-commands.js')> {
+  return import('./batch-commands.js');
 }

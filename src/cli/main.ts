@@ -17,9 +17,7 @@ import { approvalsCommand } from './approvals-command.js';
 import { auditCommand } from './audit-command.js';
 import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
-import { serveCommand } from './serve-command.js';
 import { registerBatch } from './batch-cli.js';
-import { mcpCommand } from './mcp-command.js';
 import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
 import type { LogLevel } from '../observability/run-log.js';
 
@@ -280,7 +278,7 @@ program
   .option('--port <n>', 'port (default 4317; 0: any free port)', int)
   .option('--host <host>', 'address to bind (default 127.0.0.1; another one prints a warning)')
   .option('--token <token>', 'use and keep this bearer token (at least 16 characters) instead of the stored or a new one')
-  .action(act(async (cmd) => serveCommand(opts(cmd))));
+  .action(act(async (cmd) => (await import('./serve-command.js')).serveCommand(opts(cmd)))); // loaded when used: the HTTP stack is not every command's startup cost
 
 registerBatch(program, { act, opts });
 
@@ -288,7 +286,7 @@ program
   .command('mcp')
   .description('serve the project to coding agents over MCP on stdio (tools: plan, tasks, next_task, task, update_task, decompose, run, decide; resources: plans, run reports)')
   .option('--tools <tier>', 'core (the task loop) or all (default)')
-  .action(act(async (cmd) => mcpCommand(opts(cmd))));
+  .action(act(async (cmd) => (await import('./mcp-command.js')).mcpCommand(opts(cmd)))); // loaded when used, as serve
 
 program
   .command('schema')
