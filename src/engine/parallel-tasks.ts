@@ -410,11 +410,16 @@ export class ParallelTasks {
    * @throws TaskgraphError GIT_ERROR when git refuses to remove the worktree
    */
   async discard(task: string): Promise<void> {
+    const record = await this.state.store.getRunTask(this.state.run.id, task);
+    await this.drop(task, record?.worktree, record?.branch);
+  }
+
+  /** Frees a task's slot and forgets its worktree, then removes the worktree and its branch. */
+  private async drop(task: string, worktree: string | undefined, branch: string | undefined): Promise<void> {
     await this.opening.get(task)?.catch(() => undefined);
     this.worktrees.delete(task);
     this.open.delete(task);
-    const record = await this.state.store.getRunTask(this.state.run.id, task);
-    if (record?.worktree && record.branch) await removeTaskWorktree(this.runWorkspace.dir, record.worktree, record.branch, true);
+    if (worktree && branch) await removeTaskWorktree(this.runWorkspace.dir, worktree, branch, true);
   }
 
   /**
@@ -444,12 +449,8 @@ export class ParallelTasks {
     const { startCommit: _start, worktree, branch, integratedCommit: _integrated, ...rest } = record;
     await store.putRunTask({ ...rest, status: 'pending' });
     await store.putRunNodes(nodes.map((nodeId) => ({ runId: run.id, nodeId, status: 'pending' as const, attempts: this.state.attempts.get(nodeId) ?? 0, task: record.taskId })));
-    await this.opening.get(record.taskId)?.catch(() => undefined);
-    this.worktrees.delete(record.taskId);
-    this.open.delete(record.taskId);
-    if (worktree && branch) await removeTaskWorktree(this.runWorkspace.dir, worktree, branch, true);
+    await this.drop(record.taskId, worktree, branch);
   }
-
 }
 
 /** One task of a batch, replayed. */

@@ -1,4 +1,5 @@
 import { TaskgraphError } from '../core/errors.js';
+import { Serial } from '../core/serial.js';
 import { execInHelper } from './exec-helper.js';
 
 /**
@@ -74,17 +75,6 @@ function readsWorktreeList(args: readonly string[]): boolean {
   let i = 0;
   while (args[i] === '-c') i += 2; // `-c name=value` options before the subcommand
   return WORKTREE_LIST_READERS.has(args[i] ?? '');
-}
-
-/** One git call at a time: a promise chain. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }
 
 const worktreeAdmin = new Serial();

@@ -11,6 +11,7 @@ import { normalizeRepoPath, resolveInside } from './safe-path.js';
 import { addRunWorktree, attachRunWorktree, type AttachRunWorkspaceOptions, type CreateRunWorkspaceOptions } from './run-worktree.js';
 import { commandFiles, protectedChanges, protectedError } from './protected-files.js';
 import type { ApplyEditOptions, ApplyResult, Workspace } from './workspace.js';
+import { Serial } from '../core/serial.js';
 
 export {
   removeRunWorkspace,
@@ -68,7 +69,7 @@ export function checkSizes(changes: readonly FileChange[], limit: number): void 
  * `EDIT_REJECTED`, `PATH_OUTSIDE_WORKTREE`, `NOT_FOUND` (readFile of a missing file).
  */
 export class GitWorkspace implements Workspace {
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #jobs = new Serial();
 
   /**
    * @param dir absolute path of an existing git worktree
@@ -80,9 +81,7 @@ export class GitWorkspace implements Workspace {
   ) {}
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#jobs.run(task);
   }
 
   /**
