@@ -127,7 +127,17 @@ function summaryLines(result) {
         ]
       : []),
     ...(result.mcp
-      ? [`MCP tool list (listTools JSON, o200k_base): ${fmt(result.mcp.mcp_tools)} tools ${fmt(result.mcp.mcp_tool_list_tokens)} tokens, --tools core ${fmt(result.mcp.mcp_tools_core)} tools ${fmt(result.mcp.mcp_tool_list_tokens_core)} tokens`]
+      ? [
+          `MCP tool list (listTools JSON, o200k_base): ${fmt(result.mcp.mcp_tools)} tools ${fmt(result.mcp.mcp_tool_list_tokens)} tokens, --tools core ${fmt(result.mcp.mcp_tools_core)} tools ${fmt(result.mcp.mcp_tool_list_tokens_core)} tokens` +
+            (result.mcp.taskmaster
+              ? `; Task Master ${result.mcp.taskmaster.version} in the same run: core ${fmt(result.mcp.taskmaster.core.tools)} tools ${fmt(result.mcp.taskmaster.core.tokens)} tokens, standard ${fmt(result.mcp.taskmaster.standard.tools)} tools ${fmt(result.mcp.taskmaster.standard.tokens)}, all ${fmt(result.mcp.taskmaster.all.tools)} tools ${fmt(result.mcp.taskmaster.all.tokens)} (${result.mcp.taskmaster_over_taskgraph_all}× ours)`
+              : ''),
+        ]
+      : []),
+    ...(result.tracing_overhead
+      ? [
+          `tracing overhead without an OTLP endpoint, ${fmt(result.tracing_overhead.nodes)} no-op nodes: ${result.tracing_overhead.differenceMs} ms (${result.tracing_overhead.differencePct} %, ${result.tracing_overhead.perNodeUs} µs/node; ${fmt(result.tracing_overhead.withObserverMs)} ms with the trace observer, ${fmt(result.tracing_overhead.withoutObserverMs)} ms without)`,
+        ]
       : []),
   ];
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- --json] [-- --skip-langgraph]`: the taskgraph engine against LangGraph.js.
+ * `npm run bench [-- --json] [-- --skip-langgraph] [-- --skip-taskmaster]`: the taskgraph engine against LangGraph.js
+ * (and its MCP tool list against Task Master's).
  * Every measurement runs in its own child process (`shape.mjs`, `scenario.mjs`) so heaps and
  * peak RSS never mix. Progress goes to stderr; stdout gets the table, or with --json ONE JSON
  * object. Always writes `bench/results/latest.md`.
@@ -228,10 +229,26 @@ try {
 let mcp = null;
 log('[mcp] taskgraph mcp tool list, o200k_base tokens ...');
 try {
-  mcp = await child('mcp-tokens.mjs', []);
-  notes.push(`mcp: the tool list of \`taskgraph mcp\` as JSON from the SDK Client's listTools, counted in o200k_base; Task Master not measured: ${mcp.taskmaster_skipped}`);
+  mcp = await child('mcp-tokens.mjs', args.has('--skip-taskmaster') ? ['--skip-taskmaster'] : [], 900_000);
+  notes.push(
+    `mcp: each server's tool list as JSON from the MCP SDK Client's listTools, counted in o200k_base; taskgraph \`mcp --tools all|core\` in a copy of the demo; ` +
+      (mcp.taskmaster ? `Task Master ${mcp.taskmaster.version} (bench/taskmaster, installed on first use) with TASK_MASTER_TOOLS=core|standard|all in the same run` : `Task Master not measured: ${mcp.taskmaster_skipped}`),
+  );
 } catch (error) {
   notes.push(`mcp tool list failed: ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
+// tracing overhead (issue 13 "Tracing and logs"): the trace observer with no OTel SDK registered
+let tracing = null;
+log('[tracing] 1,000 no-op script nodes with and without the trace observer ...');
+try {
+  tracing = await child('tracing-overhead.mjs', []);
+  log(`  ${tracing.differenceMs} ms over ${tracing.nodes} nodes (${tracing.differencePct} %, ${tracing.perNodeUs} µs/node)`);
+  notes.push(
+    `tracing: engine.start() of ${tracing.nodes} no-op script nodes on an in-memory store, with the trace observer (spans created through @opentelemetry/api with no SDK registered, as in a run without OTEL_EXPORTER_OTLP_ENDPOINT) and without it, alternately, median of ${tracing.reps} each`,
+  );
+} catch (error) {
+  notes.push(`tracing overhead failed: ${error.message}`);
   log(`  failed: ${error.message}`);
 }
 if (makespan) {
@@ -289,7 +306,9 @@ const result = {
   ui_pan_frame_ms_p95: uiRender?.ui_pan_frame_ms_p95 ?? null,
   ui_render: uiRender,
   mcp_tool_list_tokens: mcp?.mcp_tool_list_tokens ?? null,
+  taskmaster_tool_list_tokens: mcp?.taskmaster?.all?.tokens ?? null,
   mcp,
+  tracing_overhead: tracing,
   task_parallel_speedup: parallelTasks?.task_parallel_speedup ?? null,
   task_makespan_over_critical_path: parallelTasks?.task_makespan_over_critical_path ?? null,
   parallel_tasks: parallelTasks,
