@@ -17,7 +17,7 @@ import { safeJson, safeText } from './safe-text.js';
  */
 
 /** Options of `context preview`. */
-export type ContextPreviewOptions = CommonOptions & OverrideChanges & { plan?: string };
+export type ContextPreviewOptions = CommonOptions & OverrideChanges & { plan?: string; by?: string };
 
 /** The parts of a preview bundle this command prints (the shape `previewTaskContext` promises). */
 interface PreviewBundle {
@@ -76,11 +76,12 @@ export interface ContextPreview {
  * `POST /tasks/{id}/context/approve` share: stores the pin/exclude changes (if any) as the task's
  * context overrides, so every later run honours them, then builds the bundle the task's `context`
  * node would get (`previewTaskContext`, src/nodes/context.ts).
- * @param target the plan (default: the newest run's plan, else the newest plan) and the changes
+ * @param target the plan (default: the newest run's plan, else the newest plan), the changes and
+ *   who makes them (`by`, default `$USER`; the `context-changed` audit entry written with them)
  * @throws TaskgraphError NOT_FOUND (plan or task), CONFIG_INVALID (an entry both pinned and
  *   excluded, or outside the project)
  */
-export async function previewContext(project: ProjectHandle, taskId: string, target: OverrideChanges & { plan?: string | undefined }): Promise<ContextPreview> {
+export async function previewContext(project: ProjectHandle, taskId: string, target: OverrideChanges & { plan?: string | undefined; by?: string | undefined }): Promise<ContextPreview> {
   const planId = await choosePlan(project.store, target.plan);
   await requireTask(project.store, planId, taskId);
   let overrides = await project.store.getContextOverrides(planId, taskId);
@@ -94,7 +95,16 @@ export async function previewContext(project: ProjectHandle, taskId: string, tar
       warnings.push(`${path} is not a task id of ${planId} and no such file exists in ${project.dir} yet (kept)`);
     }
     overrides = changed.overrides;
-    await project.store.putContextOverrides(planId, taskId, overrides);
+    const who = target.by ?? process.env['USER'] ?? 'a person';
+    const change = { pin: [...(target.pin ?? [])], exclude: [...(target.exclude ?? [])], unpin: [...(target.unpin ?? [])], unexclude: [...(target.unexclude ?? [])] };
+    await project.store.putContextOverrides(planId, taskId, overrides, {
+      at: Date.now(),
+      who,
+      kind: 'context-changed',
+      subject: taskId,
+      reason: `context of ${taskId}: ${Object.entries(change).flatMap(([k, v]) => (v.length > 0 ? [`${k} ${v.join(', ')}`] : [])).join('; ')}`,
+      details: { plan: planId, task: taskId, ...change, pins: overrides.pins, excludes: overrides.excludes },
+    });
   }
   return { planId, overrides, bundle: await previewTaskContext(project, planId, taskId), warnings };
 }

@@ -11,7 +11,7 @@ import { goalGraph, PLAN_NODE } from './goal-graph.js';
 import { warnIfConfigUncommitted } from './config-tracked.js';
 import { choosePlan } from './plan-choice.js';
 import { createProgress } from './progress.js';
-import { budgetOf, type CommonOptions, endSession, isGitRepo, settleCachedRerun, readGoal, sessionOption } from './run-common.js';
+import { budgetOf, type CommonOptions, endSession, isGitRepo, settleCachedRerun, readGoal } from './run-common.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 
 /** Options of `taskgraph do`. */
@@ -87,7 +87,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
           ...(opts.replan ? { force: [PLAN_NODE] } : {}),
           ...budgetOf(opts, project),
         })
-        .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}), ...sessionOption(opts) }, runId, workspace, ...(planId ? { planId } : {}) });
+        .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);
       return await endSession(project, summary, opts);

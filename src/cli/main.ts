@@ -184,6 +184,7 @@ context
   .option('--exclude <entry...>', 'never include this path, glob or task id')
   .option('--unpin <entry...>', 'drop a stored pin')
   .option('--unexclude <entry...>', 'drop a stored exclude')
+  .option('--by <name>', 'who the audit log names for a pin/exclude change (default $USER)')
   .option('--json', 'machine-readable output (the whole bundle)')
   .action(act(async (cmd, task: string) => contextPreviewCommand(task, opts(cmd))));
 context

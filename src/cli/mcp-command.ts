@@ -8,6 +8,8 @@ import { openProject } from './wiring.js';
 /** Options of `taskgraph mcp`. */
 export interface McpOptions {
   project: string;
+  /** `--session NAME`: what the server writes is tagged (issue 13) */
+  session?: string;
   /** `core` (plan, tasks, next_task, task, update_task) or `all` (default; adds decompose, run, decide) */
   tools?: string;
 }
@@ -22,7 +24,7 @@ export interface McpOptions {
 export async function mcpCommand(opts: McpOptions): Promise<number> {
   const tier = (opts.tools ?? 'all') as ToolTier;
   if (!TOOL_TIERS.includes(tier)) throw new TaskgraphError('CONFIG_INVALID', `unknown tool tier "${opts.tools}"`, { hint: `use --tools ${TOOL_TIERS.join(' or --tools ')}` });
-  const project = await openProject(opts.project);
+  const project = await openProject(opts.project, opts.session !== undefined ? { session: opts.session } : {});
   const mcp = createTaskgraphMcp(project, tier);
   try {
     const transport = new StdioServerTransport();

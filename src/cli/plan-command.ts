@@ -37,7 +37,7 @@ export async function planCommand(
     const progress = createProgress();
     let result: PlanningResult;
     try {
-      result = await runPlanning(project, goal, { runId, maxDepth: opts.maxDepth, replan: opts.replan, observers: [progress.observer], session: opts.session });
+      result = await runPlanning(project, goal, { runId, maxDepth: opts.maxDepth, replan: opts.replan, observers: [progress.observer] });
     } finally {
       progress.done();
     }

@@ -5,7 +5,7 @@ import type { RunSummary } from '../engine/run-summary.js';
 import { runGit } from '../workspace/git-run.js';
 import { createRunWorkspace, removeRunWorkspace, runBranchName } from '../workspace/git-workspace.js';
 import { goalGraph, PLAN_NODE } from './goal-graph.js';
-import { isGitRepo, sessionOption } from './run-common.js';
+import { isGitRepo } from './run-common.js';
 import type { ProjectHandle } from './wiring.js';
 
 /**
@@ -29,8 +29,6 @@ export interface PlanningOptions {
   observers?: EngineObserver[];
   /** aborts the run (the engine records it `interrupted`) */
   signal?: AbortSignal;
-  /** `--session NAME` (issue 13): kept in the run's options */
-  session?: string | undefined;
 }
 
 /** What a planning run ended with. */
@@ -60,7 +58,7 @@ export async function runPlanning(project: ProjectHandle, goal: string, opts: Pl
   try {
     summary = await project
       .engine({ observers: [...(opts.observers ?? []), watch], planOnly: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.replan ? { force: [PLAN_NODE] } : {}) })
-      .start({ graph: goalGraph(goal, { id: 'plan', maxDepth: opts.maxDepth }), command: 'plan', options: { goal, ...sessionOption(opts) }, runId, ...(workspace ? { workspace } : {}) });
+      .start({ graph: goalGraph(goal, { id: 'plan', maxDepth: opts.maxDepth }), command: 'plan', options: { goal }, runId, ...(workspace ? { workspace } : {}) });
   } finally {
     if (workspace) await removeRunWorkspace({ projectDir: project.dir, dir: workspace.dir, force: true }).catch(() => undefined);
   }

@@ -11,7 +11,7 @@ import type { BudgetFlags } from './budget-options.js';
 import { warnIfConfigUncommitted } from './config-tracked.js';
 import { createProgress } from './progress.js';
 import { baselineModeOf } from './baseline-outcome.js';
-import { budgetOf, type CommonOptions, endSession, isGitRepo, loadGraphFile, sessionOption, settleCachedRerun } from './run-common.js';
+import { budgetOf, type CommonOptions, endSession, isGitRepo, loadGraphFile, settleCachedRerun } from './run-common.js';
 import { withProject } from './wiring.js';
 
 /**
@@ -57,7 +57,7 @@ export async function runCommand(
     try {
       const summary = await project
         .engine({ observers: [progress.observer], ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.taskConcurrency ? { taskConcurrency: opts.taskConcurrency } : {}), ...(opts.force ? { force: opts.force } : {}), ...budgetOf(opts, project) })
-        .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}), ...sessionOption(opts) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
+        .start({ graph, command: 'run', options: { target, ...(planId ? { baseline } : {}) }, runId, ...(planId ? { planId } : {}), ...(workspace ? { workspace } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);
       return await endSession(project, summary, opts);

@@ -31,13 +31,8 @@ export interface CommonOptions {
   record?: string;
   replay?: string;
   json?: boolean;
-  /** `--session NAME` (issue 13): kept in the options of the runs the command starts and in the details of its audit entries */
+  /** `--session NAME` (issue 13): every record the command writes is tagged (`store/session-tagged-store.ts`, applied by `withProject`) */
   session?: string;
-}
-
-/** The `session` entry of a run's options for `--session NAME`, or nothing. */
-export function sessionOption(opts: { session?: string | undefined }): { session?: string } {
-  return opts.session !== undefined ? { session: opts.session } : {};
 }
 
 /** Exit codes: 0 succeeded, 1 failed, 3 suspended (waiting for a person). */

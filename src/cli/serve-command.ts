@@ -7,6 +7,8 @@ import { openProject } from './wiring.js';
 /** Options of `taskgraph serve`. */
 export interface ServeOptions {
   project: string;
+  /** `--session NAME`: what the server writes is tagged (issue 13) */
+  session?: string;
   /** default 4317 */
   port?: number;
   /** default 127.0.0.1; any other address prints a warning */
@@ -31,7 +33,7 @@ export const DEFAULT_PORT = 4317;
 export async function serveCommand(opts: ServeOptions): Promise<number> {
   const host = opts.host ?? '127.0.0.1';
   const token = await loadOrCreateToken(opts.token);
-  const project = await openProject(opts.project);
+  const project = await openProject(opts.project, opts.session !== undefined ? { session: opts.session } : {});
   try {
     const server = await startServer(project, { host, port: opts.port ?? DEFAULT_PORT, token: token.token });
     if (!isLoopback(host)) {

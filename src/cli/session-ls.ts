@@ -7,11 +7,12 @@ import { safeJson, safeText } from './safe-text.js';
 import { withProject } from './wiring.js';
 
 /**
- * Sessions (issue 13): `--session NAME` on any command tags what it writes, without a new
- * column (no migration): a run keeps it in its options (`runs.options.session`), an audit entry
- * in its details (`details.session`), an imported plan in its meta (`meta.session`).
- * `taskgraph ls --session NAME` lists them. Tasks are not tagged: they have no free-form JSON
- * field (their `tags` are the user's), so a session's task changes show as its `plan-edit` audit entries.
+ * Sessions (issue 13): `--session NAME` on any command tags every record it writes
+ * (`store/session-tagged-store.ts`): a run in its options (`runs.options.session`), a plan in its
+ * meta (`meta.session`), every audit entry in its details (`details.session`) — and every change
+ * a person makes is audited with its effect: plan edits (task status, fields, links, imports),
+ * plan approvals, decisions, answers, notes and context pins. `taskgraph ls --session NAME` lists
+ * them; a tagged run's own records (nodes, attempts, events) are reached through the run.
  */
 
 /** Everything tagged with one session. */

@@ -7,6 +7,7 @@ import type { BudgetFlags } from './budget-options.js';
 import { choosePlan } from './plan-choice.js';
 import { type ProjectHandle, withProject } from './wiring.js';
 import type { RunRecord } from '../store/store.js';
+import { addPersonNote } from './task-edit-commands.js';
 import { safeJson, safeText } from './safe-text.js';
 
 /** Prints a line of output; text from a model or a repository is made terminal-safe here. */
@@ -16,7 +17,7 @@ const out = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 export async function noteCommand(taskId: string, text: string, opts: CommonOptions & { plan?: string; by?: string }): Promise<number> {
   return withProject(opts, async (project) => {
     const planId = await choosePlan(project.store, opts.plan);
-    const task = await project.store.appendTaskNote(planId, taskId, `Note from ${opts.by ?? process.env['USER'] ?? 'a person'}: ${text}`);
+    const task = await addPersonNote(project.store, planId, taskId, text, opts.by ?? process.env['USER'] ?? 'a person');
     if (opts.json) out(safeJson(task));
     else out(`${planId} ${taskId}: ${task.notes.length} note(s); a run holding this task continues on \`taskgraph resume RUN\``);
     return 0;

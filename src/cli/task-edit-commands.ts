@@ -158,3 +158,20 @@ export async function taskMoveCommand(plan: string, taskId: string, opts: EditOp
     }),
   );
 }
+
+/**
+ * Appends a person's note (`Note from WHO: TEXT`) to a task with its `note-added` audit entry, in
+ * one transaction: `taskgraph note`, `PUT /tasks/{id}` with a note and the MCP `update_task` tool.
+ * @returns the task as it is now
+ * @throws TaskgraphError NOT_FOUND when the task is not in the plan (nothing written)
+ */
+export function addPersonNote(store: Store, planId: string, taskId: string, text: string, who: string): Promise<Task> {
+  return store.appendTaskNoteAudited(planId, taskId, `Note from ${who}: ${text}`, {
+    at: Date.now(),
+    who,
+    kind: 'note-added',
+    subject: taskId,
+    reason: `note: ${text.slice(0, 200)}`,
+    details: { plan: planId, task: taskId },
+  });
+}

@@ -10,6 +10,7 @@ import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
 import { addSecretEnvNames } from '../security/redact.js';
 import { interruptSignal } from './interrupt.js';
+import { sessionTaggedStore } from '../store/session-tagged-store.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { Webhooks } from '../webhooks/webhooks.js';
@@ -28,6 +29,8 @@ export interface ProjectHandle {
   scripts: ScriptRegistry;
   /** the webhook outbox and its delivery worker (started), when taskgraph.yaml has `webhooks:` */
   webhooks?: Webhooks;
+  /** `--session NAME` the handle was opened with: its store tags what it writes; a server passes it on to the projects it opens for runs */
+  session?: string;
   engine(options?: { observers?: EngineObserver[]; concurrency?: number; taskConcurrency?: number; force?: string[]; budget?: Budget; signal?: AbortSignal; planOnly?: boolean }): Engine;
   close(): Promise<void>;
 }
@@ -43,6 +46,8 @@ export interface OpenProjectOptions {
   yesCommands?: boolean;
   /** `--by`: who the audit log names for this session's decisions (`policy.safety.commands.by`) */
   by?: string;
+  /** `--session NAME` (issue 13): every record written through the handle's store is tagged (`store/session-tagged-store.ts`) */
+  session?: string;
 }
 
 /**
@@ -60,7 +65,8 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
   // and so are those an agent profile passes to its CLI (its API key)
   addSecretEnvNames(Object.values(config.agents).flatMap((profile) => profile.env));
-  const store = await openStore(projectDir);
+  const opened = await openStore(projectDir);
+  const store = options.session !== undefined ? sessionTaggedStore(opened, options.session) : opened;
   try {
     const models = new AiSdkModelClient({
       profiles: config.models,
@@ -73,6 +79,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
     const webhooks = config.webhooks.length > 0 ? new Webhooks(store, config.webhooks, options.env ? { env: options.env } : {}).start() : undefined;
     return {
       ...(webhooks ? { webhooks } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
       executors,
       scripts,
       dir: projectDir,
@@ -121,7 +128,7 @@ function warnIfUnconfined(config: ProjectConfig): void {
  * closes the store whatever happens. The one way CLI commands get at a project.
  */
 export async function withProject<T>(
-  opts: { project: string; record?: string | undefined; replay?: string | undefined; yesCommands?: boolean | undefined; by?: string | undefined },
+  opts: { project: string; record?: string | undefined; replay?: string | undefined; yesCommands?: boolean | undefined; by?: string | undefined; session?: string | undefined },
   fn: (project: ProjectHandle) => Promise<T>,
 ): Promise<T> {
   const project = await openProject(opts.project, {
@@ -129,6 +136,7 @@ export async function withProject<T>(
     ...(opts.replay ? { replay: opts.replay } : {}),
     ...(opts.yesCommands ? { yesCommands: true } : {}),
     ...(opts.by ? { by: opts.by } : {}),
+    ...(opts.session !== undefined ? { session: opts.session } : {}),
   });
   try {
     return await fn(project);

@@ -144,9 +144,9 @@ export class ForecastStore implements Store {
     await this.ensurePlan(planId);
     return this.scratch.getContextOverrides(planId, taskId);
   }
-  async putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void> {
+  async putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides, audit?: AuditInput): Promise<void> {
     await this.ensurePlan(planId);
-    return this.scratch.putContextOverrides(planId, taskId, overrides);
+    return this.scratch.putContextOverrides(planId, taskId, overrides, audit);
   }
 
   // the forecast's own run: scratch only

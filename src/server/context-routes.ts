@@ -48,6 +48,7 @@ const ContextApproveBody = z
     exclude: entries.openapi({ description: 'entries to never give the task (each leaves pins)' }),
     unpin: entries.openapi({ description: 'entries to drop from pins' }),
     unexclude: entries.openapi({ description: 'entries to drop from excludes' }),
+    by: z.string().min(1).max(200).optional().openapi({ description: 'who changes the context (audited as context-changed); default: the server user' }),
   })
   .openapi('ContextApproveRequest');
 

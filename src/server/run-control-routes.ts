@@ -55,7 +55,7 @@ export function registerRunControlRoutes(app: ApiApp, deps: ApiDeps): void {
       if (!(await isGitRepo(dir))) {
         throw new TaskgraphError('GIT_ERROR', `${dir} is not a git repository with a commit`, { hint: 'run `git init && git add -A && git commit -m init` in the project first' });
       }
-      const project = await openProject(dir);
+      const project = await openProject(dir, deps.project.session !== undefined ? { session: deps.project.session } : {});
       let launched = false;
       try {
         const { graph, planId, runGoal, baseline } = await doGraph(project, b.goal, b);

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { choosePlan, requireTask } from '../cli/plan-choice.js';
-import { applyPlanEdit } from '../cli/task-edit-commands.js';
+import { addPersonNote, applyPlanEdit } from '../cli/task-edit-commands.js';
 import { TaskgraphError } from '../core/errors.js';
 import { TASK_STATUSES, TaskSchema } from '../core/task.js';
 import { addTask, updateTask } from '../planning/plan-edit.js';
@@ -130,7 +130,7 @@ export function registerTaskRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       let version: number | null = null;
       if (Object.keys(fields).length > 0) version = (await applyPlanEdit(store, planId, who(c.req.valid('json')), (tasks) => updateTask(tasks, id, fields), { webhooks: deps.project.webhooks?.outbox })).version;
-      if (note !== undefined) await store.appendTaskNote(planId, id, `Note from ${who(c.req.valid('json'))}: ${note}`);
+      if (note !== undefined) await addPersonNote(store, planId, id, note, who(c.req.valid('json')));
       return c.json({ task: await requireTask(store, planId, id), version }, 200);
     },
   );

@@ -35,6 +35,11 @@ export const AUDIT_KINDS = [
   // (`safety/command-approval.ts`: the line and its hash in details)
   'approval-requested',
   'auto-approved',
+  // a person's note on a task (`taskgraph note`, PUT /tasks/{id} with a note, MCP update_task) and
+  // a change of a task's context pins/excludes (`taskgraph context preview --pin ...`), each in
+  // the transaction of its effect
+  'note-added',
+  'context-changed',
 ] as const;
 /** One of {@link AUDIT_KINDS}. */
 export type AuditKind = (typeof AUDIT_KINDS)[number];

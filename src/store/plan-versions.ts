@@ -63,7 +63,8 @@ export interface PlanApprovalInput {
   /** ms since the Unix epoch */
   at: number;
   /** the run waiting on this approval, when one is (written into the audit entry) */
-  runId?: string;
+  runId?: string;  /** the `--session` name of the command approving (issue 13), kept in the audit entry's details */
+  session?: string;
 }
 
 /** True when the newest of `versions` is approved: the plan may run as it stands. */

@@ -180,7 +180,7 @@ export function writePlanApproval(deps: PlanVersionDeps, approval: PlanApprovalI
     kind: 'plan-approved',
     subject: plan.id,
     reason: `approved version ${latest.version} of plan ${plan.id}`,
-    details: { planId: plan.id, version: latest.version },
+    details: { planId: plan.id, version: latest.version, ...(approval.session !== undefined ? { session: approval.session } : {}) },
   });
   return { version: listVersions(deps.db, plan.id).at(-1)!, audit };
 }

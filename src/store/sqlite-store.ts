@@ -239,8 +239,13 @@ export class SqliteStore implements Store {
     return this.guard('getContextOverrides', (s) => readContextOverrides(s, planId, taskId));
   }
 
-  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void> {
-    return this.guard('putContextOverrides', (s) => this.write(() => writeContextOverrides(s, planId, taskId, overrides, now())));
+  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides, audit?: AuditInput): Promise<void> {
+    return this.guard('putContextOverrides', (s) =>
+      this.write(() => {
+        writeContextOverrides(s, planId, taskId, overrides, now());
+        if (audit) insertAudit(s, audit);
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- runs

@@ -64,8 +64,11 @@ export interface Store {
   listLinks(planId: string, taskId?: string): Promise<TaskLink[]>;
   /** The task's context overrides; `{ pins: [], excludes: [] }` when none were stored. Rejects NOT_FOUND for an unknown task. */
   getContextOverrides(planId: string, taskId: string): Promise<ContextOverrides>;
-  /** Replaces the task's context overrides. Rejects NOT_FOUND for an unknown task. */
-  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides): Promise<void>;
+  /**
+   * Replaces the task's context overrides; `audit` (a person's `context-changed` entry) is
+   * appended in the same transaction. Rejects NOT_FOUND for an unknown task.
+   */
+  putContextOverrides(planId: string, taskId: string, overrides: ContextOverrides, audit?: AuditInput): Promise<void>;
 
   // plan review (issue 11; `plan-versions.ts`)
   /**

@@ -10,8 +10,8 @@ import { queryStore } from '../support/store-db.js';
  * Issue 13, "Batch and sessions", through the built CLI: `import` of a Markdown task list with
  * nesting and checkboxes, an import with one bad row that writes nothing and names the row,
  * `export` → `import` round trip, `update --status --tasks` all or nothing, and `--session`
- * tagging a run (`do --approve-plan` stops after the planner, no coder call) and the audit
- * entries of edits, listed by `ls --session`.
+ * tagging a run (`do --approve-plan` stops after the planner, no coder call), its plan, and the
+ * audit entries of edits, a note, a context pin and the plan's approval, listed by `ls --session`.
  */
 describe('batch and sessions through the CLI', () => {
   const model = scriptedModel({
@@ -68,10 +68,25 @@ describe('batch and sessions through the CLI', () => {
     const started = await tg('do', 'Add multiply to the calculator.', '--approve-plan', '--session', 'chores');
     expect(started.code, describeResult(started)).toBe(3);
     const runId = /run (\S+): suspended/.exec(started.stdout)?.[1];
-    const listed = await cliJson<{ runs: { id: string }[]; audit: { kind: string; subject: string }[]; plans: { id: string }[] }>(scripted.dir, ['ls', '--session', 'chores', '--json']);
+    const runPlan = (await cliJson<{ run: { planId: string } }>(scripted.dir, ['status', runId!, '--json'])).run.planId;
+    // what a person then does in the session is tagged too: a note, a context pin, the approval
+    for (const args of [
+      ['note', 'T1', 'keep it small', '--plan', runPlan],
+      ['context', 'preview', 'T1', '--plan', runPlan, '--pin', 'src/calc.js'],
+      ['plan', 'approve', runPlan, '--no-resume'],
+    ]) {
+      const r = await tg(...args, '--session', 'chores', '--json');
+      expect(r.code, describeResult(r)).toBe(0);
+    }
+    const listed = await cliJson<{ runs: { id: string }[]; audit: { kind: string; subject: string; who: string }[]; plans: { id: string }[] }>(scripted.dir, ['ls', '--session', 'chores', '--json']);
     expect(listed.runs.map((r) => r.id)).toStrictEqual([runId]);
-    expect(listed.plans.map((p) => p.id)).toStrictEqual([planId]);
+    expect(listed.plans.map((p) => p.id).sort()).toStrictEqual([planId, runPlan].sort());
     expect(listed.audit.map((e) => [e.kind, e.subject])).toContainEqual(['plan-edit', planId]);
+    expect(listed.audit.filter((e) => e.subject === 'T1' || e.subject === runPlan).map((e) => [e.kind, e.subject, e.who])).toStrictEqual([
+      ['note-added', 'T1', 'batch-bea'],
+      ['context-changed', 'T1', 'batch-bea'],
+      ['plan-approved', runPlan, 'batch-bea'],
+    ]);
     const other = await cliJson<{ runs: unknown[]; audit: unknown[]; plans: unknown[] }>(scripted.dir, ['ls', '--session', 'other', '--json']);
     expect(other).toMatchObject({ runs: [], audit: [], plans: [] });
   });
