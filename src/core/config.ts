@@ -308,12 +308,20 @@ export const ProjectConfigSchema = z
     /**
      * the planner's code context: `contextBudget` is the token budget of the bundle every planner
      * and decomposition prompt gets (project index, repository map ranked against the goal,
-     * retrieved passages); 0 turns it off (the prompt then lists file names only)
+     * retrieved passages); 0 turns it off (the prompt then lists file names only).
+     * `reuse` (issue 14): before planning a goal, look for an earlier successful run's plan of a
+     * similar goal (`planning/plan-reuse.ts`, cosine similarity of the goals' words at least
+     * `reuseThreshold`) and start from it: as it is for the same goal, adapted by one model call
+     * otherwise. `--no-reuse` (and `--replan`) plan from scratch.
      */
     planner: z
-      .object({ contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000) })
+      .object({
+        contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000),
+        reuse: z.boolean().default(true),
+        reuseThreshold: z.number().min(0).max(1).default(0.8),
+      })
       .strict()
-      .default({ contextBudget: 8_000 }),
+      .default({ contextBudget: 8_000, reuse: true, reuseThreshold: 0.8 }),
     /**
      * model profiles by name; a profile with `provider: agent` is an agent CLI
      * (`core/agent-profile.ts`) and ends up in `agents`, not here

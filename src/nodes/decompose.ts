@@ -17,6 +17,7 @@ import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundl
 import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
 import { renderNotes } from '../context/attempt-edit.js';
 import { PLAN_GATE_NODE } from './plan-approval.js';
+import { planFromEarlier, type ReuseRecord, reuseOn } from './decompose-reuse.js';
 
 const DecomposeConfig = z
   .object({
@@ -31,6 +32,8 @@ const DecomposeConfig = z
      * subtasks (with its failure notes given to the planner) instead of planning `goal` anew
      */
     task: z.string().optional(),
+    /** false: plan from scratch, never from an earlier plan (`--no-reuse`, `--replan`); default `planner.reuse` */
+    reuse: z.boolean().optional(),
   })
   .strict();
 
@@ -45,6 +48,10 @@ export interface DecomposeOutput {
   leaves: string[];
   /** set for as-needed decomposition: the task that was split */
   parent?: string;
+  /** the repository's language when the plan was made (kept in the plan's meta for the archive) */
+  language?: string;
+  /** set when the plan was built from an earlier one (issue 14, "Reuse in planning") */
+  reuse?: ReuseRecord;
 }
 
 async function taskOf(ctx: NodeContext, id: string): Promise<Task> {
@@ -136,6 +143,8 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
       project: hashJson(await projectContext(config, ctx, parent)),
+      // reuse of earlier plans (on by default) is in the key only when off, so turning it off re-plans
+      ...(!parent && !reuseOn(config, ctx) ? { reuse: false } : {}),
       ...(parent ? { task: { ...parent, status: null } as unknown as Json } : {}),
     };
   },
@@ -161,10 +170,15 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       });
     }
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
+    const project = await projectContext(config, ctx, parent);
+    if (!parent && reuseOn(config, ctx)) {
+      const reused = await planFromEarlier(config, ctx, project, ctx.models);
+      if (reused) return { status: 'succeeded', output: reused.output as unknown as Json, usage: reused.usage };
+    }
     const result = await planGoal({
       goal: config.goal,
       ...(parent ? { notes: renderNotes(parent.notes, { edits: 'summary' }) } : {}),
-      project: await projectContext(config, ctx, parent),
+      project,
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
       maxDepth: parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth),
@@ -180,7 +194,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     const planId = planIdFor(config.goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
-    const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves };
+    const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves, ...(project.language ? { language: project.language } : {}) };
     return { status: 'succeeded', output: output as unknown as Json, usage: result.usage };
   },
   async expand(output, ctx) {
@@ -201,7 +215,8 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     const saved = await ctx.store.getPlan(plan.planId);
     if (!saved) {
-      await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
+      const meta = { leaves: plan.leaves, ...(plan.language ? { language: plan.language } : {}), ...(plan.reuse ? { reusedFrom: plan.reuse.from.planId } : {}) };
+      await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta });
     }
     // plan review (`do --approve-plan`, policy.approvePlan): the tasks wait behind the gate, which
     // expands them from the plan as approved (edits made during review included)
