@@ -65,25 +65,19 @@ function tagsOf(plan: PlanRecord): string[] {
  * @throws what the store throws (STORE_ERROR)
  */
 export async function archivedPlans(store: Store, limit = 200): Promise<ArchivedPlan[]> {
+  const runs = await store.listRuns(limit);
   const out: ArchivedPlan[] = [];
   const seen = new Set<string>();
-  for (const run of await store.listRuns(limit)) {
+  for (const run of runs) {
     if (run.status !== 'succeeded' || !run.planId || seen.has(run.planId)) continue;
     const plan = await store.getPlan(run.planId);
     if (!plan) continue;
     seen.add(run.planId);
-    const summaries = await store.listAttemptSummaries(run.id);
-    const rootNode = rootDecomposeNode(run);
     // a cache hit copies the usage of the attempt it reuses: only executed attempts cost anything
-    const executed = summaries.filter((a) => a.status !== 'cached');
+    const executed = (await store.listAttemptSummaries(run.id)).filter((a) => a.status !== 'cached');
+    const rootNode = rootDecomposeNode(run);
     const cost = executed.reduce((u, a) => sumUsage(u, a.usage), ZERO);
     const planningCost = executed.filter((a) => a.nodeId === rootNode).reduce((u, a) => sumUsage(u, a.usage), ZERO);
-    let fresh = planningCost;
-    if (rootNode) {
-      const last = (await store.listAttempts(run.id, rootNode)).filter((a) => a.status === 'succeeded').at(-1);
-      const reuse = isJsonObject(last?.output) ? (last.output as Record<string, Json>)['reuse'] : undefined;
-      fresh = (isJsonObject(reuse) ? usageFromJson(reuse['fresh']) : undefined) ?? planningCost;
-    }
     const atomic = plan.tasks.filter((t) => t.atomic);
     out.push({
       planId: plan.id,
@@ -96,8 +90,27 @@ export async function archivedPlans(store: Store, limit = 200): Promise<Archived
       outcome: { status: run.status, tasksDone: atomic.filter((t) => t.status === 'done').length, tasks: atomic.length },
       cost,
       planningCost,
-      freshPlanningCost: fresh,
+      freshPlanningCost: (await freshCost(store, runs, plan.id)) ?? planningCost,
     });
   }
   return out;
+}
+
+/**
+ * What planning a plan's goal from scratch cost: the executed root `decompose` attempt of the
+ * first run that made the plan (any status: a `do` that planned and then failed still planned it),
+ * or, when that attempt itself reused an earlier plan, the fresh cost it recorded.
+ */
+async function freshCost(store: Store, runs: readonly RunRecord[], planId: string): Promise<Usage | undefined> {
+  // oldest first: the run that made the plan
+  for (const run of [...runs].reverse()) {
+    if (run.planId !== planId) continue;
+    const rootNode = rootDecomposeNode(run);
+    if (!rootNode) continue;
+    const made = (await store.listAttempts(run.id, rootNode)).filter((a) => a.status === 'succeeded').at(-1);
+    if (!made) continue;
+    const reuse = isJsonObject(made.output) ? (made.output as Record<string, Json>)['reuse'] : undefined;
+    return (isJsonObject(reuse) ? usageFromJson(reuse['fresh']) : undefined) ?? made.usage;
+  }
+  return undefined;
 }

@@ -84,7 +84,11 @@ export async function reusePlan(options: {
   });
   // leaner than a fresh planner prompt: the earlier plan stands for the code context and the README
   const { code: _code, readme: _readme, ...project } = options.project;
-  const prompt = `${buildPlannerPrompt({ goal: options.goal, project, depth: 0, maxDepth: 0 })}\n\n# Earlier plan\n\nGoal: ${earlier.goal.trim()}\n\n${JSON.stringify({ tasks: shown }, null, 1)}`;
+  // the earlier plan goes before the closing request, one task per line
+  const base = buildPlannerPrompt({ goal: options.goal, project, depth: 0, maxDepth: 0 });
+  const cut = base.lastIndexOf('\n\n# Your answer');
+  const earlierSection = `# Earlier plan, to adapt to the goal above\n\nIts goal was: ${earlier.goal.trim()}\n\n{"tasks": [\n${shown.map((t) => JSON.stringify(t)).join(',\n')}\n]}`;
+  const prompt = cut < 0 ? `${base}\n\n${earlierSection}` : `${base.slice(0, cut)}\n\n${earlierSection}${base.slice(cut)}`;
   const result = await requestPlanLevel({
     client: options.client,
     profile: options.profile,

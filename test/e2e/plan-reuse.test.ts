@@ -69,7 +69,8 @@ describe('reuse of earlier plans', () => {
     expect(planners()).toHaveLength(2);
     const customise = planners()[1]!;
     expect(customise.system).toContain('reuses an earlier plan');
-    expect(customise.user).toContain('# Earlier plan');
+    expect(customise.user).toContain('# Earlier plan, to adapt to the goal above');
+    expect(customise.user.indexOf('# Earlier plan')).toBeLessThan(customise.user.indexOf('# Your answer'));
     expect(customise.user).toContain('Add multiply');
     expect((JSON.parse(similar.stdout) as { tasks: { title: string }[] }).tasks.map((t) => t.title)).toStrictEqual(['Add divide']);
     const similarRun = await newestRun();
