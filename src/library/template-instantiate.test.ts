@@ -172,3 +172,17 @@ describe('template composition', () => {
     expect(codeOf(() => make({ parameters: { subject: 'x' }, overrides: { nodes: [{ id: 'zzz', $remove: true }] } }))).toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
+
+describe('provenance of list items', () => {
+  it('names the parameter that filled an item of a list field', () => {
+    const d = TemplateDocumentSchema.parse({
+      kind: 'template',
+      name: 'lists',
+      version: 1,
+      parameters: { cmd: { type: 'string', default: 'make test' } },
+      graph: { nodes: [{ id: 'v', kind: 'verify', config: { commands: ['make lint', '{{cmd}}'] } }] },
+    });
+    const inst = instantiateTemplate(d, {}, { resolvePrompt, executors });
+    expect(inst.fields.find((f) => f.path === 'nodes[v].config.commands')).toMatchObject({ value: ['make lint', 'make test'], layer: 'template', parameters: ['cmd'] });
+  });
+});

@@ -144,8 +144,10 @@ export function instantiateTemplate(doc: TemplateDocument, choices: TemplateChoi
     throw error;
   }
   const fields: ExplainedField[] = fieldOrigins(filled.graph, provenance).map((f) => {
-    const used = filled.uses.get(f.path) ?? [...filled.uses].find(([p]) => f.path.startsWith(`${p}.`) || f.path.startsWith(`${p}[`))?.[1];
-    return used ? { ...f, parameters: used } : f;
+    // the field itself, a value above it that a placeholder replaced, or the items of a list
+    const related = (p: string) => p === f.path || f.path.startsWith(`${p}.`) || f.path.startsWith(`${p}[`) || p.startsWith(`${f.path}[`) || p.startsWith(`${f.path}.`);
+    const used = [...new Set([...filled.uses].filter(([p]) => related(p)).flatMap(([, names]) => names))];
+    return used.length > 0 ? { ...f, parameters: used } : f;
   });
   return { template: ref, graph: spec.data, variants, parameters, parameterOrigins, fields, prompts: filled.prompts };
 }
