@@ -91,6 +91,21 @@ describe('subgraph node', () => {
     expect(finished('succeeded')).toEqual(['g', 'g/hello', 'g/join']);
   });
 
+  it('two subgraph nodes that finish together both add their nodes (expansions are serial)', async () => {
+    const { engine, finished } = await setup();
+    const twin: GraphSpecInput = {
+      concurrency: 4,
+      nodes: [
+        { id: 'one', kind: 'subgraph', config: { template: 'greet', parameters: { who: 'A' } } },
+        { id: 'two', kind: 'subgraph', config: { template: 'greet', parameters: { who: 'B' } } },
+        { id: 'end', kind: 'script', config: { fn: 'noop' }, needs: ['one', 'two'] },
+      ],
+    };
+    const summary = await engine().start({ graph: twin, command: 'test' });
+    expect(summary.status).toBe('succeeded');
+    expect(finished('succeeded')).toEqual(['end', 'one', 'one/count', 'one/hello', 'one/join', 'two', 'two/count', 'two/hello', 'two/join']);
+  });
+
   it('fails the node with the validation error when a required parameter is missing', async () => {
     const { engine, store } = await setup();
     const bad: GraphSpecInput = { nodes: [{ id: 'g', kind: 'subgraph', config: { template: 'greet@1' } }] };
