@@ -110,17 +110,27 @@ export function readTemplateFile(path: string, expect?: { name: string; version:
   } catch (error) {
     throw new TaskgraphError('NOT_FOUND', `cannot read template ${path}: ${(error as Error).message}`, { hint: 'give a template name (name@version) or the path of a template YAML file' });
   }
-  const parsed = TemplateDocumentSchema.safeParse(parseYamlText(text, path, 'CONFIG_INVALID'));
-  if (!parsed.success) {
-    const issues = zodIssues(parsed.error);
-    throw new TaskgraphError('CONFIG_INVALID', `${path} is not a valid template: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-      details: { path, issues },
-      hint: 'see README "Templates" for the template format',
+  const doc = parseTemplateDocument(parseYamlText(text, path, 'CONFIG_INVALID'), path);
+  if (expect && (doc.name !== expect.name || doc.version !== expect.version)) {
+    throw new TaskgraphError('CONFIG_INVALID', `${path} holds ${doc.name}@${doc.version}, but its file name says ${expect.name}@${expect.version}`, {
+      hint: 'name library files <name>@<version>.yaml after the item they hold',
     });
   }
-  if (expect && (parsed.data.name !== expect.name || parsed.data.version !== expect.version)) {
-    throw new TaskgraphError('CONFIG_INVALID', `${path} holds ${parsed.data.name}@${parsed.data.version}, but its file name says ${expect.name}@${expect.version}`, {
-      hint: 'name library files <name>@<version>.yaml after the item they hold',
+  return doc;
+}
+
+/**
+ * Checks a parsed template document's shape (for a file, or a library store's item body).
+ * @param where the file or item named in the message
+ * @throws TaskgraphError CONFIG_INVALID listing every issue as `path: message`
+ */
+export function parseTemplateDocument(value: unknown, where: string): TemplateDocument {
+  const parsed = TemplateDocumentSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error);
+    throw new TaskgraphError('CONFIG_INVALID', `${where} is not a valid template: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      details: { where, issues },
+      hint: 'see README "Templates" for the template format',
     });
   }
   return parsed.data;

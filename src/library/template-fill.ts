@@ -16,6 +16,13 @@ import type { ComposedGraph } from './template-compose.js';
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_:.-]+)\s*\}\}/g;
 const WHOLE = /^\{\{\s*([A-Za-z0-9_:.-]+)\s*\}\}$/;
 
+/**
+ * Node kinds whose config becomes shell lines (`command` run, `verify` commands, `setup` run): a
+ * parameter whose value came from an upstream output (model output, repository text) may not
+ * be filled into their config (DESIGN.md §9: model output is never a command).
+ */
+export const SHELL_KINDS: ReadonlySet<string> = new Set(['command', 'verify', 'setup']);
+
 /** Returns a prompt's text for a `name@version` (or `name`) reference; throws NOT_FOUND. */
 export type PromptResolver = (ref: string) => string;
 
@@ -37,13 +44,24 @@ const isPromptRef = (value: Json): value is { $prompt: string } => isJsonObject(
  * @param params parameter values (after validation; an optional parameter not given is absent)
  * @param declared the declared parameter names
  * @param resolvePrompt reads a library prompt's text
- * @throws TaskgraphError CONFIG_INVALID listing every unknown placeholder and every parameter used without a value
+ * @param untrusted parameters whose values came from upstream outputs: refused in the config of {@link SHELL_KINDS}
+ * @throws TaskgraphError CONFIG_INVALID listing every unknown placeholder, every parameter used
+ *   without a value, and every untrusted parameter in a shell line
  */
-export function fillGraph(template: string, graph: ComposedGraph, params: Record<string, Json>, declared: ReadonlySet<string>, resolvePrompt: PromptResolver): FilledGraph {
+export function fillGraph(
+  template: string,
+  graph: ComposedGraph,
+  params: Record<string, Json>,
+  declared: ReadonlySet<string>,
+  resolvePrompt: PromptResolver,
+  untrusted: ReadonlySet<string> = new Set(),
+): FilledGraph {
   const problems: string[] = [];
   const uses = new Map<string, string[]>();
   const prompts: string[] = [];
+  let shell = false; // filling the config of a node of SHELL_KINDS
   const note = (path: string, name: string) => {
+    if (shell && untrusted.has(name)) problems.push(`${path}: parameter "${name}" comes from an upstream output and may not be filled into a shell line`);
     const list = uses.get(path) ?? [];
     if (!list.includes(name)) list.push(name);
     uses.set(path, list);
@@ -99,7 +117,11 @@ export function fillGraph(template: string, graph: ComposedGraph, params: Record
     const inputs = new Set(isJsonObject(node['inputs']) ? Object.keys(node['inputs']) : []);
     const at = `nodes[${String(node['id'])}]`;
     const filled: JsonObject = {};
-    for (const [k, v] of Object.entries(node)) filled[k] = k === 'id' ? v : fill(v, `${at}.${k}`, inputs);
+    for (const [k, v] of Object.entries(node)) {
+      shell = k === 'config' && SHELL_KINDS.has(String(node['kind']));
+      filled[k] = k === 'id' ? v : fill(v, `${at}.${k}`, inputs);
+    }
+    shell = false;
     out.nodes.push(filled);
   }
   if (problems.length > 0) {

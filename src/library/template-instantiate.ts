@@ -50,6 +50,8 @@ export interface InstantiateOptions {
   resolvePrompt: PromptResolver;
   /** when given, each node's kind must have an executor and its config must pass the kind's schema */
   executors?: ExecutorRegistry;
+  /** parameters whose values came from upstream outputs (a `subgraph` node's inputs): never filled into a shell line */
+  untrusted?: ReadonlySet<string>;
 }
 
 /** The label of a variant layer in provenance. */
@@ -123,7 +125,7 @@ export function instantiateTemplate(doc: TemplateDocument, choices: TemplateChoi
     ...(choices.overrides ? [{ label: 'override', graph: choices.overrides }] : []),
   ];
   const { graph: composed, provenance } = composeLayers(layers);
-  const filled = fillGraph(ref, composed, parameters, new Set(Object.keys(doc.parameters)), options.resolvePrompt);
+  const filled = fillGraph(ref, composed, parameters, new Set(Object.keys(doc.parameters)), options.resolvePrompt, options.untrusted);
   const spec = GraphSpecSchema.safeParse({ id: doc.name, title: doc.description || doc.name, ...filled.graph });
   if (!spec.success) {
     const issues = zodIssues(spec.error);

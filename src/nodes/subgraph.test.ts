@@ -38,6 +38,10 @@ graph:
       inputs: { a: { $ref: hello }, b: { $ref: count } }
 `,
   );
+  writeFileSync(
+    join(dir, '.taskgraph', 'library', 'templates', 'shell@1.yaml'),
+    'kind: template\nname: shell\nversion: 1\nparameters: { file: { type: string, required: true } }\ngraph: { nodes: [{ id: read, kind: command, config: { run: "cat -- \'{{file}}\'" } }] }\n',
+  );
   return dir;
 }
 
@@ -104,6 +108,24 @@ describe('subgraph node', () => {
     const summary = await engine().start({ graph: twin, command: 'test' });
     expect(summary.status).toBe('succeeded');
     expect(finished('succeeded')).toEqual(['end', 'one', 'one/count', 'one/hello', 'one/join', 'two', 'two/count', 'two/hello', 'two/join']);
+  });
+
+  it('refuses to fill a parameter that comes from an upstream output into a shell line', async () => {
+    const { engine, store } = await setup();
+    const given = await engine().start({ graph: { nodes: [{ id: 'g', kind: 'subgraph', config: { template: 'shell@1', parameters: { file: 'a.txt' } } }] }, command: 'test' });
+    // given in the graph itself, it is the graph author's: the command node is added
+    expect((await store.getRun(given.runId))!.graph.nodes.map((n) => n.id)).toContain('g/read');
+    const graph: GraphSpecInput = {
+      nodes: [
+        { id: 'ask', kind: 'script', config: { fn: 'echo', args: "x'; rm -rf ~; '" } },
+        { id: 'g', kind: 'subgraph', config: { template: 'shell@1' }, inputs: { file: { $ref: 'ask' } } },
+      ],
+    };
+    const summary = await engine().start({ graph, command: 'test' });
+    expect(summary.status).toBe('failed');
+    const attempt = (await store.listAttempts(summary.runId, 'g'))[0]!;
+    expect(attempt.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('parameter "file" comes from an upstream output and may not be filled into a shell line') });
+    expect((await store.getRun(summary.runId))!.graph.nodes.map((n) => n.id)).toEqual(['ask', 'g']);
   });
 
   it('fails the node with the validation error when a required parameter is missing', async () => {

@@ -53,7 +53,7 @@ function instanceOf(config: SubgraphConfig, inputs: Record<string, Json>, ctx: N
   return instantiateTemplate(
     doc,
     { parameters: { ...config.parameters, ...inputs }, variants: config.variants, ...(config.overrides ? { overrides: config.overrides } : {}) },
-    { resolvePrompt: promptResolver(libraryDirs(ctx.projectDir)) },
+    { resolvePrompt: promptResolver(libraryDirs(ctx.projectDir)), untrusted: new Set(Object.keys(inputs)) },
   );
 }
 
@@ -93,7 +93,8 @@ function dependentsOf(graph: GraphSpec, id: string): string[] {
  * instance. The added nodes are ordinary nodes, cached by their own keys: a second run of the
  * same graph is all cache hits, and a changed parameter dirties only the nodes whose config it
  * fills (and their downstream cone). Inputs of the node fill the parameters of the same name
- * (an upstream output as a parameter). Cache key adds the template's `name@version` and the hash
+ * (an upstream output as a parameter); such a value is never filled into a shell line
+ * (`command`, `verify`, `setup` config), since it may be model output. Cache key adds the template's `name@version` and the hash
  * of the instantiated graph, so editing the template file or a prompt it uses re-expands.
  */
 export const subgraphExecutor: NodeExecutor<SubgraphConfig> = {
