@@ -13,12 +13,13 @@ import { planApprovalExecutor } from './plan-approval.js';
 import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
+import { subgraphExecutor } from './subgraph.js';
 import { verifyExecutor } from './verify.js';
 
 /**
  * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
- * engine knows, plus the `script` functions. Kinds not built yet (`subgraph`) are
- * absent, so a graph using them fails validation with "no executor for kind".
+ * engine knows, plus the `script` functions. A kind without an executor here fails graph
+ * validation with "no executor for kind".
  * @param extraScripts more `script` functions to register (name -> function); they override built-ins
  */
 export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction> = new Map()): {
@@ -40,6 +41,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     reviewExecutor,
     planApprovalExecutor,
     agentExecutor,
+    subgraphExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
