@@ -10,6 +10,7 @@ import { decomposeExecutor } from './decompose.js';
 import { humanExecutor } from './human.js';
 import { llmExecutor } from './llm.js';
 import { planApprovalExecutor } from './plan-approval.js';
+import { pythonExecutor } from './python.js';
 import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
@@ -40,6 +41,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     reviewExecutor,
     planApprovalExecutor,
     agentExecutor,
+    pythonExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
