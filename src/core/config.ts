@@ -197,9 +197,36 @@ export const NotifySchema = z
     webhook: z.url({ protocol: /^https?$/ }).optional(),
     /** ms each delivery may take (command or webhook request); default 10 s */
     timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+    /** chat webhooks (Slack, Discord, generic) told of the events they list (see {@link ChatTargetSchema}) */
+    chat: z.array(z.lazy(() => ChatTargetSchema)).default([]),
   })
   .strict()
-  .refine((n) => n.command !== undefined || n.webhook !== undefined, { message: 'set notify.command, notify.webhook, or both' });
+  .refine((n) => n.command !== undefined || n.webhook !== undefined || n.chat.length > 0, { message: 'set notify.command, notify.webhook or notify.chat' });
+
+/** Services a chat notification goes to (`notify/chat-webhook.ts`): their incoming webhooks, or a generic JSON POST. */
+export const CHAT_SERVICES = ['slack', 'discord', 'generic'] as const;
+
+/** The run events a chat target may be told of. */
+export const CHAT_EVENTS = ['approval_requested', 'run_finished', 'budget_reached'] as const;
+
+/** An environment variable name (never the value itself: taskgraph.yaml and graphs are committed). */
+export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, e.g. SLACK_WEBHOOK_URL (never the URL itself: it is a secret)');
+
+/**
+ * One `notify.chat` entry (issue 16): post to a Slack or Discord incoming webhook (or a generic
+ * webhook) whose URL is held by the environment variable `urlEnv` — a secret, never written in
+ * the file — when one of `events` happens (default: all of {@link CHAT_EVENTS}).
+ */
+export const ChatTargetSchema = z
+  .object({
+    service: z.enum(CHAT_SERVICES),
+    urlEnv: EnvNameSchema,
+    events: z.array(z.enum(CHAT_EVENTS)).min(1).default([...CHAT_EVENTS]),
+  })
+  .strict();
+
+/** A parsed `notify.chat` entry. */
+export type ChatTarget = z.infer<typeof ChatTargetSchema>;
 
 /** Every webhook event (issue 13 "Webhooks"); see `webhooks/webhook-events.ts` for what sends each. */
 export const WEBHOOK_EVENTS = ['task_created', 'task_updated', 'task_completed', 'run_started', 'run_finished', 'approval_requested', 'budget_reached'] as const;

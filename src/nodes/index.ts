@@ -9,6 +9,7 @@ import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { humanExecutor } from './human.js';
 import { llmExecutor } from './llm.js';
+import { notifyExecutor } from './notify.js';
 import { planApprovalExecutor } from './plan-approval.js';
 import { pythonExecutor } from './python.js';
 import { reviewExecutor } from './review.js';
@@ -42,6 +43,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     planApprovalExecutor,
     agentExecutor,
     pythonExecutor,
+    notifyExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
