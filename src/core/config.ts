@@ -172,6 +172,12 @@ export const SafetySchema = z
     autoApproveBelow: z.number().min(0).max(100).default(0),
     /** 0–100: an edit scoring at or above it needs approval even without a protected path or secret; default off */
     approveAbove: z.number().min(0).max(100).optional(),
+    /**
+     * hosts `web` and `screenshot` nodes and `docs:` URLs may fetch from (issue 16;
+     * `safety/web-hosts.ts`): `docs.python.org` (that host, any port), `*.mozilla.org` (its
+     * subdomains, not itself). Default empty: no web access at all
+     */
+    webHosts: z.array(z.string().min(1).regex(/^(\*\.)?[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, 'a host name (docs.python.org), *.domain (its subdomains) or an IP address')).default([]),
   })
   .strict();
 
@@ -403,7 +409,7 @@ export const ProjectConfigSchema = z
         /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
         taskBudgets: z.record(z.string(), BudgetSchema).default({}),
         /** sandbox and network of commands */
-        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 }),
+        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0, webHosts: [] }),
         /**
          * refuse edits to taskgraph.yaml and to the scripts and configuration the verify command
          * runs (package.json scripts, pytest/tox settings, CI files); false lifts it
@@ -431,7 +437,7 @@ export const ProjectConfigSchema = z
         outputLimit: 4000,
         budget: {},
         taskBudgets: {},
-        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 },
+        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0, webHosts: [] },
         protectConfig: true,
         maxEditBytes: 1_048_576,
         baseline: 'strict',

@@ -16,6 +16,7 @@ import { reviewExecutor } from './review.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
 import { verifyExecutor } from './verify.js';
+import { webExecutor } from './web.js';
 
 /**
  * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
@@ -44,6 +45,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     agentExecutor,
     pythonExecutor,
     notifyExecutor,
+    webExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
