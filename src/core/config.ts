@@ -68,6 +68,8 @@ export const ModelProfileSchema = z
     maxSteps: z.number().int().min(1).max(50).optional(),
     /** tokens of tool results one tool-using call may read in all (default 8,000); past it tools answer "budget exhausted" */
     toolTokens: z.number().int().min(0).optional(),
+    /** the model reads images: `llm` nodes may give it `images` inputs (e.g. `screenshot` outputs) as image parts (default false) */
+    vision: z.boolean().optional(),
   })
   .strict();
 

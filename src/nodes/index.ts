@@ -13,6 +13,7 @@ import { notifyExecutor } from './notify.js';
 import { planApprovalExecutor } from './plan-approval.js';
 import { pythonExecutor } from './python.js';
 import { reviewExecutor } from './review.js';
+import { screenshotExecutor } from './screenshot.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
 import { verifyExecutor } from './verify.js';
@@ -46,6 +47,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     pythonExecutor,
     notifyExecutor,
     webExecutor,
+    screenshotExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
