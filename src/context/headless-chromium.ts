@@ -41,8 +41,13 @@ export async function withBrowser<T>(use: (browser: Browser) => Promise<T>): Pro
         throw new TaskgraphError('SCREENSHOT_FAILED', `no Chromium at ${path}`, { hint: 'install it (Debian/Ubuntu: apt-get install -y chromium) or set TASKGRAPH_CHROMIUM to its path' });
       }
       const { chromium } = await import('playwright-core');
-      shared = chromium.launch({ executablePath: path, args: [...CHROMIUM_ARGS] });
-      shared.catch(() => (shared = undefined));
+      const launched = chromium.launch({ executablePath: path, args: [...CHROMIUM_ARGS] });
+      shared = launched;
+      // a browser that failed to start or died (crash, OOM kill) is launched again by the next user
+      launched.then(
+        (b) => b.on('disconnected', () => void (shared === launched && (shared = undefined))),
+        () => void (shared === launched && (shared = undefined)),
+      );
     }
     let browser: Browser;
     try {
