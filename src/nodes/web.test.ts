@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,14 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import type { GraphSpecInput } from '../core/graph.js';
-import { cacheKey, keyIngredients } from '../core/hash.js';
-import { TaskSchema } from '../core/task.js';
 import { fetchPage } from '../context/web-page.js';
 import { Engine } from '../engine/engine.js';
-import type { NodeContext } from '../engine/node-executor.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { GitWorkspace } from '../workspace/git-workspace.js';
-import { contextExecutor } from './context.js';
 import { defaultRegistry } from './index.js';
 
 /** A local HTTP server with one article page that answers conditional requests like a real one (ETag, 304). */
@@ -36,7 +30,7 @@ beforeAll(async () => {
   const server = createServer((req, res) => {
     requests.push({ path: req.url ?? '', headers: req.headers });
     const etag = `"v${version}"`;
-    if (req.url?.startsWith('/guide')) {
+    if (req.url === '/guide') {
       if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
       return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', etag, 'last-modified': 'Mon, 30 Nov 2026 07:00:00 GMT' }).end(article(version));
     }
@@ -120,44 +114,5 @@ describe('web pages', () => {
     expect(((await store.listAttempts(third.runId, 'page'))[0]!.output as Record<string, unknown>)['markdown']).toContain('version 11');
     const denied = await new Engine({ store, executors, scripts, projectDir: process.cwd(), config: ProjectConfigSchema.parse({}) }).start({ graph, command: 'test' });
     expect((await store.listAttempts(denied.runId, 'page'))[0]!.error).toMatchObject({ code: 'WEB_HOST_DENIED', hint: expect.stringContaining('policy.safety.webHosts') });
-  });
-
-  it('a docs: URL is a knowledge doc of context bundles, and its content is in the context node key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-webdocs-'));
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir });
-    git('init', '-q', '-b', 'main');
-    writeFileSync(join(dir, 'client.ts'), 'export function send() {\n  return 1;\n}\n');
-    git('add', '-A');
-    git('commit', '-qm', 'init');
-    const store = SqliteStore.open(':memory:');
-    await store.migrate();
-    const task = TaskSchema.parse({ planId: 'p-1', id: 'T1', title: 'Send frobnicator frames', description: 'Make send() follow the frobnicator protocol: frames are numbered and acknowledged, frob.timeout default.' });
-    await store.savePlan({ id: 'p-1', goal: 'g', createdAt: new Date(0).toISOString(), tasks: [task], meta: {} });
-    const ctx = {
-      runId: 'r-1',
-      node: { id: 'T1/context', kind: 'context', task: 'T1', config: { task: 'T1' }, inputs: {} },
-      attempt: 1,
-      store,
-      projectDir: dir,
-      config: ProjectConfigSchema.parse({ name: 'm', contextBudget: 4000, docs: [`${base}/guide?for=docs`], policy: { safety: { webHosts: ['127.0.0.1'] } } }),
-      workspace: new GitWorkspace(dir, 'main'),
-      models: undefined,
-      planId: 'p-1',
-      outputOf: () => undefined,
-      scripts: new Map(),
-      signal: new AbortController().signal,
-      log: () => undefined,
-    } as unknown as NodeContext;
-    const key = async () => cacheKey(keyIngredients('context', contextExecutor.version, { task: 'T1' }, {}, await contextExecutor.keyIngredients!({ task: 'T1' }, {}, ctx)));
-    version = 20;
-    const k1 = await key();
-    const out = await contextExecutor.execute({ task: 'T1' }, {}, ctx);
-    expect(out.status).toBe('succeeded');
-    const text = JSON.stringify(out.status === 'succeeded' ? out.output : null);
-    expect(text).toContain(`${base}/guide?for=docs`);
-    expect(text).toContain('frobnicator protocol version 20');
-    expect(await key()).toBe(k1); // the page is cached (1 h TTL): same key, no request
-    const denied = { ...ctx, config: ProjectConfigSchema.parse({ docs: [`${base}/guide`] }) } as NodeContext;
-    await expect(contextExecutor.keyIngredients!({ task: 'T1' }, {}, denied)).rejects.toMatchObject({ code: 'WEB_HOST_DENIED' });
   });
 });
