@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectConfigSchema } from '../core/config.js';
 import type { GraphSpecInput } from '../core/graph.js';
 import { fetchPage } from '../context/web-page.js';
+import { hostAllowed } from '../safety/web-hosts.js';
 import { Engine } from '../engine/engine.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { defaultRegistry } from './index.js';
@@ -90,6 +91,16 @@ describe('web pages', () => {
     await expect(fetchPage('file:///etc/passwd', { allow, what: 'w', cacheDir })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const big = await fetchPage(`${base}/big`, { allow, what: 'w', cacheDir, maxBytes: 1_001 });
     expect(big.page).toMatchObject({ bytes: 1_000, truncated: true });
+  });
+
+  it('matches hosts exactly or as *.domain subdomains, and validates the config entries', () => {
+    expect(hostAllowed('Docs.Python.org', ['docs.python.org'])).toBe(true);
+    expect(hostAllowed('python.org', ['docs.python.org'])).toBe(false);
+    expect(hostAllowed('developer.mozilla.org', ['*.mozilla.org'])).toBe(true);
+    expect(hostAllowed('mozilla.org', ['*.mozilla.org'])).toBe(false);
+    expect(hostAllowed('evilmozilla.org', ['*.mozilla.org'])).toBe(false);
+    expect(hostAllowed('anything', [])).toBe(false);
+    expect(() => ProjectConfigSchema.parse({ policy: { safety: { webHosts: ['https://docs.python.org/'] } } })).toThrow(/host name/);
   });
 
   it('a web node is a cache hit while the page is unchanged (304) and re-runs when it changes', async () => {
