@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Json } from '../core/json.js';
 import type { NodeExecutor } from '../engine/node-executor.js';
 import { CHAT_SERVICES, chatUrl, EnvNameSchema, postChat } from '../notify/chat-webhook.js';
+import { fillTemplate } from './llm-prompts.js';
 
 const NotifyNodeConfig = z
   .object({
@@ -9,7 +9,7 @@ const NotifyNodeConfig = z
     service: z.enum(CHAT_SERVICES),
     /** the environment variable holding the webhook URL (a secret: never in the graph, the key or a record) */
     urlEnv: EnvNameSchema,
-    /** the message; `{{name}}` is replaced by input `name` (a string as is, anything else as JSON) */
+    /** the message; `{{name}}` is replaced by input `name` (a string as is, anything else as pretty JSON: `llm-prompts.ts` fillTemplate) */
     text: z.string().min(1),
     /** a short first line (bold in Slack and Discord) */
     title: z.string().min(1).optional(),
@@ -22,18 +22,6 @@ const NotifyNodeConfig = z
 
 /** Config of a `notify` node. */
 export type NotifyNodeConfig = z.infer<typeof NotifyNodeConfig>;
-
-/**
- * `{{name}}` placeholders of `template` filled from `inputs` (strings as they are, other values as
- * JSON); an unknown name is left as written.
- */
-export function fillTemplate(template: string, inputs: Record<string, Json>): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.:-]+)\s*\}\}/g, (whole, name: string) => {
-    const value = inputs[name];
-    if (value === undefined) return whole;
-    return typeof value === 'string' ? value : JSON.stringify(value);
-  });
-}
 
 /**
  * `notify` nodes (issue 16): post a message to a Slack or Discord incoming webhook or a generic

@@ -89,7 +89,7 @@ export function resolveInterpreter(interpreter: string, dir: string, path = proc
 
 /**
  * The JSON a script printed: the LAST non-empty line of its stdout (earlier lines are free for
- * progress prints). Undefined when there is none or it is not JSON.
+ * progress prints). `ok: false` with that line ('' for none) when it is not JSON.
  */
 export function lastJsonLine(stdout: string): { ok: true; value: Json } | { ok: false; line: string } {
   const line = stdout.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';

@@ -121,9 +121,9 @@ describe('chat webhooks', () => {
     const engine = () => new Engine({ store, executors, scripts, projectDir: process.cwd(), config: ProjectConfigSchema.parse({}) });
     const first = await engine().start({ graph, command: 'test' });
     expect(first.status).toBe('succeeded');
-    expect(take('/slack/node').map((r) => r.json)).toEqual([{ text: '*Build*\npassed: {"tests":12} &lt;ok&gt;' }]);
+    expect(take('/slack/node').map((r) => r.json)).toEqual([{ text: '*Build*\npassed: {\n  "tests": 12\n} &lt;ok&gt;' }]);
     const out = (await store.listAttempts(first.runId, 'n'))[0]!.output;
-    expect(out).toEqual({ service: 'slack', status: 200, attempts: 1, chars: 25 });
+    expect(out).toEqual({ service: 'slack', status: 200, attempts: 1, chars: 30 });
     expect(JSON.stringify(await store.listAttempts(first.runId))).not.toContain('/slack/node');
     const second = await engine().start({ graph, command: 'test' });
     expect(second.counts.cached).toBe(2);
