@@ -9,12 +9,16 @@ import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { humanExecutor } from './human.js';
 import { llmExecutor } from './llm.js';
+import { notifyExecutor } from './notify.js';
 import { planApprovalExecutor } from './plan-approval.js';
+import { pythonExecutor } from './python.js';
 import { reviewExecutor } from './review.js';
+import { screenshotExecutor } from './screenshot.js';
 import { scriptExecutor } from './script.js';
 import { setupExecutor } from './setup.js';
 import { subgraphExecutor } from './subgraph.js';
 import { verifyExecutor } from './verify.js';
+import { webExecutor } from './web.js';
 
 /**
  * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
@@ -42,6 +46,10 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     planApprovalExecutor,
     agentExecutor,
     subgraphExecutor,
+    pythonExecutor,
+    notifyExecutor,
+    webExecutor,
+    screenshotExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }
