@@ -125,7 +125,16 @@ export async function writeFinishedAttempt(
   const seq = (await row<{ seq: number }>(db, PG.insertAttempt, attemptValues(attempt, ingredients, output)))!.seq;
   await exec(db, PG.upsertRunNode, runNodeValues(node, seq));
   if (extras?.cache) await writeCache(db, extras.cache, attempt, output, ingredients);
-  if (extras?.runWorkspace) await writeRunWorkspace(db, node.runId, extras.runWorkspace);
-  await insertAuditsPg(db, extras?.audit);
+  await writeFinishedExtras(db, node.runId, extras);
   return { ...attempt, seq };
+}
+
+/**
+ * The run workspace and audit entries of a finished attempt's extras (its cache entry is written
+ * with the attempt).
+ * @throws TaskgraphError NOT_FOUND (run), CONFIG_INVALID (audit entry)
+ */
+export async function writeFinishedExtras(db: Db, runId: string, extras: FinishedAttemptExtras | undefined): Promise<void> {
+  if (extras?.runWorkspace) await writeRunWorkspace(db, runId, extras.runWorkspace);
+  await insertAuditsPg(db, extras?.audit);
 }

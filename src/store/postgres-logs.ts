@@ -2,17 +2,16 @@ import { secretRedactor } from '../security/redact.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import { exec, row, rows, type Db } from './postgres-db.js';
 import { PG } from './postgres-statements.js';
-import type { RunEvent, RunEventInput, RunEventQuery } from './run-events.js';
+import type { RunEvent, RunEventQuery } from './run-events.js';
 import { checkAuditInput, entryFromRow, type AuditRow } from './sqlite-audit.js';
 import { storedJson, storedText } from './sqlite-rows.js';
-import { checkRunEvents, eventFromRow, type RunEventRow } from './sqlite-run-events.js';
+import { eventFromRow, type RunEventRow } from './sqlite-run-events.js';
 import { checkWebhookAttempt, checkWebhookDeliveries, deliveryFromRow, type DeliveryRow } from './sqlite-webhook-deliveries.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryInput, WebhookDeliveryQuery } from './webhook-deliveries.js';
-import type { Json } from '../core/json.js';
 
 /**
  * The append-only logs of {@link import('./postgres-store.js').PostgresStore}: the audit log
- * (`audit.ts`), the run event log (`run-events.ts`) and the webhook outbox
+ * (`audit.ts`), reads of the run event log (`run-events.ts`; appends: `postgres-batch-writes.ts`) and the webhook outbox
  * (`webhook-deliveries.ts`). Validation, redaction and row mapping are the SQLite store's own
  * functions, so both stores accept, refuse and return the same things.
  */
@@ -46,30 +45,6 @@ export async function insertAuditsPg(db: Db, entries: readonly AuditInput[] | un
 export async function listAuditPg(db: Db, runId?: string): Promise<AuditEntry[]> {
   const found = runId === undefined ? await rows<AuditRow>(db, PG.listAudit) : await rows<AuditRow>(db, PG.listAuditOfRun, [runId]);
   return found.map(entryFromRow);
-}
-
-/**
- * Inserts `events` in order inside the caller's transaction, after taking the run-event lock
- * (migration 9): appenders take turns, so seq order is commit order.
- * @returns the events as stored
- * @throws TaskgraphError CONFIG_INVALID before anything is written; pg foreign-key error for an unknown run
- */
-export async function insertRunEventsPg(db: Db, events: readonly RunEventInput[]): Promise<RunEvent[]> {
-  checkRunEvents(events);
-  await row(db, PG.lockRunEvents);
-  const out: RunEvent[] = [];
-  for (const e of events) {
-    const stored = (await row<{ seq: number; data: string }>(db, PG.insertRunEvent, [e.runId, e.at, e.type, e.nodeId ?? null, storedJson(e.data)]))!;
-    out.push({
-      seq: stored.seq,
-      runId: e.runId,
-      at: e.at,
-      type: e.type,
-      ...(e.nodeId !== undefined ? { nodeId: e.nodeId } : {}),
-      data: JSON.parse(stored.data) as Record<string, Json>,
-    });
-  }
-  return out;
 }
 
 /** The run's events in seq order after `query.afterSeq`, at most `query.limit`. */

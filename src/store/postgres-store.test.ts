@@ -134,6 +134,18 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
       expect(back?.seq).toBe(done.seq);
       expect(back?.error?.message).toBe('x\uFFFDy');
       expect((await store.getRun('r1'))?.reason).toBe('a\uFFFDb');
+      // the group commit: batched (distinct nodes), then row by row (one node twice)
+      const batched = await store.recordFinishedAttempts([
+        { attempt: finishedAttempt('r1', 'b', 'succeeded', { output: 'b\u0000', outputHash: 'hb' }), node: nodeState('r1', 'b', 'succeeded') },
+        { attempt: finishedAttempt('r1', 'c', 'failed', { error: { code: 'NODE_FAILED', message: 'c\u0000', retryable: false, details: {} } }), node: nodeState('r1', 'c', 'failed') },
+      ]);
+      const twice = await store.recordFinishedAttempts([
+        { attempt: finishedAttempt('r1', 'd', 'failed'), node: nodeState('r1', 'd', 'failed') },
+        { attempt: finishedAttempt('r1', 'd', 'succeeded', { number: 2, output: 2 }), node: nodeState('r1', 'd', 'succeeded', 2) },
+      ]);
+      const all = await store.listAttempts('r1');
+      expect(all.slice(1)).toStrictEqual([...batched, ...twice].map((a) => (a.error ? { ...a, error: { ...a.error, message: 'c\uFFFD' } } : a)));
+      expect((await store.listRunNodes('r1')).find((n) => n.nodeId === 'd')).toMatchObject({ status: 'succeeded', attempts: 2, lastAttemptSeq: twice[1]!.seq });
       await store.savePlan({ ...plan('p1'), tasks: [task('p1', 'T1', { title: 'nul\u0000title', notes: ['n\u0000'] })] });
       expect(await store.getTask('p1', 'T1')).toMatchObject({ title: 'nul\uFFFDtitle', notes: ['n\uFFFD'] });
     } finally {

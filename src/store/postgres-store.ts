@@ -4,11 +4,12 @@ import type { GraphSpec } from '../core/graph.js';
 import type { PlanRecord, Task, TaskLink } from '../core/task.js';
 import type { AuditEntry, AuditInput } from './audit.js';
 import type { PlanApprovalInput, PlanEditInput, PlanVersion } from './plan-versions.js';
-import { checkFinished, writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './postgres-attempt-writes.js';
+import { writeFinishAttempt, writeFinishedAttempt, writeStartAttempt } from './postgres-attempt-writes.js';
+import { insertRunEventsBatch, writeFinishedBatch } from './postgres-batch-writes.js';
 import { exec, row, rows, STORE_TYPES, transaction, type Db } from './postgres-db.js';
 import { toPgStoreError, type PgErrorContext } from './postgres-errors.js';
 import {
-  insertAuditPg, insertRunEventsPg, insertWebhookDeliveriesPg, listAuditPg, listRunEventsPg, listWebhookDeliveriesPg, updateWebhookDeliveryPg,
+  insertAuditPg, insertWebhookDeliveriesPg, listAuditPg, listRunEventsPg, listWebhookDeliveriesPg, updateWebhookDeliveryPg,
 } from './postgres-logs.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import {
@@ -282,12 +283,7 @@ export class PostgresStore implements Store {
     if (batch.length === 0) return Promise.resolve([]);
     return this.write(
       'recordFinishedAttempts',
-      async (db) => {
-        for (const w of batch) checkFinished(w.attempt);
-        const out: AttemptRecord[] = [];
-        for (const w of batch) out.push(await writeFinishedAttempt(db, w.attempt, w.node, w.extras));
-        return out;
-      },
+      (db) => writeFinishedBatch(db, batch),
       { missing: () => `run ${batch[0]!.attempt.runId} not found` },
     );
   }
@@ -398,7 +394,7 @@ export class PostgresStore implements Store {
 
   appendRunEvents(events: readonly RunEventInput[]): Promise<RunEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return this.write('appendRunEvents', (db) => insertRunEventsPg(db, events), {
+    return this.write('appendRunEvents', (db) => insertRunEventsBatch(db, events), {
       missing: () => `run ${[...new Set(events.map((e) => e.runId))].join(', ')} not found`,
     });
   }
