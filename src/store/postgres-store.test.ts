@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import { PostgresStore } from './postgres-store.js';
@@ -185,6 +186,9 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     const bad = await expectCode(Promise.resolve().then(() => parsePostgresUrl('postgres://u:pw-secret@h/db?schema=x;drop')), 'CONFIG_INVALID');
     expect(bad.message).not.toContain('pw-secret');
     expect(redactDatabaseUrl('postgres://u:p%40ss@h/db')).toBe('postgres://u:***@h/db');
+    expect(ProjectConfigSchema.parse({ store: pgUrl }).store).toBe(pgUrl);
+    expect(ProjectConfigSchema.parse({ store: 'sqlite:.taskgraph/other.db' }).store).toBe('sqlite:.taskgraph/other.db');
+    expect(ProjectConfigSchema.safeParse({ store: 'mysql://h/db' }).success).toBe(false);
 
     const schema = freshSchema();
     const viaEnv = await openStore('/nonexistent-project', { env: { [DATABASE_URL_ENV]: urlFor(schema) } });
