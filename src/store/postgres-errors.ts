@@ -22,7 +22,7 @@ export interface PgErrorContext {
 
 /** The hint for a server that cannot be reached (the way `.ci/run` starts it). */
 export const START_POSTGRES_HINT =
-  'start PostgreSQL (e.g. `pg_ctlcluster 15 main start`; `.ci/run` starts it when it is down), check the host and port of the URL, ' +
+  'start PostgreSQL (on Debian: `pg_ctlcluster <version> main start`; `.ci/run` starts it when it is down), check the host and port of the URL, ' +
   'or unset TASKGRAPH_DATABASE_URL / `store:` to use the SQLite file';
 
 /** The SQLSTATE or errno code of an error, if it has one. */
