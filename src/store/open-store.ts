@@ -1,6 +1,7 @@
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import { resolveStoreLocation, STORE_RELATIVE_PATH } from './store-location.js';
+import { addSecretEnvNames } from '../security/redact.js';
+import { DATABASE_URL_ENV, resolveStoreLocation, STORE_RELATIVE_PATH } from './store-location.js';
 import type { Store } from './store.js';
 
 export { STORE_RELATIVE_PATH };
@@ -24,7 +25,13 @@ export interface OpenStoreOptions {
  *   the database cannot be opened, reached or migrated (messages never show a URL's password)
  */
 export async function openStore(projectDir: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const location = resolveStoreLocation(projectDir, options.store, options.env);
+  const env = options.env ?? process.env;
+  const location = resolveStoreLocation(projectDir, options.store, env);
+  // a URL with a password, given in the environment, is a secret as a whole: the redactor then
+  // removes it from every output, note and record, wherever it turns up (security/redact.ts)
+  if (location.kind === 'postgres' && env === process.env && env[DATABASE_URL_ENV] && /\/\/[^/@]*:[^/@]*@/.test(env[DATABASE_URL_ENV])) {
+    addSecretEnvNames([DATABASE_URL_ENV]);
+  }
   const store = location.kind === 'postgres' ? PostgresStore.open(location) : SqliteStore.open(location.path);
   try {
     await store.migrate();

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { REDACTED, resetSecretRedactor, secretRedactor } from '../security/redact.js';
 import { ProjectConfigSchema } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -173,6 +174,21 @@ describe('PostgresStore (PostgreSQL specifics)', () => {
     const closed = await freshStore();
     await closed.close();
     expect((await expectCode(closed.getRun('r1'), 'STORE_ERROR')).hint).toMatch(/open the store again/);
+  });
+
+  it('a password in TASKGRAPH_DATABASE_URL becomes a secret: the redactor removes the URL wherever it appears', async () => {
+    const schema = freshSchema();
+    const withPassword = urlFor(schema).replace('postgres://postgres@', 'postgres://postgres:pw-not-needed-with-trust@');
+    vi.stubEnv(DATABASE_URL_ENV, withPassword);
+    resetSecretRedactor();
+    try {
+      const store = await openStore('/nonexistent-project');
+      await store.close();
+      expect(secretRedactor().redact(`connect to ${withPassword} now`)).toBe(`connect to ${REDACTED} now`);
+    } finally {
+      vi.unstubAllEnvs();
+      resetSecretRedactor();
+    }
   });
 
   it('selects the store: TASKGRAPH_DATABASE_URL wins over store:, sqlite: or a path keeps SQLite, schema names are checked', async () => {
