@@ -24,22 +24,21 @@ describe('CLI on the PostgreSQL store', () => {
   let project: TempProject;
 
   beforeAll(async () => {
-    try {
-      await admin.query('SELECT 1');
-    } catch (error) {
-      throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432 (${(error as Error).message}): start it with \`pg_ctlcluster 15 main start\` (.ci/run does)`, { cause: error });
-    }
     await ensureBuilt();
     project = await createSampleRepo();
   });
 
   afterAll(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await admin.end();
     await project?.cleanup();
   });
 
   it('TASKGRAPH_DATABASE_URL and store: keep runs in PostgreSQL; a later command reads them back', async () => {
+    // the server being down fails this test (never skips it), saying how to start it
+    await admin.query('SELECT 1').catch((error: Error) => {
+      throw new Error(`PostgreSQL is not reachable at 127.0.0.1:5432 (${error.message}): start it with \`pg_ctlcluster <version> main start\` (.ci/run does)`, { cause: error });
+    });
     const { dir } = project;
     const file = join(dir, 'two.yaml');
     await writeFile(file, 'id: two\nnodes:\n  - { id: first, kind: command, config: { run: "echo one" } }\n  - { id: second, kind: script, config: { fn: echo, args: 2 }, needs: [first] }\n');
