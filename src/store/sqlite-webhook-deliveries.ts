@@ -9,6 +9,7 @@ import { WEBHOOK_DELIVERY_STATUSES, type WebhookAttempt, type WebhookDelivery, t
  * in, like every stored value, so a receiver never gets a secret the store does not hold.
  */
 
+/** A `webhook_deliveries` row as selected. */
 export interface DeliveryRow {
   id: string;
   url: string;
