@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PROTECTED_PATHS } from '../safety/protected-paths.js';
 import { type AgentProfile, AgentProfileSchema } from './agent-profile.js';
+import { TrackersSchema } from './tracker-config.js';
 
 /**
  * `taskgraph.yaml`: the project configuration (DESIGN.md §1 "project", §8 models, §9 policy).
@@ -328,6 +329,8 @@ export const ProjectConfigSchema = z
     notify: NotifySchema.optional(),
     /** issue 13: signed event POSTs through the store's outbox (`webhooks/`) */
     webhooks: z.array(WebhookSchema).default([]),
+    /** issue 16: GitHub Issues and Jira for `issue` nodes and `do --issue` (see `core/tracker-config.ts`) */
+    trackers: TrackersSchema.optional(),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**
