@@ -66,3 +66,13 @@ export type TrackersConfig = z.infer<typeof TrackersSchema>;
 export function defaultTrackers(): TrackersConfig {
   return TrackersSchema.parse({});
 }
+
+/**
+ * The environment variables that hold tracker credentials: secrets for the redactor whatever
+ * their names (`cli/wiring.ts` passes them to `addSecretEnvNames`, as it does the model profiles' `apiKeyEnv`).
+ * @param trackers the parsed section (absent: the defaults, GITHUB_TOKEN)
+ */
+export function trackerSecretEnvNames(trackers: TrackersConfig | undefined): string[] {
+  const config = trackers ?? defaultTrackers();
+  return [config.github.tokenEnv, ...(config.jira ? [config.jira.tokenEnv] : [])];
+}

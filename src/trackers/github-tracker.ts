@@ -1,7 +1,7 @@
 import type { GithubTrackerSchema } from '../core/tracker-config.js';
 import type { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
-import { formatIssueRef, type Issue, type IssueRef, type Tracker, type TrackerWrite } from './tracker.js';
+import { formatIssueRef, issueLinkText, type Issue, type IssueRef, type Tracker, type TrackerWrite } from './tracker.js';
 import { credential, trackerRequest, type TrackerHttpOptions } from './tracker-http.js';
 
 /**
@@ -75,9 +75,9 @@ export class GithubTracker implements Tracker {
     return { ref: closed.ref, url: closed.url, changed: true };
   }
 
-  /** `Closes owner/repo#123`: GitHub closes the issue when the pull request is merged into the default branch. */
+  /** `Closes owner/repo#123` ({@link issueLinkText}). */
   linkText(ref: IssueRef): string {
-    return ref.tracker === 'github' ? `Closes ${ref.owner}/${ref.repo}#${ref.number}` : `Refs ${formatIssueRef(ref)}`;
+    return issueLinkText(ref);
   }
 }
 

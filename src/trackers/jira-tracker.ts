@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import type { JiraTrackerSchema } from '../core/tracker-config.js';
-import { formatIssueRef, type Issue, type IssueRef, type Tracker, type TrackerWrite } from './tracker.js';
+import { formatIssueRef, issueLinkText, type Issue, type IssueRef, type Tracker, type TrackerWrite } from './tracker.js';
 import { credential, trackerRequest, type TrackerHttpOptions } from './tracker-http.js';
 
 /**
@@ -113,9 +113,9 @@ export class JiraTracker implements Tracker {
     return { ref: issue.ref, url: issue.url, changed: true };
   }
 
-  /** `Resolves PROJ-12`: the key in a pull request's description is what Jira's development panel links by. */
+  /** `Resolves PROJ-12` ({@link issueLinkText}). */
   linkText(ref: IssueRef): string {
-    return ref.tracker === 'jira' ? `Resolves ${ref.key}` : `Refs ${formatIssueRef(ref)}`;
+    return issueLinkText(ref);
   }
 }
 

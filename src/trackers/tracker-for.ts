@@ -24,8 +24,3 @@ export function trackerFor(ref: IssueRef, trackers: TrackersConfig | undefined, 
   return new JiraTracker(config.jira, options, env);
 }
 
-/** The environment variables that hold tracker credentials (secrets for the redactor, whatever their names). */
-export function trackerSecretEnvNames(trackers: TrackersConfig | undefined): string[] {
-  const config = trackers ?? defaultTrackers();
-  return [config.github.tokenEnv, ...(config.jira ? [config.jira.tokenEnv] : [])];
-}

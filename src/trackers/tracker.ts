@@ -79,6 +79,26 @@ export function formatIssueRef(ref: IssueRef): string {
   return ref.tracker === 'github' ? `github:${ref.owner}/${ref.repo}#${ref.number}` : `jira:${ref.key}`;
 }
 
+/**
+ * The pull-request description line that links an issue: `Closes owner/repo#123` (GitHub closes
+ * the issue when the pull request is merged into the default branch: docs.github.com "Linking a
+ * pull request to an issue") or `Resolves PROJ-12` (the key is what Jira's development panel links by).
+ */
+export function issueLinkText(ref: IssueRef): string {
+  return ref.tracker === 'github' ? `Closes ${ref.owner}/${ref.repo}#${ref.number}` : `Resolves ${ref.key}`;
+}
+
+/** The issue a run was started for (`do --issue`, kept as `options.issue`), or undefined. */
+export function runIssueRef(run: { options: Record<string, Json> }): IssueRef | undefined {
+  const issue = run.options['issue'];
+  if (typeof issue !== 'string') return undefined;
+  try {
+    return parseIssueRef(issue);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An {@link Issue} as JSON (an `issue` node's output). */
 export function issueJson(issue: Issue): Json {
   return { ref: issue.ref, title: issue.title, body: issue.body, labels: issue.labels, state: issue.state, status: issue.status, url: issue.url };
