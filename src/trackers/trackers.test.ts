@@ -10,6 +10,7 @@ import { type FakeTrackers, startFakeTrackers } from '../testing/fake-trackers.j
 import { adfDocument, adfText } from './jira-tracker.js';
 import { issueGoal, parseIssueRef } from './tracker.js';
 import { trackerFor } from './tracker-for.js';
+import { closeRunIssue, commentRunOnIssue, runCommentText } from './run-issue.js';
 
 const TOKEN = 'ghp_fakeTokenValue1234567890';
 const JIRA_TOKEN = 'jira-token-value-0987654321';
@@ -167,5 +168,32 @@ describe('issue nodes', () => {
     expect(() => ProjectConfigSchema.parse({ trackers: { github: { tokenEnv: 'ghp_abc-def' } } })).toThrow(/environment variable name/);
     const bad = await new Engine({ store, executors, scripts, projectDir: process.cwd(), config }).start({ graph: { nodes: [{ id: 'x', kind: 'issue', config: { action: 'close', issue: 'github:o/r', text: 'x' } }] }, command: 'test' }).catch((e: unknown) => e);
     expect(JSON.stringify(bad)).toMatch(/issue reference|text is required/);
+  });
+});
+
+describe("a run's issue", () => {
+  it('comments the run summary (mentions defused), closes the issue, and records both without moving the run\'s finish time', async () => {
+    vi.stubEnv('JIRA_EMAIL', 'mia@example.com');
+    vi.stubEnv('JIRA_API_TOKEN', JIRA_TOKEN);
+    const store = SqliteStore.open(':memory:');
+    await store.migrate();
+    const { executors, scripts } = defaultRegistry();
+    const graph: GraphSpecInput = { nodes: [{ id: 'say', kind: 'script', config: { fn: 'echo', args: 'hi @octocat' } }] };
+    const config = ProjectConfigSchema.parse({});
+    const { runId } = await new Engine({ store, executors, scripts, projectDir: process.cwd(), config }).start({ graph, command: 'do', options: { goal: 'g', issue: 'jira:ED-1', issueComment: true } });
+    await store.updateRun(runId, { reason: 'ping @team' });
+    const before = (await store.getRun(runId))!;
+    const text = await runCommentText(store, runId);
+    expect(text.split('\n')[0]).toBe(`**taskgraph run ${runId}: succeeded** (ping @\u200bteam)`);
+    expect(text).toMatch(/Model calls: 0, tokens: 0 in \+ 0 out, cost: \$0\.0000/);
+    const posted = await commentRunOnIssue(store, runId, trackers());
+    expect(posted).toMatchObject({ ref: 'jira:ED-1', url: `${fake.url}/jira/browse/ED-1` });
+    expect(fake.requests.at(-1)!.json).toStrictEqual({ body: text });
+    expect((await closeRunIssue(store, before, trackers()))!.changed).toBe(true);
+    const after = (await store.getRun(runId))!;
+    expect(after.updatedAt).toBe(before.updatedAt);
+    expect(after.options).toMatchObject({ issue: 'jira:ED-1', issueComments: [{ status: 'succeeded', url: `${fake.url}/jira/browse/ED-1` }], issueClosed: { ref: 'jira:ED-1', changed: true } });
+    fake.jira.get('ED-1')!.status = 'To Do';
+    expect(await commentRunOnIssue(store, (await new Engine({ store, executors, scripts, projectDir: process.cwd(), config }).start({ graph, command: 'test' })).runId, trackers())).toBeUndefined();
   });
 });
