@@ -54,13 +54,14 @@ describe('do --issue with a GitHub issue', () => {
     expect(comments[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(r.stderr).toContain(`commented the run's report on ${REF}`);
 
-    // pr links the issue (no review.pr here: the linking line alone)
-    const pr = await tg('pr', runId);
+    // pr links the issue (no review.pr here: the linking line alone); not merged yet, sync closes
+    // nothing (both only read: run side by side)
+    const [pr, notMerged] = await Promise.all([tg('pr', runId), cliJson<{ runs: { outcome: string }[] }>(scripted.dir, ['issue', 'sync', '--json'])]);
     expect(pr.code, describeResult(pr)).toBe(0);
     expect(pr.stdout).toBe('Closes acme/calculator#7\n');
+    expect(notMerged.runs).toStrictEqual([expect.objectContaining({ runId, outcome: 'not-merged' })]);
 
-    // not merged yet: sync closes nothing; merged: it closes the issue, and only once
-    expect((await cliJson<{ runs: { outcome: string }[] }>(scripted.dir, ['issue', 'sync', '--json'])).runs).toStrictEqual([expect.objectContaining({ runId, outcome: 'not-merged' })]);
+    // merged: sync closes the issue
     await git(scripted.dir, 'merge', '-q', '--ff-only', branch);
     const sync = await tg('issue', 'sync');
     expect(sync.code, describeResult(sync)).toBe(0);
