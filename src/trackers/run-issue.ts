@@ -17,12 +17,14 @@ const money = (usd: number) => `$${usd.toFixed(4)}`;
 
 /**
  * The comment a finished run posts on its issue: status, the tasks with their status, the branch
- * with its commits and how to merge it, and what the run spent (Markdown; GitHub renders it,
- * Jira shows it as text). Task titles and commit subjects came from a model: secrets are redacted
- * and `@` mentions defused (`@\u200b`), so a comment pings nobody.
+ * with its commits and how to merge it, and what the run spent. Task titles and commit subjects
+ * came from a model: secrets are redacted and `@` mentions defused (`@\u200b`), so a comment
+ * pings nobody.
+ * @param markdown GitHub-flavoured Markdown (bold, code spans; default) or plain text (Jira, whose
+ *   REST bodies are not Markdown)
  * @throws TaskgraphError NOT_FOUND for an unknown run
  */
-export async function runCommentText(store: Store, runId: string): Promise<string> {
+export async function runCommentText(store: Store, runId: string, markdown = true): Promise<string> {
   const summary = await summarizeRun(store, runId);
   const run = summary.run;
   const { commits } = await runCommits(run);
@@ -36,8 +38,9 @@ export async function runCommentText(store: Store, runId: string): Promise<strin
     '',
     `Model calls: ${t.calls}, tokens: ${t.inputTokens} in + ${t.outputTokens} out, cost: ${money(t.costUsd)}, time: ${(summary.wallMs / 1000).toFixed(1)} s`,
   ];
+  const text = markdown ? lines.join('\n') : lines.join('\n').replace(/\*\*|`/g, '');
   return secretRedactor()
-    .redact(lines.join('\n'))
+    .redact(text)
     .replace(/@(?=[A-Za-z0-9_-])/g, '@\u200b');
 }
 
@@ -50,7 +53,7 @@ export async function commentRunOnIssue(store: Store, runId: string, trackers: T
   const run = await store.getRun(runId);
   const ref = run && runIssueRef(run);
   if (!run || !ref) return undefined;
-  const text = await runCommentText(store, runId);
+  const text = await runCommentText(store, runId, ref.tracker === 'github');
   const done = await trackerFor(ref, trackers, signal ? { signal } : {}).comment(ref, text);
   const fresh = (await store.getRun(runId)) ?? run;
   const earlier = Array.isArray(fresh.options['issueComments']) ? fresh.options['issueComments'] : [];

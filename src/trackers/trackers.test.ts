@@ -183,8 +183,9 @@ describe("a run's issue", () => {
     const { runId } = await new Engine({ store, executors, scripts, projectDir: process.cwd(), config }).start({ graph, command: 'do', options: { goal: 'g', issue: 'jira:ED-1', issueComment: true } });
     await store.updateRun(runId, { reason: 'ping @team' });
     const before = (await store.getRun(runId))!;
-    const text = await runCommentText(store, runId);
-    expect(text.split('\n')[0]).toBe(`**taskgraph run ${runId}: succeeded** (ping @\u200bteam)`);
+    expect((await runCommentText(store, runId)).split('\n')[0]).toBe(`**taskgraph run ${runId}: succeeded** (ping @\u200bteam)`);
+    const text = await runCommentText(store, runId, false); // Jira: plain text
+    expect(text.split('\n')[0]).toBe(`taskgraph run ${runId}: succeeded (ping @\u200bteam)`);
     expect(text).toMatch(/Model calls: 0, tokens: 0 in \+ 0 out, cost: \$0\.0000/);
     const posted = await commentRunOnIssue(store, runId, trackers());
     expect(posted).toMatchObject({ ref: 'jira:ED-1', url: `${fake.url}/jira/browse/ED-1` });
