@@ -34,6 +34,10 @@ export type DoOptions = CommonOptions &
     dryRun?: boolean;
     /** suspend after planning until the plan is approved (`policy.approvePlan`; `nodes/plan-approval.ts`) */
     approvePlan?: boolean;
+    /** `github:owner/repo#123` or `jira:PROJ-12`: the goal is imported from the issue (`issue-commands.ts`) and the reference kept with the run */
+    issue?: string;
+    /** comment the run's report summary on the issue when the run finishes (`trackers.comment`) */
+    comment?: boolean;
   };
 
 /**
@@ -50,8 +54,13 @@ export type DoOptions = CommonOptions &
  * (`cached-rerun.ts`). An uncommitted taskgraph.yaml is one warning line (`config-tracked.ts`).
  * With `--approve-plan` (or `policy.approvePlan`) the run waits after planning, before any task
  * runs, at the `approve-plan` node until `taskgraph plan approve PLAN` (`nodes/plan-approval.ts`).
+ * With `--issue REF` the goal is the issue's title and body, marked as untrusted issue text (a
+ * goal argument goes before it); the reference is kept in the run's options (`issue`), `taskgraph
+ * pr` links it, and with `--comment` (or `trackers.comment`) the run's report summary is
+ * commented on it when the run finishes (`run-common.ts` endSession).
  * @throws TaskgraphError GIT_ERROR outside a git repository with a commit; CONFIG_INVALID for a
- *   goal together with `--plan`, or `--plan` with `--replan`; NOT_FOUND for an unknown plan id
+ *   goal together with `--plan`, or `--plan` with `--replan`, `--issue` with `--plan` or `--prd`,
+ *   `--comment` without `--issue`; NOT_FOUND for an unknown plan id or issue; TRACKER_FAILED
  */
 export async function doCommand(goalArg: string | undefined, opts: DoOptions): Promise<number> {
   if (opts.plan !== undefined && (goalArg !== undefined || opts.prd !== undefined || opts.replan)) {
@@ -59,7 +68,13 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       hint: 'either `taskgraph do --plan ID` or `taskgraph do "<goal>"` (add --replan to plan it again)',
     });
   }
-  const goal = opts.plan === undefined ? await readGoal(goalArg, opts.prd) : undefined;
+  if (opts.issue !== undefined && (opts.plan !== undefined || opts.prd !== undefined)) {
+    throw new TaskgraphError('CONFIG_INVALID', '--issue imports the goal from an issue: it takes no --plan or --prd', { hint: 'taskgraph do --issue github:OWNER/REPO#N ["extra instructions"]' });
+  }
+  if (opts.comment && opts.issue === undefined) {
+    throw new TaskgraphError('CONFIG_INVALID', '--comment comments on the issue of --issue, and none was given', { hint: 'add --issue github:OWNER/REPO#N (or jira:KEY)' });
+  }
+  const goal = opts.plan === undefined && opts.issue === undefined ? await readGoal(goalArg, opts.prd) : undefined;
   return withProject(opts, async (project) => {
     if (!(await isGitRepo(project.dir))) {
       throw new TaskgraphError('GIT_ERROR', `${project.dir} is not a git repository with a commit`, {
@@ -67,7 +82,9 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
       });
     }
     await warnIfConfigUncommitted(project.dir);
-    const { graph, planId, runGoal, baseline } = await doGraph(project, goal, opts);
+    const imported = opts.issue !== undefined ? await (await import('./issue-commands.js')).importIssueGoal(project, opts.issue, goalArg) : undefined;
+    const issueOptions = imported ? { issue: imported.issue, ...(opts.comment || project.config.trackers?.comment ? { issueComment: true } : {}) } : {};
+    const { graph, planId, runGoal, baseline } = await doGraph(project, imported?.goal ?? goal, opts);
     if (planId !== undefined) {
       const plan = (await project.store.getPlan(planId))!;
       process.stderr.write(`running saved plan ${plan.id} (saved ${plan.createdAt}): ${plan.tasks.length} tasks, no planner call\n`);
@@ -89,7 +106,7 @@ export async function doCommand(goalArg: string | undefined, opts: DoOptions): P
           ...(opts.replan ? { force: [PLAN_NODE] } : {}),
           ...budgetOf(opts, project),
         })
-        .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}) }, runId, workspace, ...(planId ? { planId } : {}) });
+        .start({ graph, command: 'do', options: { goal: runGoal, baseline, ...(planId ? { plan: planId } : {}), ...issueOptions }, runId, workspace, ...(planId ? { planId } : {}) });
       progress.done();
       await settleCachedRerun(project, summary);
       return await endSession(project, summary, opts);

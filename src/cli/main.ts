@@ -18,6 +18,7 @@ import { auditCommand } from './audit-command.js';
 import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { registerBatch } from './batch-cli.js';
+import { registerIssues } from './issue-cli.js';
 import { registerTemplates } from './template-cli.js';
 import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
 import type { LogLevel } from '../observability/run-log.js';
@@ -109,7 +110,9 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
   .option('--approve-plan', 'stop after planning until a person approves the plan (taskgraph plan show|approve; policy.approvePlan)')
   .addOption(baselineOption())
-  .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running')))
+  .option('--dry-run', 'forecast what would run (cached and dirty nodes, estimated cost) without running')
+  .option('--issue <ref>', 'import the goal from an issue: github:OWNER/REPO#N or jira:KEY (trackers: in taskgraph.yaml); taskgraph pr links it')
+  .option('--comment', "comment the run's report summary on the --issue when the run finishes (trackers.comment)")))
   .action(act(async (cmd, goal: string | undefined) => doCommand(goal, opts(cmd))));
 
 withCommandConsent(withBudgetFlags(common(program.command('run <target>').description('execute a graph file (YAML/JSON) or a saved plan id'))
@@ -286,6 +289,7 @@ program
 
 registerBatch(program, { act, opts });
 registerTemplates(program, { act, opts });
+registerIssues(program, { act, opts });
 
 program
   .command('mcp')

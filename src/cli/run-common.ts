@@ -134,13 +134,17 @@ export async function settleCachedRerun(project: ProjectHandle, summary: RunSumm
 }
 
 /**
- * Ends a `do`, `run` or `resume` session: {@link finishRun}, then, when the run stopped at its
+ * Ends a `do`, `run` or `resume` session: {@link finishRun}, the comment on the run's issue when
+ * it was started with `do --issue ... --comment` (`issue-commands.ts`), then, when the run stopped at its
  * `setup` or `baseline` node, that node's error as the command's error (`rootFailure`).
  * @returns the exit code of {@link finishRun}
  * @throws TaskgraphError the root node's recorded error (e.g. BASELINE_FAILED)
  */
 export async function endSession(project: ProjectHandle, summary: RunSummary, opts: CommonOptions): Promise<number> {
   const code = await finishRun(project, summary, opts);
+  const run = await project.store.getRun(summary.runId);
+  // a run of `do --issue ... --comment` reports on its issue when it finishes (loaded only then)
+  if (run?.options['issueComment'] === true) await (await import('./issue-commands.js')).commentAfterSession(project, summary, run);
   const stopped = await rootFailure(project, summary.runId);
   if (stopped) throw stopped;
   return code;

@@ -8,6 +8,7 @@ import type { ModelClient } from '../llm/model-client.js';
 import { defaultRegistry } from '../nodes/index.js';
 import { sandboxNotice } from '../sandbox/gate.js';
 import { loadProjectConfig } from '../project/load-config.js';
+import { trackerSecretEnvNames } from '../core/tracker-config.js';
 import { addSecretEnvNames } from '../security/redact.js';
 import { interruptSignal } from './interrupt.js';
 import { sessionTaggedStore } from '../store/session-tagged-store.js';
@@ -66,6 +67,8 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
   // and so are those an agent profile passes to its CLI (its API key)
   addSecretEnvNames(Object.values(config.agents).flatMap((profile) => profile.env));
+  // and the tracker tokens of `trackers:` (issue 16)
+  addSecretEnvNames(trackerSecretEnvNames(config.trackers));
   const opened = await openStore(projectDir, config.store !== undefined ? { store: config.store } : {});
   const store = options.session !== undefined ? sessionTaggedStore(opened, options.session) : opened;
   try {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PROTECTED_PATHS } from '../safety/protected-paths.js';
 import { type AgentProfile, AgentProfileSchema } from './agent-profile.js';
+import { TrackersSchema } from './tracker-config.js';
 
 /**
  * `taskgraph.yaml`: the project configuration (DESIGN.md §1 "project", §8 models, §9 policy).
@@ -342,6 +343,8 @@ export const ProjectConfigSchema = z
         message: 'store must be a postgres:// (or postgresql://) URL, sqlite:PATH or a file path',
       })
       .optional(),
+    /** issue 16: GitHub Issues and Jira for `issue` nodes and `do --issue` (see `core/tracker-config.ts`) */
+    trackers: TrackersSchema.optional(),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**

@@ -69,6 +69,8 @@ export type ErrorCode =
   | 'SCREENSHOT_FAILED'
   /** a `notify` message was not delivered after its retries */
   | 'NOTIFY_FAILED'
+  /** an issue tracker (GitHub, Jira) refused a request or every try failed; retryable for 429/5xx/network */
+  | 'TRACKER_FAILED'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

@@ -34,6 +34,8 @@ export const NODE_KINDS = [
   'screenshot',
   /** a chat message to Slack, Discord or a generic webhook (`nodes/notify.ts`) */
   'notify',
+  /** read, comment on or close a GitHub or Jira issue (`nodes/issue.ts`) */
+  'issue',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

@@ -8,6 +8,7 @@ import { commandExecutor } from './command.js';
 import { contextExecutor } from './context.js';
 import { decomposeExecutor } from './decompose.js';
 import { humanExecutor } from './human.js';
+import { issueExecutor } from './issue.js';
 import { llmExecutor } from './llm.js';
 import { notifyExecutor } from './notify.js';
 import { planApprovalExecutor } from './plan-approval.js';
@@ -50,6 +51,7 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     notifyExecutor,
     webExecutor,
     screenshotExecutor,
+    issueExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

@@ -6,6 +6,7 @@ import { PR_OUTPUT_KIND } from '../nodes/review.js';
 import { PR_REVIEW_NODE_ID } from '../planning/plan-graph.js';
 import { withPrFooter } from '../review/review-prompts.js';
 import type { Store } from '../store/store.js';
+import { issueLinkText, runIssueRef } from '../trackers/tracker.js';
 import { plainText } from './markdown.js';
 import { redactSecrets } from './redact.js';
 import { REPORTS_DIR } from './report.js';
@@ -30,7 +31,10 @@ export async function readPrDescription(store: Store, runId: string): Promise<st
   const output = attempts[attempts.length - 1]?.output;
   if (!isJsonObject(output) || output['kind'] !== PR_OUTPUT_KIND || typeof output['markdown'] !== 'string') return undefined;
   const planId = typeof output['planId'] === 'string' ? output['planId'] : (run.planId ?? '');
-  const text = withPrFooter(output['markdown'], { runId, planId, ...(run.branch ? { branch: run.branch } : {}), ...(run.baseCommit ? { base: run.baseCommit } : {}) });
+  // a run of `do --issue` links its issue (`Closes owner/repo#123`, `Resolves PROJ-12`)
+  const ref = runIssueRef(run);
+  const markdown = ref ? `${output['markdown'].replace(/\n+$/, '')}\n\n${issueLinkText(ref)}` : output['markdown'];
+  const text = withPrFooter(markdown, { runId, planId, ...(run.branch ? { branch: run.branch } : {}), ...(run.baseCommit ? { base: run.baseCommit } : {}) });
   return plainText(redactSecrets(text));
 }
 
