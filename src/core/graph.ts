@@ -34,6 +34,12 @@ export const NODE_KINDS = [
   'screenshot',
   /** a chat message to Slack, Discord or a generic webhook (`nodes/notify.ts`) */
   'notify',
+  /** an image generated from a prompt by a media model (`nodes/image.ts`) */
+  'image',
+  /** text to speech by a media model (`nodes/speech.ts`) */
+  'speech',
+  /** audio to text by a media model (`nodes/transcribe.ts`) */
+  'transcribe',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */
