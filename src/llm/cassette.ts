@@ -270,9 +270,18 @@ export class Cassette {
 
   /**
    * records (or replaces) an exchange, its secrets redacted (`security/redact.ts`): a cassette is
-   * a file people commit. The hash is of the request as sent, so a replay still finds it.
+   * a file people commit. A media entry's images and audio (binary as base64) are kept as they are. The hash is of the request as sent, so a replay still finds it.
    */
   set(hash: string, entry: AnyCassetteEntry): void {
+    if ('media' in entry) {
+      // a media result's binary (base64 images, `$bytes` audio) is not text: a credential pattern
+      // matched by chance inside it would corrupt the replay, so only the rest is redacted
+      const { images, audio, ...rest } = entry.media as Record<string, unknown>;
+      const media = { ...secretRedactor().redactValue(rest), ...(images !== undefined ? { images } : {}), ...(audio !== undefined ? { audio } : {}) };
+      this.entries.set(hash, { ...secretRedactor().redactValue({ ...entry, media: {} }), media });
+      this.pending.add(hash);
+      return;
+    }
     this.entries.set(hash, secretRedactor().redactValue(entry));
     this.pending.add(hash);
   }

@@ -8,6 +8,7 @@ import type { GraphSpecInput } from '../core/graph.js';
 import { sha256 } from '../core/hash.js';
 import { Engine } from '../engine/engine.js';
 import { AiSdkModelClient } from '../llm/ai-sdk-client.js';
+import { Cassette, decodeJson, encodeJson } from '../llm/cassette.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { BLOB_THRESHOLD_BYTES } from '../store/store.js';
 import { type FakeOpenAIServer, startFakeOpenAIServer } from '../testing/fake-openai-server.js';
@@ -18,6 +19,8 @@ import { defaultRegistry } from './index.js';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(600, 7)]);
 // (an empty ID3v2.4 tag, then an MPEG-1 Layer III frame header 0xFFFB9064: how the AI SDK detects audio/mpeg)
 const MP3 = Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x00', 'latin1'), Buffer.from([0xff, 0xfb, 0x90, 0x64]), Buffer.alloc(100 * 1024, 0x55)]);
+// bytes whose base64 reads like a Google API key (`/AIza` + 35 characters)
+const TRAP = Buffer.from(`AAAA/AIza${'S'.repeat(35)}/AAAAAAA`, 'base64');
 const dir = mkdtempSync(join(tmpdir(), 'tg-media-'));
 const cassette = join(dir, 'media.cassette.json');
 let fake: FakeOpenAIServer;
@@ -45,7 +48,8 @@ const config = () =>
     },
   });
 
-const TEXT = 'Welcome to taskgraph.';
+const SECRET = 'sk-proj-abcdefghijklmnopqrstuvwx0123';
+const TEXT = `Welcome to taskgraph. Never say ${SECRET}.`;
 const GRAPH: GraphSpecInput = {
   nodes: [
     { id: 'subject', kind: 'script', config: { fn: 'echo', args: 'a lighthouse at dusk' } },
@@ -79,7 +83,11 @@ describe('media nodes (image, speech, transcribe) against the loopback OpenAI fa
     expect(pic.usage).toMatchObject({ calls: 1, inputTokens: 12, costUsd: 0.04, model: 'openai:dall-e-3' });
     const say = await first.attempt('say');
     expect(say.output).toEqual({ mediaType: 'audio/mpeg', data: MP3.toString('base64'), bytes: MP3.length, sha256: sha256(MP3), format: 'mp3', cost: 'priced' });
-    expect(say.usage?.costUsd).toBeCloseTo(TEXT.length * 0.000015, 12);
+    // the text is redacted before it leaves: the server (and the cassette) never sees the key
+    const spoken = String(fake.mediaRequests.find((r) => r.path === '/v1/audio/speech')!.body.input);
+    expect(spoken).toContain('Welcome to taskgraph. Never say ');
+    expect(spoken).not.toContain(SECRET);
+    expect(say.usage?.costUsd).toBeCloseTo(spoken.length * 0.000015, 12);
     const hear = await first.attempt('hear');
     // the upstream audio reached the server byte for byte; whisper's verbose answer gives language and duration
     expect(hear.output).toEqual({ text: `heard ${MP3.length} bytes ${sha256(MP3).slice(0, 12)}`, language: 'en', durationSec: 7.5, cost: 'unknown' });
@@ -89,7 +97,7 @@ describe('media nodes (image, speech, transcribe) against the loopback OpenAI fa
     // the requests as the OpenAI reference shapes them
     const byPath = (p: string) => fake.mediaRequests.filter((r) => r.path === p).map((r) => r.body);
     expect(byPath('/v1/images/generations')).toEqual([expect.objectContaining({ model: 'dall-e-3', prompt: 'A watercolour of a lighthouse at dusk', n: 1, size: '1024x1024', response_format: 'b64_json' })]);
-    expect(byPath('/v1/audio/speech')).toEqual([expect.objectContaining({ model: 'tts-1', input: TEXT, voice: 'nova', response_format: 'mp3' })]);
+    expect(byPath('/v1/audio/speech')).toEqual([expect.objectContaining({ model: 'tts-1', input: spoken, voice: 'nova', response_format: 'mp3' })]);
     expect(byPath('/v1/audio/transcriptions')).toEqual([expect.objectContaining({ model: 'whisper-1', response_format: 'verbose_json', file: { filename: 'audio.mp3', bytes: MP3.length, mediaType: 'audio/mpeg' } })]);
 
     // outputs over the threshold live once in the blob table: the speech audio (and the transcript's input is a ref, not a copy)
@@ -118,6 +126,7 @@ describe('media nodes (image, speech, transcribe) against the loopback OpenAI fa
     expect(media.map((e) => e.kind).sort()).toEqual(['image', 'speech', 'speech', 'transcription']);
     expect(media.find((e) => e.kind === 'speech')!.media.audio).toEqual({ $bytes: MP3.toString('base64') });
     expect(JSON.stringify(file)).not.toContain(env.OPENAI_API_KEY);
+    expect(JSON.stringify(file)).not.toContain(SECRET);
     store.close();
   });
 
@@ -161,6 +170,20 @@ describe('media nodes (image, speech, transcribe) against the loopback OpenAI fa
     const error = (await store.listAttempts(wrongKind.runId, 'y')).at(-1)?.error;
     expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
     expect(error?.message).toContain('"speech" is not a image model');
+    // audio whose data no longer matches its sha256 (e.g. altered on the way) is refused before any call
+    const altered = await engine().start({ graph: { nodes: [{ id: 'z', kind: 'transcribe', inputs: { audio: { mediaType: 'audio/mpeg', data: TRAP.toString('base64'), sha256: sha256(MP3) } } }] }, command: 'test' });
+    expect((await store.listAttempts(altered.runId, 'z')).at(-1)?.error?.message).toContain('does not match its sha256');
     store.close();
+  });
+
+  it('a cassette redacts a media entry but leaves its binary alone, even bytes whose base64 looks like a key', () => {
+    expect(TRAP.toString('base64')).toContain('/AIzaSSS');
+    const tape = Cassette.create(join(dir, 'unit.cassette.json'));
+    tape.set('0'.repeat(64), { model: 'openai:tts-1', kind: 'speech', request: { text: `say ${SECRET}` }, media: { audio: encodeJson(TRAP), images: [TRAP.toString('base64')], warnings: [`echo ${SECRET}`] } });
+    const entry = tape.getMedia('0'.repeat(64))!;
+    expect(JSON.stringify(entry)).not.toContain(SECRET);
+    expect(decodeJson((entry.media as { audio: unknown }).audio)).toEqual(new Uint8Array(TRAP));
+    expect((entry.media as { images: string[] }).images).toEqual([TRAP.toString('base64')]);
+    expect(tape.get('0'.repeat(64))).toBeUndefined();
   });
 });

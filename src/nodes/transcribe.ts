@@ -24,7 +24,9 @@ export type TranscribeConfig = z.infer<typeof TranscribeConfig>;
 /**
  * The audio to transcribe: the config's `file` (inside the worktree or project directory) or the
  * `audio` input (a `speech` node's output, or any `{ data: base64 }`, `mediaType` `audio/*` if set).
- * @throws TaskgraphError CONFIG_INVALID (neither or both, file outside or missing, input not audio, over maxBytes)
+ * An input's `sha256` (as `speech` outputs carry) is checked against its data.
+ * @throws TaskgraphError CONFIG_INVALID (neither or both, file outside or missing, input not audio
+ *   or not matching its sha256, over maxBytes)
  */
 export function audioOf(config: TranscribeConfig, inputs: Record<string, Json>, ctx: Pick<NodeContext, 'node' | 'projectDir' | 'workspace'>): Buffer {
   const what = `transcribe node ${ctx.node.id}`;
@@ -49,6 +51,13 @@ export function audioOf(config: TranscribeConfig, inputs: Record<string, Json>, 
       throw new TaskgraphError('CONFIG_INVALID', `${what}: the input \`audio\` is not audio`, { hint: 'give it a speech node\'s output ({ $ref: SPEECH_NODE }) or { mediaType: "audio/mpeg", data: BASE64 }' });
     }
     audio = Buffer.from(input['data'], 'base64');
+    const declared = input['sha256'];
+    if (typeof declared === 'string' && declared !== sha256(audio)) {
+      throw new TaskgraphError('CONFIG_INVALID', `${what}: the input \`audio\` does not match its sha256 (the data was altered on the way)`, {
+        details: { declared, actual: sha256(audio) },
+        hint: 'run the upstream node again (taskgraph run --force NODE); if it repeats, its output was changed when it was stored',
+      });
+    }
   }
   if (audio.length === 0) throw new TaskgraphError('CONFIG_INVALID', `${what}: the audio is empty`, { hint: 'check the file or the upstream node' });
   if (audio.length > config.maxBytes) throw tooLarge(what, audio.length, config.maxBytes);
