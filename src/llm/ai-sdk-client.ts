@@ -144,6 +144,12 @@ export class AiSdkModelClient implements ModelClient {
         hint: `add models.${request.profile} to taskgraph.yaml or use one of the known profiles`,
       });
     }
+    if (profile.media) {
+      throw new TaskgraphError('CONFIG_INVALID', `model profile "${request.profile}" is a ${profile.media} model, not a language model${request.label ? ` (asked by ${request.label})` : ''}`, {
+        details: { profile: request.profile, media: profile.media },
+        hint: `use a language-model profile here; "${request.profile}" serves image, speech and transcribe nodes`,
+      });
+    }
     const modelName = `${profile.provider}:${profile.model}`;
     const who = `${request.label ? `${request.label} ` : ''}(profile "${request.profile}", ${modelName})`;
     const model = this.modelFor(request, profile);

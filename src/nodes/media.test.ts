@@ -170,6 +170,7 @@ describe('media nodes (image, speech, transcribe) against the loopback OpenAI fa
     const error = (await store.listAttempts(wrongKind.runId, 'y')).at(-1)?.error;
     expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
     expect(error?.message).toContain('"speech" is not a image model');
+    await expect(models.generate({ profile: 'image', prompt: 'hello' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('is a image model, not a language model') });
     // audio whose data no longer matches its sha256 (e.g. altered on the way) is refused before any call
     const altered = await engine().start({ graph: { nodes: [{ id: 'z', kind: 'transcribe', inputs: { audio: { mediaType: 'audio/mpeg', data: TRAP.toString('base64'), sha256: sha256(MP3) } } }] }, command: 'test' });
     expect((await store.listAttempts(altered.runId, 'z')).at(-1)?.error?.message).toContain('does not match its sha256');

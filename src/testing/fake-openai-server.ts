@@ -7,7 +7,8 @@ import type { FakeImageHandler, FakeSpeechHandler, FakeTranscriptionHandler } fr
 export type { FakeImageHandler, FakeMediaError, FakeSpeechHandler, FakeTranscriptionHandler, FakeTranscriptionRequest } from './fake-openai-media.js';
 
 /**
- * A loopback fake of the OpenAI chat completions API (`POST /v1/chat/completions`), the one fake
+ * A loopback fake of the OpenAI chat completions API (`POST /v1/chat/completions`) and, when
+ * given handlers, of its media APIs (images, speech, transcriptions: `fake-openai-media.ts`), the one fake
  * taskgraph uses, placed at the network boundary: the real AI SDK providers (`openai` with a
  * `baseURL`, or `openai-compatible`) talk HTTP to it exactly as they would to a real server.
  * Tests script its answers; the demo's recording script records a cassette against it.
