@@ -67,7 +67,7 @@ export function mediaRequestOf(options: MediaCallOptions): Record<string, unknow
  * type for transcription. The base URL is left out, so a recording replays against any server.
  */
 export function mediaRequestHash(provider: string, modelId: string, kind: MediaKind, options: MediaCallOptions): string {
-  return hashJson({ provider, modelId, kind, ...mediaRequestOf(options) } as never);
+  return hashJson({ provider, modelId, kind, ...mediaRequestOf(options) });
 }
 
 /** The result as a cassette keeps it: response metadata and raw request/response bodies dropped. */
