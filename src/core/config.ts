@@ -71,6 +71,25 @@ export const ModelProfileSchema = z
     toolTokens: z.number().int().min(0).optional(),
     /** the model reads images: `llm` nodes may give it `images` inputs (e.g. `screenshot` outputs) as image parts (default false) */
     vision: z.boolean().optional(),
+    /**
+     * a media model (issue 16): `image` (image generation), `speech` (text to speech) or
+     * `transcription` (audio to text), used by the `image`, `speech` and `transcribe` node kinds
+     * through the AI SDK's media APIs (provider `openai` or an OpenAI-compatible `baseURL` with
+     * provider `openai`); absent: a language model
+     */
+    media: z.enum(['image', 'speech', 'transcription']).optional(),
+    /** what a media model costs (absent: the cost of its calls is recorded as unknown) */
+    mediaPrice: z
+      .object({
+        /** USD per generated image */
+        perImage: z.number().nonnegative().optional(),
+        /** USD per character of text spoken */
+        perCharacter: z.number().nonnegative().optional(),
+        /** USD per second of audio transcribed */
+        perSecond: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

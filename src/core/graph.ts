@@ -36,6 +36,12 @@ export const NODE_KINDS = [
   'notify',
   /** read, comment on or close a GitHub or Jira issue (`nodes/issue.ts`) */
   'issue',
+  /** an image generated from a prompt by a media model (`nodes/image.ts`) */
+  'image',
+  /** text to speech by a media model (`nodes/speech.ts`) */
+  'speech',
+  /** audio to text by a media model (`nodes/transcribe.ts`) */
+  'transcribe',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

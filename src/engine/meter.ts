@@ -1,6 +1,6 @@
 import { TaskgraphError } from '../core/errors.js';
 import { isUsage, NO_USAGE, sumUsage } from '../core/usage.js';
-import { type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from '../llm/model-client.js';
+import { type MediaRequest, type MediaResponse, type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from '../llm/model-client.js';
 import type { Usage } from '../store/store.js';
 import type { BudgetStop } from './budget.js';
 
@@ -101,6 +101,35 @@ export class ModelMeter implements ModelClient {
     }
     this.add(minus(response.usage, charged));
     return response;
+  }
+
+  /**
+   * See {@link ModelClient.media}: the budget is checked first, the call (or its failure) charged
+   * after, like {@link generate}.
+   * @throws TaskgraphError `CONFIG_INVALID` when the wrapped client has no media models
+   */
+  async media(request: MediaRequest): Promise<MediaResponse> {
+    if (!this.inner.media) {
+      throw new TaskgraphError('CONFIG_INVALID', `${request.label ?? 'a node'} needs a ${request.kind} model, but the model client has none`, {
+        hint: 'configure model profiles in taskgraph.yaml (a profile with media: ' + request.kind + ') or pass --replay CASSETTE',
+      });
+    }
+    const stop = this.hooks.beforeCall();
+    if (stop) {
+      throw new TaskgraphError('BUDGET_EXCEEDED', stop.reason, {
+        details: { scope: stop.scope, ...(request.label ? { label: request.label } : {}) },
+        hint: 'raise the limit and resume the run (e.g. taskgraph resume RUN --max-cost 5)',
+      });
+    }
+    try {
+      const response = await this.inner.media(request);
+      this.add(response.usage);
+      return response;
+    } catch (error) {
+      const spent = usageOfFailure(error);
+      if (spent) this.add(spent);
+      throw error;
+    }
   }
 
   private add(usage: Usage): void {

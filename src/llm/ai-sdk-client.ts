@@ -5,7 +5,9 @@ import pRetry from 'p-retry';
 import type { ModelProfile } from '../core/config.js';
 import { redactError, TaskgraphError } from '../core/errors.js';
 import { Redactor } from '../security/redact.js';
-import { type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from './model-client.js';
+import { type MediaRequest, type MediaResponse, type ModelClient, type ModelRequest, type ModelResponse, NOT_SENT_CODES } from './model-client.js';
+import { callMedia } from './media-call.js';
+import { createMediaModel, type MediaModel, recordingMediaModel, replayMediaModel } from './media-models.js';
 import { Cassette, recordingModel, replayModel } from './cassette.js';
 import { createLanguageModel } from './providers.js';
 import { backoffDelayMs } from '../core/backoff.js';
@@ -86,6 +88,7 @@ export class AiSdkModelClient implements ModelClient {
   private readonly timeoutMs: number | undefined;
   private readonly idleTimeoutMs: number | undefined;
   private readonly liveModels = new Map<string, LanguageModelV4>();
+  private readonly liveMediaModels = new Map<string, MediaModel>();
   private readonly redactor: Redactor;
 
   /**
@@ -139,6 +142,12 @@ export class AiSdkModelClient implements ModelClient {
       throw new TaskgraphError('CONFIG_INVALID', `unknown model profile "${request.profile}"${request.label ? ` (asked by ${request.label})` : ''}; known profiles: ${known.length ? known.join(', ') : '(none)'}`, {
         details: { profile: request.profile, known },
         hint: `add models.${request.profile} to taskgraph.yaml or use one of the known profiles`,
+      });
+    }
+    if (profile.media) {
+      throw new TaskgraphError('CONFIG_INVALID', `model profile "${request.profile}" is a ${profile.media} model, not a language model${request.label ? ` (asked by ${request.label})` : ''}`, {
+        details: { profile: request.profile, media: profile.media },
+        hint: `use a language-model profile here; "${request.profile}" serves image, speech and transcribe nodes`,
       });
     }
     const modelName = `${profile.provider}:${profile.model}`;
@@ -238,6 +247,16 @@ export class AiSdkModelClient implements ModelClient {
       }
     };
 
+    return this.retrying(attempt, request.signal, who, modelName);
+  }
+
+  /**
+   * Runs `attempt` with the client's retries: transient `PROVIDER_ERROR`s are retried after the
+   * server's Retry-After or an exponential backoff with full jitter; the final error carries
+   * `details.attempts`.
+   */
+  private async retrying<T>(attempt: () => Promise<T>, signal: AbortSignal | undefined, who: string, modelName: string): Promise<T> {
+    const request = { signal };
     // p-retry 6 still calls onFailedAttempt after shouldRetry said no, so both ask this
     const willRetry = (error: unknown): error is TaskgraphError =>
       error instanceof TaskgraphError &&
@@ -270,6 +289,75 @@ export class AiSdkModelClient implements ModelClient {
       if (request.signal?.aborted) throw new TaskgraphError('ABORTED', `model call ${who} was aborted`, { cause: error });
       throw toTaskgraphError(error, who, modelName);
     }
+  }
+
+  /**
+   * See {@link ModelClient.media}: one call of a media model (image, speech, transcription) by a
+   * profile whose `media` is that kind; live, recorded into or replayed from the cassette like
+   * {@link generate}, retried and redacted the same way (the prompt or text is redacted before it
+   * is sent). Errors as on the class, plus `CONFIG_INVALID` for a profile of another kind.
+   */
+  async media(request: MediaRequest): Promise<MediaResponse> {
+    const sent: MediaRequest =
+      request.kind === 'image' ? { ...request, prompt: this.redactor.redact(request.prompt) } : request.kind === 'speech' ? { ...request, text: this.redactor.redact(request.text) } : request;
+    try {
+      const profile = this.profiles[request.profile];
+      if (!profile || profile.media !== request.kind) {
+        const fitting = Object.entries(this.profiles).filter(([, p]) => p.media === request.kind).map(([name]) => name).sort();
+        throw new TaskgraphError('CONFIG_INVALID', `${profile ? `model profile "${request.profile}" is not a ${request.kind} model` : `unknown model profile "${request.profile}"`}${request.label ? ` (asked by ${request.label})` : ''}; ${request.kind} profiles: ${fitting.length ? fitting.join(', ') : '(none)'}`, {
+          details: { profile: request.profile, media: request.kind, fitting },
+          hint: `add a profile with media: ${request.kind} to taskgraph.yaml models (provider openai) or name one of those`,
+        });
+      }
+      const modelName = `${profile.provider}:${profile.model}`;
+      const who = `${request.label ? `${request.label} ` : ''}(profile "${request.profile}", ${modelName})`;
+      const model = this.mediaModelFor(request, profile);
+      const attempt = async (): Promise<MediaResponse> => {
+        try {
+          return await callMedia(model, sent, profile, modelName, who);
+        } catch (error) {
+          const failure = this.classify(error, request.signal, request.profile, who, modelName);
+          if (!NOT_SENT_CODES.has(failure.code)) failure.details.usage = { inputTokens: 0, outputTokens: 0, costUsd: 0, model: modelName, calls: 1 };
+          throw failure;
+        }
+      };
+      return await this.retrying(attempt, request.signal, who, modelName);
+    } catch (error) {
+      throw error instanceof TaskgraphError ? redactError(error, this.redactor) : error;
+    }
+  }
+
+  /** An error of a media call as a TaskgraphError: aborted, timed out, or classified. */
+  private classify(error: unknown, signal: AbortSignal | undefined, profileName: string, who: string, modelName: string): TaskgraphError {
+    const timeout = findModelTimeout(error);
+    if (signal?.aborted) return new TaskgraphError('ABORTED', `model call ${who} was aborted`, { cause: error });
+    if (timeout) {
+      return new TaskgraphError('PROVIDER_ERROR', `model call ${who} timed out: ${timeout.message}`, {
+        cause: error,
+        retryable: true,
+        details: { timeout: timeout.kind, timeoutMs: timeout.ms, model: modelName },
+        hint: `raise models.${profileName}.${timeout.kind === 'total' ? 'timeoutMs' : 'idleTimeoutMs'} in taskgraph.yaml, or check that the model server is up`,
+      });
+    }
+    return toTaskgraphError(error, who, modelName);
+  }
+
+  private mediaModelFor(request: MediaRequest, profile: ModelProfile): MediaModel {
+    const ids = { provider: profile.provider, modelId: profile.model };
+    if (this.mode === 'replay') {
+      const label = request.label ? `${request.label} (profile "${request.profile}")` : `profile "${request.profile}"`;
+      return replayMediaModel(request.kind, this.cassette!, { ...ids, label });
+    }
+    let live = this.liveMediaModels.get(request.profile);
+    if (!live) {
+      live = createMediaModel(request.profile, profile, request.kind, this.env, {
+        ...(this.timeoutMs !== undefined ? { timeoutMs: this.timeoutMs } : {}),
+        ...(this.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.idleTimeoutMs } : {}),
+      });
+      if (this.mode === 'record') live = recordingMediaModel(live, request.kind, this.cassette!, ids);
+      this.liveMediaModels.set(request.profile, live);
+    }
+    return live;
   }
 
   private modelFor(request: ModelRequest, profile: ModelProfile): LanguageModelV4 {

@@ -51,17 +51,36 @@ export interface CassetteEntry {
   response: RecordedResponse;
 }
 
+/**
+ * One recorded media exchange (issue 16; `media-cassette.ts`): an image, speech or transcription
+ * model's result, its binary data as `{"$bytes": base64}`.
+ */
+export interface MediaCassetteEntry {
+  /** `provider:model` */
+  model: string;
+  kind: 'image' | 'speech' | 'transcription';
+  /** the call options, for people reading the file (audio sent is replaced by its SHA-256 and size) */
+  request: unknown;
+  /** the model's result, JSON-encoded ({@link encodeJson}) without response metadata */
+  media: unknown;
+}
+
+/** Any entry of a cassette file. */
+export type AnyCassetteEntry = CassetteEntry | MediaCassetteEntry;
+
 /** The JSON file. */
 export interface CassetteFile {
   version: typeof CASSETTE_VERSION;
-  entries: Record<string, CassetteEntry>;
+  entries: Record<string, AnyCassetteEntry>;
 }
 
 const CassetteFileSchema = z.object({
   version: z.literal(CASSETTE_VERSION),
   entries: z.record(
     z.string().regex(/^[0-9a-f]{64}$/, 'entry keys must be SHA-256 hex request hashes'),
-    z.object({
+    z.union([
+      z.object({ model: z.string(), kind: z.enum(['image', 'speech', 'transcription']), request: z.unknown(), media: z.record(z.string(), z.unknown()) }).strict(),
+      z.object({
       model: z.string(),
       request: z.unknown(),
       response: z
@@ -73,7 +92,8 @@ const CassetteFileSchema = z.object({
           structuredOutputText: z.string().optional(),
         })
         .strict(),
-    }),
+      }),
+    ]),
   ),
 });
 
@@ -160,14 +180,14 @@ export const CASSETTE_LOCK = { stale: 10_000, retries: { retries: 200, minTimeou
  * processes (or several clients in one process) may record into one cassette at once.
  */
 export class Cassette {
-  private entries: Map<string, CassetteEntry>;
+  private entries: Map<string, AnyCassetteEntry>;
   /** hashes recorded by this instance since the last save: they win over the file's entries */
   private readonly pending = new Set<string>();
 
   private constructor(
     /** the cassette's file path */
     readonly file: string,
-    entries: Record<string, CassetteEntry>,
+    entries: Record<string, AnyCassetteEntry>,
   ) {
     this.entries = new Map(Object.entries(entries));
   }
@@ -209,7 +229,7 @@ export class Cassette {
         hint: `a cassette is {"version": ${CASSETTE_VERSION}, "entries": {...}}; restore it or re-record it with --record FILE`,
       });
     }
-    return new Cassette(file, parsed.data.entries as Record<string, CassetteEntry>);
+    return new Cassette(file, parsed.data.entries as Record<string, AnyCassetteEntry>);
   }
 
   /** A new, empty cassette for `file` (nothing is written until {@link save}). */
@@ -231,9 +251,16 @@ export class Cassette {
     return this.entries.size;
   }
 
-  /** the entry recorded for a request hash */
+  /** the language-model entry recorded for a request hash (a media entry there: undefined) */
   get(hash: string): CassetteEntry | undefined {
-    return this.entries.get(hash);
+    const entry = this.entries.get(hash);
+    return entry && 'response' in entry ? entry : undefined;
+  }
+
+  /** the media entry recorded for a request hash (a language-model entry there: undefined) */
+  getMedia(hash: string): MediaCassetteEntry | undefined {
+    const entry = this.entries.get(hash);
+    return entry && 'media' in entry ? entry : undefined;
   }
 
   /** whether a request hash is recorded */
@@ -243,9 +270,18 @@ export class Cassette {
 
   /**
    * records (or replaces) an exchange, its secrets redacted (`security/redact.ts`): a cassette is
-   * a file people commit. The hash is of the request as sent, so a replay still finds it.
+   * a file people commit. A media entry's images and audio (binary as base64) are kept as they are. The hash is of the request as sent, so a replay still finds it.
    */
-  set(hash: string, entry: CassetteEntry): void {
+  set(hash: string, entry: AnyCassetteEntry): void {
+    if ('media' in entry) {
+      // a media result's binary (base64 images, `$bytes` audio) is not text: a credential pattern
+      // matched by chance inside it would corrupt the replay, so only the rest is redacted
+      const { images, audio, ...rest } = entry.media as Record<string, unknown>;
+      const media = { ...secretRedactor().redactValue(rest), ...(images !== undefined ? { images } : {}), ...(audio !== undefined ? { audio } : {}) };
+      this.entries.set(hash, { ...secretRedactor().redactValue({ ...entry, media: {} }), media });
+      this.pending.add(hash);
+      return;
+    }
     this.entries.set(hash, secretRedactor().redactValue(entry));
     this.pending.add(hash);
   }
@@ -257,7 +293,7 @@ export class Cassette {
 
   /** The file content: entries sorted by key. */
   toJSON(): CassetteFile {
-    const entries: Record<string, CassetteEntry> = {};
+    const entries: Record<string, AnyCassetteEntry> = {};
     for (const key of this.keys()) entries[key] = this.entries.get(key)!;
     return { version: CASSETTE_VERSION, entries };
   }
@@ -291,7 +327,7 @@ export class Cassette {
     }
     const tmp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.tmp`);
     try {
-      const merged = existsSync(this.file) ? Cassette.load(this.file).entries : new Map<string, CassetteEntry>();
+      const merged = existsSync(this.file) ? Cassette.load(this.file).entries : new Map<string, AnyCassetteEntry>();
       for (const [hash, entry] of this.entries) {
         if (this.pending.has(hash) || !merged.has(hash)) merged.set(hash, entry);
       }

@@ -107,4 +107,52 @@ export const NOT_SENT_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'M
  */
 export interface ModelClient {
   generate(request: ModelRequest): Promise<ModelResponse>;
+  /**
+   * One call of a media model (issue 16): image generation, text to speech or transcription, by
+   * a profile with `media` set. Optional: clients without media models (test doubles, forecasts)
+   * leave it out and the media node kinds then fail with `CONFIG_INVALID`. Rejects like
+   * {@link generate}, plus `CONFIG_INVALID` when the profile is not a media profile of the kind asked.
+   */
+  media?(request: MediaRequest): Promise<MediaResponse>;
 }
+
+/** What every media request has. */
+interface MediaRequestBase {
+  /** model profile name; the profile's `media` must match `kind` */
+  profile: string;
+  /** who asks, for error messages (e.g. node id) */
+  label?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * A media model call (AI SDK `generateImage`, `experimental_generateSpeech`,
+ * `experimental_transcribe`):
+ * - `image`: `prompt`, `n` images (default 1), `size` `WIDTHxHEIGHT` (provider default if absent);
+ * - `speech`: `text`, `voice` (provider default, OpenAI `alloy`), `format` (`mp3`, `wav`, `opus`,
+ *   `aac`, `flac`, `pcm`; default `mp3`), `instructions` (how to speak);
+ * - `transcription`: the audio bytes (MP3, WAV, ...; the AI SDK detects the format from them).
+ */
+export type MediaRequest =
+  | (MediaRequestBase & { kind: 'image'; prompt: string; n?: number; size?: `${number}x${number}` })
+  | (MediaRequestBase & { kind: 'speech'; text: string; voice?: string; format?: string; instructions?: string })
+  | (MediaRequestBase & { kind: 'transcription'; audio: Uint8Array });
+
+/** Binary media a model produced. */
+export interface MediaFile {
+  /** `image/png`, `audio/mpeg`, ... */
+  mediaType: string;
+  data: Uint8Array;
+}
+
+/**
+ * What a media call returns. `usage` has `calls: 1`, the tokens the server reported (image models
+ * may report them; 0 otherwise) and `costUsd` from the profile's `mediaPrice` (per image, per
+ * character spoken, per second transcribed); `cost` says whether that price was known
+ * (`priced`) or not (`unknown`: `costUsd` is 0 and means "not known", as for `agent` nodes).
+ */
+export type MediaResponse = { usage: Usage; model: string; cost: 'priced' | 'unknown' } & (
+  | { kind: 'image'; images: MediaFile[] }
+  | { kind: 'speech'; audio: MediaFile }
+  | { kind: 'transcription'; text: string; language?: string; durationSec?: number }
+);

@@ -21,7 +21,11 @@ export const DEFAULT_API_KEY_ENV: Record<ModelProfile['provider'], string | unde
 /** The AI SDK provider name given to `createOpenAICompatible` (model.provider is `openai-compatible.chat`). */
 export const OPENAI_COMPATIBLE_NAME = 'openai-compatible';
 
-function readKey(profileName: string, profile: ModelProfile, env: NodeJS.ProcessEnv, variable: string): string {
+/**
+ * The API key of a profile from `env[variable]`.
+ * @throws TaskgraphError `MISSING_API_KEY` naming the variable when it is unset or blank
+ */
+export function readKey(profileName: string, profile: ModelProfile, env: NodeJS.ProcessEnv, variable: string): string {
   const value = env[variable];
   if (value === undefined || value.trim() === '') {
     throw new TaskgraphError(

@@ -20,6 +20,9 @@ import { setupExecutor } from './setup.js';
 import { subgraphExecutor } from './subgraph.js';
 import { verifyExecutor } from './verify.js';
 import { webExecutor } from './web.js';
+import { imageExecutor } from './image.js';
+import { speechExecutor } from './speech.js';
+import { transcribeExecutor } from './transcribe.js';
 
 /**
  * The wiring of node kinds, in one place (like Kysely's `src/kysely.ts`): every executor the
@@ -52,6 +55,9 @@ export function defaultRegistry(extraScripts: ReadonlyMap<string, ScriptFunction
     webExecutor,
     screenshotExecutor,
     issueExecutor,
+    imageExecutor,
+    speechExecutor,
+    transcribeExecutor,
   ];
   return { executors: new Map<NodeKind, NodeExecutor<any>>(list.map((e) => [e.kind, e])), scripts };
 }

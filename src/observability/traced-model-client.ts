@@ -1,7 +1,7 @@
 import { context, type Span, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { toErrorRecord } from '../core/errors.js';
 import { isUsage } from '../core/usage.js';
-import type { ModelClient, ModelRequest, ModelResponse, ModelTool } from '../llm/model-client.js';
+import type { MediaRequest, MediaResponse, ModelClient, ModelRequest, ModelResponse, ModelTool } from '../llm/model-client.js';
 import { secretRedactor } from '../security/redact.js';
 import { cleanAttributes, modelAttributes, usageAttributes } from './span-attributes.js';
 
@@ -47,6 +47,32 @@ export class TracedModelClient implements ModelClient {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * See {@link ModelClient.media}: one span per call (`<kind> <profile>`), usage as for {@link generate}.
+   * Present only when `inner` has media models.
+   */
+  get media(): ((request: MediaRequest) => Promise<MediaResponse>) | undefined {
+    const inner = this.inner;
+    if (!inner.media) return undefined;
+    return async (request: MediaRequest) => {
+      const parent = this.parent();
+      const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+      const span = this.tracer.startSpan(`${request.kind} ${request.profile}`, { attributes: cleanAttributes({ 'gen_ai.operation.name': request.kind, 'taskgraph.model_profile': request.profile, ...(request.label ? { 'taskgraph.label': request.label } : {}) }) }, ctx);
+      try {
+        const response = await inner.media!(request);
+        span.setAttributes(cleanAttributes({ ...usageAttributes(response.usage), ...modelAttributes(response.model) }));
+        return response;
+      } catch (error) {
+        const record = toErrorRecord(error);
+        span.setAttribute('error.type', record.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: secretRedactor().redact(record.message) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    };
   }
 
   private tracedTools(set: Record<string, ModelTool>, parent: Span): Record<string, ModelTool> {

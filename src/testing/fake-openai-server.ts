@@ -1,9 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { handleMedia, MEDIA_PATHS } from './fake-openai-media.js';
+import type { FakeImageHandler, FakeSpeechHandler, FakeTranscriptionHandler } from './fake-openai-media.js';
+
+export type { FakeImageHandler, FakeMediaError, FakeSpeechHandler, FakeTranscriptionHandler, FakeTranscriptionRequest } from './fake-openai-media.js';
 
 /**
- * A loopback fake of the OpenAI chat completions API (`POST /v1/chat/completions`), the one fake
+ * A loopback fake of the OpenAI chat completions API (`POST /v1/chat/completions`) and, when
+ * given handlers, of its media APIs (images, speech, transcriptions: `fake-openai-media.ts`), the one fake
  * taskgraph uses, placed at the network boundary: the real AI SDK providers (`openai` with a
  * `baseURL`, or `openai-compatible`) talk HTTP to it exactly as they would to a real server.
  * Tests script its answers; the demo's recording script records a cassette against it.
@@ -76,6 +81,8 @@ export type FakeReply =
 export interface FakeOpenAIServerOptions {
   /** decides the answer to each chat completion request (may be async) */
   respond: (req: FakeRequest) => FakeReply | Promise<FakeReply>;
+  /** the media routes' answers; a route without a handler answers 404 */
+  media?: { image?: FakeImageHandler; speech?: FakeSpeechHandler; transcription?: FakeTranscriptionHandler };
   /** delay before each answer, in ms (default 0) */
   latencyMs?: number;
 }
@@ -84,8 +91,10 @@ export interface FakeOpenAIServerOptions {
 export interface FakeOpenAIServer {
   /** base URL including `/v1`, e.g. `http://127.0.0.1:41234/v1`: use as a profile's `baseURL` */
   url: string;
-  /** the parsed JSON body of every request received, in arrival order (failed ones included) */
+  /** the parsed JSON body of every chat request received, in arrival order (failed ones included) */
   requests: any[];
+  /** every media request received: its path (`/v1/images/generations` ...) and JSON body or parsed form */
+  mediaRequests: Array<{ path: string; body: any }>;
   /** stops listening and drops open connections */
   close(): Promise<void>;
 }
@@ -148,12 +157,15 @@ async function trickle(res: ServerResponse, body: Buffer, everyMs: number): Prom
 
 /**
  * Starts the fake on `127.0.0.1`, port chosen by the OS.
- * Routes: `POST /v1/chat/completions` (JSON or SSE when `stream: true`); anything else is 404.
+ * Routes: `POST /v1/chat/completions` (JSON or SSE when `stream: true`); `POST
+ * /v1/images/generations`, `/v1/audio/speech`, `/v1/audio/transcriptions` (multipart) when
+ * `options.media` has their handler (see `fake-openai-media.ts`); anything else is 404.
  * A `respond` that throws yields HTTP 500 with the error message.
  * @returns the server handle once it is listening
  */
 export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): Promise<FakeOpenAIServer> {
   const requests: any[] = [];
+  const mediaRequests: Array<{ path: string; body: any }> = [];
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -164,6 +176,10 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path && MEDIA_PATHS.has(path)) {
+      await handleMedia(path, req, res, options.media ?? {}, mediaRequests);
+      return;
+    }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
       sendJson(res, 404, errorBody(404, `fake server: no route ${req.method} ${req.url}`));
       return;
@@ -275,6 +291,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions): P
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
+    mediaRequests,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
