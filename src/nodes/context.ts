@@ -11,6 +11,8 @@ import { dependencyChange } from '../context/dependency-diff.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
+import { bundledPromptSource } from '../library/prompt-source.js';
+import { renderPrompt } from '../library/prompt-render.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { sumUsage } from '../core/usage.js';
 import type { Store, Usage } from '../store/store.js';
@@ -139,9 +141,11 @@ function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeF
   if (!ctx.models || !ctx.config.models['cheap']) return undefined;
   const models = ctx.models;
   return async (text, maxTokens) => {
+    // the summariser's system prompt, through the project's library (`summariser.system`, newest version)
+    const system = await (ctx.prompts ?? bundledPromptSource()).resolve('summariser.system');
     const response = await models.generate({
       profile: 'cheap',
-      system: `Summarize the text for a software engineer in at most ${maxTokens} tokens. Keep names, paths, numbers and error messages exactly.`,
+      system: renderPrompt(system, { maxTokens }),
       prompt: text,
       label: `${ctx.node.id} (summary)`,
       signal: ctx.signal,

@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import { TaskgraphError } from '../core/errors.js';
+import type { LibraryItemInput } from './library.js';
+import { readLibraryDir } from './library-files.js';
+import { type PromptDocument, promptOf } from './prompt-format.js';
+
+/**
+ * The starter library shipped with taskgraph: `library/` at the package root (next to `dist/`
+ * and `src/`), loaded into every project's library (`SqliteLibrary.open`'s `seed`). It holds the
+ * built-in prompts (planner, coder, reviewer, summariser; version 1), which the code that builds
+ * those prompts reads (`builtinPrompt`), and the starter templates.
+ */
+
+/** The bundled library directory (`<package>/library`). */
+export const BUNDLED_LIBRARY_DIR = fileURLToPath(new URL('../../library/', import.meta.url));
+
+let cached: LibraryItemInput[] | undefined;
+
+/** Every bundled item (read once per process). */
+export function bundledItems(): LibraryItemInput[] {
+  cached ??= readLibraryDir(BUNDLED_LIBRARY_DIR);
+  return cached;
+}
+
+/** The names of the built-in prompts the code asks for (each bundled as version 1). */
+export type BuiltinPromptName =
+  | 'planner.system'
+  | 'coder.udiff.system'
+  | 'coder.search-replace.system'
+  | 'coder.whole.system'
+  | 'reviewer.task.system'
+  | 'reviewer.pr.system'
+  | 'summariser.system';
+
+/**
+ * The bundled version of a built-in prompt (its newest bundled version).
+ * @throws TaskgraphError INTERNAL when the package's library/ lacks it (a broken install)
+ */
+export function builtinPrompt(name: BuiltinPromptName): PromptDocument {
+  const item = bundledItems()
+    .filter((i) => i.kind === 'prompt' && i.name === name)
+    .sort((a, b) => b.version - a.version)[0];
+  if (!item) {
+    throw new TaskgraphError('INTERNAL', `the bundled prompt ${name} is missing from ${BUNDLED_LIBRARY_DIR}`, { hint: 'reinstall taskgraph: its library/ directory is incomplete' });
+  }
+  return promptOf(item);
+}
