@@ -18,6 +18,7 @@ import { auditCommand } from './audit-command.js';
 import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { registerBatch } from './batch-cli.js';
+import { registerLibrary } from './library-cli.js';
 import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
 import type { LogLevel } from '../observability/run-log.js';
 
@@ -282,6 +283,7 @@ program
   .action(act(async (cmd) => (await import('./serve-command.js')).serveCommand(opts(cmd)))); // loaded when used: the HTTP stack is not every command's startup cost
 
 registerBatch(program, { act, opts });
+registerLibrary(program, { act, opts });
 
 program
   .command('mcp')
