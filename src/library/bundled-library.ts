@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { BUILTIN_PROMPTS } from '../core/config.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { LibraryItemInput } from './library.js';
 import { readLibraryDir } from './library-files.js';
@@ -22,15 +23,8 @@ export function bundledItems(): LibraryItemInput[] {
   return cached;
 }
 
-/** The names of the built-in prompts the code asks for (each bundled as version 1). */
-export type BuiltinPromptName =
-  | 'planner.system'
-  | 'coder.udiff.system'
-  | 'coder.search-replace.system'
-  | 'coder.whole.system'
-  | 'reviewer.task.system'
-  | 'reviewer.pr.system'
-  | 'summariser.system';
+/** The names of the built-in prompts the code asks for (each bundled as version 1; `BUILTIN_PROMPTS`). */
+export type BuiltinPromptName = (typeof BUILTIN_PROMPTS)[number];
 
 /**
  * The bundled version of a built-in prompt (its newest bundled version).

@@ -1,6 +1,7 @@
 import { TaskgraphError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import { bundledItems } from './bundled-library.js';
+import type { ProjectConfig } from '../core/config.js';
+import { bundledItems, type BuiltinPromptName } from './bundled-library.js';
 import { formatItemRef, type Library, type LibraryItemInput, parseItemRef } from './library.js';
 import { type PromptDocument, promptOf } from './prompt-format.js';
 
@@ -116,4 +117,16 @@ export function describePromptChanges(changed: readonly string[], before: readon
     for (const v of edited) sentences.push(`prompt ${name}@${v} changed (its text)`);
   }
   return { sentences, rest };
+}
+
+/**
+ * A built-in role prompt as a node resolves it: the reference `config.prompts` gives for it (a
+ * pinned version or another prompt), else the newest version of the built-in name, from the
+ * project's library (`ctx.prompts`), else the bundled library.
+ * @param ctx the node context's `prompts` and project `config`
+ * @param name the built-in prompt
+ * @throws TaskgraphError NOT_FOUND when the reference names no stored prompt
+ */
+export function builtinPromptFor(ctx: { prompts?: PromptSource | undefined; config: Pick<ProjectConfig, 'prompts'> }, name: BuiltinPromptName): Promise<ResolvedPrompt> {
+  return (ctx.prompts ?? bundledPromptSource()).resolve(ctx.config.prompts?.[name] ?? name);
 }

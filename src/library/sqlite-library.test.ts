@@ -3,7 +3,8 @@ import { TaskgraphError } from '../core/errors.js';
 import type { Json } from '../core/json.js';
 import { bundledItems } from './bundled-library.js';
 import { type LibraryItemInput, registerItemValidator } from './library.js';
-import { libraryPromptSource } from './prompt-source.js';
+import { ProjectConfigSchema } from '../core/config.js';
+import { builtinPromptFor, libraryPromptSource } from './prompt-source.js';
 import { SqliteLibrary } from './sqlite-library.js';
 import { promptItem } from '../../test/support/library-items.js';
 
@@ -111,6 +112,10 @@ describe('SqliteLibrary', () => {
       expect((await prompts.resolve('planner.system')).text).toBe('Plan better.');
       expect((await prompts.resolve('planner.system@1')).hash).toBe(v1.hash);
       await expect(prompts.resolve('planner.system@9')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      // taskgraph.yaml `prompts:` pins a role's prompt to a version (or names another prompt)
+      expect((await builtinPromptFor({ prompts, config: ProjectConfigSchema.parse({}) }, 'planner.system')).version).toBe(2);
+      expect((await builtinPromptFor({ prompts, config: ProjectConfigSchema.parse({ prompts: { 'planner.system': 'planner.system@1' } }) }, 'planner.system')).hash).toBe(v1.hash);
+      expect(() => ProjectConfigSchema.parse({ prompts: { 'planner.system': 'Not A Ref' } })).toThrow();
     } finally {
       await seeded.close();
     }

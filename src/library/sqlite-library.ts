@@ -197,7 +197,7 @@ export class SqliteLibrary implements Library {
     return this.guard('library ls', () => this.rows(query).map(rowToItem));
   }
 
-  private rows(query: LibraryListQuery): ItemRow[] {
+  private rows(query: LibraryListQuery, columns = 'i.rowid, i.*'): ItemRow[] {
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (query.kind) {
@@ -209,7 +209,7 @@ export class SqliteLibrary implements Library {
       args.push(query.name);
     }
     if (!query.allVersions) where.push('i.version = (SELECT max(version) FROM library_items WHERE kind = i.kind AND name = i.name)');
-    const sql = `SELECT i.rowid, i.* FROM library_items i ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.kind, i.name, i.version`;
+    const sql = `SELECT ${columns} FROM library_items i ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.kind, i.name, i.version`;
     return this.db.prepare(sql).all(...args) as ItemRow[];
   }
 
@@ -225,17 +225,19 @@ export class SqliteLibrary implements Library {
       } else if ((query.text ?? '').trim() !== '') {
         return []; // words with no searchable character
       }
-      const hits: Array<LibraryHit & { rowid: number }> = [];
-      for (const row of this.rows({ ...(query.kind ? { kind: query.kind } : {}), ...(query.allVersions ? { allVersions: true } : {}) })) {
+      // rank on the light columns; read (and parse) the bodies of the hits kept only
+      const ranked: Array<{ rowid: number; name: string; version: number; score: number; matchedTags: string[] }> = [];
+      for (const row of this.rows({ ...(query.kind ? { kind: query.kind } : {}), ...(query.allVersions ? { allVersions: true } : {}) }, 'i.rowid, i.name, i.version, i.tags')) {
         const tags = (JSON.parse(row.tags) as string[]).map((t) => t.toLowerCase());
         const matchedTags = wanted.filter((t) => tags.includes(t));
         if (wanted.length > 0 && (mode === 'all' ? matchedTags.length < wanted.length : matchedTags.length === 0)) continue;
         const text = textScores?.get(row.rowid);
         if (textScores && text === undefined) continue;
-        hits.push({ rowid: row.rowid, item: rowToItem(row), score: (text ?? 0) + TAG_BOOST * matchedTags.length, matchedTags });
+        ranked.push({ rowid: row.rowid, name: row.name, version: row.version, score: (text ?? 0) + TAG_BOOST * matchedTags.length, matchedTags });
       }
-      hits.sort((a, b) => b.score - a.score || a.item.name.localeCompare(b.item.name) || b.item.version - a.item.version);
-      return hits.slice(0, query.limit ?? 20).map(({ item, score, matchedTags }) => ({ item, score, matchedTags }));
+      ranked.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name) || b.version - a.version);
+      const byRowid = this.db.prepare('SELECT rowid, * FROM library_items WHERE rowid = ?');
+      return ranked.slice(0, query.limit ?? 20).map(({ rowid, score, matchedTags }) => ({ item: rowToItem(byRowid.get(rowid) as ItemRow), score, matchedTags }));
     });
   }
 

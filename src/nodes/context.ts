@@ -11,7 +11,7 @@ import { dependencyChange } from '../context/dependency-diff.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
-import { bundledPromptSource } from '../library/prompt-source.js';
+import { builtinPromptFor } from '../library/prompt-source.js';
 import { renderPrompt } from '../library/prompt-render.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { sumUsage } from '../core/usage.js';
@@ -142,7 +142,7 @@ function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeF
   const models = ctx.models;
   return async (text, maxTokens) => {
     // the summariser's system prompt, through the project's library (`summariser.system`, newest version)
-    const system = await (ctx.prompts ?? bundledPromptSource()).resolve('summariser.system');
+    const system = await builtinPromptFor(ctx, 'summariser.system');
     const response = await models.generate({
       profile: 'cheap',
       system: renderPrompt(system, { maxTokens }),

@@ -8,7 +8,7 @@ import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
 import { buildPlannerPrompt, PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
-import { bundledPromptSource, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
+import { builtinPromptFor, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
 import { BASELINE_NODE_ID, executedLeaves, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
@@ -121,9 +121,9 @@ async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent:
  * task's notes as the coder would, but with every recorded edit as one summary line and older
  * failures in short (`renderNotes`, version 2): the planner splits the task, it repairs no diff.
  */
-/** The planner's system prompt, through the project's library (`planner.system`, newest version; bundled: version 1). */
-function plannerSystem(ctx: Pick<NodeContext, 'prompts'>): Promise<ResolvedPrompt> {
-  return (ctx.prompts ?? bundledPromptSource()).resolve('planner.system');
+/** The planner's system prompt, through the project's library (`planner.system`: `config.prompts` or the newest version; bundled: version 1). */
+function plannerSystem(ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
+  return builtinPromptFor(ctx, 'planner.system');
 }
 
 export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {

@@ -9,7 +9,7 @@ import { DEFAULT_EDIT_FORMAT, fillTemplate, renderEditPrompt } from './llm-promp
 import type { BuiltinPromptName } from '../library/bundled-library.js';
 import { parseItemRef } from '../library/library.js';
 import { renderPrompt } from '../library/prompt-render.js';
-import { bundledPromptSource, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
+import { builtinPromptFor, bundledPromptSource, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
 import { coderTools, DEFAULT_MAX_STEPS, DEFAULT_TOOL_TOKENS, type CoderTools } from './llm-tools.js';
@@ -64,22 +64,21 @@ const EDIT_SYSTEM_REFS: Record<EditFormat, BuiltinPromptName> = {
  * prompt. Library prompts are rendered with `vars` over the inputs; a missing variable is an
  * error (CONFIG_INVALID), never an empty string.
  */
-async function render(config: LlmConfig, inputs: Record<string, Json>, format: EditFormat, ctx: Pick<NodeContext, 'prompts'>): Promise<{ system: string; prompt: string; used: ResolvedPrompt[] }> {
+async function render(config: LlmConfig, inputs: Record<string, Json>, format: EditFormat, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<{ system: string; prompt: string; used: ResolvedPrompt[] }> {
   const source = ctx.prompts ?? bundledPromptSource();
   const used: ResolvedPrompt[] = [];
   const vars = { ...inputs, ...(config.vars ?? {}) };
-  const fromLibrary = async (ref: string) => {
-    const p = await source.resolve(ref);
+  const rendered = (p: ResolvedPrompt) => {
     used.push(p);
     return renderPrompt(p, vars);
   };
   let system: string;
-  if (config.systemRef !== undefined) system = await fromLibrary(config.systemRef);
+  if (config.systemRef !== undefined) system = rendered(await source.resolve(config.systemRef));
   else if (config.system !== undefined) system = config.system;
-  else if (config.template === 'edit') system = await fromLibrary(EDIT_SYSTEM_REFS[format]);
+  else if (config.template === 'edit') system = rendered(await builtinPromptFor(ctx, EDIT_SYSTEM_REFS[format]));
   else system = '';
   if (config.template === 'edit') return { system, prompt: renderEditPrompt(inputs['context'], format), used };
-  const prompt = config.promptRef !== undefined ? await fromLibrary(config.promptRef) : fillTemplate(config.prompt ?? '', inputs);
+  const prompt = config.promptRef !== undefined ? rendered(await source.resolve(config.promptRef)) : fillTemplate(config.prompt ?? '', inputs);
   return { system, prompt, used };
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { isJsonObject, type Json } from '../core/json.js';
-import { bundledPromptSource, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
+import { builtinPromptFor, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
@@ -116,8 +116,8 @@ async function prInput(config: Extract<ReviewConfig, { scope: 'run' }>, inputs: 
 }
 
 /** The reviewer's system prompt of a scope, through the project's library (`reviewer.task.system` / `reviewer.pr.system`, newest version). */
-function reviewerSystem(config: ReviewConfig, ctx: Pick<NodeContext, 'prompts'>): Promise<ResolvedPrompt> {
-  return (ctx.prompts ?? bundledPromptSource()).resolve(config.scope === 'task' ? 'reviewer.task.system' : 'reviewer.pr.system');
+function reviewerSystem(config: ReviewConfig, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
+  return builtinPromptFor(ctx, config.scope === 'task' ? 'reviewer.task.system' : 'reviewer.pr.system');
 }
 
 async function rendered(config: ReviewConfig, inputs: Record<string, Json>, ctx: NodeContext): Promise<{ system: string; prompt: string; used: ResolvedPrompt }> {
