@@ -15,12 +15,19 @@ import { type PromptDocument, promptOf } from './prompt-format.js';
 /** The bundled library directory (`<package>/library`). */
 export const BUNDLED_LIBRARY_DIR = fileURLToPath(new URL('../../library/', import.meta.url));
 
-let cached: LibraryItemInput[] | undefined;
+let prompts: LibraryItemInput[] | undefined;
+let templates: LibraryItemInput[] | undefined;
 
-/** Every bundled item (read once per process). */
+/** The bundled prompts (read once per process, when first asked for: every node module's built-in prompt comes from here). */
+export function bundledPrompts(): LibraryItemInput[] {
+  prompts ??= readLibraryDir(BUNDLED_LIBRARY_DIR, ['prompt']);
+  return prompts;
+}
+
+/** Every bundled item, prompts and templates (read once per process; templates only when a library is opened). */
 export function bundledItems(): LibraryItemInput[] {
-  cached ??= readLibraryDir(BUNDLED_LIBRARY_DIR);
-  return cached;
+  templates ??= readLibraryDir(BUNDLED_LIBRARY_DIR, ['template']);
+  return [...bundledPrompts(), ...templates];
 }
 
 /** The names of the built-in prompts the code asks for (each bundled as version 1; `BUILTIN_PROMPTS`). */
@@ -31,7 +38,7 @@ export type BuiltinPromptName = (typeof BUILTIN_PROMPTS)[number];
  * @throws TaskgraphError INTERNAL when the package's library/ lacks it (a broken install)
  */
 export function builtinPrompt(name: BuiltinPromptName): PromptDocument {
-  const item = bundledItems()
+  const item = bundledPrompts()
     .filter((i) => i.kind === 'prompt' && i.name === name)
     .sort((a, b) => b.version - a.version)[0];
   if (!item) {

@@ -28,11 +28,12 @@ export function itemFileName(item: { name: string; version: number }): string {
  * Reads every item of a library directory (synchronously: a library is a few dozen small files).
  * A missing `prompts/` or `templates/` sub-directory holds nothing.
  * @param dir the library directory
+ * @param kinds the kinds to read (default both)
  * @returns the items, prompts first, each kind in file-name order
  * @throws TaskgraphError NOT_FOUND when `dir` does not exist; CONFIG_INVALID for a file that is
  *   not valid YAML, not a valid item, of the other kind, or whose name is not `<name>@<version>.yaml`
  */
-export function readLibraryDir(dir: string): LibraryItemInput[] {
+export function readLibraryDir(dir: string, kinds: readonly LibraryKind[] = ['prompt', 'template']): LibraryItemInput[] {
   let top: string[];
   try {
     top = readdirSync(dir);
@@ -40,7 +41,7 @@ export function readLibraryDir(dir: string): LibraryItemInput[] {
     throw new TaskgraphError('NOT_FOUND', `library directory ${dir} does not exist`, { details: { dir }, hint: 'give a directory holding prompts/*.yaml and templates/*.yaml' });
   }
   const items: LibraryItemInput[] = [];
-  for (const kind of ['prompt', 'template'] as const) {
+  for (const kind of (['prompt', 'template'] as const).filter((k) => kinds.includes(k))) {
     if (!top.includes(KIND_DIRS[kind])) continue;
     const sub = join(dir, KIND_DIRS[kind]);
     for (const file of readdirSync(sub).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {

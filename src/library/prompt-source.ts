@@ -1,7 +1,7 @@
 import { TaskgraphError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import type { ProjectConfig } from '../core/config.js';
-import { bundledItems, type BuiltinPromptName } from './bundled-library.js';
+import { bundledPrompts, type BuiltinPromptName } from './bundled-library.js';
 import { formatItemRef, type Library, type LibraryItemInput, parseItemRef } from './library.js';
 import { type PromptDocument, promptOf } from './prompt-format.js';
 
@@ -65,7 +65,7 @@ export function itemsPromptSource(items: readonly LibraryItemInput[]): PromptSou
 
 /** The bundled prompts only (no project). */
 export function bundledPromptSource(): PromptSource {
-  return itemsPromptSource(bundledItems());
+  return itemsPromptSource(bundledPrompts());
 }
 
 /** Resolves from a project's library. */
