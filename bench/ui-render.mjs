@@ -30,6 +30,7 @@ const { openProject } = await import('../dist/cli/wiring.js');
 const { startServer } = await import('../dist/server/start-server.js');
 const { scaleGraph } = await import('../dist/testing/scale-graph.js');
 const { measureRunPage } = await import('../dist/testing/ui-measure.js');
+const { CHROMIUM_ARGS } = await import('../dist/context/headless-chromium.js');
 
 const base = mkdtempSync(join(tmpdir(), 'tg-bench-ui-'));
 const dir = join(base, 'calculator');
@@ -40,7 +41,7 @@ const token = 'bench-ui-token-0123456789abcdef';
 const server = await startServer(project, { port: 0, token });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  args: [...CHROMIUM_ARGS],
 });
 try {
   const summary = await project.engine({ concurrency: 16 }).start({ graph: scaleGraph(nodes), command: 'run', options: { goal: `${nodes}-node scale run` } });

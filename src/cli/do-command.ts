@@ -24,6 +24,8 @@ export type DoOptions = CommonOptions &
     taskConcurrency?: number;
     /** ask the planner again even when a saved plan for the same goal and project state exists */
     replan?: boolean;
+    /** false (`--no-reuse`): plan from scratch, not from an earlier plan of a similar goal */
+    reuse?: boolean;
     /** run this saved plan instead of planning a goal */
     plan?: string;
     /** how the base commit is treated: `strict`, `known-failures` or `off` (default `policy.baseline`) */
@@ -116,7 +118,7 @@ export interface DoGraph {
  * @param goal the goal (ignored with `opts.plan`)
  * @throws TaskgraphError NOT_FOUND for an unknown plan id; CONFIG_INVALID for a bad baseline mode
  */
-export async function doGraph(project: ProjectHandle, goal: string | undefined, opts: Pick<DoOptions, 'plan' | 'approvePlan' | 'baseline' | 'maxDepth'>): Promise<DoGraph> {
+export async function doGraph(project: ProjectHandle, goal: string | undefined, opts: Pick<DoOptions, 'plan' | 'approvePlan' | 'baseline' | 'maxDepth' | 'replan' | 'reuse'>): Promise<DoGraph> {
   if (opts.approvePlan) project.config.policy.approvePlan = true; // the plan node expands into the approval gate
   const baseline = baselineModeOf(opts.baseline, project);
   if (opts.plan !== undefined) {
@@ -126,7 +128,7 @@ export async function doGraph(project: ProjectHandle, goal: string | undefined, 
   }
   // the roots come first and the plan node waits for them (`needs` is not part of its cache key)
   const roots = baselineRoots({ config: project.config, baseline, worktree: true });
-  const goalOnly = goalGraph(goal!, { id: 'do', maxDepth: opts.maxDepth });
+  const goalOnly = goalGraph(goal!, { id: 'do', maxDepth: opts.maxDepth, reuse: opts.reuse !== false && !opts.replan });
   const graph = { ...goalOnly, nodes: [...roots.nodes, ...goalOnly.nodes.map((n) => (n.id === PLAN_NODE ? { ...n, needs: [...(n.needs ?? []), ...roots.after] } : n))] };
   return { graph, runGoal: goal!, baseline };
 }

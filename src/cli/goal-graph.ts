@@ -8,13 +8,15 @@ import type { GraphSpecInput } from '../core/graph.js';
  * after a `plan` of the same goal and project state gets the saved plan from the cache instead of
  * asking the planner again (issue 8 item 6).
  * @param goal the goal in the user's words (or a PRD's text)
- * @param options `id` of the graph (`do` or `plan`), `maxDepth` from `--max-depth`
+ * @param options `id` of the graph (`do` or `plan`), `maxDepth` from `--max-depth`, `reuse`
+ *   false to plan from scratch instead of from an earlier plan of a similar goal (`--no-reuse`,
+ *   `--replan`; the config then says `reuse: false`, so the node's cache key differs)
  */
-export function goalGraph(goal: string, options: { id: 'do' | 'plan'; maxDepth?: number | undefined }): GraphSpecInput {
+export function goalGraph(goal: string, options: { id: 'do' | 'plan'; maxDepth?: number | undefined; reuse?: boolean | undefined }): GraphSpecInput {
   return {
     id: options.id,
     title: goal.split('\n')[0]!.slice(0, 120),
-    nodes: [{ id: 'plan', kind: 'decompose', config: { goal, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) } }],
+    nodes: [{ id: 'plan', kind: 'decompose', config: { goal, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}), ...(options.reuse === false ? { reuse: false } : {}) } }],
   };
 }
 

@@ -51,26 +51,26 @@ describe('library commands', () => {
     const b = { project: join(root, 'b'), json: true };
     mkdirSync(a.project);
     mkdirSync(b.project);
-    writeFileSync(join(root, 'r1.yaml'), prompt('code-review.system', 1, ['code review', 'typescript'], ['diff'], 'Review this diff: {{diff}}'));
-    writeFileSync(join(root, 'r2.yaml'), prompt('code-review.system', 2, ['code review', 'typescript'], ['diff', 'task'], 'Review {{diff}} for {{task}}'));
+    writeFileSync(join(root, 'r1.yaml'), prompt('my-review.system', 1, ['code review', 'typescript'], ['diff'], 'Review this diff: {{diff}}'));
+    writeFileSync(join(root, 'r2.yaml'), prompt('my-review.system', 2, ['code review', 'typescript'], ['diff', 'task'], 'Review {{diff}} for {{task}}'));
     writeFileSync(
       join(root, 'tpl.yaml'),
-      'kind: template\nname: fix-failing-test\nversion: 1\ndescription: fix a failing test\ntags: [testing, fix]\nparameters: {}\nvariants: { test: { vitest: {}, pytest: {} } }\ngraph: { nodes: [] }\n',
+      'kind: template\nname: my-fix\nversion: 1\ndescription: fix a failing test\ntags: [testing, fix]\nparameters: {}\nvariants: {}\ngraph: { nodes: [{ id: run, kind: command, config: { run: npm test } }] }\n',
     );
     await json(() => libraryAddCommand([join(root, 'r1.yaml'), join(root, 'r2.yaml'), join(root, 'tpl.yaml')], a));
     await expect(libraryAddCommand([join(root, 'tpl.yaml')], { ...a, onlyKind: 'prompt' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
 
     const hits = await json<Array<{ ref: string }>>(() => librarySearchCommand('review', { ...a, tag: ['typescript'] }));
-    expect(hits.map((h) => h.ref)).toEqual(['code-review.system@2']);
-    await expect(promptRenderCommand('code-review.system', { ...a, var: ['diff=+x'] })).rejects.toThrow('code-review.system@2 needs variable task');
-    expect(await json(() => promptRenderCommand('code-review.system@1', { ...a, var: ['diff=+x'] }))).toMatchObject({ text: 'Review this diff: +x\n' });
+    expect(hits.map((h) => h.ref)).toEqual(['my-review.system@2']);
+    await expect(promptRenderCommand('my-review.system', { ...a, var: ['diff=+x'] })).rejects.toThrow('my-review.system@2 needs variable task');
+    expect(await json(() => promptRenderCommand('my-review.system@1', { ...a, var: ['diff=+x'] }))).toMatchObject({ text: 'Review this diff: +x\n' });
 
     const exported = await json<{ dir: string; files: number }>(() => libraryExportCommand(undefined, a));
     expect(exported.dir).toBe(join(a.project, '.taskgraph', 'library'));
-    expect(readdirSync(join(exported.dir, 'prompts'))).toEqual(expect.arrayContaining(['code-review.system@1.yaml', 'code-review.system@2.yaml', 'planner.system@1.yaml']));
-    expect(readFileSync(join(exported.dir, 'templates', 'fix-failing-test@1.yaml'), 'utf8')).toMatch(/^kind: template\nname: fix-failing-test\nversion: 1\ndescription: fix a failing test\ntags:/);
+    expect(readdirSync(join(exported.dir, 'prompts'))).toEqual(expect.arrayContaining(['my-review.system@1.yaml', 'my-review.system@2.yaml', 'planner.system@1.yaml']));
+    expect(readFileSync(join(exported.dir, 'templates', 'my-fix@1.yaml'), 'utf8')).toMatch(/^kind: template\nname: my-fix\nversion: 1\ndescription: fix a failing test\ntags:/);
     const imported = await json<{ added: string[] }>(() => libraryImportCommand(exported.dir, b));
-    expect(imported.added.sort()).toEqual(['prompt code-review.system@1', 'prompt code-review.system@2', 'template fix-failing-test@1']);
+    expect(imported.added.sort()).toEqual(['prompt my-review.system@1', 'prompt my-review.system@2', 'template my-fix@1']);
 
     const listA = await json<Listed>(() => libraryLsCommand({ ...a, allVersions: true }));
     const listB = await json<Listed>(() => libraryLsCommand({ ...b, allVersions: true }));

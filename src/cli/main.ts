@@ -19,6 +19,7 @@ import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { registerBatch } from './batch-cli.js';
 import { registerLibrary } from './library-cli.js';
+import { registerTemplates } from './template-cli.js';
 import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
 import type { LogLevel } from '../observability/run-log.js';
 
@@ -95,6 +96,7 @@ const planCmd = common(program.command('plan [goal]').description('plan a goal i
   .option('--prd <file>', 'read the goal from a requirements document')
   .option('--max-depth <n>', 'decomposition depth limit', int)
   .option('--replan', 'ask the planner again even when a plan for the same goal and project state is saved')
+  .option('--no-reuse', 'plan from scratch instead of starting from an earlier plan of a similar goal (planner.reuse)')
   .action(act(async (cmd, goal: string | undefined) => planCommand(goal, opts(cmd))));
 registerPlanReview(program, planCmd, { act, int, withBudgetFlags, withCommandConsent });
 
@@ -104,6 +106,7 @@ withCommandConsent(withBudgetFlags(common(program.command('do [goal]').descripti
   .option('--concurrency <n>', 'nodes running at once', int)
   .option('--task-concurrency <n>', 'tasks open at once, each in a worktree of its own (default policy.taskConcurrency, else 4, or 1 with baseline off)', int)
   .option('--replan', 'ask the planner again instead of running the saved plan for the same goal and project state')
+  .option('--no-reuse', 'plan from scratch instead of starting from an earlier plan of a similar goal (planner.reuse)')
   .option('--plan <id>', 'run this saved plan (from `taskgraph plan`) instead of planning a goal')
   .option('--approve-plan', 'stop after planning until a person approves the plan (taskgraph plan show|approve; policy.approvePlan)')
   .addOption(baselineOption())
@@ -284,6 +287,7 @@ program
 
 registerBatch(program, { act, opts });
 registerLibrary(program, { act, opts });
+registerTemplates(program, { act, opts });
 
 program
   .command('mcp')

@@ -1,3 +1,4 @@
+import { planningOrigin } from '../report/planning-section.js';
 import { TaskgraphError } from '../core/errors.js';
 import { newRunId } from '../engine/engine.js';
 import { runSpend } from '../engine/run-spend.js';
@@ -29,7 +30,7 @@ import { withProject } from './wiring.js';
  */
 export async function planCommand(
   goalArg: string | undefined,
-  opts: CommonOptions & { prd?: string; maxDepth?: number; replan?: boolean },
+  opts: CommonOptions & { prd?: string; maxDepth?: number; replan?: boolean; reuse?: boolean },
 ): Promise<number> {
   const goal = await readGoal(goalArg, opts.prd);
   return withProject(opts, async (project) => {
@@ -37,7 +38,7 @@ export async function planCommand(
     const progress = createProgress();
     let result: PlanningResult;
     try {
-      result = await runPlanning(project, goal, { runId, maxDepth: opts.maxDepth, replan: opts.replan, observers: [progress.observer] });
+      result = await runPlanning(project, goal, { runId, maxDepth: opts.maxDepth, replan: opts.replan, reuse: opts.reuse, observers: [progress.observer] });
     } finally {
       progress.done();
     }
@@ -63,7 +64,9 @@ export async function planCommand(
       process.stdout.write(toJson({ id: plan.id, goal: plan.goal, tasks: plan.tasks } as never));
       return 0;
     }
-    const how = cachedAt !== undefined ? `reused: planned at ${cachedAt} for the same goal and project state, no model call` : cost;
+    const origin = cachedAt === undefined ? await planningOrigin(project.store, (await project.store.getRun(runId))!) : undefined;
+    const reused = origin?.kind === 'reuse' ? `; started from plan ${origin.from.planId} of run ${origin.from.runId} (${origin.mode === 'identical' ? 'the same goal' : `adapted, goal similarity ${origin.score.toFixed(2)}`}), saved ${origin.saved.inputTokens + origin.saved.outputTokens} tokens, $${origin.saved.costUsd.toFixed(4)}; --no-reuse plans from scratch` : '';
+    const how = cachedAt !== undefined ? `reused: planned at ${cachedAt} for the same goal and project state, no model call` : `${cost}${reused}`;
     process.stdout.write(`plan ${plan.id} (${plan.tasks.length} tasks, ${leaves.length} to execute; ${how})\n`);
     process.stdout.write(`${safeText(renderTree(plan.tasks))}\n\n`);
     process.stdout.write(`execute it: taskgraph run ${plan.id}   (or taskgraph do with the same goal: it reuses this plan)\n`);

@@ -25,6 +25,8 @@ export interface PlanningOptions {
   maxDepth?: number | undefined;
   /** ask the planner again instead of reusing a cached plan of the same goal (`--replan`) */
   replan?: boolean | undefined;
+  /** false (`--no-reuse`): plan from scratch, not from an earlier plan of a similar goal; `replan` implies it */
+  reuse?: boolean | undefined;
   /** observers of the engine's events (progress, the server's "run recorded" signal) */
   observers?: EngineObserver[];
   /** aborts the run (the engine records it `interrupted`) */
@@ -58,7 +60,7 @@ export async function runPlanning(project: ProjectHandle, goal: string, opts: Pl
   try {
     summary = await project
       .engine({ observers: [...(opts.observers ?? []), watch], planOnly: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.replan ? { force: [PLAN_NODE] } : {}) })
-      .start({ graph: goalGraph(goal, { id: 'plan', maxDepth: opts.maxDepth }), command: 'plan', options: { goal }, runId, ...(workspace ? { workspace } : {}) });
+      .start({ graph: goalGraph(goal, { id: 'plan', maxDepth: opts.maxDepth, reuse: opts.reuse !== false && !opts.replan }), command: 'plan', options: { goal }, runId, ...(workspace ? { workspace } : {}) });
   } finally {
     if (workspace) await removeRunWorkspace({ projectDir: project.dir, dir: workspace.dir, force: true }).catch(() => undefined);
   }

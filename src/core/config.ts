@@ -68,6 +68,8 @@ export const ModelProfileSchema = z
     maxSteps: z.number().int().min(1).max(50).optional(),
     /** tokens of tool results one tool-using call may read in all (default 8,000); past it tools answer "budget exhausted" */
     toolTokens: z.number().int().min(0).optional(),
+    /** the model reads images: `llm` nodes may give it `images` inputs (e.g. `screenshot` outputs) as image parts (default false) */
+    vision: z.boolean().optional(),
   })
   .strict();
 
@@ -172,6 +174,12 @@ export const SafetySchema = z
     autoApproveBelow: z.number().min(0).max(100).default(0),
     /** 0–100: an edit scoring at or above it needs approval even without a protected path or secret; default off */
     approveAbove: z.number().min(0).max(100).optional(),
+    /**
+     * hosts `web` and `screenshot` nodes and `docs:` URLs may fetch from (issue 16;
+     * `safety/web-hosts.ts`): `docs.python.org` (that host, any port), `*.mozilla.org` (its
+     * subdomains, not itself). Default empty: no web access at all
+     */
+    webHosts: z.array(z.string().min(1).regex(/^(\*\.)?[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, 'a host name (docs.python.org), *.domain (its subdomains) or an IP address')).default([]),
   })
   .strict();
 
@@ -197,9 +205,36 @@ export const NotifySchema = z
     webhook: z.url({ protocol: /^https?$/ }).optional(),
     /** ms each delivery may take (command or webhook request); default 10 s */
     timeoutMs: z.number().int().positive().max(600_000).default(10_000),
+    /** chat webhooks (Slack, Discord, generic) told of the events they list (see {@link ChatTargetSchema}) */
+    chat: z.array(z.lazy(() => ChatTargetSchema)).default([]),
   })
   .strict()
-  .refine((n) => n.command !== undefined || n.webhook !== undefined, { message: 'set notify.command, notify.webhook, or both' });
+  .refine((n) => n.command !== undefined || n.webhook !== undefined || n.chat.length > 0, { message: 'set notify.command, notify.webhook or notify.chat' });
+
+/** Services a chat notification goes to (`notify/chat-webhook.ts`): their incoming webhooks, or a generic JSON POST. */
+export const CHAT_SERVICES = ['slack', 'discord', 'generic'] as const;
+
+/** The run events a chat target may be told of. */
+export const CHAT_EVENTS = ['approval_requested', 'run_finished', 'budget_reached'] as const;
+
+/** An environment variable name (never the value itself: taskgraph.yaml and graphs are committed). */
+export const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, e.g. SLACK_WEBHOOK_URL (never the URL itself: it is a secret)');
+
+/**
+ * One `notify.chat` entry (issue 16): post to a Slack or Discord incoming webhook (or a generic
+ * webhook) whose URL is held by the environment variable `urlEnv` — a secret, never written in
+ * the file — when one of `events` happens (default: all of {@link CHAT_EVENTS}).
+ */
+export const ChatTargetSchema = z
+  .object({
+    service: z.enum(CHAT_SERVICES),
+    urlEnv: EnvNameSchema,
+    events: z.array(z.enum(CHAT_EVENTS)).min(1).default([...CHAT_EVENTS]),
+  })
+  .strict();
+
+/** A parsed `notify.chat` entry. */
+export type ChatTarget = z.infer<typeof ChatTargetSchema>;
 
 /** Every webhook event (issue 13 "Webhooks"); see `webhooks/webhook-events.ts` for what sends each. */
 export const WEBHOOK_EVENTS = ['task_created', 'task_updated', 'task_completed', 'run_started', 'run_finished', 'approval_requested', 'budget_reached'] as const;
@@ -323,12 +358,20 @@ export const ProjectConfigSchema = z
     /**
      * the planner's code context: `contextBudget` is the token budget of the bundle every planner
      * and decomposition prompt gets (project index, repository map ranked against the goal,
-     * retrieved passages); 0 turns it off (the prompt then lists file names only)
+     * retrieved passages); 0 turns it off (the prompt then lists file names only).
+     * `reuse` (issue 14): before planning a goal, look for an earlier successful run's plan of a
+     * similar goal (`planning/plan-reuse.ts`, cosine similarity of the goals' words at least
+     * `reuseThreshold`) and start from it: as it is for the same goal, adapted by one model call
+     * otherwise. `--no-reuse` (and `--replan`) plan from scratch.
      */
     planner: z
-      .object({ contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000) })
+      .object({
+        contextBudget: z.number().int().refine((n) => n === 0 || n >= 256, 'must be 0 (off) or at least 256 tokens').default(8_000),
+        reuse: z.boolean().default(true),
+        reuseThreshold: z.number().min(0).max(1).default(0.8),
+      })
       .strict()
-      .default({ contextBudget: 8_000 }),
+      .default({ contextBudget: 8_000, reuse: true, reuseThreshold: 0.8 }),
     /**
      * model profiles by name; a profile with `provider: agent` is an agent CLI
      * (`core/agent-profile.ts`) and ends up in `agents`, not here
@@ -400,7 +443,7 @@ export const ProjectConfigSchema = z
         /** limits per task subtree: key = task id, applies to the task and its subtasks (`T2` covers `T2.1`) */
         taskBudgets: z.record(z.string(), BudgetSchema).default({}),
         /** sandbox and network of commands */
-        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 }),
+        safety: SafetySchema.default({ sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0, webHosts: [] }),
         /**
          * refuse edits to taskgraph.yaml and to the scripts and configuration the verify command
          * runs (package.json scripts, pytest/tox settings, CI files); false lifts it
@@ -428,7 +471,7 @@ export const ProjectConfigSchema = z
         outputLimit: 4000,
         budget: {},
         taskBudgets: {},
-        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0 },
+        safety: { sandbox: 'auto', network: 'host', commands: DEFAULT_COMMAND_POLICY, protectedPaths: [...DEFAULT_PROTECTED_PATHS], autoApproveBelow: 0, webHosts: [] },
         protectConfig: true,
         maxEditBytes: 1_048_576,
         baseline: 'strict',

@@ -55,6 +55,20 @@ export type ErrorCode =
   | 'ANSWER_INVALID'
   /** a person rejected an edit at its diff-scoped approval (`taskgraph reject RUN T/apply --comment`); refinable: the comment becomes a task note */
   | 'EDIT_DECLINED'
+  /** a `python` node's script exited non-zero (details: exitCode, stderr tail) */
+  | 'PYTHON_FAILED'
+  /** a `python` node's script printed no valid JSON on its last stdout line */
+  | 'PYTHON_OUTPUT_INVALID'
+  /** a `python` node's script ran past its timeout; its process tree was killed */
+  | 'PYTHON_TIMEOUT'
+  /** a `web` or `screenshot` URL's host is not in `policy.safety.webHosts` */
+  | 'WEB_HOST_DENIED'
+  /** a `web` fetch failed (network error, HTTP status, not HTML/text); retryable for 429/5xx and network errors */
+  | 'WEB_FETCH_FAILED'
+  /** a `screenshot` could not be rendered (Chromium missing, page load failed, file outside the project) */
+  | 'SCREENSHOT_FAILED'
+  /** a `notify` message was not delivered after its retries */
+  | 'NOTIFY_FAILED'
   | 'INTERNAL';
 
 /** Options for {@link TaskgraphError}. */

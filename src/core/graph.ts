@@ -26,6 +26,14 @@ export const NODE_KINDS = [
   'plan-approval',
   /** an external coding-agent CLI as a task's editor (`nodes/agent.ts`) */
   'agent',
+  /** Python code with JSON in and out (`nodes/python.ts`) */
+  'python',
+  /** a web page as Markdown, a context source (`nodes/web.ts`) */
+  'web',
+  /** a rendered page as a PNG, a context source for vision models (`nodes/screenshot.ts`) */
+  'screenshot',
+  /** a chat message to Slack, Discord or a generic webhook (`nodes/notify.ts`) */
+  'notify',
 ] as const;
 
 /** One of {@link NODE_KINDS}. */

@@ -150,7 +150,7 @@ describe('Engine', () => {
         graph: { nodes: [{ id: 'x', kind: 'script', config: { nofn: 1 } }, { id: 'y', kind: 'apply', config: {} }, { id: 'z', kind: 'subgraph', config: {} }, { id: 'h', kind: 'human', config: { choices: [] } }] },
         command: 'test',
       }),
-    ).rejects.toThrow(/config\.fn[\s\S]*missing input "edit"[\s\S]*no executor for kind "subgraph"[\s\S]*config\.question/);
+    ).rejects.toThrow(/config\.fn[\s\S]*missing input "edit"[\s\S]*config\.template[\s\S]*config\.question/);
     expect(await store.listRuns()).toEqual([]);
   });
 

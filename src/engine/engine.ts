@@ -15,6 +15,7 @@ import { ModelMeter } from './meter.js';
 import { type PlanningCharge, planningCharge } from './run-spend.js';
 import { killOrphanProcessGroups, pidDir } from './orphans.js';
 import { Notices } from './notify-person.js';
+import { ChatNotices } from './notify-chat.js';
 import { type EngineObserver, fanOut } from './events.js';
 import type { ExecutorRegistry, NodeContext, ScriptRegistry } from './node-executor.js';
 import { RunLeaseHolder, RunSessionScope, type LeaseOptions } from './run-lease.js';
@@ -298,7 +299,9 @@ export class Engine {
       if (s.aborted) controller.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
     }
-    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : []), ...(tracing ? [tracing.observer] : []), ...(this.options.webhooks ? [this.options.webhooks.observer] : [])];
+    // chat messages of run events (notify.chat: runs finished, budgets reached), settled after run-finish
+    const chat = ChatNotices.wanted(this.options.config) ? new ChatNotices({ store, config: this.options.config }) : undefined;
+    const observers = [...(this.options.observers ?? []), ...(events ? [events.observer] : []), ...(tracing ? [tracing.observer] : []), ...(this.options.webhooks ? [this.options.webhooks.observer] : []), ...(chat ? [chat.observer] : [])];
     const policy = this.options.config.policy;
     const { limits, defaults } = effectiveBudget((initialRun.options['budget'] as Budget | undefined) ?? policy.budget);
     const budget = new BudgetGuard(limits, policy.taskBudgets, Number(initialRun.options['activeMs'] ?? 0), started, defaults);
@@ -496,6 +499,7 @@ export class Engine {
     const { status, reason } = finalStatus({ states: state.scheduler.states(), signal: controller.signal, stopReason, holdReason, heldTasks: tasks.heldTasks(), unintegrated });
     await store.updateRun(state.run.id, { status, ...(reason ? { reason } : {}), options: { ...state.run.options, activeMs }, updatedAt: new Date().toISOString() });
     state.emit({ type: 'run-finish', runId: state.run.id, status, ...(reason ? { reason } : {}) });
+    await chat?.settled();
     const usage = sumUsage([...history.map((a) => a.usage), ...sessionUsage, ...(planning ? [planning.usage] : [])]);
     return { runId: state.run.id, status, ...(reason ? { reason } : {}), counts, usage, ...(planning ? { planning } : {}), wallMs: Date.now() - started };
   }

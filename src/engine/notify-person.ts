@@ -1,4 +1,5 @@
 import type { ProjectConfig } from '../core/config.js';
+import { chatUrl, postChat } from '../notify/chat-webhook.js';
 import { runGated } from '../sandbox/gate.js';
 import { secretRedactor } from '../security/redact.js';
 import type { Store } from '../store/store.js';
@@ -78,10 +79,15 @@ export interface NotifyDeps {
   log: (message: string) => void;
   /** the HTTP client; default the global `fetch` */
   fetch?: typeof fetch;
+  /** where `notify.chat` URLs are read (their `urlEnv`); default `process.env` */
+  env?: NodeJS.ProcessEnv;
+  /** backoff ceiling (ms) after a chat delivery's first failure; default 500 (`notify/chat-webhook.ts`) */
+  retryBaseMs?: number;
 }
 
 /**
- * Delivers `waiting` to `config.notify` (command and/or webhook) unless it was delivered (or
+ * Delivers `waiting` to `config.notify` (command, webhook, and the `chat` targets that list
+ * `approval_requested`: `notify/chat-webhook.ts`, retried with backoff) unless it was delivered (or
  * tried) for this run and node before. Both channels are tried; each is bounded by
  * `notify.timeoutMs`. Audits `notified` (channels that worked) and `notify-failed` (with the
  * reasons) as `who: taskgraph`.
@@ -130,6 +136,21 @@ export async function notifyPerson(waiting: WaitingFor, deps: NotifyDeps): Promi
     } catch (error) {
       const e = error as Error;
       problems.push(`notify.webhook: ${e.name === 'TimeoutError' ? `no answer within ${notify.timeoutMs} ms` : e.message}`);
+    }
+  }
+  // chat targets that want approvals (notify.chat, `notify/chat-webhook.ts`): one message each, retried
+  for (const target of notify.chat.filter((t) => t.events.includes('approval_requested'))) {
+    const label = `notify.chat ${target.service} (${target.urlEnv})`;
+    try {
+      const title = waiting.kind === 'task' ? `taskgraph: task ${waiting.nodeId} of run ${waiting.runId} is held for you` : `taskgraph: run ${waiting.runId} waits for your ${waiting.kind === 'approval' ? 'approval' : 'answer'} at ${waiting.nodeId}`;
+      await postChat(target.service, chatUrl(target.urlEnv, deps.env), { title, text: question, event: 'approval_requested', data: { run: waiting.runId, node: waiting.nodeId, kind: waiting.kind } }, {
+        timeoutMs: notify.timeoutMs,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.retryBaseMs !== undefined ? { baseMs: deps.retryBaseMs } : {}),
+      });
+      sent.push(target.service);
+    } catch (error) {
+      problems.push(`${label}: ${(error as Error).message}`);
     }
   }
   const at = Date.now();

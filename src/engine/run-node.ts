@@ -5,6 +5,7 @@ import { GraphSpecSchema, type NodeSpec, isInputRef, pickPath } from '../core/gr
 import { cacheKey, hashJson, keyIngredients, type KeyIngredients } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import { graphToSpec } from '../core/validate.js';
+import { Serial } from '../core/serial.js';
 import { awaitingApproval } from '../safety/command-approval.js';
 import type { AuditInput } from '../store/audit.js';
 import type { AttemptRecord, NodeStatus, RunNodeRecord, Usage } from '../store/store.js';
@@ -319,6 +320,22 @@ async function runOnce(state: RunState, node: NodeSpec, executor: NodeExecutor<u
  */
 export async function expandIfNeeded(state: RunState, id: string, executor: NodeExecutor<unknown>, output: Json): Promise<void> {
   if (!executor.expand) return;
+  let serial = EXPANSIONS.get(state);
+  if (!serial) {
+    serial = new Serial();
+    EXPANSIONS.set(state, serial);
+  }
+  return serial.run(() => expandNow(state, id, executor as NodeExecutor<unknown> & Required<Pick<NodeExecutor<unknown>, 'expand'>>, output));
+}
+
+/**
+ * One expansion at a time per run: two expanding nodes that finish together (two `subgraph`
+ * nodes) must not each build the next graph from the same old one, the later write dropping the
+ * earlier one's nodes.
+ */
+const EXPANSIONS = new WeakMap<RunState, Serial>();
+
+async function expandNow(state: RunState, id: string, executor: NodeExecutor<unknown> & Required<Pick<NodeExecutor<unknown>, 'expand'>>, output: Json): Promise<void> {
   const { store } = state;
   const node = state.graph.nodes.get(id)!;
   const expansion = await executor.expand(output, state.nodeContext(node, state.attempts.get(id) ?? 1));

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { STORE_RELATIVE_PATH } from '../store/open-store.js';
 import { bundledItems } from './bundled-library.js';
+import { registerItemValidator } from './library.js';
 import { SqliteLibrary } from './sqlite-library.js';
+import { parseTemplateDocument } from './template-files.js';
+
+// a template item's body is checked against the template format (`template-schema.ts`) when it is added
+registerItemValidator('template', (body) => {
+  parseTemplateDocument(body, 'template');
+});
 
 /**
  * Opens a project's library: the `library_items` tables of its store database

@@ -147,7 +147,14 @@ export class AiSdkModelClient implements ModelClient {
 
     // plain text calls to a live model stream (a cassette records and replays whole answers)
     let streamed = false; // whether an earlier try already streamed text
-    const listener = request.onDelta && !request.schema && !request.tools && this.mode === 'live' ? request.onDelta : undefined;
+    const images = request.images ?? [];
+    const listener = request.onDelta && !request.schema && !request.tools && images.length === 0 && this.mode === 'live' ? request.onDelta : undefined;
+    // images (issue 16, `screenshot` outputs) go as image parts of one user message after the text;
+    // the cassette's request hash and record hold them (`cassette.ts` encodes their bytes)
+    const input =
+      images.length > 0
+        ? { messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: request.prompt }, ...images.map((i) => ({ type: 'image' as const, image: i.data, mediaType: i.mediaType }))] }] }
+        : { prompt: request.prompt };
     const attempt = async (): Promise<ModelResponse> => {
       request.tools?.reset?.();
       let first = true;
@@ -161,7 +168,7 @@ export class AiSdkModelClient implements ModelClient {
       const common = {
         model,
         ...(request.system !== undefined ? { system: request.system } : {}),
-        prompt: request.prompt,
+        ...input,
         maxRetries: 0,
         ...(profile.temperature !== undefined ? { temperature: profile.temperature } : {}),
         ...(profile.maxOutputTokens !== undefined ? { maxOutputTokens: profile.maxOutputTokens } : {}),
@@ -200,7 +207,7 @@ export class AiSdkModelClient implements ModelClient {
           return { ...response, usage: { ...response.usage, calls: steps }, steps };
         }
         if (onDelta) {
-          const result = await streamAnswer(common, onDelta);
+          const result = await streamAnswer({ ...common, prompt: request.prompt }, onDelta);
           return this.response(result.text, undefined, validateTokens(result.usage, who, modelName), profile, modelName, false);
         }
         const result = await generateText(common);

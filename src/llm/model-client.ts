@@ -34,6 +34,19 @@ export interface ModelRequest {
    * chunk of a retried try whose failed try already streamed text: that earlier text is void.
    */
   onDelta?: ModelDeltaListener;
+  /**
+   * images sent after `prompt` in the same user message, as image parts (vision-capable models;
+   * `nodes/llm.ts` refuses a profile without `vision: true`). A request with images never streams.
+   */
+  images?: readonly ModelImage[];
+}
+
+/** An image given to a model: PNG/JPEG/WebP bytes as base64 (no `data:` prefix). */
+export interface ModelImage {
+  /** `image/png`, `image/jpeg`, `image/webp` */
+  mediaType: string;
+  /** base64 of the image bytes */
+  data: string;
 }
 
 /** See {@link ModelRequest.onDelta}: a chunk of the answer's text; `restart`: forget what came before. */

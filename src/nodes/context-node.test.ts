@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,5 +124,32 @@ describe('context node: the stored project index', () => {
     expect(await key()).toBe(withIndex);
     await storeIndex(ctx, 'r-2', head, 'Make more modules');
     expect(await key()).not.toBe(withIndex);
+  });
+});
+
+describe('context node: a docs: URL (issue 16)', () => {
+  it('is fetched from an allowed host as Markdown into the bundle, its content is in the key, and a host off policy.safety.webHosts is refused', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html', etag: '"v1"' });
+      res.end(`<html><head><title>Feature guide</title></head><body><nav>Home</nav><article><h1>Feature guide</h1><p>feature7 must return 70 in release 1; callers rely on feature7 for the totals. Keep the module doc comment when you change it.</p><p>Every feature function returns a number, never a string, and has no side effects at all.</p></article></body></html>`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/guide`;
+    try {
+      const { ctx: base } = await setup();
+      const ctx = { ...base, config: ProjectConfigSchema.parse({ name: 'm', contextBudget: 4000, docs: [url], policy: { safety: { webHosts: ['127.0.0.1'] } } }) } as NodeContext;
+      const key = async (c: NodeContext) => cacheKey(keyIngredients('context', contextExecutor.version, { task: 'T1' }, {}, await contextExecutor.keyIngredients!({ task: 'T1' }, {}, c)));
+      const k1 = await key(ctx);
+      const out = await execute(ctx);
+      const items = (out as unknown as { output: { items: Array<{ title: string; text: string; origin: { path?: string } }> } }).output.items;
+      const doc = items.find((i) => i.origin.path === url)!;
+      expect(doc.text).toContain('feature7 must return 70 in release 1');
+      expect(doc.text).not.toContain('Home');
+      expect(await key(ctx)).toBe(k1); // cached page (1 h TTL): same key, no request
+      const denied = { ...ctx, config: ProjectConfigSchema.parse({ docs: [url] }) } as NodeContext;
+      await expect(contextExecutor.keyIngredients!({ task: 'T1' }, {}, denied)).rejects.toMatchObject({ code: 'WEB_HOST_DENIED' });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

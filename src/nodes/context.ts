@@ -8,6 +8,7 @@ import { buildContextIndex } from '../context/context-index.js';
 import { ContextIndexCache } from '../context/index-cache.js';
 import { markedGenerated } from '../context/file-filter.js';
 import { dependencyChange } from '../context/dependency-diff.js';
+import { docGlobs, isDocUrl, webDocs } from '../context/web-docs.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
@@ -103,9 +104,12 @@ async function assembleInput(site: ContextSite, taskId: string, deps: Record<str
     requires.push({ task: dep, output: describeOutput(value), ...(change ? { change } : {}) });
   }
   const repoFiles = await site.workspace.listFiles();
-  const docMatch = site.config.docs.length > 0 ? picomatch(site.config.docs) : undefined;
+  const globs = docGlobs(site.config.docs);
+  const docMatch = globs.length > 0 ? picomatch(globs) : undefined;
   const docs: AssembleInput['docs'] = [];
   for (const path of docMatch ? repoFiles.filter((f) => docMatch(f)) : []) docs.push({ path, text: await site.workspace.readFile(path) });
+  // `docs:` URLs: web pages as Markdown (issue 16), after the repository's docs
+  for (const doc of await webDocs(site.config)) docs.push({ path: doc.path, text: doc.text });
   const readFile = (p: string) => site.workspace.readFile(p);
   const earlierOutputs = site.earlierOutputs(all, taskId);
   const build = () => buildContextIndex({ repoFiles, readFile, docs, earlierOutputs, marked: (paths) => markedGenerated(site.workspace.dir, paths) });
@@ -250,6 +254,8 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
       tree: (await ctx.workspace!.snapshot()).tree,
       index: (await site.projectIndex())?.hash ?? null,
       deps: Object.keys(depInputs(inputs)),
+      // `docs:` URLs: the pages' content (the tree covers the repository's docs only)
+      ...(c.docs.some(isDocUrl) ? { webDocs: (await webDocs(c, ctx.signal)).map((d) => d.hash) } : {}),
     };
   },
   async execute(config, inputs, ctx) {

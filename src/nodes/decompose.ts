@@ -18,6 +18,7 @@ import { buildPlannerBundle, type PlannerBundle } from '../context/planner-bundl
 import { findProjectIndex, runBaseCommit } from './project-index-lookup.js';
 import { renderNotes } from '../context/attempt-edit.js';
 import { PLAN_GATE_NODE } from './plan-approval.js';
+import { planFromEarlier, type ReuseRecord, reuseOn } from './decompose-reuse.js';
 
 const DecomposeConfig = z
   .object({
@@ -32,6 +33,8 @@ const DecomposeConfig = z
      * subtasks (with its failure notes given to the planner) instead of planning `goal` anew
      */
     task: z.string().optional(),
+    /** false: plan from scratch, never from an earlier plan (`--no-reuse`, `--replan`); default `planner.reuse` */
+    reuse: z.boolean().optional(),
   })
   .strict();
 
@@ -46,6 +49,10 @@ export interface DecomposeOutput {
   leaves: string[];
   /** set for as-needed decomposition: the task that was split */
   parent?: string;
+  /** the repository's language when the plan was made (kept in the plan's meta for the archive) */
+  language?: string;
+  /** set when the plan was built from an earlier one (issue 14, "Reuse in planning") */
+  reuse?: ReuseRecord;
 }
 
 async function taskOf(ctx: NodeContext, id: string): Promise<Task> {
@@ -110,6 +117,11 @@ async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent:
   return bundle && bundle.text !== '' ? { ...project, code: bundle.text } : project;
 }
 
+/** The planner's system prompt, through the project's library (`planner.system`: `config.prompts` or the newest version; bundled: version 1). */
+function plannerSystem(ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
+  return builtinPromptFor(ctx, 'planner.system');
+}
+
 /**
  * `decompose` nodes (DESIGN.md §4, §2 step 2): the planner expands a goal into a plan at run
  * time — recursive decomposition with schema validation and repair — and the engine adds the
@@ -121,11 +133,6 @@ async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent:
  * task's notes as the coder would, but with every recorded edit as one summary line and older
  * failures in short (`renderNotes`, version 2): the planner splits the task, it repairs no diff.
  */
-/** The planner's system prompt, through the project's library (`planner.system`: `config.prompts` or the newest version; bundled: version 1). */
-function plannerSystem(ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
-  return builtinPromptFor(ctx, 'planner.system');
-}
-
 export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
   kind: 'decompose',
   version: 2,
@@ -143,6 +150,8 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
       project: hashJson(await projectContext(config, ctx, parent)),
+      // reuse of earlier plans (on by default) is in the key only when off, so turning it off re-plans
+      ...(!parent && !reuseOn(config, ctx) ? { reuse: false } : {}),
       ...(parent ? { task: { ...parent, status: null } as unknown as Json } : {}),
     };
   },
@@ -168,10 +177,15 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       });
     }
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
+    const project = await projectContext(config, ctx, parent);
+    if (!parent && reuseOn(config, ctx)) {
+      const reused = await planFromEarlier(config, ctx, project, ctx.models);
+      if (reused) return { status: 'succeeded', output: reused.output as unknown as Json, usage: reused.usage };
+    }
     const result = await planGoal({
       goal: config.goal,
       ...(parent ? { notes: renderNotes(parent.notes, { edits: 'summary' }) } : {}),
-      project: await projectContext(config, ctx, parent),
+      project,
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
       system: (await plannerSystem(ctx)).text,
@@ -188,7 +202,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     const planId = planIdFor(config.goal, result.tasks);
     const tasks = result.tasks.map((t) => ({ ...t, planId }));
-    const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves };
+    const output: DecomposeOutput = { planId, goal: config.goal, tasks, leaves: result.leaves, ...(project.language ? { language: project.language } : {}) };
     return { status: 'succeeded', output: output as unknown as Json, usage: result.usage };
   },
   async expand(output, ctx) {
@@ -209,7 +223,8 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     }
     const saved = await ctx.store.getPlan(plan.planId);
     if (!saved) {
-      await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta: { leaves: plan.leaves } });
+      const meta = { leaves: plan.leaves, ...(plan.language ? { language: plan.language } : {}), ...(plan.reuse ? { reusedFrom: plan.reuse.from.planId } : {}) };
+      await ctx.store.savePlan({ id: plan.planId, goal: plan.goal, createdAt: new Date().toISOString(), tasks: plan.tasks, meta });
     }
     // plan review (`do --approve-plan`, policy.approvePlan): the tasks wait behind the gate, which
     // expands them from the plan as approved (edits made during review included)

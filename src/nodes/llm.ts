@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { TaskgraphError, toErrorRecord } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import type { Json } from '../core/json.js';
+import { isJsonObject, type Json } from '../core/json.js';
+import type { ModelImage } from '../llm/model-client.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { parseEdit } from '../workspace/edit-format.js';
 import type { EditFormat } from '../workspace/workspace.js';
@@ -31,6 +32,12 @@ const LlmConfig = z
     vars: z.record(z.string(), z.json()).optional(),
     /** `text`, `json` (must parse as JSON) or `edit` (must hold a unified diff, SEARCH/REPLACE blocks or whole files) */
     output: z.enum(['text', 'json', 'edit']).default('text'),
+    /**
+     * names of inputs holding images (a `screenshot` node's output, or `{ mediaType, data }` with
+     * base64 data): sent as image parts after the prompt, never rendered into its text; the
+     * profile must set `vision: true`
+     */
+    images: z.array(z.string().min(1)).default([]),
   })
   .strict()
   .refine((c) => c.template === 'edit' || c.prompt !== undefined || c.promptRef !== undefined, { message: 'a custom llm node needs `prompt` or `promptRef`', path: ['prompt'] })
@@ -58,13 +65,38 @@ const EDIT_SYSTEM_REFS: Record<EditFormat, BuiltinPromptName> = {
 };
 
 /**
+ * The images of a call: each input named in `config.images`, as a `screenshot` output
+ * (`{ image: { mediaType, data } }`) or an image itself (`{ mediaType, data }`).
+ * @throws TaskgraphError CONFIG_INVALID for a missing input or one that is not an image
+ */
+export function imagesOf(config: Pick<LlmConfig, 'images'>, inputs: Record<string, Json>, nodeId: string): ModelImage[] {
+  return config.images.map((name) => {
+    const value = inputs[name];
+    const inner = isJsonObject(value) && isJsonObject(value['image']) ? value['image'] : value;
+    if (!isJsonObject(inner) || typeof inner['mediaType'] !== 'string' || !inner['mediaType'].startsWith('image/') || typeof inner['data'] !== 'string') {
+      throw new TaskgraphError('CONFIG_INVALID', `llm node ${nodeId}: input "${name}" named in images is not an image`, {
+        hint: 'give it a screenshot node\'s output ({ $ref: SHOT }) or { mediaType: "image/png", data: BASE64 }',
+      });
+    }
+    return { mediaType: inner['mediaType'], data: inner['data'] };
+  });
+}
+
+/** The inputs rendered into the prompt's text: all but the images. */
+function textInputs(config: Pick<LlmConfig, 'images'>, inputs: Record<string, Json>): Record<string, Json> {
+  if (config.images.length === 0) return inputs;
+  return Object.fromEntries(Object.entries(inputs).filter(([k]) => !config.images.includes(k)));
+}
+
+/**
  * The prompt a call sends, and the library prompts it used (issue 14). The `edit` template asks
  * for the edit format of the profile the call uses (`format`), in both the system prompt (unless
  * the node sets `system`/`systemRef`; else the library's `coder.<format>.system`) and the user
  * prompt. Library prompts are rendered with `vars` over the inputs; a missing variable is an
  * error (CONFIG_INVALID), never an empty string.
  */
-async function render(config: LlmConfig, inputs: Record<string, Json>, format: EditFormat, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<{ system: string; prompt: string; used: ResolvedPrompt[] }> {
+async function render(config: LlmConfig, all: Record<string, Json>, format: EditFormat, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<{ system: string; prompt: string; used: ResolvedPrompt[] }> {
+  const inputs = textInputs(config, all);
   const source = ctx.prompts ?? bundledPromptSource();
   const used: ResolvedPrompt[] = [];
   const vars = { ...inputs, ...(config.vars ?? {}) };
@@ -176,6 +208,12 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
     const profile = profileOf(config, ctx);
     const { system, prompt } = await render(config, inputs, editFormatOf(profile, ctx), ctx);
     const p = ctx.config.models[profile];
+    const images = imagesOf(config, inputs, ctx.node.id);
+    if (images.length > 0 && p && p.vision !== true) {
+      throw new TaskgraphError('CONFIG_INVALID', `llm node ${ctx.node.id} sends ${images.length} image(s) but model profile "${profile}" is not vision-capable`, {
+        hint: `set vision: true on models.${profile} in taskgraph.yaml if ${p.model} reads images, or use a profile that does`,
+      });
+    }
     let tools: CoderTools | undefined;
     if (usesTools(config, p, ctx)) {
       const workspace = ctx.workspace!;
@@ -198,6 +236,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
         signal: ctx.signal,
         ...(tools && p ? { tools: { set: tools.set, maxSteps: p.maxSteps ?? DEFAULT_MAX_STEPS, reset: tools.reset } } : {}),
         ...(stream ? { onDelta: stream.push } : {}),
+        ...(images.length > 0 ? { images } : {}),
       });
     } finally {
       stream?.flush();

@@ -1,3 +1,4 @@
+import { planningOrigin, type PlanningOrigin, renderPlanningSection } from './planning-section.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../store/store.js';
@@ -222,12 +223,14 @@ function mergeSection(s: RunSummary, place: RunPlace): string {
  * @param budget the Budget section's data ({@link budgetReport}); the section is left out without it
  * @param place whether the stored branch and worktree still exist ({@link runPlace}); default: both assumed to exist
  * @param audit the run's audit entries (`audit-section.ts`); the section is left out when there are none
+ * @param planning how the plan was made (`planning-section.ts`); the section is left out without it
  */
-export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport, place: RunPlace = {}, audit: readonly AuditEntry[] = []): string {
+export function renderRunReport(summary: RunSummary, git: RunCommits = { commits: [] }, budget?: BudgetReport, place: RunPlace = {}, audit: readonly AuditEntry[] = [], planning?: PlanningOrigin): string {
   const sections = [
     `# taskgraph run ${summary.run.id}`,
     overview(summary, place),
     goalSection(summary),
+    renderPlanningSection(planning),
     timelineSection(summary),
     tasksSection(summary),
     taskGanttSection(summary.tasks, Date.parse(summary.run.updatedAt)),
@@ -244,7 +247,8 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
 /**
  * Builds the Markdown report of a run from the store and its branch: overview (id, status —
  * `interrupted` for a run whose process is gone —, reason, command, plan, branch, worktree,
- * start/finish, wall time), the goal as written, the timeline of sessions (started, resumed, and
+ * start/finish, wall time), the goal as written, how the plan was made and what reusing an
+ * earlier plan saved (`planning-section.ts`), the timeline of sessions (started, resumed, and
  * how each ended: killed, interrupted, suspended, finished), tasks (status, attempts, tokens, cost
  * USD) with their notes, nodes (status, attempts, cache hits, tokens in/out, cost USD to 4
  * decimals, duration ms), failures, totals, the budget with the headroom left and what planning
@@ -261,7 +265,8 @@ export function renderRunReport(summary: RunSummary, git: RunCommits = { commits
 export async function buildRunReport(store: Store, runId: string, options: SummaryOptions = {}): Promise<string> {
   const summary = await summarizeRun(store, runId, options);
   const audit = await store.listAudit(runId);
-  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId), await runPlace(summary.run), audit)));
+  const planning = await planningOrigin(store, summary.run);
+  return plainText(redactSecrets(renderRunReport(summary, await runCommits(summary.run), await budgetReport(store, runId), await runPlace(summary.run), audit, planning)));
 }
 
 /**

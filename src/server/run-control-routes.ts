@@ -24,6 +24,7 @@ const StartRunBody = z
     approvePlan: z.boolean().optional().openapi({ description: 'wait after planning until the plan is approved (POST /plans/{id}/approve)' }),
     maxDepth: z.number().int().min(0).max(10).optional(),
     replan: z.boolean().optional(),
+    reuse: z.boolean().optional().openapi({ description: 'false: plan from scratch, not from an earlier plan of a similar goal (planner.reuse)' }),
     baseline: z.enum(['strict', 'known-failures', 'off']).optional(),
     budget: z
       .object({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })

@@ -18,11 +18,11 @@ describe('taskgraph library and prompt through the CLI', () => {
   it('adds a prompt, finds it by text and tag, and refuses to render it without a variable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-library-'));
     const file = join(dir, 'p.yaml');
-    writeFileSync(file, 'kind: prompt\nname: code-review.system\nversion: 1\ndescription: reviews a diff\ntags: [code review, typescript]\nvariables: [diff]\ntext: |\n  Review this diff: {{diff}}\n');
-    expect((await cliJson<Array<{ ref: string }>>(dir, ['prompt', 'add', file, '--json'])).map((i) => i.ref)).toEqual(['code-review.system@1']);
+    writeFileSync(file, 'kind: prompt\nname: my-review.system\nversion: 1\ndescription: reviews a diff\ntags: [code review, typescript]\nvariables: [diff]\ntext: |\n  Review this diff: {{diff}}\n');
+    expect((await cliJson<Array<{ ref: string }>>(dir, ['prompt', 'add', file, '--json'])).map((i) => i.ref)).toEqual(['my-review.system@1']);
     const hits = await cliJson<Array<{ ref: string; matchedTags: string[] }>>(dir, ['library', 'search', 'diff', '--tag', 'TypeScript', '--json']);
-    expect(hits).toMatchObject([{ ref: 'code-review.system@1', matchedTags: ['typescript'] }]);
-    const missing = await runCli(['-C', dir, 'prompt', 'render', 'code-review.system']);
+    expect(hits).toMatchObject([{ ref: 'my-review.system@1', matchedTags: ['typescript'] }]);
+    const missing = await runCli(['-C', dir, 'prompt', 'render', 'my-review.system']);
     expect(missing.code, describeResult(missing)).toBe(1);
     expect(missing.stderr).toContain('needs variable diff');
   });

@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../../src/context/headless-chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProject, type ProjectHandle } from '../../src/cli/wiring.js';
 import { loadOrCreateToken } from '../../src/server/auth-token.js';
@@ -27,7 +28,7 @@ const POLL = { timeout: 60_000 };
  * 500-node figures (time to first render, frame time while panning). Screenshots go to
  * test-output/ui/ (the README's two are copied to docs/).
  */
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = chromiumPath();
 const OUT = join(ROOT, 'test-output', 'ui');
 const GOAL_A = 'Add multiply to the calculator.';
 const GOAL_B = 'Add multiply, and a CI workflow.';
@@ -68,7 +69,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     s.server = await startServer(s.project, { port: 0, token: s.token });
     s.browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [...CHROMIUM_ARGS],
     });
     s.page = await s.browser.newPage({ viewport: { width: 1600, height: 1000 } });
     s.page.setDefaultTimeout(30_000);
