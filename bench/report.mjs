@@ -134,6 +134,11 @@ function summaryLines(result) {
               : ''),
         ]
       : []),
+    ...(result.postgres_store
+      ? [
+          `PostgreSQL store, ${fmt(result.postgres_store.nodes)} no-op nodes: ${fmt(result.postgres_store.postgres_us_per_node)} µs/node against SQLite's ${fmt(result.postgres_store.sqlite_us_per_node)} (${result.postgres_store.postgres_over_sqlite}×)`,
+        ]
+      : []),
     ...(result.tracing_overhead
       ? [
           `tracing overhead without an OTLP endpoint, ${fmt(result.tracing_overhead.nodes)} no-op nodes: ${result.tracing_overhead.differenceMs} ms (${result.tracing_overhead.differencePct} %, ${result.tracing_overhead.perNodeUs} µs/node; ${fmt(result.tracing_overhead.withObserverMs)} ms with the trace observer, ${fmt(result.tracing_overhead.withoutObserverMs)} ms without)`,

@@ -251,6 +251,19 @@ try {
   notes.push(`tracing overhead failed: ${error.message}`);
   log(`  failed: ${error.message}`);
 }
+// the PostgreSQL store against SQLite (issue 15): the same engine, 1,000 no-op nodes each
+let postgresStore = null;
+log('[postgres] 1,000 no-op script nodes on SQLite and on PostgreSQL ...');
+try {
+  postgresStore = await child('postgres-overhead.mjs', []);
+  log(`  SQLite ${postgresStore.sqlite_us_per_node} µs/node, PostgreSQL ${postgresStore.postgres_us_per_node} µs/node (${postgresStore.postgres_over_sqlite}×)`);
+  notes.push(
+    `postgres: engine.start() of ${postgresStore.nodes} no-op script nodes on a fresh SQLite file and on a fresh schema of the local PostgreSQL server (127.0.0.1:5432, same machine), alternately, median of ${postgresStore.reps} each`,
+  );
+} catch (error) {
+  notes.push(`postgres overhead failed (is PostgreSQL running? see .ci/run): ${error.message}`);
+  log(`  failed: ${error.message}`);
+}
 if (makespan) {
   notes.push(
     `makespan: llm nodes through the AI SDK to the loopback fake OpenAI server (own process) answering after ${makespan.latencyMs} ms; concurrency = the DAG's width (${makespan.width}); median of ${makespan.runs.length} runs on fresh stores (${makespan.runs.map((r) => r.toFixed(3)).join(', ')})`,
@@ -309,6 +322,9 @@ const result = {
   taskmaster_tool_list_tokens: mcp?.taskmaster?.all?.tokens ?? null,
   mcp,
   tracing_overhead: tracing,
+  postgres_us_per_node: postgresStore?.postgres_us_per_node ?? null,
+  postgres_over_sqlite: postgresStore?.postgres_over_sqlite ?? null,
+  postgres_store: postgresStore,
   task_parallel_speedup: parallelTasks?.task_parallel_speedup ?? null,
   task_makespan_over_critical_path: parallelTasks?.task_makespan_over_critical_path ?? null,
   parallel_tasks: parallelTasks,

@@ -59,7 +59,8 @@ export interface OpenProjectOptions {
 
 /**
  * Opens a project directory: loads and validates taskgraph.yaml, opens (and migrates) the store
- * at `.taskgraph/taskgraph.db`, builds the model client.
+ * (`.taskgraph/taskgraph.db`, or the PostgreSQL database of `TASKGRAPH_DATABASE_URL` / `store:`:
+ * `store/open-store.ts`), builds the model client.
  * @throws TaskgraphError CONFIG_INVALID (config), STORE_ERROR (database), NOT_FOUND (cassette)
  */
 export async function openProject(dir: string, options: OpenProjectOptions = {}): Promise<ProjectHandle> {
@@ -72,7 +73,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   addSecretEnvNames(Object.values(config.models).map((profile) => profile.apiKeyEnv));
   // and so are those an agent profile passes to its CLI (its API key)
   addSecretEnvNames(Object.values(config.agents).flatMap((profile) => profile.env));
-  const opened = await openStore(projectDir);
+  const opened = await openStore(projectDir, config.store !== undefined ? { store: config.store } : {});
   const store = options.session !== undefined ? sessionTaggedStore(opened, options.session) : opened;
   let library: Library | undefined;
   try {

@@ -343,6 +343,20 @@ export const ProjectConfigSchema = z
     notify: NotifySchema.optional(),
     /** issue 13: signed event POSTs through the store's outbox (`webhooks/`) */
     webhooks: z.array(WebhookSchema).default([]),
+    /**
+     * issue 15: where the store lives (`store/store-location.ts`): a PostgreSQL URL
+     * (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]`), or `sqlite:PATH` / a path
+     * (relative to the project). Default: `.taskgraph/taskgraph.db`. `TASKGRAPH_DATABASE_URL` wins
+     * over it; better keep a password there (or in `~/.pgpass`) than in this file.
+     */
+    store: z
+      .string()
+      .trim()
+      .min(1)
+      .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(?:postgres(?:ql)?|sqlite):\/\//i.test(v), {
+        message: 'store must be a postgres:// (or postgresql://) URL, sqlite:PATH or a file path',
+      })
+      .optional(),
     /** knowledge docs (globs, repository-relative): indexed for retrieval into context bundles */
     docs: z.array(z.string()).default([]),
     /**

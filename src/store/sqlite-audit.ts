@@ -11,7 +11,7 @@ import type { Statements } from './sqlite-statements.js';
  */
 
 /** An `audit` row as selected. */
-interface AuditRow {
+export interface AuditRow {
   id: number;
   run_id: string | null;
   at: number;
@@ -30,9 +30,7 @@ interface AuditRow {
  *   non-integer `at`, before anything is written
  */
 export function insertAudit(s: Statements, input: AuditInput): AuditEntry {
-  if (!(AUDIT_KINDS as readonly string[]).includes(input.kind)) throw invalid(`unknown audit kind "${input.kind}"`);
-  if (input.risk !== undefined && !(Number.isInteger(input.risk) && input.risk >= 0 && input.risk <= 100)) throw invalid(`audit risk must be an integer 0-100, got ${input.risk}`);
-  if (!Number.isSafeInteger(input.at)) throw invalid(`audit time must be whole ms, got ${input.at}`);
+  checkAuditInput(input);
   const row = s.insertAudit.get({
     run_id: input.runId ?? null,
     at: input.at,
@@ -46,13 +44,24 @@ export function insertAudit(s: Statements, input: AuditInput): AuditEntry {
   return entryFromRow(row);
 }
 
+/**
+ * Checks an entry before it is written (shared by the SQLite and PostgreSQL stores).
+ * @throws TaskgraphError CONFIG_INVALID for an unknown kind, a risk outside 0–100 or a non-integer `at`
+ */
+export function checkAuditInput(input: AuditInput): void {
+  if (!(AUDIT_KINDS as readonly string[]).includes(input.kind)) throw invalid(`unknown audit kind "${input.kind}"`);
+  if (input.risk !== undefined && !(Number.isInteger(input.risk) && input.risk >= 0 && input.risk <= 100)) throw invalid(`audit risk must be an integer 0-100, got ${input.risk}`);
+  if (!Number.isSafeInteger(input.at)) throw invalid(`audit time must be whole ms, got ${input.at}`);
+}
+
 /** The entries of `runId` (every entry when undefined), in append order. */
 export function listAudit(s: Statements, runId?: string): AuditEntry[] {
   const rows = (runId === undefined ? s.listAudit.all() : s.listAuditOfRun.all(runId)) as AuditRow[];
   return rows.map(entryFromRow);
 }
 
-function entryFromRow(row: AuditRow): AuditEntry {
+/** An `audit` row -> entry (absent optional fields stay absent; shared with the PostgreSQL store). */
+export function entryFromRow(row: AuditRow): AuditEntry {
   return {
     id: row.id,
     ...(row.run_id !== null ? { runId: row.run_id } : {}),

@@ -12,20 +12,20 @@ import type { LeaseRequest, RunLease, RunSession, SessionEnd, SessionOutcome } f
  */
 
 /** A `run_leases` row. */
-interface LeaseRow { run_id: string; token: string; pid: number; host: string; acquired_at: string; heartbeat_at: string }
+export interface LeaseRow { run_id: string; token: string; pid: number; host: string; acquired_at: string; heartbeat_at: string }
 /** A `run_sessions` row. */
-interface SessionRow {
+export interface SessionRow {
   run_id: string; number: number; command: string; pid: number; host: string; started_at: string;
   ended_at: string | null; outcome: string | null; reason: string | null;
 }
 
-/** Lease row -> record. */
-function leaseFromRow(row: LeaseRow): RunLease {
+/** Lease row -> record (shared with the PostgreSQL store). */
+export function leaseFromRow(row: LeaseRow): RunLease {
   return { runId: row.run_id, token: row.token, pid: row.pid, host: row.host, acquiredAt: row.acquired_at, heartbeatAt: row.heartbeat_at };
 }
 
-/** Session row -> record (absent optional fields stay absent). */
-function sessionFromRow(row: SessionRow): RunSession {
+/** Session row -> record (absent optional fields stay absent; shared with the PostgreSQL store). */
+export function sessionFromRow(row: SessionRow): RunSession {
   const session: RunSession = {
     runId: row.run_id,
     number: row.number,

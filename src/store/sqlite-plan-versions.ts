@@ -14,7 +14,7 @@ import type { Statements } from './sqlite-statements.js';
  */
 
 /** A `plan_versions` row as selected. */
-interface VersionRow {
+export interface VersionRow {
   plan_id: string;
   version: number;
   created_at: string;
@@ -61,7 +61,7 @@ export function leavesOf(plan: Pick<PlanRecord, 'tasks' | 'meta'>): string[] {
 }
 
 /** The task as a version stores it: without notes (run history, not plan content). */
-function snapshotTask(task: Task): Task {
+export function snapshotTask(task: Task): Task {
   return { ...task, notes: [] };
 }
 
@@ -185,7 +185,8 @@ export function writePlanApproval(deps: PlanVersionDeps, approval: PlanApprovalI
   return { version: listVersions(deps.db, plan.id).at(-1)!, audit };
 }
 
-function versionFromRow(row: VersionRow): PlanVersion {
+/** A `plan_versions` row -> version (shared with the PostgreSQL store). */
+export function versionFromRow(row: VersionRow): PlanVersion {
   const snapshot = JSON.parse(row.snapshot) as { tasks: Task[]; leaves: string[] };
   return {
     planId: row.plan_id,

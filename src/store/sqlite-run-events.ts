@@ -12,7 +12,7 @@ import type { Statements } from './sqlite-statements.js';
  */
 
 /** A `run_events` row as selected. */
-interface RunEventRow {
+export interface RunEventRow {
   seq: number;
   run_id: string;
   at: number;
@@ -28,10 +28,7 @@ interface RunEventRow {
  *   of the batch is written; SqliteError (foreign key) for an unknown run — the caller maps it to NOT_FOUND
  */
 export function insertRunEvents(s: Statements, events: readonly RunEventInput[]): RunEvent[] {
-  for (const e of events) {
-    if (!Number.isSafeInteger(e.at)) throw invalid(`run event time must be whole ms, got ${e.at}`);
-    if (typeof e.type !== 'string' || e.type === '') throw invalid('a run event needs a type');
-  }
+  checkRunEvents(events);
   return events.map((e) => {
     const row = s.insertRunEvent.get(e.runId, e.at, e.type, e.nodeId ?? null, storedJson(e.data)) as { seq: number; data: string };
     return {
@@ -45,6 +42,17 @@ export function insertRunEvents(s: Statements, events: readonly RunEventInput[])
   });
 }
 
+/**
+ * Checks a batch before any of it is written (shared by the SQLite and PostgreSQL stores).
+ * @throws TaskgraphError CONFIG_INVALID for a non-integer `at` or an empty type
+ */
+export function checkRunEvents(events: readonly RunEventInput[]): void {
+  for (const e of events) {
+    if (!Number.isSafeInteger(e.at)) throw invalid(`run event time must be whole ms, got ${e.at}`);
+    if (typeof e.type !== 'string' || e.type === '') throw invalid('a run event needs a type');
+  }
+}
+
 /** The run's events in seq order after `query.afterSeq`, at most `query.limit`. */
 export function listRunEvents(s: Statements, runId: string, query: RunEventQuery = {}): RunEvent[] {
   const after = Math.max(0, Math.floor(query.afterSeq ?? 0));
@@ -52,7 +60,8 @@ export function listRunEvents(s: Statements, runId: string, query: RunEventQuery
   return (s.listRunEvents.all(runId, after, limit) as RunEventRow[]).map(eventFromRow);
 }
 
-function eventFromRow(row: RunEventRow): RunEvent {
+/** A `run_events` row -> event (shared with the PostgreSQL store). */
+export function eventFromRow(row: RunEventRow): RunEvent {
   return {
     seq: row.seq,
     runId: row.run_id,

@@ -16,11 +16,15 @@ const freshPath = (): string => join(root, `db-${++counter}`, 'taskgraph.db');
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-storeConformance('sqlite', async () => {
-  const store = SqliteStore.open(freshPath());
-  await store.migrate();
-  return store;
-});
+storeConformance(
+  'sqlite',
+  async () => {
+    const store = SqliteStore.open(freshPath());
+    await store.migrate();
+    return store;
+  },
+  async (store) => SqliteStore.open((store as SqliteStore).path),
+);
 
 describe('SqliteStore (SQLite specifics)', () => {
   it('uses WAL journal mode, persisted in the file', async () => {
@@ -40,8 +44,9 @@ describe('SqliteStore (SQLite specifics)', () => {
 
   it('openStore creates <project>/.taskgraph/taskgraph.db, migrates, and data survives close and reopen', async () => {
     const project = join(root, `project-${++counter}`);
-    const store = await openStore(project);
-    expect(store.path).toBe(join(project, STORE_RELATIVE_PATH));
+    const store = await openStore(project, { env: {} });
+    expect(store).toBeInstanceOf(SqliteStore);
+    expect((store as SqliteStore).path).toBe(join(project, STORE_RELATIVE_PATH));
     await store.savePlan(plan('p1'));
     await store.createRun(run('r1'));
     const a = await store.startAttempt(attemptStart('r1', 'a'));
@@ -55,7 +60,7 @@ describe('SqliteStore (SQLite specifics)', () => {
     await store.close();
     await store.close();
 
-    const again = await openStore(project);
+    const again = await openStore(project, { env: {} });
     try {
       expect(await again.getPlan('p1')).toStrictEqual(before.plan);
       expect(await again.getRun('r1')).toStrictEqual(before.run);
@@ -168,12 +173,12 @@ describe('SqliteStore (SQLite specifics)', () => {
     const dbPath = join(project, STORE_RELATIVE_PATH);
     mkdirSync(dirname(dbPath), { recursive: true });
     writeFileSync(dbPath, '');
-    const error = await expectCode(openStore(project), 'STORE_ERROR');
+    const error = await expectCode(openStore(project, { env: {} }), 'STORE_ERROR');
     expect(error.message).toContain(`the database file ${dbPath} is empty (0 bytes)`);
     expect(error.hint).toMatch(/restore .* from a backup.*delete it/);
     expect(statSync(dbPath).size).toBe(0); // left as it was: nothing written into it
     // a fresh store is still created where there is no file
-    const fresh = await openStore(join(root, `project-${++counter}`));
+    const fresh = (await openStore(join(root, `project-${++counter}`), { env: {} })) as SqliteStore;
     expect(statSync(fresh.path).size).toBeGreaterThan(0);
     await fresh.close();
   });

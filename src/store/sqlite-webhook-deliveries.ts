@@ -9,7 +9,8 @@ import { WEBHOOK_DELIVERY_STATUSES, type WebhookAttempt, type WebhookDelivery, t
  * in, like every stored value, so a receiver never gets a secret the store does not hold.
  */
 
-interface DeliveryRow {
+/** A `webhook_deliveries` row as selected. */
+export interface DeliveryRow {
   id: string;
   url: string;
   event: string;
@@ -28,10 +29,7 @@ interface DeliveryRow {
  *   any row is written; SqliteError (primary key) for a duplicate id
  */
 export function insertWebhookDeliveries(s: Statements, rows: readonly WebhookDeliveryInput[]): WebhookDelivery[] {
-  for (const r of rows) {
-    if (!Number.isSafeInteger(r.nextAt) || !Number.isSafeInteger(r.createdAt)) throw invalid(`webhook delivery times must be whole ms, got ${r.nextAt}/${r.createdAt}`);
-    if (!r.id || !r.url || !r.event) throw invalid('a webhook delivery needs an id, a url and an event');
-  }
+  checkWebhookDeliveries(rows);
   const redactor = secretRedactor();
   return rows.map((r) => {
     const body = redactor.redact(r.body);
@@ -40,11 +38,22 @@ export function insertWebhookDeliveries(s: Statements, rows: readonly WebhookDel
   });
 }
 
+/**
+ * Checks deliveries before any is written (shared by the SQLite and PostgreSQL stores).
+ * @throws TaskgraphError CONFIG_INVALID for a non-integer time or an empty id, url or event
+ */
+export function checkWebhookDeliveries(rows: readonly WebhookDeliveryInput[]): void {
+  for (const r of rows) {
+    if (!Number.isSafeInteger(r.nextAt) || !Number.isSafeInteger(r.createdAt)) throw invalid(`webhook delivery times must be whole ms, got ${r.nextAt}/${r.createdAt}`);
+    if (!r.id || !r.url || !r.event) throw invalid('a webhook delivery needs an id, a url and an event');
+  }
+}
+
 /** Deliveries in creation order (then insertion), filtered by `query`. */
 export function listWebhookDeliveries(s: Statements, query: WebhookDeliveryQuery = {}): WebhookDelivery[] {
   const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
   const rows = s.listWebhookDeliveries.all({ status: query.status ?? null, due: query.dueBy ?? null, limit }) as DeliveryRow[];
-  return rows.map(fromRow);
+  return rows.map(deliveryFromRow);
 }
 
 /**
@@ -53,13 +62,23 @@ export function listWebhookDeliveries(s: Statements, query: WebhookDeliveryQuery
  * @throws TaskgraphError CONFIG_INVALID for an unknown status or a negative attempt count
  */
 export function updateWebhookDelivery(s: Statements, id: string, attempt: WebhookAttempt): boolean {
-  if (!WEBHOOK_DELIVERY_STATUSES.includes(attempt.status)) throw invalid(`unknown webhook delivery status "${attempt.status}"`);
-  if (!Number.isSafeInteger(attempt.attempts) || attempt.attempts < 0 || !Number.isSafeInteger(attempt.nextAt)) throw invalid('attempts and nextAt must be whole numbers');
-  const error = attempt.lastError === undefined ? null : secretRedactor().redact(attempt.lastError);
+  const error = checkWebhookAttempt(attempt);
   return s.updateWebhookDelivery.run(attempt.status, attempt.attempts, attempt.nextAt, error, id).changes > 0;
 }
 
-function fromRow(row: DeliveryRow): WebhookDelivery {
+/**
+ * Checks one delivery attempt (shared by the SQLite and PostgreSQL stores).
+ * @returns the error to store: redacted, or null when absent
+ * @throws TaskgraphError CONFIG_INVALID for an unknown status or a negative attempt count
+ */
+export function checkWebhookAttempt(attempt: WebhookAttempt): string | null {
+  if (!WEBHOOK_DELIVERY_STATUSES.includes(attempt.status)) throw invalid(`unknown webhook delivery status "${attempt.status}"`);
+  if (!Number.isSafeInteger(attempt.attempts) || attempt.attempts < 0 || !Number.isSafeInteger(attempt.nextAt)) throw invalid('attempts and nextAt must be whole numbers');
+  return attempt.lastError === undefined ? null : secretRedactor().redact(attempt.lastError);
+}
+
+/** A `webhook_deliveries` row -> delivery (shared with the PostgreSQL store). */
+export function deliveryFromRow(row: DeliveryRow): WebhookDelivery {
   return {
     id: row.id,
     url: row.url,

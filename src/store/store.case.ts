@@ -12,6 +12,7 @@ import { planVersionCases } from './store-plan-versions.case.js';
 import { runCases } from './store-runs.case.js';
 import { runEventCases } from './store-run-events.case.js';
 import { webhookDeliveryCases } from './store-webhooks.case.js';
+import { concurrencyCases } from './store-concurrency.case.js';
 
 /**
  * The Store conformance suite (DESIGN.md §10: "the same test suite runs against both stores"):
@@ -21,15 +22,19 @@ import { webhookDeliveryCases } from './store-webhooks.case.js';
  * ordering guarantees, atomicity of the multi-row writes (including `recordFinishedAttempt`),
  * `NOT_FOUND` errors, link rules (`requires` cycles), context overrides, upserts, idempotent
  * migration, the run lease (grant, refusal, expiry, take-over, fencing by token), sessions, the
- * running mark of nodes, the audit log (append order, per-run listing, validation), the run event log (seq order, paging by afterSeq and limit, validation, redaction), the webhook outbox (status and due filters, attempts, validation, redaction), plan versions (edits and approvals written with their audit entries, stale edits refused), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
+ * running mark of nodes, the audit log (append order, per-run listing, validation), the run event log (seq order, paging by afterSeq and limit, validation, redaction), the webhook outbox (status and due filters, attempts, validation, redaction), concurrent writers (two instances on one database: nothing lost, ids unique, one winner of a race), plan versions (edits and approvals written with their audit entries, stale edits refused), and exact round trips of outputs larger than `BLOB_THRESHOLD_BYTES`.
  *
  * @example
  * // src/store/sqlite-store.test.ts
- * storeConformance('sqlite', async () => { const s = SqliteStore.open(tmpFile()); await s.migrate(); return s; });
+ * storeConformance('sqlite', async () => { const s = SqliteStore.open(tmpFile()); await s.migrate(); return s; },
+ *   async (s) => SqliteStore.open((s as SqliteStore).path));
  * @param name implementation name shown in the test report
  * @param make returns a NEW, EMPTY, MIGRATED store; called before every test, closed after it
+ * @param reopen opens ANOTHER instance of the store on the same database as the given one (its
+ *   own connections: another process in all but name), for the concurrent-writer cases; the
+ *   cases close it
  */
-export function storeConformance(name: string, make: () => Promise<Store>): void {
+export function storeConformance(name: string, make: () => Promise<Store>, reopen: (store: Store) => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
     const holder = useStore(make);
     planCases(holder);
@@ -43,5 +48,6 @@ export function storeConformance(name: string, make: () => Promise<Store>): void
     auditCases(holder);
     runEventCases(holder);
     webhookDeliveryCases(holder);
+    concurrencyCases(holder, reopen);
   });
 }

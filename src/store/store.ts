@@ -10,7 +10,7 @@ export type { FinishedAttemptExtras, RunStatus, NodeStatus, AttemptStatus, Works
 
 /**
  * The durable store (DESIGN.md §6, §10): one small interface, implemented by SQLite
- * (`sqlite-store.ts`, the default) and later PostgreSQL. Every method that changes state commits
+ * (`sqlite-store.ts`, the default) and PostgreSQL (`postgres-store.ts`; `open-store.ts` chooses). Every method that changes state commits
  * its transaction before it resolves, so the engine may act on it afterwards ("write, then act").
  * Each implementation passes the shared conformance suite `store.case.ts`.
  */
