@@ -6,7 +6,7 @@ import type { Json } from '../core/json.js';
 import { formatItemRef, type Library, type LibraryItem, type LibraryItemInput, type LibraryKind, parseItemRef, toLibraryItem } from '../library/library.js';
 import { itemYaml, PROJECT_LIBRARY_DIR, readLibraryDir, writeLibraryDir } from '../library/library-files.js';
 import { resolveLibrarySource } from '../library/library-package.js';
-import { openProjectLibrary } from '../library/open-library.js';
+import { openLibraryOf } from '../library/open-library.js';
 import { promptOf } from '../library/prompt-format.js';
 import { renderPrompt } from '../library/prompt-render.js';
 import { sha256 } from '../core/hash.js';
@@ -15,7 +15,8 @@ import { safeJson, safeText } from './safe-text.js';
 /**
  * `taskgraph library ls|search|show|add|rm|export|import` and `taskgraph prompt
  * ls|show|render|add` (issue 14; README "Library"). They open only the project's library (the
- * store database), not its config or models, so they work in any directory.
+ * store's SQLite database, `open-library.ts`), not its models, so they work in any directory,
+ * with or without taskgraph.yaml.
  */
 
 /** Options every library command takes. */
@@ -28,7 +29,7 @@ export interface LibraryOptions {
 const write = (text: string) => process.stdout.write(`${safeText(text)}\n`);
 
 async function withLibrary<T>(opts: LibraryOptions, fn: (library: Library) => Promise<T>): Promise<T> {
-  const library = openProjectLibrary(resolve(opts.project));
+  const library = await openLibraryOf(resolve(opts.project));
   try {
     return await fn(library);
   } finally {

@@ -77,7 +77,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   const store = options.session !== undefined ? sessionTaggedStore(opened, options.session) : opened;
   let library: Library | undefined;
   try {
-    library = openProjectLibrary(projectDir);
+    library = openProjectLibrary(projectDir, config.store);
     const prompts = libraryPromptSource(library);
     const models = new AiSdkModelClient({
       profiles: config.models,
