@@ -12,7 +12,7 @@ import { docGlobs, isDocUrl, webDocs } from '../context/web-docs.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
-import { builtinPromptFor } from '../library/prompt-source.js';
+import { builtinPromptFor, promptIngredients } from '../library/prompt-source.js';
 import { renderPrompt } from '../library/prompt-render.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { sumUsage } from '../core/usage.js';
@@ -251,6 +251,8 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
       budget: config.budget ?? c.contextBudget,
       family: familyOf(c),
       summarizer: site.summarize ? (c.models['cheap']?.model ?? 'cheap') : null,
+      // the summariser's prompt (issue 14): a new version dirties the context nodes that may summarise
+      ...(site.summarize ? promptIngredients([await builtinPromptFor(ctx, 'summariser.system')]) : {}),
       tree: (await ctx.workspace!.snapshot()).tree,
       index: (await site.projectIndex())?.hash ?? null,
       deps: Object.keys(depInputs(inputs)),
