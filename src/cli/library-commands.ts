@@ -181,7 +181,12 @@ export async function libraryImportCommand(sourceArg: string | undefined, opts: 
 function variables(opts: { var?: string[]; vars?: string }): Record<string, Json> {
   const out: Record<string, Json> = {};
   if (opts.vars) {
-    const parsed = JSON.parse(readFileSync(resolve(opts.vars), 'utf8')) as unknown;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(resolve(opts.vars), 'utf8')) as unknown;
+    } catch (error) {
+      throw new TaskgraphError('CONFIG_INVALID', `--vars ${opts.vars}: cannot read it as JSON (${(error as Error).message})`, { hint: '--vars FILE holds {"name": value, ...}', cause: error });
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TaskgraphError('CONFIG_INVALID', `${opts.vars}: not a JSON object`, { hint: '--vars FILE holds {"name": value, ...}' });
     Object.assign(out, parsed);
   }
