@@ -66,6 +66,7 @@ export async function forecastTarget(project: ProjectHandle, target: ForecastTar
       store: project.store,
       executors: project.executors,
       scripts: project.scripts,
+      prompts: project.prompts,
       projectDir: project.dir,
       config: project.config,
       graph: target.graph,

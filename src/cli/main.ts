@@ -19,6 +19,7 @@ import { webhookDeliveriesCommand } from './webhooks-command.js';
 import { registerPlanReview } from './plan-review-cli.js';
 import { registerBatch } from './batch-cli.js';
 import { registerIssues } from './issue-cli.js';
+import { registerLibrary } from './library-cli.js';
 import { registerTemplates } from './template-cli.js';
 import { setLogLevel, shutdownTelemetry, startTelemetry } from './telemetry.js';
 import type { LogLevel } from '../observability/run-log.js';
@@ -288,6 +289,7 @@ program
   .action(act(async (cmd) => (await import('./serve-command.js')).serveCommand(opts(cmd)))); // loaded when used: the HTTP stack is not every command's startup cost
 
 registerBatch(program, { act, opts });
+registerLibrary(program, { act, opts });
 registerTemplates(program, { act, opts });
 registerIssues(program, { act, opts });
 

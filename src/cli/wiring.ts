@@ -13,6 +13,9 @@ import { addSecretEnvNames } from '../security/redact.js';
 import { interruptSignal } from './interrupt.js';
 import { sessionTaggedStore } from '../store/session-tagged-store.js';
 import { openStore } from '../store/open-store.js';
+import type { Library } from '../library/library.js';
+import { openProjectLibrary } from '../library/open-library.js';
+import { libraryPromptSource, type PromptSource } from '../library/prompt-source.js';
 import type { Store } from '../store/store.js';
 import { Webhooks } from '../webhooks/webhooks.js';
 import { runLogFor } from './telemetry.js';
@@ -28,6 +31,10 @@ export interface ProjectHandle {
   models: ModelClient;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
+  /** the project's library (prompts and templates, in the store's database; `library/sqlite-library.ts`) */
+  library: Library;
+  /** the project's prompts, resolved through {@link library} (what its nodes use) */
+  prompts: PromptSource;
   /** the webhook outbox and its delivery worker (started), when taskgraph.yaml has `webhooks:` */
   webhooks?: Webhooks;
   /** `--session NAME` the handle was opened with: its store tags what it writes; a server passes it on to the projects it opens for runs */
@@ -71,7 +78,10 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
   addSecretEnvNames(trackerSecretEnvNames(config.trackers));
   const opened = await openStore(projectDir, config.store !== undefined ? { store: config.store } : {});
   const store = options.session !== undefined ? sessionTaggedStore(opened, options.session) : opened;
+  let library: Library | undefined;
   try {
+    library = openProjectLibrary(projectDir, config.store);
+    const prompts = libraryPromptSource(library);
     const models = new AiSdkModelClient({
       profiles: config.models,
       ...(options.env ? { env: options.env } : {}),
@@ -86,6 +96,8 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
       ...(options.session !== undefined ? { session: options.session } : {}),
       executors,
       scripts,
+      library,
+      prompts,
       dir: projectDir,
       config,
       store,
@@ -97,6 +109,7 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
           store,
           executors,
           scripts,
+          prompts,
           projectDir,
           config,
           models,
@@ -112,10 +125,12 @@ export async function openProject(dir: string, options: OpenProjectOptions = {})
       },
       close: async () => {
         await webhooks?.close(); // what is not delivered in its grace stays pending for the next start
+        await library?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await library?.close();
     await store.close();
     throw error;
   }

@@ -327,6 +327,21 @@ export type Budget = z.infer<typeof BudgetSchema>;
 export type ModelProfile = z.infer<typeof ModelProfileSchema>;
 
 /** The whole `taskgraph.yaml`. */
+/**
+ * The built-in role prompts (bundled in `library/prompts/` as version 1, read through the
+ * project's library: `library/bundled-library.ts`): planner, coder (one per edit format),
+ * reviewer (task and pull request) and summariser system prompts.
+ */
+export const BUILTIN_PROMPTS = [
+  'planner.system',
+  'coder.udiff.system',
+  'coder.search-replace.system',
+  'coder.whole.system',
+  'reviewer.task.system',
+  'reviewer.pr.system',
+  'summariser.system',
+] as const;
+
 export const ProjectConfigSchema = z
   .object({
     name: z.string().default('project'),
@@ -405,6 +420,15 @@ export const ProjectConfigSchema = z
       .object({ planner: z.string().default('planner'), coder: z.string().default('coder'), reviewer: z.string().default('reviewer') })
       .strict()
       .default({ planner: 'planner', coder: 'coder', reviewer: 'reviewer' }),
+    /**
+     * which library prompt each built-in role prompt uses (issue 14): built-in name -> `name@version`
+     * (or `name`, its newest version), e.g. `planner.system: planner.system@1` pins version 1, or
+     * `reviewer.task.system: strict-review@2` swaps in another prompt. Unset: the newest version of
+     * the built-in name in the project's library.
+     */
+    prompts: z
+      .partialRecord(z.enum(BUILTIN_PROMPTS), z.string().regex(/^[a-z0-9][a-z0-9._-]*(@[1-9][0-9]*)?$/, 'a library reference: name@version or name'))
+      .default({}),
     /** the checker model's steps (see {@link ReviewSchema}); off by default */
     review: ReviewSchema.default({ task: false, pr: false }),
     /** `gates`: extra checks every task's verify runs after `commands.test` (see {@link GateSchema}) */

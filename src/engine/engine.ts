@@ -37,6 +37,7 @@ import { sessionHistory } from './session-history.js';
 import { skipAfterFailure } from './skip-after-failure.js';
 import { WriteBuffer } from './write-buffer.js';
 import { nodeContextOf } from './node-context-of.js';
+import type { PromptSource } from '../library/prompt-source.js';
 
 /**
  * The engine (DESIGN.md §3-6): runs a graph durably. The scheduler says what is ready; the engine
@@ -49,6 +50,8 @@ export interface EngineOptions {
   store: Store;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
+  /** the project's prompts (its library); default: the bundled prompts (`library/prompt-source.ts`) */
+  prompts?: PromptSource;
   projectDir: string;
   config: ProjectConfig;
   models?: ModelClient;

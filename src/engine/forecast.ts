@@ -14,6 +14,7 @@ import { Engine } from './engine.js';
 import { DEFAULT_OUTPUT_TOKENS, type PricedEstimate, priceEstimate } from './estimate.js';
 import { ForecastStore } from './forecast-store.js';
 import type { ExecutorRegistry, ModelEstimate, NodeExecutor, NodeOutcome, ScriptRegistry } from './node-executor.js';
+import { describePromptChanges, type PromptSource } from '../library/prompt-source.js';
 
 /**
  * Forecasts (DESIGN.md §5 "every node can say why it is dirty"; `taskgraph why`,
@@ -85,6 +86,8 @@ export interface ForecastInput {
   store: Store;
   executors: ExecutorRegistry;
   scripts: ScriptRegistry;
+  /** the project's prompts (its library), as a run would use them */
+  prompts?: PromptSource;
   projectDir: string;
   config: ProjectConfig;
   /** the graph a new run would start with */
@@ -218,6 +221,7 @@ export async function forecastRun(input: ForecastInput): Promise<Forecast> {
       store,
       executors,
       scripts: input.scripts,
+      ...(input.prompts ? { prompts: input.prompts } : {}),
       projectDir: input.projectDir,
       // a forecast tells nobody: its suspended nodes are predictions, not people waited for
       config: { ...input.config, notify: undefined },
@@ -329,7 +333,11 @@ async function dirtyReason(node: NodeSpec, attempt: AttemptRecord, f: NodeFacts)
   const last = await f.input.store.lastSuccessfulAttempt(node.id);
   if (!last) return { reason: 'never ran before', changed: [] };
   const changed = diffIngredients(last.ingredients, attempt.ingredients);
-  if (changed.length > 0) return { reason: changed.map((c) => describeIngredient(c, node)).join('; '), changed };
+  if (changed.length > 0) {
+    // a prompt's version is in its ingredient's name (`prompt:NAME@VERSION`): name the versions
+    const prompts = describePromptChanges(changed, Object.keys(last.ingredients.extra), Object.keys(attempt.ingredients.extra));
+    return { reason: [...prompts.rest.map((c) => describeIngredient(c, node)), ...prompts.sentences].join('; '), changed };
+  }
   const config = executor?.configSchema.safeParse(node.config);
   if (executor && !f.input.workspace && config?.success && executor.sideEffects(config.data)) {
     return { reason: 'never cached without a worktree (its key cannot hold the state it acts on)', changed: [] };

@@ -30,6 +30,7 @@ export function nodeContextOf(state: RunState, node: NodeSpec, attempt: number, 
     planId: state.run.planId,
     outputOf: (id) => state.outputs.get(id),
     scripts: options.scripts,
+    ...(options.prompts ? { prompts: options.prompts } : {}),
     signal: state.signal,
     log: (message) => state.emit({ type: 'log', runId: state.run.id, nodeId: node.id, message }),
     modelStream: () =>

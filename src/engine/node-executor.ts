@@ -6,6 +6,7 @@ import type { NodeKind, NodeSpec, NodeSpecInput } from '../core/graph.js';
 import type { Json } from '../core/json.js';
 import type { ModelClient } from '../llm/model-client.js';
 import type { DeltaCoalescer } from './delta-coalescer.js';
+import type { PromptSource } from '../library/prompt-source.js';
 import type { Store, Usage } from '../store/store.js';
 import type { Workspace } from '../workspace/workspace.js';
 
@@ -36,6 +37,11 @@ export interface NodeContext {
   outputOf(nodeId: string): Json | undefined;
   /** registered `script` functions */
   scripts: ScriptRegistry;
+  /**
+   * the project's prompts (its library: `library/prompt-source.ts`); absent where no library is
+   * open (unit tests), where nodes use the bundled prompts
+   */
+  prompts?: PromptSource;
   /** while executing: the cache-key ingredients of this attempt (per-ingredient hashes), e.g. the worktree tree a `context` node's key holds */
   ingredients?: KeyIngredients;
   /** aborted when the run is cancelled */

@@ -12,6 +12,8 @@ import { docGlobs, isDocUrl, webDocs } from '../context/web-docs.js';
 import { hashJson } from '../core/hash.js';
 import { tokenizerFamily } from '../context/tokenizer.js';
 import type { AssembleInput, ContextBundle, SummarizeFn } from '../context/types.js';
+import { builtinPromptFor, promptIngredients } from '../library/prompt-source.js';
+import { renderPrompt } from '../library/prompt-render.js';
 import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { sumUsage } from '../core/usage.js';
 import type { Store, Usage } from '../store/store.js';
@@ -143,9 +145,11 @@ function cheapSummarizer(ctx: NodeContext, spent?: { usage: Usage }): SummarizeF
   if (!ctx.models || !ctx.config.models['cheap']) return undefined;
   const models = ctx.models;
   return async (text, maxTokens) => {
+    // the summariser's system prompt, through the project's library (`summariser.system`, newest version)
+    const system = await builtinPromptFor(ctx, 'summariser.system');
     const response = await models.generate({
       profile: 'cheap',
-      system: `Summarize the text for a software engineer in at most ${maxTokens} tokens. Keep names, paths, numbers and error messages exactly.`,
+      system: renderPrompt(system, { maxTokens }),
       prompt: text,
       label: `${ctx.node.id} (summary)`,
       signal: ctx.signal,
@@ -247,6 +251,8 @@ export const contextExecutor: NodeExecutor<ContextConfig> = {
       budget: config.budget ?? c.contextBudget,
       family: familyOf(c),
       summarizer: site.summarize ? (c.models['cheap']?.model ?? 'cheap') : null,
+      // the summariser's prompt (issue 14): a new version dirties the context nodes that may summarise
+      ...(site.summarize ? promptIngredients([await builtinPromptFor(ctx, 'summariser.system')]) : {}),
       tree: (await ctx.workspace!.snapshot()).tree,
       index: (await site.projectIndex())?.hash ?? null,
       deps: Object.keys(depInputs(inputs)),

@@ -10,6 +10,7 @@ import { customisable, type EarlierPlan, reusePlan } from '../planning/reuse-pla
 import type { Usage } from '../store/store.js';
 import type { DecomposeConfig, DecomposeOutput } from './decompose.js';
 import { profileOf } from './llm.js';
+import { builtinPromptFor } from '../library/prompt-source.js';
 
 /**
  * The `decompose` node's reuse of earlier plans (issue 14, "Reuse in planning"): before the
@@ -78,6 +79,8 @@ export async function planFromEarlier(config: DecomposeConfig, ctx: NodeContext,
       client: models,
       profile: profileOf(config, ctx, 'planner'),
       maxRepairs: ctx.config.policy.maxRepairs,
+      // the planner's system prompt through the project's library, as a fresh plan gets it
+      system: (await builtinPromptFor(ctx, 'planner.system')).text,
       signal: ctx.signal,
       onEvent: (e) => ctx.log(`planner: ${JSON.stringify(e)}`),
     });

@@ -7,7 +7,8 @@ import type { NodeContext, NodeExecutor } from '../engine/node-executor.js';
 import { assertTaskText } from '../planning/plan-schema.js';
 import { planGoal } from '../planning/planner.js';
 import { profileOf } from './llm.js';
-import { buildPlannerPrompt, PLANNER_PROMPT_VERSION, PLANNER_SYSTEM_PROMPT } from '../planning/prompts.js';
+import { buildPlannerPrompt, PLANNER_PROMPT_VERSION } from '../planning/prompts.js';
+import { builtinPromptFor, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
 import { BASELINE_NODE_ID, executedLeaves, isKnownFailuresBaseline, planIdFor, planToNodes, rootPlanNodes, subplanFor } from '../planning/plan-graph.js';
@@ -116,6 +117,11 @@ async function projectContext(config: DecomposeConfig, ctx: NodeContext, parent:
   return bundle && bundle.text !== '' ? { ...project, code: bundle.text } : project;
 }
 
+/** The planner's system prompt, through the project's library (`planner.system`: `config.prompts` or the newest version; bundled: version 1). */
+function plannerSystem(ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
+  return builtinPromptFor(ctx, 'planner.system');
+}
+
 /**
  * `decompose` nodes (DESIGN.md §4, §2 step 2): the planner expands a goal into a plan at run
  * time — recursive decomposition with schema validation and repair — and the engine adds the
@@ -140,6 +146,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     const parent = config.task ? await taskOf(ctx, config.task) : undefined;
     return {
       prompt: PLANNER_PROMPT_VERSION,
+      ...promptIngredients([await plannerSystem(ctx)]),
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
       maxDepth: config.maxDepth ?? ctx.config.policy.maxDepth,
       project: hashJson(await projectContext(config, ctx, parent)),
@@ -157,7 +164,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
     const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, 'planner');
     return {
       profile,
-      inputTokens: countTokens(PLANNER_SYSTEM_PROMPT, family) + countTokens(prompt, family),
+      inputTokens: countTokens((await plannerSystem(ctx)).text, family) + countTokens(prompt, family),
       outputTokens: out.tokens,
       calls: 1,
       basis: `one planner call, input counted from its prompt, ${out.basis}; each task it marks non-atomic adds a call`,
@@ -181,6 +188,7 @@ export const decomposeExecutor: NodeExecutor<DecomposeConfig> = {
       project,
       client: ctx.models,
       profile: profileOf(config, ctx, 'planner'),
+      system: (await plannerSystem(ctx)).text,
       maxDepth: parent ? Math.max(0, ctx.config.policy.maxDepth - parent.depth - 1) : (config.maxDepth ?? ctx.config.policy.maxDepth),
       maxRepairs: ctx.config.policy.maxRepairs,
       planId: 'pending',

@@ -2,64 +2,26 @@ import type { Json } from '../core/json.js';
 import { isJsonObject } from '../core/json.js';
 import { renderBundle } from '../context/render.js';
 import type { EditFormat } from '../workspace/workspace.js';
+import { builtinPrompt } from '../library/bundled-library.js';
 
 /**
- * Built-in prompt templates for `llm` nodes. A template's text is part of the node's cache key,
- * so editing one here re-runs exactly the nodes that use it. `EDIT_PROMPT_VERSION` names the
+ * Built-in prompt templates for `llm` nodes. Their system prompts live in the bundled library
+ * (`library/prompts/coder.*.system@1.yaml`, read through `library/bundled-library.ts`); a project
+ * overrides one by adding a newer version to its library, which `llm` nodes resolve at run time
+ * (`nodes/llm.ts`). A template's text is part of the node's cache key, so editing one re-runs
+ * exactly the nodes that use it. `EDIT_PROMPT_VERSION` names the
  * current edit prompt for reports.
  */
 export const EDIT_PROMPT_VERSION = 'edit-v1';
 
-/** System prompt of the `edit` template (coder). */
-export const EDIT_SYSTEM = `You are a careful software engineer working inside a git repository.
-You receive a task with acceptance criteria, notes from earlier failed attempts, and context.
-Make the smallest change that completes the task and makes the project's tests pass.
-Answer ONLY with the edit, as a unified diff against the current files:
+/** System prompt of the `edit` template (coder): the bundled library prompt `coder.udiff.system@1`. */
+export const EDIT_SYSTEM = builtinPrompt('coder.udiff.system').text;
 
---- a/path/to/file
-+++ b/path/to/file
-@@ -start,count +start,count @@
- context line
--removed line
-+added line
+/** System prompt of the `edit` template for profiles with `editFormat: search-replace` (Aider's "diff" format): `coder.search-replace.system@1`. */
+export const EDIT_SYSTEM_SEARCH_REPLACE = builtinPrompt('coder.search-replace.system').text;
 
-Use --- /dev/null for a new file. Paths are relative to the repository root.
-If notes from earlier attempts are present, read them first: they show what failed and why.`;
-
-/** System prompt of the `edit` template for profiles with `editFormat: search-replace` (Aider's "diff" format). */
-export const EDIT_SYSTEM_SEARCH_REPLACE = `You are a careful software engineer working inside a git repository.
-You receive a task with acceptance criteria, notes from earlier failed attempts, and context.
-Make the smallest change that completes the task and makes the project's tests pass.
-Answer ONLY with the edit, as SEARCH/REPLACE blocks against the current files:
-
-path/to/file
-<<<<<<< SEARCH
-lines copied exactly from the current file
-=======
-the lines that replace them
->>>>>>> REPLACE
-
-Each SEARCH section must match exactly one place in the file, character for character, including
-indentation: copy just enough lines to make it unique. Use one block per change; blocks apply in
-order. To create a file, leave its SEARCH section empty. Paths are relative to the repository root.
-If notes from earlier attempts are present, read them first: they show what failed and why.`;
-
-/** System prompt of the `edit` template for profiles with `editFormat: whole` (Aider's "whole" format). */
-export const EDIT_SYSTEM_WHOLE = `You are a careful software engineer working inside a git repository.
-You receive a task with acceptance criteria, notes from earlier failed attempts, and context.
-Make the smallest change that completes the task and makes the project's tests pass.
-Answer ONLY with the complete new content of every file you change or create: the file's path on a
-line of its own, then the whole file in a fenced code block:
-
-path/to/file.ext
-\`\`\`
-every line of the file, changed or not
-\`\`\`
-
-Each block replaces the entire file, so write out all of it: never "..." or "rest unchanged".
-Leave out the files you do not change. If a file itself contains \`\`\` lines, fence it with \`\`\`\`.
-Write a root file without an extension as ./NAME (./Makefile). Paths are relative to the repository root.
-If notes from earlier attempts are present, read them first: they show what failed and why.`;
+/** System prompt of the `edit` template for profiles with `editFormat: whole` (Aider's "whole" format): `coder.whole.system@1`. */
+export const EDIT_SYSTEM_WHOLE = builtinPrompt('coder.whole.system').text;
 
 /** The edit format used when a model profile names none. */
 export const DEFAULT_EDIT_FORMAT: EditFormat = 'udiff';

@@ -6,7 +6,11 @@ import type { ModelImage } from '../llm/model-client.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { parseEdit } from '../workspace/edit-format.js';
 import type { EditFormat } from '../workspace/workspace.js';
-import { DEFAULT_EDIT_FORMAT, editSystemPrompt, fillTemplate, renderEditPrompt } from './llm-prompts.js';
+import { DEFAULT_EDIT_FORMAT, fillTemplate, renderEditPrompt } from './llm-prompts.js';
+import type { BuiltinPromptName } from '../library/bundled-library.js';
+import { parseItemRef } from '../library/library.js';
+import { renderPrompt } from '../library/prompt-render.js';
+import { builtinPromptFor, bundledPromptSource, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
 import { coderTools, DEFAULT_MAX_STEPS, DEFAULT_TOOL_TOKENS, type CoderTools } from './llm-tools.js';
@@ -16,10 +20,16 @@ const LlmConfig = z
   .object({
     /** model profile name; default: the `coder` role's profile */
     profile: z.string().optional(),
-    /** `edit`: the built-in coder template over the `context` input; `custom`: `prompt` with {{input}} placeholders */
+    /** `edit`: the built-in coder template over the `context` input; `custom`: `prompt` (or `promptRef`) with {{input}} placeholders */
     template: z.enum(['edit', 'custom']).default('custom'),
     prompt: z.string().optional(),
     system: z.string().optional(),
+    /** a library prompt as the user prompt, `name@version` (or `name`: the newest), rendered with `vars` and the inputs */
+    promptRef: z.string().refine(isRef, 'a library reference: name@version or name').optional(),
+    /** a library prompt as the system prompt, `name@version` (or `name`), rendered with `vars` and the inputs */
+    systemRef: z.string().refine(isRef, 'a library reference: name@version or name').optional(),
+    /** variables of the library prompts (they win over inputs of the same name) */
+    vars: z.record(z.string(), z.json()).optional(),
     /** `text`, `json` (must parse as JSON) or `edit` (must hold a unified diff, SEARCH/REPLACE blocks or whole files) */
     output: z.enum(['text', 'json', 'edit']).default('text'),
     /**
@@ -30,10 +40,29 @@ const LlmConfig = z
     images: z.array(z.string().min(1)).default([]),
   })
   .strict()
-  .refine((c) => c.template === 'edit' || c.prompt !== undefined, { message: 'a custom llm node needs `prompt`', path: ['prompt'] });
+  .refine((c) => c.template === 'edit' || c.prompt !== undefined || c.promptRef !== undefined, { message: 'a custom llm node needs `prompt` or `promptRef`', path: ['prompt'] })
+  .refine((c) => c.prompt === undefined || c.promptRef === undefined, { message: 'give `prompt` or `promptRef`, not both', path: ['promptRef'] })
+  .refine((c) => c.system === undefined || c.systemRef === undefined, { message: 'give `system` or `systemRef`, not both', path: ['systemRef'] })
+  .refine((c) => c.template === 'custom' || c.promptRef === undefined, { message: 'the edit template builds its own user prompt: `promptRef` needs template: custom', path: ['promptRef'] });
+
+function isRef(ref: string): boolean {
+  try {
+    parseItemRef(ref);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Config of an `llm` node. */
 export type LlmConfig = z.infer<typeof LlmConfig>;
+
+/** The built-in (library) system prompt of the `edit` template per edit format. */
+const EDIT_SYSTEM_REFS: Record<EditFormat, BuiltinPromptName> = {
+  udiff: 'coder.udiff.system',
+  'search-replace': 'coder.search-replace.system',
+  whole: 'coder.whole.system',
+};
 
 /**
  * The images of a call: each input named in `config.images`, as a `screenshot` output
@@ -60,15 +89,29 @@ function textInputs(config: Pick<LlmConfig, 'images'>, inputs: Record<string, Js
 }
 
 /**
- * The prompt a call sends. The `edit` template asks for the edit format of the profile the call
- * uses (`format`), in both the system prompt (unless the node sets `system`) and the user prompt.
+ * The prompt a call sends, and the library prompts it used (issue 14). The `edit` template asks
+ * for the edit format of the profile the call uses (`format`), in both the system prompt (unless
+ * the node sets `system`/`systemRef`; else the library's `coder.<format>.system`) and the user
+ * prompt. Library prompts are rendered with `vars` over the inputs; a missing variable is an
+ * error (CONFIG_INVALID), never an empty string.
  */
-function render(config: LlmConfig, all: Record<string, Json>, format: EditFormat): { system: string; prompt: string } {
+async function render(config: LlmConfig, all: Record<string, Json>, format: EditFormat, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<{ system: string; prompt: string; used: ResolvedPrompt[] }> {
   const inputs = textInputs(config, all);
-  if (config.template === 'edit') {
-    return { system: config.system ?? editSystemPrompt(format), prompt: renderEditPrompt(inputs['context'], format) };
-  }
-  return { system: config.system ?? '', prompt: fillTemplate(config.prompt ?? '', inputs) };
+  const source = ctx.prompts ?? bundledPromptSource();
+  const used: ResolvedPrompt[] = [];
+  const vars = { ...inputs, ...(config.vars ?? {}) };
+  const rendered = (p: ResolvedPrompt) => {
+    used.push(p);
+    return renderPrompt(p, vars);
+  };
+  let system: string;
+  if (config.systemRef !== undefined) system = rendered(await source.resolve(config.systemRef));
+  else if (config.system !== undefined) system = config.system;
+  else if (config.template === 'edit') system = rendered(await builtinPromptFor(ctx, EDIT_SYSTEM_REFS[format]));
+  else system = '';
+  if (config.template === 'edit') return { system, prompt: renderEditPrompt(inputs['context'], format), used };
+  const prompt = config.promptRef !== undefined ? rendered(await source.resolve(config.promptRef)) : fillTemplate(config.prompt ?? '', inputs);
+  return { system, prompt, used };
 }
 
 /**
@@ -130,12 +173,13 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx);
     const profile = ctx.config.models[name];
-    const { system, prompt } = render(config, inputs, editFormatOf(name, ctx));
+    const { system, prompt, used } = await render(config, inputs, editFormatOf(name, ctx), ctx);
     const tools: Record<string, Json> = usesTools(config, profile, ctx)
       ? { tools: { maxSteps: profile.maxSteps ?? DEFAULT_MAX_STEPS, toolTokens: profile.toolTokens ?? DEFAULT_TOOL_TOKENS, tree: (await ctx.workspace!.snapshot()).tree } }
       : {};
     return {
       template: sha256(`${system}\u0000${prompt}`),
+      ...promptIngredients(used),
       ...tools,
       model: {
         profile: name,
@@ -148,7 +192,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
   },
   async estimate(config, inputs, ctx) {
     const profile = profileOf(config, ctx);
-    const { system, prompt } = render(config, inputs, editFormatOf(profile, ctx));
+    const { system, prompt } = await render(config, inputs, editFormatOf(profile, ctx), ctx);
     const p = ctx.config.models[profile];
     const family = tokenizerFamily(p ? { provider: p.provider, model: p.model } : undefined);
     const out = outputTokensPerCall((await ctx.store.lastSuccessfulAttempt(ctx.node.id))?.usage, config.template === 'edit' ? 'coder' : 'other');
@@ -162,7 +206,7 @@ export const llmExecutor: NodeExecutor<LlmConfig> = {
       });
     }
     const profile = profileOf(config, ctx);
-    const { system, prompt } = render(config, inputs, editFormatOf(profile, ctx));
+    const { system, prompt } = await render(config, inputs, editFormatOf(profile, ctx), ctx);
     const p = ctx.config.models[profile];
     const images = imagesOf(config, inputs, ctx.node.id);
     if (images.length > 0 && p && p.vision !== true) {

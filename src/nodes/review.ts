@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TaskgraphError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { isJsonObject, type Json } from '../core/json.js';
+import { builtinPromptFor, promptIngredients, type ResolvedPrompt } from '../library/prompt-source.js';
 import type { NodeContext, NodeExecutor, NodeOutcome } from '../engine/node-executor.js';
 import { countTokens, tokenizerFamily } from '../context/tokenizer.js';
 import { outputTokensPerCall } from '../engine/estimate.js';
@@ -9,14 +10,12 @@ import { trimMiddle } from '../engine/refine.js';
 import { askReviewer } from '../review/ask-reviewer.js';
 import {
   checksOf,
-  PR_REVIEW_SYSTEM_PROMPT,
   type PrReviewInput,
   type PrTask,
   renderPrDescription,
   renderPrReviewPrompt,
   renderTaskReviewPrompt,
   REVIEW_PROMPT_VERSION,
-  TASK_REVIEW_SYSTEM_PROMPT,
 } from '../review/review-prompts.js';
 import { findingsText, PrReviewSchema, TaskReviewSchema, type TaskReview } from '../review/review-schema.js';
 import { gitText } from '../workspace/git-run.js';
@@ -116,9 +115,15 @@ async function prInput(config: Extract<ReviewConfig, { scope: 'run' }>, inputs: 
   return { goal: config.goal, planId: config.planId, tasks, diff: trimMiddle(diff, diffLimit(ctx)), base, head };
 }
 
-async function rendered(config: ReviewConfig, inputs: Record<string, Json>, ctx: NodeContext): Promise<{ system: string; prompt: string }> {
-  if (config.scope === 'task') return { system: TASK_REVIEW_SYSTEM_PROMPT, prompt: await taskPrompt(config, inputs, ctx) };
-  return { system: PR_REVIEW_SYSTEM_PROMPT, prompt: renderPrReviewPrompt(await prInput(config, inputs, ctx)) };
+/** The reviewer's system prompt of a scope, through the project's library (`reviewer.task.system` / `reviewer.pr.system`, newest version). */
+function reviewerSystem(config: ReviewConfig, ctx: Pick<NodeContext, 'prompts' | 'config'>): Promise<ResolvedPrompt> {
+  return builtinPromptFor(ctx, config.scope === 'task' ? 'reviewer.task.system' : 'reviewer.pr.system');
+}
+
+async function rendered(config: ReviewConfig, inputs: Record<string, Json>, ctx: NodeContext): Promise<{ system: string; prompt: string; used: ResolvedPrompt }> {
+  const used = await reviewerSystem(config, ctx);
+  if (config.scope === 'task') return { system: used.text, prompt: await taskPrompt(config, inputs, ctx), used };
+  return { system: used.text, prompt: renderPrReviewPrompt(await prInput(config, inputs, ctx)), used };
 }
 
 /**
@@ -157,9 +162,10 @@ export const reviewExecutor: NodeExecutor<ReviewConfig> = {
   async keyIngredients(config, inputs, ctx): Promise<Record<string, Json>> {
     const name = profileOf(config, ctx, 'reviewer');
     const profile = ctx.config.models[name];
-    const { system, prompt } = await rendered(config, inputs, ctx);
+    const { system, prompt, used } = await rendered(config, inputs, ctx);
     return {
       review: sha256(`${REVIEW_PROMPT_VERSION}\u0000${system}\u0000${prompt}`),
+      ...promptIngredients([used]),
       model: { profile: name, provider: profile?.provider ?? null, model: profile?.model ?? null, temperature: profile?.temperature ?? null },
     };
   },
@@ -180,7 +186,7 @@ export const reviewExecutor: NodeExecutor<ReviewConfig> = {
     const profile = profileOf(config, ctx, 'reviewer');
     if (config.scope === 'task') {
       const prompt = await taskPrompt(config, inputs, ctx);
-      const { value, usage } = await askReviewer({ client: ctx.models, profile, system: TASK_REVIEW_SYSTEM_PROMPT, prompt, schema: TaskReviewSchema, schemaName: 'review', label: ctx.node.id, maxRepairs: ctx.config.policy.maxRepairs, signal: ctx.signal });
+      const { value, usage } = await askReviewer({ client: ctx.models, profile, system: (await reviewerSystem(config, ctx)).text, prompt, schema: TaskReviewSchema, schemaName: 'review', label: ctx.node.id, maxRepairs: ctx.config.policy.maxRepairs, signal: ctx.signal });
       const review: TaskReview = value;
       const output = review as unknown as Json;
       if (review.verdict === 'pass') return { status: 'succeeded', output, usage };
@@ -200,7 +206,7 @@ export const reviewExecutor: NodeExecutor<ReviewConfig> = {
       };
     }
     const input = await prInput(config, inputs, ctx);
-    const { value, usage } = await askReviewer({ client: ctx.models, profile, system: PR_REVIEW_SYSTEM_PROMPT, prompt: renderPrReviewPrompt(input), schema: PrReviewSchema, schemaName: 'pull_request', label: ctx.node.id, maxRepairs: ctx.config.policy.maxRepairs, signal: ctx.signal });
+    const { value, usage } = await askReviewer({ client: ctx.models, profile, system: (await reviewerSystem(config, ctx)).text, prompt: renderPrReviewPrompt(input), schema: PrReviewSchema, schemaName: 'pull_request', label: ctx.node.id, maxRepairs: ctx.config.policy.maxRepairs, signal: ctx.signal });
     const output: PrOutput = { kind: PR_OUTPUT_KIND, planId: config.planId, title: value.title, markdown: renderPrDescription(value, input), base: input.base, head: input.head };
     return { status: 'succeeded', output: output as unknown as Json, usage };
   },

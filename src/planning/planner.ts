@@ -18,6 +18,8 @@ export interface PlanGoalOptions {
   client: ModelClient;
   /** model profile name for the planner role (`planner`) */
   profile: string;
+  /** the planner's system prompt (default {@link PLANNER_SYSTEM_PROMPT}, the bundled `planner.system@1`); a project's library may hold a newer version */
+  system?: string;
   /** deepest task depth (goal's tasks are depth 0); non-atomic tasks at this depth are kept as atomic. Default 3. */
   maxDepth?: number;
   /** repair rounds per request after an invalid answer. Default 2. */
@@ -95,7 +97,7 @@ export async function planGoal(options: PlanGoalOptions): Promise<PlanResult> {
     const result = await requestPlanLevel({
       client: options.client,
       profile: options.profile,
-      system: PLANNER_SYSTEM_PROMPT,
+      system: options.system ?? PLANNER_SYSTEM_PROMPT,
       prompt: buildPlannerPrompt({ goal: options.goal, project: options.project, depth, maxDepth, notes, ...(parent ? { parent } : {}) }),
       level: parent ? parent.id : 'goal',
       depth,

@@ -2,6 +2,7 @@ import { MAX_TASKS_PER_LEVEL, type PlanIssue } from './plan-schema.js';
 import { FILE_LIST_LIMIT, type ProjectContext, README_EXCERPT_CHARS } from './project-context.js';
 import { formatPlanIssues } from './validate-plan.js';
 import { processQueryTerm, tokenizeText } from '../context/search-text.js';
+import { builtinPrompt } from '../library/bundled-library.js';
 
 /**
  * Version of the planner prompts below. It goes into every cache key that covers a planner call:
@@ -13,18 +14,12 @@ export const PLANNER_PROMPT_VERSION = 2;
 /** Characters of a previous (invalid) answer quoted back to the model in a repair request. */
 export const REPAIR_ECHO_CHARS = 6000;
 
-/** The planner's system prompt: the role and the rules every task must follow. */
-export const PLANNER_SYSTEM_PROMPT = `You are the planner of taskgraph, a tool that carries out a software goal as a graph of small tasks inside a git repository.
-Each task you write is later given, on its own (with its dependencies' results and the project files), to a coding model that edits the repository; then the project's test command verifies the change.
-
-Rules for the tasks:
-- An atomic task is ONE coherent code change, typically touching one to three files, that leaves the project building and its tests passing, so that the test command can verify it.
-- Give every task concrete acceptance criteria that a test or a reader of the code can check. Prefer criteria a test asserts, and make writing that test part of the task.
-- List in "files" the repository-relative paths the task will create or modify; use paths from the project's file list when they exist.
-- Use "dependencies" only for real ordering needs (the task needs code another task writes). Independent tasks run in parallel, so do not chain tasks needlessly, and never make a cycle.
-- Set "atomic": false only for a task too large for one change; it will be decomposed again into smaller tasks.
-- Leave out work that cannot be done and verified in the repository (deploying, asking people, manual testing) and work the project already has.
-- Answer with the JSON object only: no prose, no Markdown code fence.`;
+/**
+ * The planner's system prompt: the role and the rules every task must follow. It is the bundled
+ * library prompt `planner.system@1` (`library/prompts/planner.system@1.yaml`); a `decompose`
+ * node reads the newest version of the project's library instead, so a project can override it.
+ */
+export const PLANNER_SYSTEM_PROMPT = builtinPrompt('planner.system').text;
 
 /** The parent task when decomposing one task of a plan further. */
 export interface ParentTaskContext {

@@ -71,6 +71,8 @@ export async function reusePlan(options: {
   client: ModelClient;
   profile: string;
   maxRepairs: number;
+  /** the planner's system prompt (default {@link PLANNER_SYSTEM_PROMPT}; a decompose node passes its project library's) */
+  system?: string;
   signal?: AbortSignal;
   onEvent?: (event: PlanEvent) => void;
 }): Promise<ReusedPlan> {
@@ -92,7 +94,7 @@ export async function reusePlan(options: {
   const result = await requestPlanLevel({
     client: options.client,
     profile: options.profile,
-    system: PLANNER_SYSTEM_PROMPT + REUSE_SYSTEM_SUFFIX,
+    system: (options.system ?? PLANNER_SYSTEM_PROMPT) + REUSE_SYSTEM_SUFFIX,
     prompt,
     level: 'goal',
     depth: 0,

@@ -1,4 +1,5 @@
 import type { Task } from '../core/task.js';
+import { builtinPrompt } from '../library/bundled-library.js';
 import { type Finding, findingLine, type PrReview } from './review-schema.js';
 
 /**
@@ -10,24 +11,15 @@ import { type Finding, findingLine, type PrReview } from './review-schema.js';
 /** Bump when the review prompts change (they are hashed into the review nodes' keys anyway). */
 export const REVIEW_PROMPT_VERSION = 1;
 
-/** System prompt of a task review. Scripted test models recognise reviewer requests by its first words. */
-export const TASK_REVIEW_SYSTEM_PROMPT = [
-  'You are the reviewer of one change made for one task of a software plan.',
-  'Check the change against the task and each of its acceptance criteria. Answer only with JSON:',
-  '{"verdict": "pass" | "fail", "findings": [{"file": string, "line": number, "severity": "error" | "warning" | "info", "message": string}]}.',
-  'The verdict is "fail" when any finding has severity "error": a criterion the change does not meet, a bug, or a criterion',
-  'that asks for behaviour no test covers (no test in the diff, or already in the project, exercises it). Name the',
-  'criterion in the message. Do not report style preferences; an empty findings list with "pass" is a fine answer.',
-].join('\n');
+/**
+ * System prompt of a task review: the bundled library prompt `reviewer.task.system@1`; a review
+ * node reads the newest version of the project's library. Scripted test models recognise
+ * reviewer requests by its first words.
+ */
+export const TASK_REVIEW_SYSTEM_PROMPT = builtinPrompt('reviewer.task.system').text;
 
-/** System prompt of the plan-level review that writes the pull-request description. */
-export const PR_REVIEW_SYSTEM_PROMPT = [
-  'You are the reviewer of a finished branch and write its pull-request description.',
-  'Answer only with JSON: {"title": string, "summary": string, "risks": string[], "followUps": string[]}.',
-  'title: one imperative line of at most 72 characters. summary: what the branch changes and why, in a few sentences',
-  'or bullets of Markdown. risks: what could break or deserves a careful look. followUps: work left for later. Base',
-  'everything on the diff and the tasks shown; do not invent changes.',
-].join('\n');
+/** System prompt of the plan-level review that writes the pull-request description: the bundled `reviewer.pr.system@1`. */
+export const PR_REVIEW_SYSTEM_PROMPT = builtinPrompt('reviewer.pr.system').text;
 
 /** One verify check as recorded in a verify node's output (`{ command, exitCode, gate? }`). */
 export interface CheckEvidence {

@@ -391,6 +391,28 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
 `,
   },
+  {
+    version: 11,
+    name: 'library',
+    // Issue 14, the library (src/library/): versioned prompts and templates. body is the item
+    // document as JSON text (what its YAML file holds); tags a JSON string[]; created_at ISO-8601.
+    // library_fts is an FTS5 index (https://www.sqlite.org/fts5.html) kept in step with
+    // library_items by the library code, in the same transaction; its rowid is the item's rowid.
+    // text is a prompt's text, or a template's whole body as JSON text. porter stems English words.
+    sql: `
+CREATE TABLE library_items (
+  kind        TEXT NOT NULL CHECK (kind IN ('prompt', 'template')),
+  name        TEXT NOT NULL,
+  version     INTEGER NOT NULL CHECK (version >= 1),
+  description TEXT NOT NULL,
+  tags        TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  UNIQUE (kind, name, version)
+);
+CREATE VIRTUAL TABLE library_fts USING fts5(name, description, tags, text, tokenize = 'porter unicode61');
+`,
+  },
 ];
 
 /**
