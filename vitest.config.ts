@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 120_000,
+    // generous: on a slow 2-core machine an end-to-end test of several CLI runs takes 1–2 min
+    testTimeout: 240_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // two test files at once on CI's two cores (vitest's default is cores - 1 = 1): the end-to-end

@@ -47,7 +47,9 @@ describe('parseProjectConfig', () => {
   });
 
   it('validates planner.contextBudget: 8000 by default, 0 turns it off, 1..255 is refused with its path', () => {
-    expect(parseProjectConfig('', 'taskgraph.yaml').planner).toEqual({ contextBudget: 8000 });
+    expect(parseProjectConfig('', 'taskgraph.yaml').planner).toEqual({ contextBudget: 8000, reuse: true, reuseThreshold: 0.8 });
+    expect(parseProjectConfig('planner: { reuse: false, reuseThreshold: 0.9 }', 'taskgraph.yaml').planner).toEqual({ contextBudget: 8000, reuse: false, reuseThreshold: 0.9 });
+    expect(thrownBy(() => parseProjectConfig('planner: { reuseThreshold: 1.5 }', 'taskgraph.yaml')).message).toContain('planner.reuseThreshold');
     expect(parseProjectConfig('planner: { contextBudget: 0 }', 'taskgraph.yaml').planner.contextBudget).toBe(0);
     expect(parseProjectConfig('planner: { contextBudget: 4000 }', 'taskgraph.yaml').planner.contextBudget).toBe(4000);
     const error = thrownBy(() => parseProjectConfig('planner: { contextBudget: 100 }', 'taskgraph.yaml'));

@@ -39,9 +39,10 @@ describe('the planner sees code', () => {
     expect(plannerRequests()).toHaveLength(1);
 
     // the file the goal is about changes: the planner is asked again, and sees the new code
+    // (--no-reuse: otherwise the same goal takes the earlier plan as it is; test/e2e/plan-reuse.test.ts)
     await writeFile(join(scripted.dir, 'src', 'calc.js'), calc.src.replace('return a - b;', 'return Number(a) - Number(b);'));
     await git(scripted.dir, 'commit', '-qam', 'subtract converts');
-    await cliJson(scripted.dir, ['plan', GOAL, '--json']);
+    await cliJson(scripted.dir, ['plan', GOAL, '--json', '--no-reuse']);
     expect(plannerRequests()).toHaveLength(2);
     expect(plannerRequests()[1]!.user).toContain('return Number(a) - Number(b);');
   });
