@@ -1,7 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry from 'p-retry';
+import { networkReason, retryHttp } from '../core/http-retry.js';
 import type { CHAT_SERVICES } from '../core/config.js';
-import { backoffDelayMs } from '../core/backoff.js';
 import { TaskgraphError } from '../core/errors.js';
 import type { Json } from '../core/json.js';
 import { parseRetryAfterMs } from '../llm/provider-errors.js';
@@ -166,47 +164,7 @@ export async function postChat(service: ChatService, url: string, message: ChatM
     const said = text.replace(/\s+/g, ' ').trim().slice(0, 120);
     throw fail(`answered HTTP ${response.status}${said ? ` (${said})` : ''}`, retryable, { status: response.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   };
-  const willRetry = (error: unknown): boolean =>
-    error instanceof TaskgraphError && error.retryable && !(typeof error.details['retryAfterMs'] === 'number' && error.details['retryAfterMs'] > maxRetryAfterMs);
-  let tries = 0;
-  try {
-    const delivery = await pRetry(
-      async () => {
-        tries++;
-        return once();
-      },
-      {
-        retries: options.retries ?? 3,
-        minTimeout: 0,
-        maxTimeout: 0,
-        ...(options.signal ? { signal: options.signal } : {}),
-        shouldRetry: willRetry,
-        onFailedAttempt: async (error) => {
-          if (error.retriesLeft <= 0 || !willRetry(error)) return;
-          const after = (error as unknown as TaskgraphError).details['retryAfterMs'];
-          const wait = typeof after === 'number' ? after : backoffDelayMs(error.attemptNumber, options.baseMs ?? 500, options.maxMs ?? 10_000);
-          await sleep(wait, undefined, options.signal ? { signal: options.signal } : undefined);
-        },
-      },
-    );
-    return { ...delivery, attempts: tries };
-  } catch (error) {
-    if (error instanceof TaskgraphError) {
-      error.details['attempts'] = tries;
-      throw error;
-    }
-    if (options.signal?.aborted) throw new TaskgraphError('ABORTED', `${service} notification aborted`, { cause: error });
-    throw fail(`request failed (${networkReason(error as Error)})`, false, { attempts: tries });
-  }
+  const { value: delivery, tries } = await retryHttp(once, { ...options, maxRetryAfterMs }, (error, tries) => fail(`request failed (${networkReason(error)})`, false, { attempts: tries }), `${service} notification`);
+  return { ...delivery, attempts: tries };
 }
 
-/** A network error's code (`ECONNREFUSED`) or name, never its message (which may hold the URL). */
-function networkReason(error: Error): string {
-  let current: unknown = error;
-  for (let depth = 0; current != null && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error.name || 'network error';
-}

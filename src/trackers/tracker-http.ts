@@ -1,6 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry from 'p-retry';
-import { backoffDelayMs } from '../core/backoff.js';
+import { networkReason, retryHttp } from '../core/http-retry.js';
 import { TaskgraphError } from '../core/errors.js';
 import { parseRetryAfterMs } from '../llm/provider-errors.js';
 import { secretRedactor } from '../security/redact.js';
@@ -102,37 +100,8 @@ export async function trackerRequest(request: TrackerRequest, options: TrackerHt
       hint: status === 401 || status === 403 ? 'check the token variable named under trackers: in taskgraph.yaml (set, not expired, allowed to read and write issues)' : undefined,
     });
   };
-  const willRetry = (error: unknown): boolean =>
-    error instanceof TaskgraphError && error.retryable && !(typeof error.details['retryAfterMs'] === 'number' && error.details['retryAfterMs'] > maxRetryAfterMs);
-  let tries = 0;
-  try {
-    return await pRetry(
-      async () => {
-        tries++;
-        return once();
-      },
-      {
-        retries: options.retries ?? 3,
-        minTimeout: 0,
-        maxTimeout: 0,
-        ...(options.signal ? { signal: options.signal } : {}),
-        shouldRetry: willRetry,
-        onFailedAttempt: async (error) => {
-          if (error.retriesLeft <= 0 || !willRetry(error)) return;
-          const after = (error as unknown as TaskgraphError).details['retryAfterMs'];
-          const wait = typeof after === 'number' ? after : backoffDelayMs(error.attemptNumber, options.baseMs ?? 500, 10_000);
-          await sleep(wait, undefined, options.signal ? { signal: options.signal } : undefined);
-        },
-      },
-    );
-  } catch (error) {
-    if (error instanceof TaskgraphError) {
-      error.details['attempts'] = tries;
-      throw error;
-    }
-    if (options.signal?.aborted) throw new TaskgraphError('ABORTED', `${where} aborted`, { cause: error });
-    throw new TaskgraphError('TRACKER_FAILED', `${where}: request failed (${networkReason(error as Error)})`, { details: { ...details, attempts: tries } });
-  }
+  const { value } = await retryHttp(once, { ...options, maxRetryAfterMs, maxMs: 10_000 }, (error, tries) => new TaskgraphError('TRACKER_FAILED', `${where}: request failed (${networkReason(error)})`, { details: { ...details, attempts: tries } }), where);
+  return value;
 }
 
 /** The tracker's own error message from a JSON error body (GitHub `message`, Jira `errorMessages`/`errors`), else the text. */
@@ -152,16 +121,6 @@ function messageOf(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** A network error's code (`ECONNREFUSED`) or name, never its message (which may hold the URL). */
-function networkReason(error: Error): string {
-  let current: unknown = error;
-  for (let depth = 0; current != null && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return error.name || 'network error';
-}
 
 /**
  * The value of environment variable `name`, a tracker credential.
