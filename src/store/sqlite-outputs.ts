@@ -3,6 +3,7 @@ import { canonicalJson, sha256 } from '../core/hash.js';
 import type { Json } from '../core/json.js';
 import { secretRedactor } from '../security/redact.js';
 import { BLOB_THRESHOLD_BYTES } from './store.js';
+import { liftBinaryParts, restoreBinaryParts } from './binary-parts.js';
 
 /**
  * How the SQLite store keeps node outputs (schema in `migrations.ts`, version 2): an output whose
@@ -48,15 +49,18 @@ function exceedsThreshold(text: string): boolean {
 /**
  * Encodes an output for a row. Small outputs cost one `JSON.stringify` and one scan for secrets;
  * large ones are also canonicalised and hashed (SHA-256). Secrets in the output's strings are
- * redacted first (`security/redact.ts`), so neither the row nor the blob holds one.
+ * redacted first (`security/redact.ts`), so neither the row nor the blob holds one — except in
+ * the base64 payloads of image and audio objects (`binary-parts.ts`), which redaction would corrupt.
  * @param output the output, or `undefined` for none (both columns NULL)
  * @throws TypeError when the value is not JSON-serialisable (e.g. a BigInt)
  */
 export function encodeOutput(output: Json | undefined): EncodedOutput {
   if (output === undefined) return NO_OUTPUT;
-  const redacted = secretRedactor().redactJson(output);
-  output = redacted.value;
-  const text = redacted.text;
+  // image and audio payloads (base64) are not redacted: a key-shaped run inside them is bytes, not a secret
+  const lifted = liftBinaryParts(output);
+  const redacted = secretRedactor().redactJson(lifted ? lifted.value : output);
+  output = lifted && typeof redacted.value !== 'string' ? restoreBinaryParts(redacted.value, lifted.parts) : (redacted.value as Json);
+  const text = lifted && typeof redacted.value !== 'string' ? JSON.stringify(output) : redacted.text;
   if (!exceedsThreshold(text)) return { text, blobHash: null };
   const data = Buffer.from(canonicalJson(output), 'utf8');
   const hash = sha256(data);
