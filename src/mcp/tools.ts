@@ -142,6 +142,17 @@ export function registerTools(server: McpServer, api: ApiBridge, store: Store, t
     );
   }
 
+  if (want('library')) {
+    server.registerTool(
+      'library',
+      {
+        description: 'Search prompts/templates by text and tags, or get one by ref (name@version).',
+        inputSchema: { text: z.string().optional(), tags: z.array(z.string()).optional(), kind: z.enum(['prompt', 'template']).optional(), ref: z.string().optional() },
+      },
+      (a) => answer(() => libraryTool(api, a)),
+    );
+  }
+
   if (want('decide')) {
     server.registerTool(
       'decide',
@@ -158,6 +169,12 @@ export function registerTools(server: McpServer, api: ApiBridge, store: Store, t
         }),
     );
   }
+}
+
+/** The `library` tool: GET /library (search or list) or GET /library/{kind}/{ref} (one item with its body). */
+async function libraryTool(api: ApiBridge, a: { ref?: string | undefined; kind?: 'prompt' | 'template' | undefined; text?: string | undefined; tags?: string[] | undefined }): Promise<unknown> {
+  if (a.ref) return api.call('GET', `/library/${a.kind ?? 'template'}/${encodeURIComponent(a.ref)}`);
+  return api.call('GET', `/library${query({ kind: a.kind, text: a.text, tags: a.tags?.join(','), limit: '20' })}`);
 }
 
 /** The `run` tool: POST /run, POST /runs/{id}/resume, or a summary of GET /runs/{id} (GET /runs without an id). */

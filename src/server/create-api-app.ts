@@ -4,6 +4,7 @@ import type { ApiDeps } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { bearerOf, tokenMatches } from './auth-token.js';
 import { registerContextRoutes } from './context-routes.js';
+import { registerLibraryRoutes } from './library-routes.js';
 import { registerDecisionRoutes } from './decision-routes.js';
 import { errorResponse, errorResponses, type ErrorBody, validationHook } from './http-errors.js';
 import { runEventsRoute } from './run-events.js';
@@ -65,6 +66,7 @@ export function createApiApp(project: ProjectHandle, token: string, options: { u
   registerTaskRoutes(app, deps);
   registerPlanRoutes(app, deps);
   registerContextRoutes(app, deps);
+  registerLibraryRoutes(app, deps);
   // live events (server-sent events; not a JSON route, so its document entry is written here)
   runEventsRoute(app, { store: project.store });
   app.openAPIRegistry.registerPath({

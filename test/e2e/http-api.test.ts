@@ -47,6 +47,8 @@ const ROUTES = [
   'GET /context/links/{taskId}',
   'POST /tasks/{id}/context/preview',
   'POST /tasks/{id}/context/approve',
+  'GET /library',
+  'GET /library/{kind}/{ref}',
 ].sort();
 
 const PLAN = 'p-api';

@@ -76,9 +76,9 @@ describe('taskgraph mcp over stdio', () => {
     await repo?.cleanup();
   });
 
-  it('lists eight tools in under 2,000 tokens (o200k_base), five with --tools core', async () => {
+  it('lists nine tools in under 2,000 tokens (o200k_base), five with --tools core', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['decide', 'decompose', 'next_task', 'plan', 'run', 'task', 'tasks', 'update_task']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['decide', 'decompose', 'library', 'next_task', 'plan', 'run', 'task', 'tasks', 'update_task']);
     const n = tokens(JSON.stringify(tools));
     expect(n).toBeGreaterThan(200);
     expect(n).toBeLessThan(2_000);
@@ -167,6 +167,14 @@ describe('taskgraph mcp over stdio', () => {
     expect((await call('next_task', { plan: BIG })).value.task.id).toBe('B0');
     await call('decide', { action: 'pending' });
     await call('run', { action: 'status' });
+    // the library: a search by text and tag over the bundled starter library, then one item with its body
+    const found = await call('library', { text: 'failing test', tags: ['testing'], kind: 'template' });
+    expect(found.isError).toBe(false);
+    expect(found.value.items.map((i: { name: string }) => i.name)).toContain('fix-failing-test');
+    const item = await call('library', { kind: 'prompt', ref: 'planner.system@1' });
+    expect(item.value).toMatchObject({ kind: 'prompt', name: 'planner.system', version: 1 });
+    expect(item.value.body.text).toContain('You are the planner');
+    expect((await call('library', { kind: 'prompt', ref: 'no-such@9' })).isError).toBe(true);
     const biggest = Math.max(...answers.map(tokens));
     expect(biggest).toBeLessThan(8_000);
     expect(biggest).toBeGreaterThan(2_000); // the cap was actually approached
